@@ -23,6 +23,7 @@ let package = Package(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
         ),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )
