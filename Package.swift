@@ -5,6 +5,7 @@ let package = Package(
     name: "Medley",
     platforms: [.macOS(.v14)],
     products: [
+        .executable(name: "medley", targets: ["medley"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
     ],
     dependencies: [
@@ -22,6 +23,14 @@ let package = Package(
         .target(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
+        ),
+        .executableTarget(
+            name: "medley",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
     ],
