@@ -28,6 +28,13 @@ let package = Package(
             name: "MedleyProtocol",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        .testTarget(
+            name: "MedleyProtocolTests",
+            dependencies: [
+                "MedleyProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
