@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "medley", targets: ["medley"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,10 +25,22 @@ let package = Package(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
         ),
+        .target(
+            name: "MedleyProtocol",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
+            name: "MedleyProtocolTests",
+            dependencies: [
+                "MedleyProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .executableTarget(
             name: "medley",
             dependencies: [
                 "ZeroMQ",
+                "MedleyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
