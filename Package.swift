@@ -36,6 +36,16 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        .target(
+            name: "MedleyService",
+            dependencies: [
+                "MedleyProtocol",
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol"]),
         .executableTarget(
             name: "medley",
             dependencies: [

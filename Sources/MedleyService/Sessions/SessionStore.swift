@@ -1,0 +1,145 @@
+import MedleyProtocol
+
+/// The sessions one worker holds, bounded in count and expired by idle time.
+///
+/// A store belongs to one worker thread: user affinity sends every event and request of a
+/// user to the same worker, so no lock guards a session.
+public final class SessionStore {
+    public let configuration: SessionConfiguration
+    private var recency = RecencyList()
+    private var sessions: [String: Slot] = [:]
+
+    private struct Slot {
+        var session: UserSession
+        var node: Int
+        /// The service's clock (not the client's) when the user was last active, for expiry.
+        var touchedAtMs: Int64
+    }
+
+    public init(configuration: SessionConfiguration = SessionConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Users held.
+    public var count: Int { sessions.count }
+
+    /// Users dropped to keep within `maxUsers` since the store was made.
+    public private(set) var evictedCount = 0
+    /// Users dropped for idleness since the store was made.
+    public private(set) var expiredCount = 0
+
+    /// The session of a user, if held.
+    public func session(for userID: String) -> UserSession? {
+        sessions[userID]?.session
+    }
+
+    /// Adds a logged event to its user's session. `nowMs` is the service's clock.
+    public func apply(_ record: Medley_V1_EventLogRecord, nowMs: Int64) {
+        let event = record.event
+        let clientSessionID = event.hasSessionID ? event.sessionID : nil
+        append(SessionEntry(record), userID: event.userID, clientSessionID: clientSessionID, nowMs: nowMs)
+    }
+
+    /// Adds an event to a user's session, making the session if needed.
+    public func append(_ entry: SessionEntry, userID: String, clientSessionID: String? = nil, nowMs: Int64) {
+        if var slot = sessions[userID] {
+            slot.session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
+            slot.touchedAtMs = nowMs
+            recency.moveToFront(slot.node)
+            sessions[userID] = slot
+            return
+        }
+        var session = UserSession(userID: userID, first: entry, clientSessionID: clientSessionID)
+        session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
+        let node = recency.pushFront(userID)
+        sessions[userID] = Slot(session: session, node: node, touchedAtMs: nowMs)
+        while sessions.count > configuration.maxUsers, let oldest = recency.back {
+            remove(recency.key(at: oldest))
+            evictedCount += 1
+        }
+    }
+
+    /// Drops users idle longer than the configured expiry; returns how many.
+    @discardableResult
+    public func expireIdle(nowMs: Int64) -> Int {
+        var expired = 0
+        // The recency list is ordered by last activity, so idle users are all at the back.
+        while let oldest = recency.back {
+            let userID = recency.key(at: oldest)
+            guard let slot = sessions[userID], nowMs - slot.touchedAtMs > configuration.idleExpiryMilliseconds else { break }
+            remove(userID)
+            expired += 1
+        }
+        expiredCount += expired
+        return expired
+    }
+
+    /// Drops one user's session (when the user moves to another worker).
+    public func remove(_ userID: String) {
+        guard let slot = sessions.removeValue(forKey: userID) else { return }
+        recency.remove(slot.node)
+    }
+
+    /// Drops every session.
+    public func removeAll() {
+        sessions.removeAll()
+        recency = RecencyList()
+    }
+}
+
+@available(*, unavailable)
+extension SessionStore: Sendable {}
+
+/// A doubly linked list of keys in array slots, most recent at the front: O(1) touch,
+/// insert, remove and oldest, with no per-node allocation.
+struct RecencyList {
+    private struct Node {
+        var key: String
+        var previous: Int
+        var next: Int
+    }
+
+    private static let none = -1
+    private var nodes: [Node] = []
+    private var free: [Int] = []
+    private var head = RecencyList.none
+    private var tail = RecencyList.none
+
+    /// The least recently used node.
+    var back: Int? { tail == Self.none ? nil : tail }
+
+    func key(at node: Int) -> String { nodes[node].key }
+
+    mutating func pushFront(_ key: String) -> Int {
+        let node: Int
+        let fresh = Node(key: key, previous: Self.none, next: head)
+        if let reused = free.popLast() {
+            nodes[reused] = fresh
+            node = reused
+        } else {
+            nodes.append(fresh)
+            node = nodes.count - 1
+        }
+        if head != Self.none { nodes[head].previous = node }
+        head = node
+        if tail == Self.none { tail = node }
+        return node
+    }
+
+    mutating func remove(_ node: Int) {
+        let previous = nodes[node].previous
+        let next = nodes[node].next
+        if previous != Self.none { nodes[previous].next = next } else { head = next }
+        if next != Self.none { nodes[next].previous = previous } else { tail = previous }
+        nodes[node].key = ""
+        free.append(node)
+    }
+
+    mutating func moveToFront(_ node: Int) {
+        guard node != head else { return }
+        let key = nodes[node].key
+        remove(node)
+        let moved = pushFront(key)
+        assert(moved == node, "a removed node is reused first")
+    }
+}
