@@ -1,11 +1,27 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Per-machine CPU choice for the numeric kernels. Unset, Swift builds for baseline x86-64
+// (SSE2), which runs anywhere but leaves the SIMD dot products far slower than they could be.
+// Set MEDLEY_TARGET_CPU=haswell (AVX2+FMA), znver3, skylake-avx512 or native on machines that
+// have those features; BENCHMARKS.md records the effect. The value is passed to swiftc as is.
+// CPUs in this list also get MEDLEY_FMA, which makes the kernels use fused multiply-add.
+let medleyTargetCPU = Context.environment["MEDLEY_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+let cpusWithFMA: Set<String> = [
+    "haswell", "core-avx2", "broadwell", "skylake", "skylake-avx512", "skx", "cascadelake",
+    "cooperlake", "icelake-client", "icelake-server", "tigerlake", "sapphirerapids", "alderlake",
+    "znver1", "znver2", "znver3", "znver4", "znver5",
+]
+let modelSwiftSettings: [SwiftSetting] = medleyTargetCPU.map { cpu in
+    [.unsafeFlags(["-target-cpu", cpu])] + (cpusWithFMA.contains(cpu) ? [.define("MEDLEY_FMA")] : [])
+} ?? []
+
 let package = Package(
     name: "Medley",
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "MedleyModel", targets: ["MedleyModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +38,21 @@ let package = Package(
         .target(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
+        ),
+        // cblas.h lives on the compiler's default multiarch include path, so the module map
+        // only links libopenblas; no pkg-config flags are needed.
+        .systemLibrary(
+            name: "COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "MedleyModel",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: modelSwiftSettings
+        ),
+        .testTarget(
+            name: "MedleyModelTests",
+            dependencies: ["MedleyModel"]
         ),
     ],
     swiftLanguageModes: [.v6]
