@@ -17,7 +17,8 @@ enum Fixtures {
         let layout = ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
         var parameters = ModelParameters.initialized(layout: layout, seed: seed)
         var rng = SplitMix64(seed: seed &+ 1)
-        for (name, tensor) in parameters.tensors {
+        for name in parameters.tensors.keys.sorted() {
+            let tensor = parameters[name]
             parameters[name] = Tensor(shape: tensor.shape, scalars: tensor.scalars.map { $0 + rng.nextFloat(in: -0.3...0.3) })
         }
         return ModelFileContents(configuration: configuration, catalog: catalog, users: users, parameters: parameters)
