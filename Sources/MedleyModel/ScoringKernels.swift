@@ -34,9 +34,9 @@ public enum ScoringKernels {
 
     /// The concrete backend `.automatic` stands for at a batch size.
     ///
-    /// Measured on the 2-core AMD EPYC (BENCHMARKS.md): OpenBLAS wins both a single query
-    /// (sgemv, memory-bound) and a batch of 64 (sgemm, compute-bound) once the SIMD code is
-    /// built for the machine's CPU, so `.automatic` uses OpenBLAS throughout.
+    /// Measured on the 2-core AMD EPYC (BENCHMARKS.md): OpenBLAS was faster or equal for a
+    /// single query (sgemv, 1.2–1.9× over SIMD) and for a batch of 64 (sgemm, 1.2–1.4× over SIMD
+    /// built for haswell, ~3× over a baseline build), so `.automatic` uses OpenBLAS throughout.
     public static func resolved(_ backend: ScoringBackend, queryCount: Int) -> ScoringBackend {
         backend == .automatic ? .blas : backend
     }

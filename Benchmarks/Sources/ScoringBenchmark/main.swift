@@ -143,6 +143,27 @@ for backend in [ScoringBackend.simd, .blas] {
     }
 }
 
+// Two worker threads scoring at once, as the service's workers do on a 2-core machine: the
+// question is whether OpenBLAS's own threads help or fight them.
+print("\ntwo concurrent workers, each scoring 20 batches of 64 with ItemScorer.topK(k: 10):")
+let queriesForWorkers = queries
+let itemsForWorkers = items
+let biasesForWorkers = biases
+for backend in [ScoringBackend.simd, .blas] {
+    let start = DispatchTime.now().uptimeNanoseconds
+    DispatchQueue.concurrentPerform(iterations: 2) { _ in
+        let scorer = ItemScorer(backend: backend)
+        for _ in 0..<20 {
+            _ = scorer.topK(queries: queriesForWorkers, queryCount: batch, dimension: dimension, embeddings: itemsForWorkers,
+                            biases: biasesForWorkers, rows: 0..<itemCount, k: 10)
+        }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print(String(format: "%@ %9.1f ms for 2 × 20 batches  %8.0f queries/s",
+                 ("ItemScorer " + backend.description).padding(toLength: 44, withPad: " ", startingAt: 0) as NSString,
+                 seconds * 1e3, Double(2 * 20 * batch) / seconds))
+}
+
 print("\nratios (median time, higher = first is slower):")
 @MainActor func ratio(_ a: String, _ b: String) -> String {
     guard let x = results[a], let y = results[b] else { return "?" }
