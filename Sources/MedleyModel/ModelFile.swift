@@ -14,6 +14,16 @@ public struct ModelFileContents: Sendable, Equatable {
         self.parameters = parameters
     }
 
+    /// A new, untrained model: parameters from ``ModelParameters/initialized(layout:seed:)``.
+    /// Deterministic for a seed; the trainer's starting point.
+    public static func initialized(configuration: ModelConfiguration, catalog: ItemCatalog, users: UserVocabulary,
+                                   seed: UInt64) throws(ModelFileError) -> ModelFileContents {
+        try configuration.validate()
+        let layout = ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
+        return ModelFileContents(configuration: configuration, catalog: catalog, users: users,
+                                 parameters: .initialized(layout: layout, seed: seed))
+    }
+
     /// The tensor layout these contents must have.
     public var layout: ParameterLayout {
         ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)

@@ -161,7 +161,8 @@ import Testing
         var g = ModelParameters(zerosLike: p)
         let (_, outputs) = totalLoss(p, gradients: &g)
         network.backward(network.forward(input, parameters: p), outputGradients: outputs, parameters: p, into: &g)
-        let mismatches = gradientMismatches(parameters: p, gradients: g, samplesPerTensor: 10) { q in
+        // 40 samples: every coordinate of the user and item tables (the session encoder's inputs).
+        let mismatches = gradientMismatches(parameters: p, gradients: g, samplesPerTensor: 40) { q in
             var scratch = ModelParameters(zerosLike: q)
             return totalLoss(q, gradients: &scratch).0
         }

@@ -37,6 +37,15 @@ struct ReferenceScorerTests {
         #expect(status == 0)
         #expect(output.contains("item.embedding float32 [9, 4]"))
         #expect(output.contains("architecture=mmoe"))
+        // A model without learned users has an empty [0, d] user table.
+        let contents = try Fixtures.randomContents()
+        let empty = try ModelFileContents.initialized(configuration: contents.configuration, catalog: contents.catalog,
+                                                      users: UserVocabulary(ids: []), seed: 1)
+        try ModelFile.write(empty, to: url)
+        #expect(try ModelFile.read(url) == empty)
+        let (emptyStatus, emptyOutput) = python([script, url.path])
+        #expect(emptyStatus == 0)
+        #expect(emptyOutput.contains("user.embedding float32 [0, 4]"))
     }
 
     @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3)], [true, false])
