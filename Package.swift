@@ -1,6 +1,21 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Per-machine CPU choice for the numeric kernels. Unset, Swift builds for baseline x86-64
+// (SSE2), which runs anywhere but leaves the SIMD dot products far slower than they could be.
+// Set MEDLEY_TARGET_CPU=haswell (AVX2+FMA), znver3, skylake-avx512 or native on machines that
+// have those features; BENCHMARKS.md records the effect. The value is passed to swiftc as is.
+// CPUs in this list also get MEDLEY_FMA, which makes the kernels use fused multiply-add.
+let medleyTargetCPU = Context.environment["MEDLEY_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+let cpusWithFMA: Set<String> = [
+    "haswell", "core-avx2", "broadwell", "skylake", "skylake-avx512", "skx", "cascadelake",
+    "cooperlake", "icelake-client", "icelake-server", "tigerlake", "sapphirerapids", "alderlake",
+    "znver1", "znver2", "znver3", "znver4", "znver5",
+]
+let modelSwiftSettings: [SwiftSetting] = medleyTargetCPU.map { cpu in
+    [.unsafeFlags(["-target-cpu", cpu])] + (cpusWithFMA.contains(cpu) ? [.define("MEDLEY_FMA")] : [])
+} ?? []
+
 let package = Package(
     name: "Medley",
     platforms: [.macOS(.v14)],
@@ -8,6 +23,7 @@ let package = Package(
         .executable(name: "medley", targets: ["medley"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
+        .library(name: "MedleyModel", targets: ["MedleyModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,6 +56,7 @@ let package = Package(
             name: "MedleyService",
             dependencies: [
                 "MedleyProtocol",
+                "MedleyModel",
                 "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -51,11 +68,28 @@ let package = Package(
             dependencies: [
                 "ZeroMQ",
                 "MedleyProtocol",
+                "MedleyModel",
+                "MedleyService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        // cblas.h lives on the compiler's default multiarch include path, so the module map
+        // only links libopenblas; no pkg-config flags are needed.
+        .systemLibrary(
+            name: "COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "MedleyModel",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: modelSwiftSettings
+        ),
+        .testTarget(
+            name: "MedleyModelTests",
+            dependencies: ["MedleyModel"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

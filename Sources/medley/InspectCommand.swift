@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import MedleyModel
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,14 +9,31 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             Reads a safetensors model file, checks it, and prints its format and model version, \
             domains, dimensions, architecture, vocabulary sizes and every tensor's name, dtype, \
-            shape and size.
+            shape and size. A file that fails a check still has its header printed, followed by \
+            the reason it was refused, and the command exits 1.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Argument(help: "The model file (.safetensors).")
+    var file: String
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ValidationError("no such file: \(file)")
+        }
+    }
+
     func run() throws {
         global.bootstrapLogging()
-        throw CommandUnavailable(command: "inspect", needs: "the model module (model files)")
+        let url = URL(fileURLWithPath: file)
+        print(try ModelFileInspector.render(url: url), terminator: "")
+        // The rendering reports a refused file in its last line; the exit status says it too.
+        do {
+            _ = try ModelFile.read(url)
+        } catch {
+            throw ExitCode.failure
+        }
     }
 }

@@ -1,0 +1,20 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The scoring benchmark lives in its own package so that the harness never becomes a
+// dependency of the library. Build and run it in release mode:
+//   MEDLEY_TARGET_CPU=haswell swift run -c release --scratch-path .build-bench ScoringBenchmark
+let package = Package(
+    name: "MedleyBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "Medley", path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ScoringBenchmark",
+            dependencies: [.product(name: "MedleyModel", package: "Medley")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,68 @@
+/// Scores batches of query vectors against a contiguous block of the item table
+/// (`dot(query, embedding) + bias`) and keeps each query's exact top-K.
+///
+/// Items are scored in tiles: one matrix product per tile for the whole batch, then each
+/// query's row of the tile goes through its top-K accumulator while it is still in cache.
+/// The full query-by-catalogue score matrix is never materialised.
+public struct ItemScorer: Sendable {
+    /// The dot-product implementation.
+    public var backend: ScoringBackend
+    /// Items per tile; the scratch buffer is `queryCount × tileSize` floats.
+    public var tileSize: Int
+
+    public init(backend: ScoringBackend = .automatic, tileSize: Int = 4096) {
+        precondition(tileSize > 0, "tile size must be positive")
+        self.backend = backend
+        self.tileSize = tileSize
+    }
+
+    /// The best `k` items of `rows` for each query.
+    ///
+    /// - Parameters:
+    ///   - queries: `queryCount × dimension`, row-major.
+    ///   - embeddings: the item table, `itemCount × dimension`, row-major.
+    ///   - biases: one bias per item of the table.
+    ///   - rows: the block of item rows to score (e.g. one domain's items).
+    ///   - excluded: per query, item indices (table rows) that must not be returned; empty
+    ///     or one set per query.
+    /// - Returns: per query, up to `k` items best first; ties go to the lower index.
+    public func topK(
+        queries: [Float], queryCount: Int, dimension: Int,
+        embeddings: [Float], biases: [Float], rows: Range<Int>,
+        k: Int, excluding excluded: [Set<Int>] = []
+    ) -> [[ScoredItem]] {
+        precondition(queries.count == queryCount * dimension, "queries are not queryCount × dimension")
+        precondition(rows.lowerBound >= 0 && rows.upperBound * dimension <= embeddings.count, "rows outside the item table")
+        precondition(rows.upperBound <= biases.count, "rows outside the bias vector")
+        precondition(excluded.isEmpty || excluded.count == queryCount, "one exclusion set per query")
+        var accumulators = (0..<queryCount).map { _ in TopKAccumulator(capacity: max(0, k)) }
+        guard queryCount > 0, k > 0, !rows.isEmpty else { return accumulators.map { $0.sorted() } }
+        let tile = min(tileSize, rows.count)
+        var scratch = [Float](repeating: 0, count: queryCount * tile)
+        let noExclusions = Set<Int>()
+        queries.withUnsafeBufferPointer { q in
+            embeddings.withUnsafeBufferPointer { e in
+                biases.withUnsafeBufferPointer { bias in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        var start = rows.lowerBound
+                        while start < rows.upperBound {
+                            let n = min(tile, rows.upperBound - start)
+                            let block = UnsafeBufferPointer(rebasing: e[(start * dimension)..<((start + n) * dimension)])
+                            let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
+                            ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
+                                                  items: block, itemCount: n, dimension: dimension, into: out)
+                            for b in 0..<queryCount {
+                                let row = UnsafeMutableBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)])
+                                for j in 0..<n { row[j] += bias[start + j] }
+                                accumulators[b].offer(scores: UnsafeBufferPointer(row), firstIndex: start,
+                                                      excluding: excluded.isEmpty ? noExclusions : excluded[b])
+                            }
+                            start += n
+                        }
+                    }
+                }
+            }
+        }
+        return accumulators.map { $0.sorted() }
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+
+/// Everything a model file holds.
+public struct ModelFileContents: Sendable, Equatable {
+    public var configuration: ModelConfiguration
+    public var catalog: ItemCatalog
+    public var users: UserVocabulary
+    public var parameters: ModelParameters
+
+    public init(configuration: ModelConfiguration, catalog: ItemCatalog, users: UserVocabulary, parameters: ModelParameters) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.users = users
+        self.parameters = parameters
+    }
+
+    /// A new, untrained model: parameters from ``ModelParameters/initialized(layout:seed:)``.
+    /// Deterministic for a seed; the trainer's starting point.
+    public static func initialized(configuration: ModelConfiguration, catalog: ItemCatalog, users: UserVocabulary,
+                                   seed: UInt64) throws(ModelFileError) -> ModelFileContents {
+        try configuration.validate()
+        let layout = ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
+        return ModelFileContents(configuration: configuration, catalog: catalog, users: users,
+                                 parameters: .initialized(layout: layout, seed: seed))
+    }
+
+    /// The tensor layout these contents must have.
+    public var layout: ParameterLayout {
+        ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
+    }
+}
+
+/// Medley's model file: safetensors with the tensors of ``ParameterLayout`` and the metadata
+/// keys below, as specified in models/README.md.
+public enum ModelFile {
+    /// Metadata keys.
+    public enum Key {
+        public static let format = "format"
+        public static let formatVersion = "format_version"
+        public static let modelVersion = "model_version"
+        public static let architecture = "architecture"
+        public static let experts = "experts"
+        public static let activation = "activation"
+        public static let domains = "domains"
+        public static let embeddingDim = "embedding_dim"
+        public static let contextDim = "context_dim"
+        public static let lastItemSlots = "last_item_slots"
+        public static let hiddenDims = "hidden_dims"
+        public static let towerHiddenDims = "tower_hidden_dims"
+        public static let eventWeights = "event_weights"
+        public static let recencyHalfLife = "recency_half_life_seconds"
+        public static let itemIDs = "item_ids"
+        public static let itemDomains = "item_domains"
+        public static let userIDs = "user_ids"
+    }
+
+    /// The value of the `format` key.
+    public static let formatName = "medley-model"
+
+    // MARK: Writing
+
+    /// The file's bytes. - Precondition: the parameters match the layout (checked).
+    public static func encode(_ contents: ModelFileContents) -> [UInt8] {
+        let c = contents.configuration
+        let layout = contents.layout
+        var metadata: [String: String] = [
+            Key.format: formatName,
+            Key.formatVersion: String(ModelConfiguration.formatVersion),
+            Key.modelVersion: String(c.modelVersion),
+            Key.activation: "relu",
+            Key.domains: json(c.domains),
+            Key.embeddingDim: String(c.embeddingDimension),
+            Key.contextDim: String(c.contextDimension),
+            Key.lastItemSlots: String(c.lastItemSlots),
+            Key.hiddenDims: json(c.hiddenDimensions),
+            Key.towerHiddenDims: json(c.towerHiddenDimensions),
+            Key.eventWeights: json(Dictionary(uniqueKeysWithValues: EventType.allCases.map { ($0.rawValue, c.eventWeights[$0]) })),
+            Key.recencyHalfLife: "\(c.recencyHalfLifeSeconds)",
+            Key.itemIDs: json(contents.catalog.ids),
+            Key.itemDomains: json(contents.catalog.domainOfItem),
+            Key.userIDs: json(contents.users.ids),
+        ]
+        switch c.architecture {
+        case .mlp:
+            metadata[Key.architecture] = "mlp"
+        case .mmoe(let experts):
+            metadata[Key.architecture] = "mmoe"
+            metadata[Key.experts] = String(experts)
+        }
+        let tensors = layout.entries.map { entry -> (name: String, tensor: Tensor) in
+            guard let tensor = contents.parameters.tensors[entry.name], tensor.shape == entry.shape else {
+                preconditionFailure("parameters do not match the layout at \(entry.name)")
+            }
+            return (entry.name, tensor)
+        }
+        precondition(contents.parameters.tensors.count == layout.entries.count, "parameters have tensors outside the layout")
+        return SafeTensors.encode(tensors: tensors, metadata: metadata)
+    }
+
+    /// Writes the file atomically (temporary file, fsync, rename, fsync of the directory).
+    public static func write(_ contents: ModelFileContents, to url: URL) throws(ModelFileError) {
+        try AtomicFile.write(encode(contents), to: url)
+    }
+
+    private static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+
+    // MARK: Reading
+
+    /// Reads and validates a model file.
+    public static func read(_ url: URL) throws(ModelFileError) -> ModelFileContents {
+        try decode(AtomicFile.read(url))
+    }
+
+    /// Validates and decodes a model file's bytes: the container, the metadata, the
+    /// vocabularies, every tensor's presence, dtype and shape, and every value's finiteness.
+    public static func decode(_ bytes: [UInt8]) throws(ModelFileError) -> ModelFileContents {
+        // Array.withUnsafeBytes rethrows untyped errors, so the typed error travels in a Result.
+        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            Result { () throws(ModelFileError) in try decode(raw) }
+        }.get()
+    }
+
+    /// ``decode(_:)-([UInt8])`` over raw bytes.
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(ModelFileError) -> ModelFileContents {
+        let header = try SafeTensors.readHeader(raw)
+        let (configuration, catalog, users) = try decodeMetadata(header.metadata)
+        let layout = ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
+        var byName: [String: SafeTensorsEntry] = [:]
+        for entry in header.entries { byName[entry.name] = entry }
+        var tensors: [String: Tensor] = [:]
+        for expected in layout.entries {
+            guard let entry = byName.removeValue(forKey: expected.name) else { throw .missingTensor(expected.name) }
+            guard entry.dtype == "F32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
+            guard entry.shape == expected.shape else {
+                throw .shapeMismatch(tensor: entry.name, expected: expected.shape, actual: entry.shape)
+            }
+            let values = try SafeTensors.floats(entry, in: raw, dataStart: header.dataStart)
+            tensors[entry.name] = Tensor(shape: entry.shape, scalars: values)
+        }
+        if let extra = byName.keys.sorted().first { throw .unexpectedTensor(extra) }
+        return ModelFileContents(configuration: configuration, catalog: catalog, users: users,
+                                 parameters: ModelParameters(tensors: tensors))
+    }
+
+    static func decodeMetadata(_ m: [String: String]) throws(ModelFileError) -> (ModelConfiguration, ItemCatalog, UserVocabulary) {
+        func string(_ key: String) throws(ModelFileError) -> String {
+            guard let value = m[key] else { throw .missingMetadata(key: key) }
+            return value
+        }
+        func integer(_ key: String) throws(ModelFileError) -> Int {
+            guard let value = Int(try string(key)) else { throw .invalidMetadata(key: key, reason: "not a decimal integer") }
+            return value
+        }
+        func decoded<T: Decodable>(_ key: String, as type: T.Type, _ what: String) throws(ModelFileError) -> T {
+            let text = try string(key)
+            do {
+                return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+            } catch {
+                throw .invalidMetadata(key: key, reason: "not \(what)")
+            }
+        }
+        guard try string(Key.format) == formatName else {
+            throw .invalidMetadata(key: Key.format, reason: "expected \"\(formatName)\"")
+        }
+        let version = try string(Key.formatVersion)
+        guard version == String(ModelConfiguration.formatVersion) else { throw .unsupportedFormatVersion(version) }
+        guard let modelVersion = UInt64(try string(Key.modelVersion)) else {
+            throw .invalidMetadata(key: Key.modelVersion, reason: "not an unsigned decimal integer")
+        }
+        guard try string(Key.activation) == "relu" else {
+            throw .invalidMetadata(key: Key.activation, reason: "only \"relu\" is supported")
+        }
+        let architecture: ModelConfiguration.Architecture
+        switch try string(Key.architecture) {
+        case "mlp": architecture = .mlp
+        case "mmoe": architecture = .mmoe(experts: try integer(Key.experts))
+        case let other: throw .invalidMetadata(key: Key.architecture, reason: "unknown architecture \"\(other)\"")
+        }
+        let rawWeights = try decoded(Key.eventWeights, as: [String: Float].self, "a JSON object of numbers")
+        var weights: [EventType: Float] = [:]
+        for (name, w) in rawWeights {
+            guard let type = EventType(rawValue: name) else {
+                throw .invalidMetadata(key: Key.eventWeights, reason: "unknown event type \"\(name)\"")
+            }
+            weights[type] = w
+        }
+        guard let halfLife = Float(try string(Key.recencyHalfLife)) else {
+            throw .invalidMetadata(key: Key.recencyHalfLife, reason: "not a number")
+        }
+        let configuration = ModelConfiguration(
+            modelVersion: modelVersion,
+            domains: try decoded(Key.domains, as: [String].self, "a JSON array of strings"),
+            embeddingDimension: try integer(Key.embeddingDim),
+            contextDimension: try integer(Key.contextDim),
+            lastItemSlots: try integer(Key.lastItemSlots),
+            hiddenDimensions: try decoded(Key.hiddenDims, as: [Int].self, "a JSON array of integers"),
+            towerHiddenDimensions: try decoded(Key.towerHiddenDims, as: [Int].self, "a JSON array of integers"),
+            architecture: architecture,
+            eventWeights: try EventWeights(weights),
+            recencyHalfLifeSeconds: halfLife
+        )
+        try configuration.validate()
+        let catalog = try ItemCatalog(
+            ids: try decoded(Key.itemIDs, as: [String].self, "a JSON array of strings"),
+            domainOfItem: try decoded(Key.itemDomains, as: [Int].self, "a JSON array of integers"),
+            domainCount: configuration.domains.count)
+        let users = try UserVocabulary(ids: try decoded(Key.userIDs, as: [String].self, "a JSON array of strings"))
+        return (configuration, catalog, users)
+    }
+}

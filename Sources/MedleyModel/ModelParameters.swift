@@ -1,0 +1,85 @@
+/// A model's learned values as named tensors (names and shapes from ``ParameterLayout``).
+/// The same type holds gradients, which have the parameters' names and shapes.
+public struct ModelParameters: Sendable, Equatable {
+    /// Tensors by name.
+    public var tensors: [String: Tensor]
+
+    public init(tensors: [String: Tensor]) {
+        self.tensors = tensors
+    }
+
+    /// Zeros in every tensor of a layout: a gradient accumulator.
+    public init(zerosFor layout: ParameterLayout) {
+        var tensors: [String: Tensor] = [:]
+        for entry in layout.entries { tensors[entry.name] = Tensor(zeros: entry.shape) }
+        self.tensors = tensors
+    }
+
+    /// Zeros shaped like `other`.
+    public init(zerosLike other: ModelParameters) {
+        self.tensors = other.tensors.mapValues { Tensor(zeros: $0.shape) }
+    }
+
+    /// Fresh parameters for training: weights drawn uniformly in ±sqrt(6 / (in + out))
+    /// (Glorot), embeddings in ±0.1 (scaled by 1/sqrt(d)), biases zero; deterministic for a seed.
+    public static func initialized(layout: ParameterLayout, seed: UInt64) -> ModelParameters {
+        var rng = SplitMix64(seed: seed)
+        var tensors: [String: Tensor] = [:]
+        for entry in layout.entries {
+            let count = Tensor.elementCount(of: entry.shape)
+            var scalars = [Float](repeating: 0, count: count)
+            if entry.name.hasSuffix(".weight") {
+                let limit = (6 / Float(max(1, entry.shape[0] + entry.shape[1]))).squareRoot()
+                for i in 0..<count { scalars[i] = rng.nextFloat(in: -limit...limit) }
+            } else if entry.name == ParameterLayout.itemEmbedding || entry.name == ParameterLayout.userEmbedding {
+                let limit = 1 / Float(max(1, entry.shape[1])).squareRoot()
+                for i in 0..<count { scalars[i] = rng.nextFloat(in: -limit...limit) }
+            }
+            tensors[entry.name] = Tensor(shape: entry.shape, scalars: scalars)
+        }
+        return ModelParameters(tensors: tensors)
+    }
+
+    /// The tensor with this name. - Precondition: it exists.
+    public subscript(name: String) -> Tensor {
+        get {
+            guard let tensor = tensors[name] else { preconditionFailure("no tensor named \(name)") }
+            return tensor
+        }
+        set { tensors[name] = newValue }
+    }
+
+    /// `self += scale * other`, tensor by tensor (an optimiser step or gradient accumulation).
+    public mutating func add(_ other: ModelParameters, scaledBy scale: Float = 1) {
+        for (name, tensor) in other.tensors {
+            precondition(tensors[name]?.shape == tensor.shape, "shape mismatch for \(name)")
+            tensors[name]!.scalars.withUnsafeMutableBufferPointer { dst in
+                tensor.scalars.withUnsafeBufferPointer { src in
+                    for i in 0..<src.count { dst[i] += scale * src[i] }
+                }
+            }
+        }
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64), so that initialisation and sampling are
+/// reproducible across platforms.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A float uniformly in `range`, from the top 24 bits (exactly representable steps).
+    public mutating func nextFloat(in range: ClosedRange<Float>) -> Float {
+        let unit = Float(next() >> 40) / Float(1 << 24)
+        return range.lowerBound + (range.upperBound - range.lowerBound) * unit
+    }
+}

@@ -1,0 +1,205 @@
+/// The multitask network's computation, separate from its values: the forward pass with the
+/// activations the backward pass needs, and the backward pass producing named gradients.
+///
+/// Per example: x = [user; session; last-item slots; context] → shared encoder (MLP, or MMoE
+/// with one gate per task) → one tower per task → a query vector per domain, a session query,
+/// and next-domain logits. Scoring queries against items is done by ``ItemScorer`` (serving)
+/// or ``Losses`` (training).
+public struct Network: Sendable {
+    public let configuration: ModelConfiguration
+    private let encoder: MLP?
+    private let experts: [MLP]
+    private let gateNames: [(weight: String, bias: String)]
+    private let heads: [MLP]
+
+    public init(configuration c: ModelConfiguration) {
+        configuration = c
+        let tasks = c.tasks
+        switch c.architecture {
+        case .mlp:
+            encoder = MLP(prefix: ParameterLayout.encoderPrefix, layerCount: c.hiddenDimensions.count, activateOutput: true)
+            experts = []
+            gateNames = []
+        case .mmoe(let count):
+            encoder = nil
+            experts = (0..<count).map {
+                MLP(prefix: ParameterLayout.expertPrefix($0), layerCount: c.hiddenDimensions.count, activateOutput: true)
+            }
+            gateNames = tasks.map {
+                let prefix = ParameterLayout.gatePrefix($0, domains: c.domains)
+                return ("\(prefix).weight", "\(prefix).bias")
+            }
+        }
+        heads = tasks.map {
+            MLP(prefix: ParameterLayout.headPrefix($0, domains: c.domains),
+                layerCount: c.towerHiddenDimensions.count + 1, activateOutput: false)
+        }
+    }
+
+    /// The index of a task in ``ModelConfiguration/tasks``.
+    private func taskIndex(_ task: Task) -> Int {
+        switch task {
+        case .domain(let d): return d
+        case .session: return configuration.domains.count
+        case .nextDomain: return configuration.domains.count + 1
+        }
+    }
+
+    /// The activations of one example's forward pass, and its outputs.
+    public struct ForwardPass: Sendable {
+        public var input: EncodedInput
+        /// The encoder input vector.
+        public var x: [Float]
+        var encoderCache: MLP.Cache?
+        var expertCaches: [MLP.Cache] = []
+        /// Per task, the gate's mixing probabilities over experts (MMoE only).
+        public var gateProbabilities: [[Float]] = []
+        /// Per task, the representation its head reads.
+        public var representations: [[Float]] = []
+        var headCaches: [MLP.Cache] = []
+
+        /// The query vector of domain `d`'s head.
+        public func domainQuery(_ d: Int) -> [Float] { headCaches[d].output }
+        /// The session head's query vector.
+        public var sessionQuery: [Float] { headCaches[headCaches.count - 2].output }
+        /// The next-domain classifier's logits, one per domain.
+        public var nextDomainLogits: [Float] { headCaches[headCaches.count - 1].output }
+        /// The next-domain probabilities (softmax of the logits).
+        public var nextDomainProbabilities: [Float] { Softmax.forward(nextDomainLogits) }
+    }
+
+    /// Gradients of the loss with respect to the network's outputs; nil where a task has no loss.
+    public struct OutputGradients: Sendable {
+        public var domainQueries: [[Float]?]
+        public var sessionQuery: [Float]?
+        public var nextDomainLogits: [Float]?
+
+        public init(domainCount: Int) {
+            domainQueries = Array(repeating: nil, count: domainCount)
+        }
+    }
+
+    /// The encoder input x = [user; session; slot 1 … slot L; context] (models/README.md).
+    public func inputVector(_ input: EncodedInput, parameters: ModelParameters) -> [Float] {
+        let d = configuration.embeddingDimension
+        let items = parameters[ParameterLayout.itemEmbedding].scalars
+        var x = [Float](repeating: 0, count: configuration.encoderInputDimension)
+        func addRow(_ table: [Float], _ row: Int, scaledBy w: Float, at offset: Int) {
+            for k in 0..<d { x[offset + k] += w * table[row * d + k] }
+        }
+        if let user = input.userRow {
+            addRow(parameters[ParameterLayout.userEmbedding].scalars, user, scaledBy: 1, at: 0)
+        } else if !input.foldInRows.isEmpty {
+            let w = 1 / Float(input.foldInRows.count)
+            for row in input.foldInRows { addRow(items, row, scaledBy: w, at: 0) }
+        }
+        for (row, w) in zip(input.sessionRows, input.sessionWeights) { addRow(items, row, scaledBy: w, at: d) }
+        for (slot, row) in input.lastItemRows.enumerated() {
+            if let row { addRow(items, row, scaledBy: 1, at: d * (2 + slot)) }
+        }
+        let contextStart = d * (2 + configuration.lastItemSlots)
+        for (k, v) in input.context.enumerated() { x[contextStart + k] = v }
+        return x
+    }
+
+    public func forward(_ input: EncodedInput, parameters: ModelParameters) -> ForwardPass {
+        let x = inputVector(input, parameters: parameters)
+        var pass = ForwardPass(input: input, x: x)
+        let taskCount = configuration.tasks.count
+        if let encoder {
+            let cache = encoder.forward(x, parameters: parameters)
+            pass.encoderCache = cache
+            pass.representations = Array(repeating: cache.output, count: taskCount)
+        } else {
+            pass.expertCaches = experts.map { $0.forward(x, parameters: parameters) }
+            let width = configuration.representationDimension
+            for (weight, bias) in gateNames {
+                let p = Softmax.forward(Linear.forward(weight: parameters[weight], bias: parameters[bias], input: x))
+                var r = [Float](repeating: 0, count: width)
+                for (e, cache) in pass.expertCaches.enumerated() {
+                    for k in 0..<width { r[k] += p[e] * cache.output[k] }
+                }
+                pass.gateProbabilities.append(p)
+                pass.representations.append(r)
+            }
+        }
+        pass.headCaches = zip(heads, pass.representations).map { $0.forward($1, parameters: parameters) }
+        return pass
+    }
+
+    /// Accumulates into `gradients` (shaped like the parameters) the gradient of the loss whose
+    /// output gradients are given, through heads, encoder and the input's embeddings.
+    public func backward(_ pass: ForwardPass, outputGradients g: OutputGradients, parameters: ModelParameters,
+                         into gradients: inout ModelParameters) {
+        let tasks = configuration.tasks
+        let width = configuration.representationDimension
+        var dx = [Float](repeating: 0, count: configuration.encoderInputDimension)
+        var dRepresentation: [[Float]?] = Array(repeating: nil, count: tasks.count)
+        for task in tasks {
+            let dOut: [Float]?
+            switch task {
+            case .domain(let d): dOut = g.domainQueries[d]
+            case .session: dOut = g.sessionQuery
+            case .nextDomain: dOut = g.nextDomainLogits
+            }
+            guard let dOut else { continue }
+            let t = taskIndex(task)
+            dRepresentation[t] = heads[t].backward(pass.headCaches[t], outputGradient: dOut, parameters: parameters, into: &gradients)
+        }
+        if let encoder, let cache = pass.encoderCache {
+            var dh = [Float](repeating: 0, count: width)
+            for case let dr? in dRepresentation { for k in 0..<width { dh[k] += dr[k] } }
+            dx = encoder.backward(cache, outputGradient: dh, parameters: parameters, into: &gradients)
+        } else {
+            var dExpert = [[Float]](repeating: [Float](repeating: 0, count: width), count: experts.count)
+            for (t, dr) in dRepresentation.enumerated() {
+                guard let dr else { continue }
+                let p = pass.gateProbabilities[t]
+                var dp = [Float](repeating: 0, count: experts.count)
+                for e in experts.indices {
+                    let h = pass.expertCaches[e].output
+                    for k in 0..<width {
+                        dp[e] += dr[k] * h[k]
+                        dExpert[e][k] += p[e] * dr[k]
+                    }
+                }
+                let dz = Softmax.backward(probabilities: p, outputGradient: dp)
+                let (weight, bias) = gateNames[t]
+                var dw = gradients.tensors.removeValue(forKey: weight)!
+                var db = gradients.tensors.removeValue(forKey: bias)!
+                let dxGate = Linear.backward(weight: parameters[weight], input: pass.x, outputGradient: dz,
+                                             weightGradient: &dw, biasGradient: &db)
+                gradients.tensors[weight] = dw
+                gradients.tensors[bias] = db
+                for k in dx.indices { dx[k] += dxGate[k] }
+            }
+            for (e, expert) in experts.enumerated() {
+                let dxExpert = expert.backward(pass.expertCaches[e], outputGradient: dExpert[e], parameters: parameters, into: &gradients)
+                for k in dx.indices { dx[k] += dxExpert[k] }
+            }
+        }
+        backwardInput(pass.input, dx: dx, into: &gradients)
+    }
+
+    /// Spreads the input gradient over the user and item rows the input vector was built from.
+    private func backwardInput(_ input: EncodedInput, dx: [Float], into gradients: inout ModelParameters) {
+        let d = configuration.embeddingDimension
+        func addRow(_ name: String, _ row: Int, scaledBy w: Float, from offset: Int) {
+            gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { g in
+                for k in 0..<d { g[row * d + k] += w * dx[offset + k] }
+            }
+        }
+        if let user = input.userRow {
+            addRow(ParameterLayout.userEmbedding, user, scaledBy: 1, from: 0)
+        } else if !input.foldInRows.isEmpty {
+            let w = 1 / Float(input.foldInRows.count)
+            for row in input.foldInRows { addRow(ParameterLayout.itemEmbedding, row, scaledBy: w, from: 0) }
+        }
+        for (row, w) in zip(input.sessionRows, input.sessionWeights) {
+            addRow(ParameterLayout.itemEmbedding, row, scaledBy: w, from: d)
+        }
+        for (slot, row) in input.lastItemRows.enumerated() {
+            if let row { addRow(ParameterLayout.itemEmbedding, row, scaledBy: 1, from: d * (2 + slot)) }
+        }
+    }
+}

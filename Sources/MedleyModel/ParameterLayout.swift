@@ -1,0 +1,72 @@
+/// The names and shapes of a model's tensors (documented in models/README.md).
+///
+/// Weights are `[out, in]` (row-major, y = W x + b); biases `[out]`.
+public struct ParameterLayout: Sendable, Equatable {
+    /// Every tensor, in the canonical order used when writing files.
+    public let entries: [(name: String, shape: [Int])]
+
+    public static func == (a: ParameterLayout, b: ParameterLayout) -> Bool {
+        a.entries.map(\.name) == b.entries.map(\.name) && a.entries.map(\.shape) == b.entries.map(\.shape)
+    }
+
+    public init(configuration c: ModelConfiguration, itemCount: Int, userCount: Int) {
+        let d = c.embeddingDimension
+        var entries: [(String, [Int])] = [
+            (Self.itemEmbedding, [itemCount, d]),
+            (Self.itemBias, [itemCount]),
+            (Self.userEmbedding, [userCount, d]),
+        ]
+        func mlp(_ prefix: String, input: Int, sizes: [Int]) {
+            var width = input
+            for (l, size) in sizes.enumerated() {
+                entries.append(("\(prefix).layers.\(l).weight", [size, width]))
+                entries.append(("\(prefix).layers.\(l).bias", [size]))
+                width = size
+            }
+        }
+        let input = c.encoderInputDimension
+        switch c.architecture {
+        case .mlp:
+            mlp(Self.encoderPrefix, input: input, sizes: c.hiddenDimensions)
+        case .mmoe(let experts):
+            for e in 0..<experts {
+                mlp(Self.expertPrefix(e), input: input, sizes: c.hiddenDimensions)
+            }
+            for task in c.tasks {
+                let prefix = Self.gatePrefix(task, domains: c.domains)
+                entries.append(("\(prefix).weight", [experts, input]))
+                entries.append(("\(prefix).bias", [experts]))
+            }
+        }
+        for task in c.tasks {
+            let output = task == .nextDomain ? c.domains.count : d
+            mlp(Self.headPrefix(task, domains: c.domains), input: c.representationDimension,
+                sizes: c.towerHiddenDimensions + [output])
+        }
+        self.entries = entries
+    }
+
+    public static let itemEmbedding = "item.embedding"
+    public static let itemBias = "item.bias"
+    public static let userEmbedding = "user.embedding"
+    public static let encoderPrefix = "encoder"
+
+    public static func expertPrefix(_ expert: Int) -> String { "encoder.experts.\(expert)" }
+
+    /// Tasks in names: `domain.<name>`, `session`, `next_domain`.
+    public static func taskName(_ task: Task, domains: [String]) -> String {
+        switch task {
+        case .domain(let d): return "domain.\(domains[d])"
+        case .session: return "session"
+        case .nextDomain: return "next_domain"
+        }
+    }
+
+    public static func gatePrefix(_ task: Task, domains: [String]) -> String {
+        "encoder.gates.\(taskName(task, domains: domains))"
+    }
+
+    public static func headPrefix(_ task: Task, domains: [String]) -> String {
+        "heads.\(taskName(task, domains: domains))"
+    }
+}

@@ -1,0 +1,132 @@
+/// An item index with its score.
+public struct ScoredItem: Sendable, Equatable, Hashable {
+    /// The item's row in the model's item table.
+    public var index: Int
+    /// The score (a logit; higher is better).
+    public var score: Float
+
+    public init(index: Int, score: Float) {
+        self.index = index
+        self.score = score
+    }
+
+    /// The ranking order used everywhere: higher score first, and on equal scores the lower
+    /// item index first, so that results are deterministic.
+    @inline(__always)
+    public static func ranksBefore(_ a: ScoredItem, _ b: ScoredItem) -> Bool {
+        a.score > b.score || (a.score == b.score && a.index < b.index)
+    }
+}
+
+/// Keeps the best `capacity` of a stream of scored items (exact, not approximate).
+///
+/// A bounded min-heap whose root is the worst item kept: a candidate that does not beat the
+/// root costs one comparison, so a pass over n scores is O(n) in the common case and
+/// O(n log k) at worst. NaN scores are never kept.
+public struct TopKAccumulator: Sendable {
+    /// The number of items kept at most.
+    public let capacity: Int
+    private var heap: [ScoredItem] = []
+
+    public init(capacity: Int) {
+        precondition(capacity >= 0, "negative top-K capacity")
+        self.capacity = capacity
+        heap.reserveCapacity(capacity)
+    }
+
+    /// The number of items currently kept.
+    public var count: Int { heap.count }
+
+    /// Whether a candidate with this score and index would be kept right now.
+    @inline(__always)
+    public func wouldAccept(index: Int, score: Float) -> Bool {
+        if score.isNaN || capacity == 0 { return false }
+        if heap.count < capacity { return true }
+        return ScoredItem.ranksBefore(ScoredItem(index: index, score: score), heap[0])
+    }
+
+    /// Offers one candidate.
+    @inline(__always)
+    public mutating func offer(index: Int, score: Float) {
+        guard wouldAccept(index: index, score: score) else { return }
+        let item = ScoredItem(index: index, score: score)
+        if heap.count < capacity {
+            heap.append(item)
+            siftUp(heap.count - 1)
+        } else {
+            heap[0] = item
+            siftDown(0)
+        }
+    }
+
+    /// Offers `scores[j]` as item `firstIndex + j` for every j, skipping excluded items.
+    ///
+    /// Each score is compared with a local copy of the threshold (the worst score kept); only
+    /// a score that could enter goes through the heap, so a pass costs little more than
+    /// reading the scores. NaN compares false and never enters.
+    public mutating func offer(scores: UnsafeBufferPointer<Float>, firstIndex: Int, excluding excluded: Set<Int>) {
+        guard capacity > 0 else { return }
+        var threshold = currentThreshold
+        for j in scores.indices {
+            let score = scores[j]
+            if score >= threshold {
+                offerChecked(index: firstIndex + j, score: score, excluded: excluded)
+                threshold = currentThreshold
+            }
+        }
+    }
+
+    /// The lowest score that can still enter: -infinity until the heap is full.
+    private var currentThreshold: Float {
+        heap.count < capacity ? -.infinity : heap[0].score
+    }
+
+    @inline(__always)
+    private mutating func offerChecked(index: Int, score: Float, excluded: Set<Int>) {
+        // The exclusion lookup runs only for candidates that would enter the heap.
+        if wouldAccept(index: index, score: score) && (excluded.isEmpty || !excluded.contains(index)) {
+            offer(index: index, score: score)
+        }
+    }
+
+    /// The items kept, best first (see ``ScoredItem/ranksBefore(_:_:)``).
+    public func sorted() -> [ScoredItem] {
+        heap.sorted(by: ScoredItem.ranksBefore)
+    }
+
+    // The heap is ordered so that the root ranks after (is worse than) every other element.
+    private mutating func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard ScoredItem.ranksBefore(heap[parent], heap[child]) else { return }
+            heap.swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        let n = heap.count
+        while true {
+            let left = 2 * parent + 1
+            guard left < n else { return }
+            var worst = left
+            let right = left + 1
+            if right < n && ScoredItem.ranksBefore(heap[left], heap[right]) { worst = right }
+            guard ScoredItem.ranksBefore(heap[parent], heap[worst]) else { return }
+            heap.swapAt(parent, worst)
+            parent = worst
+        }
+    }
+}
+
+/// Exact top-K of a whole score array, by a full sort. The reference the fast path is tested
+/// against; not for serving.
+public func bruteForceTopK(scores: [Float], firstIndex: Int = 0, k: Int, excluding excluded: Set<Int> = []) -> [ScoredItem] {
+    let all = scores.enumerated()
+        .map { ScoredItem(index: firstIndex + $0.offset, score: $0.element) }
+        .filter { !$0.score.isNaN && !excluded.contains($0.index) }
+        .sorted(by: ScoredItem.ranksBefore)
+    return Array(all.prefix(k))
+}

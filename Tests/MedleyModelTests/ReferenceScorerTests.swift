@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import MedleyModel
+
+/// Runs python3 with the given arguments; returns (exit status, stdout).
+private func python(_ arguments: [String]) -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = Pipe()
+    do {
+        try process.run()
+    } catch {
+        return (-1, "")
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Whether python3 with numpy and safetensors is available; the tests below are skipped otherwise.
+private let pythonHasSafetensors: Bool = python(["-c", "import numpy, safetensors"]).0 == 0
+
+/// Medley's files open in the Python safetensors package, and an independent numpy scorer
+/// written from models/README.md reproduces Medley's lists and scores.
+@Suite(.enabled(if: pythonHasSafetensors, "python3 with numpy and safetensors is not installed"))
+struct ReferenceScorerTests {
+    @Test func pythonSafetensorsOpensTheFile() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("m.safetensors")
+        try ModelFile.write(try Fixtures.randomContents(architecture: .mmoe(experts: 2)), to: url)
+        let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/check_safetensors.py").path
+        let (status, output) = python([script, url.path])
+        #expect(status == 0)
+        #expect(output.contains("item.embedding float32 [9, 4]"))
+        #expect(output.contains("architecture=mmoe"))
+        // A model without learned users has an empty [0, d] user table.
+        let contents = try Fixtures.randomContents()
+        let empty = try ModelFileContents.initialized(configuration: contents.configuration, catalog: contents.catalog,
+                                                      users: UserVocabulary(ids: []), seed: 1)
+        try ModelFile.write(empty, to: url)
+        #expect(try ModelFile.read(url) == empty)
+        let (emptyStatus, emptyOutput) = python([script, url.path])
+        #expect(emptyStatus == 0)
+        #expect(emptyOutput.contains("user.embedding float32 [0, 4]"))
+    }
+
+    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3)], [true, false])
+    func referenceScorerReproducesMedley(architecture: ModelConfiguration.Architecture, knownUser: Bool) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let modelURL = directory.appendingPathComponent("m.safetensors")
+        let model = try MultitaskModel(try Fixtures.randomContents(architecture: architecture, towerHidden: [5]))
+        try model.write(to: modelURL)
+
+        let input = knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput
+        let k = 4
+        let request: [String: Any] = [
+            "user_id": input.userID as Any? ?? NSNull(),
+            "events": input.events.map { ["domain": $0.item.domain, "id": $0.item.id, "type": $0.type.rawValue,
+                                          "timestamp_ms": $0.timestampMilliseconds] },
+            "history": input.history.map { ["domain": $0.domain, "id": $0.id] },
+            "context": input.context.map(Double.init),
+            "exclude_session_items": true,
+            "k": k,
+        ]
+        let requestURL = directory.appendingPathComponent("request.json")
+        try JSONSerialization.data(withJSONObject: request).write(to: requestURL)
+        let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/reference_score.py").path
+        let (status, output) = python([script, modelURL.path, requestURL.path])
+        try #require(status == 0, "reference scorer failed")
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+
+        let medley = model.recommend([try model.encode(input)], options: RecommendationOptions(perDomain: k, session: k, blended: k))[0]
+        let referenceDomains = try #require(reference["domains"] as? [String: [[Any]]])
+        for (t, domain) in medley.domains.enumerated() {
+            let expected = try #require(referenceDomains[domain])
+            #expect(medley.perDomain[t].map(\.item.id) == expected.map { $0[0] as! String }, "domain \(domain)")
+            #expect(allClose(medley.perDomain[t].map(\.score), expected.map { Float($0[1] as! Double) }, absolute: 1e-5, relative: 1e-4))
+        }
+        let referenceSession = try #require(reference["session"] as? [[Any]])
+        #expect(medley.session.map(\.item.id) == referenceSession.map { $0[1] as! String })
+        #expect(allClose(medley.session.map(\.score), referenceSession.map { Float($0[2] as! Double) }, absolute: 1e-5, relative: 1e-4))
+        let probabilities = try #require(reference["next_domain_probabilities"] as? [Double])
+        #expect(allClose(medley.nextDomainProbabilities, probabilities.map(Float.init), absolute: 1e-5, relative: 1e-4))
+        let blended = try #require(reference["blended"] as? [[String]])
+        #expect(medley.blended.map { [$0.item.domain, $0.item.id] } == blended)
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+@testable import MedleyModel
+
+@Suite struct TopKTests {
+    @Test func accumulatorMatchesBruteForceWithTiesAndExclusions() {
+        var rng = SplitMix64(seed: 1)
+        for trial in 0..<50 {
+            let n = 1 + Int(rng.next() % 300)
+            // Few distinct values, so that ties are everywhere.
+            let scores = (0..<n).map { _ in Float(Int(rng.next() % 7)) - 3 }
+            let excluded = Set((0..<n).filter { _ in rng.next() % 5 == 0 }.map { $0 + 100 })
+            for k in [0, 1, 5, 17, n, n + 3] {
+                var accumulator = TopKAccumulator(capacity: k)
+                scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 100, excluding: excluded) }
+                let expected = bruteForceTopK(scores: scores, firstIndex: 100, k: k, excluding: excluded)
+                #expect(accumulator.sorted() == expected, "trial \(trial), n \(n), k \(k)")
+            }
+        }
+    }
+
+    @Test func tiesGoToTheLowerIndexAndNaNIsNeverKept() {
+        var accumulator = TopKAccumulator(capacity: 3)
+        let scores: [Float] = [.nan, 1, 2, 2, .nan, 2, 1]
+        scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 0, excluding: []) }
+        #expect(accumulator.sorted().map(\.index) == [2, 3, 5])
+    }
+
+    @Test(arguments: [ScoringBackend.simd, .blas])
+    func kernelsMatchNaiveDotProducts(backend: ScoringBackend) {
+        var rng = SplitMix64(seed: 2)
+        for (queries, items, d) in [(1, 37, 64), (3, 50, 13), (64, 70, 64), (5, 9, 1), (2, 4, 24)] {
+            let q = (0..<(queries * d)).map { _ in rng.nextFloat(in: -1...1) }
+            let e = (0..<(items * d)).map { _ in rng.nextFloat(in: -1...1) }
+            var out = [Float](repeating: .nan, count: queries * items)
+            q.withUnsafeBufferPointer { qp in
+                e.withUnsafeBufferPointer { ep in
+                    out.withUnsafeMutableBufferPointer { op in
+                        ScoringKernels.scores(backend: backend, queries: qp, queryCount: queries, items: ep,
+                                              itemCount: items, dimension: d, into: op)
+                    }
+                }
+            }
+            for b in 0..<queries {
+                for i in 0..<items {
+                    let naive = (0..<d).reduce(Float(0)) { $0 + q[b * d + $1] * e[i * d + $1] }
+                    #expect(isClose(out[b * items + i], naive, absolute: 1e-4), "\(backend) b \(b) i \(i) d \(d)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [ScoringBackend.simd, .blas, .automatic])
+    func scorerMatchesBruteForceAcrossTiles(backend: ScoringBackend) {
+        var rng = SplitMix64(seed: 3)
+        let d = 8, n = 300, queries = 5
+        // Coarse values make exact score ties likely across tile boundaries.
+        let e = (0..<(n * d)).map { _ in Float(Int(rng.next() % 3)) - 1 }
+        let bias = (0..<n).map { _ in Float(Int(rng.next() % 2)) }
+        let q = (0..<(queries * d)).map { _ in Float(Int(rng.next() % 3)) - 1 }
+        let rows = 40..<277
+        let excluded = (0..<queries).map { b in Set([40 + b, 100, 200 + b]) }
+        for tile in [1, 7, 64, 4096] {
+            let scorer = ItemScorer(backend: backend, tileSize: tile)
+            let result = scorer.topK(queries: q, queryCount: queries, dimension: d, embeddings: e, biases: bias,
+                                     rows: rows, k: 12, excluding: excluded)
+            for b in 0..<queries {
+                let scores = rows.map { i in (0..<d).reduce(bias[i]) { $0 + q[b * d + $1] * e[i * d + $1] } }
+                let expected = bruteForceTopK(scores: scores, firstIndex: rows.lowerBound, k: 12, excluding: excluded[b])
+                #expect(result[b] == expected, "tile \(tile), query \(b)")
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Independent reference scorer for Medley model files, written from models/README.md alone.
+
+Usage: reference_score.py MODEL.safetensors REQUEST.json
+
+REQUEST.json:
+  {"user_id": "alice" or null,
+   "events": [{"domain": "news", "id": "n2", "type": "click", "timestamp_ms": 1000000}, ...],
+   "history": [{"domain": "news", "id": "n1"}, ...],
+   "context": [0.5, -0.25],
+   "request_time_ms": null or an integer,
+   "exclude_session_items": true,
+   "k": 10}
+
+Prints JSON: {"domains": {name: [[id, score], ...]}, "session": [[domain, id, score], ...],
+              "next_domain_probabilities": [...], "blended": [[domain, id], ...]}
+Needs numpy and safetensors (pip install numpy safetensors).
+"""
+import json
+import sys
+
+import numpy as np
+from safetensors.numpy import load_file
+from safetensors import safe_open
+
+
+def load(path):
+    with safe_open(path, framework="numpy") as f:
+        meta = f.metadata()
+    tensors = load_file(path)
+    assert meta["format"] == "medley-model" and meta["format_version"] == "1"
+    return meta, tensors
+
+
+def mlp(tensors, prefix, x, n_layers, activate_last):
+    for l in range(n_layers):
+        w = tensors[f"{prefix}.layers.{l}.weight"]
+        b = tensors[f"{prefix}.layers.{l}.bias"]
+        x = (w @ x + b).astype(np.float32)
+        if l < n_layers - 1 or activate_last:
+            x = np.maximum(x, 0).astype(np.float32)
+    return x
+
+
+def softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def main():
+    meta, t = load(sys.argv[1])
+    with open(sys.argv[2]) as f:
+        req = json.load(f)
+    domains = json.loads(meta["domains"])
+    d = int(meta["embedding_dim"])
+    slots = int(meta["last_item_slots"])
+    hidden = json.loads(meta["hidden_dims"])
+    tower = json.loads(meta["tower_hidden_dims"])
+    weights = json.loads(meta["event_weights"])
+    half_life = float(meta["recency_half_life_seconds"])
+    item_ids = json.loads(meta["item_ids"])
+    item_domains = json.loads(meta["item_domains"])
+    user_ids = json.loads(meta["user_ids"])
+    row_of = {(domains[k], i): r for r, (i, k) in enumerate(zip(item_ids, item_domains))}
+    E = t["item.embedding"]
+    bias = t["item.bias"]
+
+    # Input encoding.
+    events = sorted(enumerate(req["events"]), key=lambda p: (p[1]["timestamp_ms"], p[0]))
+    known = [(e, row_of[(e["domain"], e["id"])]) for _, e in events if (e["domain"], e["id"]) in row_of]
+    all_times = [e["timestamp_ms"] for e in req["events"]]
+    tau = req.get("request_time_ms")
+    if tau is None:
+        tau = max(all_times) if all_times else 0
+    raw = [weights[e["type"]] * 0.5 ** (max(0, tau - e["timestamp_ms"]) / 1000.0 / half_life) for e, _ in known]
+    z = sum(abs(w) for w in raw)
+    w = [np.float32(x / z) if z > 0 else np.float32(0) for x in raw]
+
+    uid = req.get("user_id")
+    if uid is not None and uid in user_ids:
+        u = t["user.embedding"][user_ids.index(uid)]
+    else:
+        hist = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of]
+        u = E[hist].mean(axis=0) if hist else np.zeros(d, np.float32)
+    s = np.zeros(d, np.float32)
+    for (e, r), wi in zip(known, w):
+        s += wi * E[r]
+    slot_vecs = []
+    newest_first = [r for _, r in reversed(known)]
+    for k in range(slots):
+        slot_vecs.append(E[newest_first[k]] if k < len(newest_first) else np.zeros(d, np.float32))
+    x = np.concatenate([u, s] + slot_vecs + [np.array(req["context"], np.float32)]).astype(np.float32)
+
+    # Forward pass.
+    tasks = [f"domain.{name}" for name in domains] + ["session", "next_domain"]
+    if meta["architecture"] == "mlp":
+        r = mlp(t, "encoder", x, len(hidden), True)
+        reps = {task: r for task in tasks}
+    else:
+        experts = [mlp(t, f"encoder.experts.{e}", x, len(hidden), True) for e in range(int(meta["experts"]))]
+        reps = {}
+        for task in tasks:
+            g = softmax(t[f"encoder.gates.{task}.weight"] @ x + t[f"encoder.gates.{task}.bias"])
+            reps[task] = sum(g[e] * experts[e] for e in range(len(experts)))
+    out = {task: mlp(t, f"heads.{task}", reps[task], len(tower) + 1, False) for task in tasks}
+    p = softmax(out["next_domain"].astype(np.float64))
+
+    # Scores and lists.
+    excluded = {r for _, r in known} if req.get("exclude_session_items", True) else set()
+    k = req["k"]
+
+    def top(query, rows):
+        scores = E[rows] @ query + bias[rows]
+        ranked = sorted((r for r in rows if r not in excluded), key=lambda r: (-scores[rows.index(r)], r))
+        return [(r, float(scores[rows.index(r)])) for r in ranked[:k]]
+
+    per_domain = {}
+    lists = []
+    for di, name in enumerate(domains):
+        rows = [r for r in range(len(item_ids)) if item_domains[r] == di]
+        lst = top(out[f"domain.{name}"], rows)
+        lists.append(lst)
+        per_domain[name] = [[item_ids[r], s] for r, s in lst]
+    session = top(out["session"], list(range(len(item_ids))))
+    nxt = [0] * len(domains)
+    blended = []
+    while len(blended) < k:
+        best, best_p = None, 0.0
+        for di in range(len(domains)):
+            if nxt[di] < len(lists[di]):
+                pr = p[di] / (nxt[di] + 1)
+                if best is None or pr > best_p:
+                    best, best_p = di, pr
+        if best is None:
+            break
+        blended.append([domains[best], item_ids[lists[best][nxt[best]][0]]])
+        nxt[best] += 1
+    print(json.dumps({
+        "domains": per_domain,
+        "session": [[domains[item_domains[r]], item_ids[r], s] for r, s in session],
+        "next_domain_probabilities": [float(v) for v in p],
+        "blended": blended,
+    }))
+
+
+if __name__ == "__main__":
+    main()
