@@ -31,4 +31,11 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# numpy and safetensors let the tests check model files against an independent Python
+# reader (scripts/reference_score.py); without them those tests are skipped.
+if command -v python3 >/dev/null && ! python3 -c "import numpy, safetensors" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check numpy safetensors \
+        || echo "warning: could not install numpy and safetensors; the Python cross-checks will be skipped" >&2
+fi
+
 swift build --package-path "$root" -c "$configuration"
