@@ -70,6 +70,7 @@ let package = Package(
                 "MedleyProtocol",
                 "MedleyModel",
                 "MedleyService",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,20 +1,74 @@
 import ArgumentParser
+import Foundation
+import MedleyProtocol
+import MedleyService
+import SwiftProtobuf
+import ZeroMQ
 
 struct SendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Send session events to a running server.",
         discussion: """
-            Events come from flags (one event) or a JSON-lines file (one event per line). Prints \
-            how many the server accepted, each rejection with its reason, and the durable \
-            position of the batch.
+            One event from flags, or many from a JSON-lines file (--file), one object per line: \
+            {"user": "u1", "item": "n42", "domain": "news", "type": "view", "timestamp_ms": 1700000000000}. \
+            Prints how many the server accepted, each rejection with its reason, and the durable \
+            log position of the batch. Exits 1 if any event was refused.
             """
     )
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "A JSON-lines file of events; - for standard input.")
+    var file: String?
+
+    @Option(help: "The user.") var user: String?
+    @Option(help: "The item.") var item: String?
+    @Option(help: "The item's domain (news, video, music, ...).") var domain: String?
+    @Option(help: "What happened: view, click, play, complete, like, share, skip or dislike.") var type: String?
+    @Option(help: "When, in milliseconds since the Unix epoch; default now.") var timestampMs: Int64?
+    @Option(help: "How long the user stayed, in milliseconds.") var dwellMs: UInt32?
+    @Option(help: "The client's session id; default: the server cuts sessions itself.") var session: String?
+    @Option(help: "Events sent per request when reading a file.") var batchSize: Int = 500
+
+    func validate() throws {
+        let flags = [user, item, domain, type]
+        if file != nil {
+            guard flags.allSatisfy({ $0 == nil }) else { throw ValidationError("give either --file or --user/--item/--domain/--type, not both") }
+        } else {
+            guard flags.allSatisfy({ $0 != nil }) else { throw ValidationError("an event needs --user, --item, --domain and --type (or use --file)") }
+            _ = try EventLine.eventType(type!)
+        }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
 
     func run() throws {
         global.bootstrapLogging()
-        throw CommandUnavailable(command: "send", needs: "the service module (event ingest)")
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let events: [Medley_V1_SessionEvent]
+        if let file {
+            events = try EventLine.read(path: file == "-" ? "/dev/stdin" : file, nowMs: nowMs)
+        } else {
+            let line = EventLine(user: user!, item: item!, domain: domain!, type: type!, timestampMs: timestampMs, dwellMs: dwellMs, session: session)
+            events = [try line.event(nowMs: nowMs)]
+        }
+        let context = try Context()
+        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds)
+        var refused = 0
+        for start in stride(from: 0, to: events.count, by: batchSize) {
+            let batch = Array(events[start..<min(start + batchSize, events.count)])
+            let ack = try service.ingest(batch)
+            refused += ack.rejections.count
+            if client.json {
+                print(try ack.jsonString())
+            } else {
+                print("accepted \(ack.accepted) of \(batch.count); durable through sequence \(ack.position.sequence)")
+                for rejection in ack.rejections {
+                    print("  event \(start + Int(rejection.index)) refused: \(rejection.message)")
+                }
+            }
+        }
+        if refused > 0 { throw ExitCode.failure }
     }
 }

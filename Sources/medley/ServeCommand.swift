@@ -1,4 +1,8 @@
 import ArgumentParser
+import Foundation
+import Logging
+import MedleyModel
+import MedleyService
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,16 +11,106 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Binds a ZeroMQ ROUTER socket for clients (tcp://127.0.0.1:5555 by default), runs a \
             pool of workers that keep users' sessions and score the model, appends accepted \
-            events to the durable event log and acknowledges them once they are on disk, and \
-            swaps in new model versions published by `medley train`. SIGTERM or SIGINT stops \
-            taking requests, answers those in flight, flushes the log and exits 0.
+            events to the durable event log and acknowledges them once they are on disk. \
+            SIGTERM or SIGINT stops taking requests, answers those in flight, flushes the log \
+            and exits 0.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(name: .customLong("bind"), help: "Client endpoint to bind; repeat for several.")
+    var clientEndpoints: [String] = ["tcp://127.0.0.1:5555"]
+
+    @Option(name: .customLong("worker-bind"), help: "Also accept `medley worker` processes on this endpoint (tcp://HOST:PORT).")
+    var workerEndpoint: String?
+
+    @Option(help: "Worker threads in this process.")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "The model file to serve.")
+    var model: String = "models/default.safetensors"
+
+    @Option(help: "Where control requests find model files (<dir>/<version>.safetensors).")
+    var modelDir: String = "models"
+
+    @Option(help: "The event log's directory.")
+    var logDir: String = "data/log"
+
+    @Option(help: "When acknowledged events are synced: always, never, or interval:MILLISECONDS.")
+    var sync: SyncPolicyArgument = SyncPolicyArgument(policy: .always)
+
+    @Option(help: "Minutes of inactivity that end a session.")
+    var sessionGapMinutes: Int = 30
+
+    @Option(help: "Most users whose sessions one worker holds.")
+    var maxUsersPerWorker: Int = 100_000
+
+    @Option(help: "Most recommend requests a worker scores in one batch.")
+    var maxBatch: Int = 32
+
+    @Option(help: "Microseconds a request may wait for others to join its batch.")
+    var batchDelayMicroseconds: Int = 500
+
+    func validate() throws {
+        guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
+        guard workers > 0 || workerEndpoint != nil else { throw ValidationError("with --workers 0, give --worker-bind so that workers can connect") }
+        guard sessionGapMinutes > 0 else { throw ValidationError("--session-gap-minutes must be positive") }
+        guard maxUsersPerWorker > 0, maxBatch > 0, batchDelayMicroseconds >= 0 else {
+            throw ValidationError("--max-users-per-worker and --max-batch must be positive, --batch-delay-microseconds not negative")
+        }
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("no model file at \(model); train one (see README) or pass --model")
+        }
+    }
+
     func run() throws {
         global.bootstrapLogging()
-        throw CommandUnavailable(command: "serve", needs: "the service module (broker, workers, event log)")
+        let logger = Logger(label: "medley.serve")
+        let loaded: MultitaskModel
+        do {
+            loaded = try MultitaskModel(contentsOf: URL(fileURLWithPath: model))
+        } catch {
+            throw ValidationError("the model \(model) was refused: \(error)")
+        }
+        var configuration = ServerConfiguration()
+        configuration.broker.clientEndpoints = clientEndpoints
+        configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
+        configuration.broker.modelDirectory = modelDir
+        configuration.workerCount = workers
+        configuration.logDirectory = logDir
+        configuration.eventLog.syncPolicy = sync.policy
+        configuration.worker.sessions.sessionGapMilliseconds = Int64(sessionGapMinutes) * 60_000
+        configuration.worker.sessions.maxUsers = maxUsersPerWorker
+        configuration.worker.maxBatchSize = maxBatch
+        configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
+
+        let stop = StopSignal()
+        stop.triggerOnTerminationSignals()
+        let server = MedleyServer(configuration: configuration, model: loaded, logger: logger)
+        try server.run(stop: stop) { client, worker in
+            logger.notice("ready", metadata: ["clients": "\(client)", "workers": "\(worker)", "model": "\(loaded.configuration.modelVersion)"])
+        }
     }
+}
+
+/// `--sync always | never | interval:MILLISECONDS`.
+struct SyncPolicyArgument: ExpressibleByArgument {
+    let policy: EventLogConfiguration.SyncPolicy
+
+    init(policy: EventLogConfiguration.SyncPolicy) {
+        self.policy = policy
+    }
+
+    init?(argument: String) {
+        switch argument {
+        case "always": policy = .always
+        case "never": policy = .never
+        default:
+            guard argument.hasPrefix("interval:"), let milliseconds = Int(argument.dropFirst("interval:".count)), milliseconds > 0 else { return nil }
+            policy = .interval(milliseconds: milliseconds)
+        }
+    }
+
+    var defaultValueDescription: String { "always" }
 }

@@ -1,4 +1,9 @@
 import ArgumentParser
+import Foundation
+import Logging
+import MedleyModel
+import MedleyService
+import ZeroMQ
 
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,14 +12,54 @@ struct WorkerCommand: ParsableCommand {
         discussion: """
             The same worker code that `medley serve` runs on its own threads, reaching the broker \
             only through ZeroMQ: `medley worker --connect tcp://HOST:PORT` adds capacity on \
-            another process or host.
+            another process or host (start the server with `--worker-bind tcp://HOST:PORT`). \
+            The broker moves users to the new worker and replays their recent events to it. \
+            SIGTERM or SIGINT stops the worker; the broker moves its users back.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "The broker's worker endpoint.")
+    var connect: String
+
+    @Option(help: "The model file to serve (the same one the server serves).")
+    var model: String = "models/default.safetensors"
+
+    @Option(help: "A name for logs and stats.")
+    var name: String = "remote-\(ProcessInfo.processInfo.processIdentifier)"
+
+    @Option(help: "Most recommend requests scored in one batch.")
+    var maxBatch: Int = 32
+
+    @Option(help: "Milliseconds between heartbeats; must match the server's.")
+    var heartbeatMilliseconds: Int = 1000
+
+    func validate() throws {
+        guard maxBatch > 0, heartbeatMilliseconds > 0 else { throw ValidationError("--max-batch and --heartbeat-milliseconds must be positive") }
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model file at \(model)") }
+    }
+
     func run() throws {
         global.bootstrapLogging()
-        throw CommandUnavailable(command: "worker", needs: "the service module (workers)")
+        let logger = Logger(label: "medley.worker")
+        let loaded: MultitaskModel
+        do {
+            loaded = try MultitaskModel(contentsOf: URL(fileURLWithPath: model))
+        } catch {
+            throw ValidationError("the model \(model) was refused: \(error)")
+        }
+        BLASThreads.set(1)
+        let context = try Context()
+        var settings = WorkerConfiguration(brokerEndpoint: connect, name: name)
+        settings.maxBatchSize = maxBatch
+        settings.heartbeatIntervalMilliseconds = heartbeatMilliseconds
+        let worker = ServingWorker(context: context, models: ServingModel(loaded), configuration: settings, logger: logger)
+
+        let stop = StopSignal()
+        stop.triggerOnTerminationSignals()
+        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)"])
+        try worker.run(until: stop.fileDescriptor)
+        try context.terminate()
     }
 }

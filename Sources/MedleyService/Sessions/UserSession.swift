@@ -25,6 +25,9 @@ public struct SessionEntry: Sendable, Equatable {
         self.sequence = sequence
     }
 
+    /// The item, as the model identifies it.
+    public var seenItem: SeenItem { SeenItem(domain: domain, itemID: itemID) }
+
     /// The entry for a logged event.
     public init(_ record: Medley_V1_EventLogRecord) {
         let event = record.event
@@ -33,6 +36,17 @@ public struct SessionEntry: Sendable, Equatable {
             timestampMs: event.timestampMs, dwellMs: event.dwellMs,
             weight: event.hasWeight ? event.weight : nil, sequence: record.sequence
         )
+    }
+}
+
+/// An item a user touched, identified as the model identifies items: by domain and id.
+public struct SeenItem: Sendable, Hashable {
+    public var domain: String
+    public var itemID: String
+
+    public init(domain: String, itemID: String) {
+        self.domain = domain
+        self.itemID = itemID
     }
 }
 
@@ -45,7 +59,7 @@ public struct UserSession: Sendable, Equatable {
     /// The current session's events, oldest first.
     public private(set) var events: [SessionEntry] = []
     /// Items of earlier events, oldest first, without the current session's; bounded.
-    public private(set) var history: [String] = []
+    public private(set) var history: [SeenItem] = []
     /// Timestamp of the newest event, by the client's clock.
     public private(set) var lastEventMs: Int64
     /// How many sessions this user has started since the store first saw them.
@@ -58,8 +72,8 @@ public struct UserSession: Sendable, Equatable {
     }
 
     /// Every item the user touched recently: history and current session.
-    public var seenItems: Set<String> {
-        Set(history).union(events.lazy.map(\.itemID))
+    public var seenItems: Set<SeenItem> {
+        Set(history).union(events.lazy.map(\.seenItem))
     }
 
     /// Adds an event, starting a new session on a long gap or a new client session id.
@@ -68,7 +82,7 @@ public struct UserSession: Sendable, Equatable {
         let gap = entry.timestampMs - lastEventMs
         let newClientSession = clientSessionID.map { $0 != sessionID } ?? false
         if gap > configuration.sessionGapMilliseconds || newClientSession {
-            history.append(contentsOf: events.lazy.map(\.itemID))
+            history.append(contentsOf: events.lazy.map(\.seenItem))
             events.removeAll(keepingCapacity: true)
             sessionID = clientSessionID ?? "\(userID)@\(entry.timestampMs)"
             sessionCount += 1
@@ -76,7 +90,7 @@ public struct UserSession: Sendable, Equatable {
         events.append(entry)
         if events.count > configuration.maxSessionEvents {
             let overflow = events.count - configuration.maxSessionEvents
-            history.append(contentsOf: events.prefix(overflow).lazy.map(\.itemID))
+            history.append(contentsOf: events.prefix(overflow).lazy.map(\.seenItem))
             events.removeFirst(overflow)
         }
         if history.count > configuration.maxHistoryItems {

@@ -1,0 +1,49 @@
+/// Keeps each user's requests in arrival order across the asynchronous event log.
+///
+/// An ingest waits for its fsync before its events reach the user's worker; a recommend
+/// request that arrives meanwhile must not overtake those events, so it is held until every
+/// ingest before it that touches the same user is durable and forwarded.
+struct UserOrdering<Held> {
+    private var pendingIngests: [String: Int] = [:]
+    private var held: [String: [Held]] = [:]
+
+    /// Requests held in all.
+    private(set) var heldCount = 0
+
+    /// Notes an ingest in flight for these users (each user once per ingest).
+    mutating func ingestStarted(users: Set<String>) {
+        for user in users { pendingIngests[user, default: 0] += 1 }
+    }
+
+    /// Whether a request for `user` must wait.
+    func mustHold(_ user: String) -> Bool {
+        pendingIngests[user] != nil
+    }
+
+    mutating func hold(_ request: Held, for user: String) {
+        held[user, default: []].append(request)
+        heldCount += 1
+    }
+
+    /// Notes an ingest finished (durable or failed) and returns the requests it released,
+    /// in arrival order per user.
+    mutating func ingestFinished(users: Set<String>) -> [Held] {
+        var released: [Held] = []
+        for user in users.sorted() {
+            guard let count = pendingIngests[user] else { continue }
+            if count > 1 {
+                pendingIngests[user] = count - 1
+                continue
+            }
+            pendingIngests[user] = nil
+            if let waiting = held.removeValue(forKey: user) {
+                released.append(contentsOf: waiting)
+                heldCount -= waiting.count
+            }
+        }
+        return released
+    }
+
+    /// Whether nothing is pending or held.
+    var isIdle: Bool { pendingIngests.isEmpty && heldCount == 0 }
+}

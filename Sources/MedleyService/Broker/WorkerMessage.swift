@@ -1,0 +1,117 @@
+/// The messages between the broker and its workers, on the broker's worker socket
+/// (ROUTER, bound by `medley serve`; workers connect with DEALER). protocol/README.md
+/// documents the frames.
+///
+/// Every message starts with the protocol tag frame `MDW1` and a one-byte command frame, so a
+/// peer of another kind or version is told apart at once.
+public enum WorkerMessage: Equatable, Sendable {
+    /// Worker → broker: ready to serve. `name` is for logs and stats.
+    case ready(name: String)
+    /// Both ways: still alive. From a worker it carries its `WorkerStats` (protobuf bytes).
+    case heartbeat(stats: [UInt8])
+    /// Broker → worker: a client's request to answer. `ticket` is echoed in the reply.
+    case request(ticket: UInt64, envelope: [[UInt8]], body: [UInt8])
+    /// Worker → broker: the answer to a request, with the request's ticket and envelope.
+    case reply(ticket: UInt64, envelope: [[UInt8]], body: [UInt8])
+    /// Broker → worker: logged events (`EventLogRecord` protobuf, one per frame) to fold
+    /// into the sessions of users the worker owns, in log order.
+    case events([[UInt8]])
+    /// Broker → worker: these users moved to another worker; drop their sessions.
+    case forget(userIDs: [String])
+    /// Both ways: the peer is going away (or, from the broker, does not know this worker).
+    case disconnect
+
+    /// The first frame of every message.
+    public static let tag: [UInt8] = Array("MDW1".utf8)
+
+    enum Command: UInt8 {
+        case ready = 1, heartbeat = 2, request = 3, reply = 4, events = 5, forget = 6, disconnect = 7
+    }
+
+    /// The frames of the message, without any routing id.
+    public var frames: [[UInt8]] {
+        switch self {
+        case .ready(let name):
+            return [Self.tag, [Command.ready.rawValue], Array(name.utf8)]
+        case .heartbeat(let stats):
+            return [Self.tag, [Command.heartbeat.rawValue], stats]
+        case .request(let ticket, let envelope, let body):
+            return [Self.tag, [Command.request.rawValue], ticket.littleEndianBytes] + envelope + [body]
+        case .reply(let ticket, let envelope, let body):
+            return [Self.tag, [Command.reply.rawValue], ticket.littleEndianBytes] + envelope + [body]
+        case .events(let records):
+            return [Self.tag, [Command.events.rawValue]] + records
+        case .forget(let userIDs):
+            return [Self.tag, [Command.forget.rawValue]] + userIDs.map { Array($0.utf8) }
+        case .disconnect:
+            return [Self.tag, [Command.disconnect.rawValue]]
+        }
+    }
+
+    /// Parses frames (without routing id) received on a worker socket.
+    public init(frames: [[UInt8]]) throws(WorkerProtocolError) {
+        guard frames.count >= 2, frames[0] == Self.tag else { throw .notWorkerProtocol }
+        guard frames[1].count == 1, let command = Command(rawValue: frames[1][0]) else {
+            throw .unknownCommand(frames[1])
+        }
+        let rest = frames.dropFirst(2)
+        switch command {
+        case .ready:
+            guard rest.count == 1 else { throw .wrongFrameCount(command: "READY", count: rest.count) }
+            self = .ready(name: String(decoding: rest.first!, as: UTF8.self))
+        case .heartbeat:
+            guard rest.count <= 1 else { throw .wrongFrameCount(command: "HEARTBEAT", count: rest.count) }
+            self = .heartbeat(stats: rest.first ?? [])
+        case .request, .reply:
+            // ticket, envelope frames ending in the empty delimiter, body.
+            guard rest.count >= 3, let ticket = UInt64(littleEndianBytes: rest.first!) else {
+                throw .malformedRouting(command: command == .request ? "REQUEST" : "REPLY")
+            }
+            let routed = Array(rest.dropFirst())
+            guard let delimiter = routed.firstIndex(where: \.isEmpty), delimiter == routed.count - 2 else {
+                throw .malformedRouting(command: command == .request ? "REQUEST" : "REPLY")
+            }
+            let envelope = Array(routed[...delimiter])
+            let body = routed[routed.count - 1]
+            self = command == .request
+                ? .request(ticket: ticket, envelope: envelope, body: body)
+                : .reply(ticket: ticket, envelope: envelope, body: body)
+        case .events:
+            self = .events(Array(rest))
+        case .forget:
+            self = .forget(userIDs: rest.map { String(decoding: $0, as: UTF8.self) })
+        case .disconnect:
+            self = .disconnect
+        }
+    }
+}
+
+/// Why frames on a worker socket are not a ``WorkerMessage``.
+public enum WorkerProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notWorkerProtocol
+    case unknownCommand([UInt8])
+    case wrongFrameCount(command: String, count: Int)
+    case malformedRouting(command: String)
+
+    public var description: String {
+        switch self {
+        case .notWorkerProtocol: "not a worker-protocol message (no MDW1 tag)"
+        case .unknownCommand(let bytes): "unknown worker command \(bytes)"
+        case .wrongFrameCount(let command, let count): "\(command) with \(count) frames after the command"
+        case .malformedRouting(let command): "\(command) without ticket, envelope and body"
+        }
+    }
+}
+
+extension UInt64 {
+    var littleEndianBytes: [UInt8] {
+        withUnsafeBytes(of: littleEndian) { Array($0) }
+    }
+
+    init?(littleEndianBytes bytes: [UInt8]) {
+        guard bytes.count == 8 else { return nil }
+        var value: UInt64 = 0
+        for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
+        self = value
+    }
+}

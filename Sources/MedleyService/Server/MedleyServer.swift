@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import MedleyModel
+import ZeroMQ
+
+/// `medley serve`: the event log, the broker and a pool of worker threads, started in order
+/// and stopped in reverse order.
+public final class MedleyServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let models: ServingModel
+    let logger: Logger
+
+    public init(configuration: ServerConfiguration, model: MultitaskModel?, logger: Logger = Logger(label: "medley.serve")) {
+        self.configuration = configuration
+        self.models = ServingModel(model)
+        self.logger = logger
+    }
+
+    /// Runs until `stop` is triggered, then answers the requests in flight, flushes the
+    /// event log and returns. `ready` is called once the sockets are bound, with the client
+    /// and worker endpoints actually bound.
+    public func run(stop: StopSignal, ready: @Sendable (_ clientEndpoint: String, _ workerEndpoint: String) -> Void = { _, _ in }) throws {
+        BLASThreads.set(1)
+        let context = try Context()
+        let log = try EventLogAppender(directory: configuration.logDirectory, configuration: configuration.eventLog)
+        let report = log.recoveryReport
+        logger.info("event log open", metadata: ["directory": "\(configuration.logDirectory)", "recovery": "\(report)"])
+
+        let broker = try Broker(
+            context: context, configuration: configuration.broker, models: models,
+            log: log, logDirectory: configuration.logDirectory
+        )
+        let workerEndpoint = configuration.broker.workerEndpoints.first { $0.hasPrefix("inproc://") }
+        var workers: [WorkerThread] = []
+        if let workerEndpoint {
+            for index in 0..<configuration.workerCount {
+                var settings = configuration.worker
+                settings.brokerEndpoint = workerEndpoint
+                settings.name = "local-\(index)"
+                settings.heartbeatIntervalMilliseconds = configuration.broker.heartbeatIntervalMilliseconds
+                settings.heartbeatLiveness = configuration.broker.heartbeatLiveness
+                workers.append(WorkerThread(ServingWorker(context: context, models: models, configuration: settings)))
+            }
+        }
+        logger.info("serving", metadata: [
+            "clients": "\(configuration.broker.clientEndpoints.joined(separator: ","))",
+            "workers": "\(workers.count)", "model": "\(models.version)",
+        ])
+        ready(try broker.boundClientEndpoint, try broker.boundWorkerEndpoint)
+
+        try broker.run(until: stop.fileDescriptor)
+
+        // Reverse order: nothing new reaches the log, flush it, then stop the workers.
+        do {
+            try log.close()
+        } catch {
+            logger.error("event log close failed: \(error)")
+        }
+        context.shutdown()
+        for worker in workers { worker.join() }
+        try context.terminate()
+        logger.info("stopped")
+    }
+}
+
+/// A worker on its own OS thread: it blocks in `zmq_poll`, so it must not occupy a Swift
+/// concurrency thread.
+final class WorkerThread: Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ worker: ServingWorker) {
+        let finished = finished
+        let thread = Thread {
+            do {
+                try worker.run()
+            } catch {
+                worker.logger.error("worker failed: \(error)")
+            }
+            finished.signal()
+        }
+        thread.name = worker.configuration.name
+        thread.start()
+    }
+
+    func join() {
+        finished.wait()
+    }
+}

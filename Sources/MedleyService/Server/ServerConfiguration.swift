@@ -1,0 +1,17 @@
+import MedleyModel
+
+/// Everything `medley serve` needs to know.
+public struct ServerConfiguration: Sendable {
+    /// The broker's endpoints and limits.
+    public var broker = BrokerConfiguration()
+    /// Worker threads in this process; more can connect as `medley worker` processes.
+    public var workerCount: Int = 2
+    /// Settings every in-process worker gets (its endpoint and name are set per worker).
+    public var worker = WorkerConfiguration(brokerEndpoint: "inproc://medley-workers", name: "worker")
+    /// Where the event log's segment files live.
+    public var logDirectory: String = "data/log"
+    /// The event log's sync policy and segment size.
+    public var eventLog = EventLogConfiguration()
+
+    public init() {}
+}

@@ -1,0 +1,165 @@
+import MedleyModel
+import MedleyProtocol
+
+/// A recommend request waiting in a worker's batch.
+struct PendingRecommendation {
+    let ticket: UInt64
+    let envelope: [[UInt8]]
+    let requestID: UInt64
+    let request: Medley_V1_RecommendRequest
+}
+
+/// Turns a batch of recommend requests into replies with one model call: each request is
+/// checked and encoded on its own (a bad one gets its own error), and the valid ones are
+/// scored together.
+struct RecommendationResponder {
+    let configuration: WorkerConfiguration
+
+    func answer(
+        _ batch: [PendingRecommendation], sessions: SessionStore, model: MultitaskModel?, nowMs: Int64
+    ) -> [Medley_V1_Reply] {
+        guard let model else {
+            return batch.map {
+                var reply = Medley_V1_Reply.error(.unavailable, message: "no model is loaded yet; retry shortly", requestID: $0.requestID)
+                reply.error.retryAfterMs = 1000
+                return reply
+            }
+        }
+        var replies = [Medley_V1_Reply?](repeating: nil, count: batch.count)
+        var encoded: [(index: Int, input: EncodedInput, domains: [Int], length: Int, sessionID: String)] = []
+        for (index, pending) in batch.enumerated() {
+            switch prepare(pending.request, sessions: sessions, model: model, nowMs: nowMs) {
+            case .success(let prepared):
+                encoded.append((index, prepared.input, prepared.domains, prepared.length, prepared.sessionID))
+            case .failure(let failure):
+                replies[index] = .error(failure.code, message: failure.message, requestID: pending.requestID)
+            }
+        }
+        if !encoded.isEmpty {
+            let length = encoded.map(\.length).max()!
+            let options = RecommendationOptions(perDomain: length, session: length, blended: length)
+            let results = model.recommend(encoded.map(\.input), options: options)
+            for (entry, result) in zip(encoded, results) {
+                let pending = batch[entry.index]
+                let body = Self.reply(
+                    result, domains: entry.domains, length: entry.length,
+                    includeScores: pending.request.includeScores, sessionID: entry.sessionID,
+                    modelVersion: model.configuration.modelVersion
+                )
+                replies[entry.index] = Medley_V1_Reply(
+                    requestID: pending.requestID, modelVersion: model.configuration.modelVersion, body: .recommend(body)
+                )
+            }
+        }
+        return replies.map { $0! }
+    }
+
+    struct Failure: Error {
+        let code: Medley_V1_ErrorCode
+        let message: String
+    }
+
+    struct Prepared {
+        let input: EncodedInput
+        let domains: [Int]
+        let length: Int
+        let sessionID: String
+    }
+
+    /// Checks a request and builds the model input from the user's session.
+    func prepare(
+        _ request: Medley_V1_RecommendRequest, sessions: SessionStore, model: MultitaskModel, nowMs: Int64
+    ) -> Result<Prepared, Failure> {
+        let modelDomains = model.configuration.domains
+        guard !request.userID.isEmpty else { return .failure(Failure(code: .invalidArgument, message: "user_id is empty")) }
+        let length = request.k == 0 ? configuration.defaultListLength : Int(request.k)
+        guard length <= configuration.maxListLength else {
+            return .failure(Failure(code: .invalidArgument, message: "k is \(request.k); at most \(configuration.maxListLength) items per list"))
+        }
+        var domainIndexes: [Int] = []
+        for name in request.domains {
+            guard let index = modelDomains.firstIndex(of: name) else {
+                return .failure(Failure(code: .unknownDomain, message: "domain \"\(name.prefix(64))\" is not served; use one of: \(modelDomains.joined(separator: ", "))"))
+            }
+            guard !domainIndexes.contains(index) else {
+                return .failure(Failure(code: .invalidArgument, message: "domain \"\(name)\" is asked for twice"))
+            }
+            domainIndexes.append(index)
+        }
+        if domainIndexes.isEmpty { domainIndexes = Array(modelDomains.indices) }
+
+        let validator = IngestValidator(domains: Set(modelDomains))
+        var events: [SessionEvent] = []
+        for (index, event) in request.context.enumerated() {
+            if let (reason, message) = validator.problem(with: event, nowMs: nowMs) {
+                let code: Medley_V1_ErrorCode = reason == .unknownDomain ? .unknownDomain : .invalidArgument
+                return .failure(Failure(code: code, message: "context event \(index): \(message)"))
+            }
+        }
+
+        let session = sessions.session(for: request.userID)
+        var sessionID = ""
+        var history: [ItemReference] = []
+        if let session {
+            history = session.history.map { ItemReference(domain: $0.domain, id: $0.itemID) }
+            // A request for another session than the live one gets only its context events.
+            if !request.hasSessionID || request.sessionID == session.sessionID {
+                sessionID = session.sessionID
+                events = session.events.compactMap(Self.modelEvent)
+            }
+        }
+        events += request.context.compactMap { event in
+            Self.modelEvent(SessionEntry(itemID: event.itemID, domain: event.domain, type: event.type, timestampMs: event.timestampMs))
+        }
+        let input = ModelInput(
+            userID: request.userID,
+            events: events,
+            history: history,
+            context: ContextFeatures.encode(timestampMilliseconds: nowMs),
+            excluded: request.includeSeen ? [] : history
+        )
+        do {
+            let encoded = try model.encode(input, excludeSessionItems: !request.includeSeen)
+            return .success(Prepared(input: encoded, domains: domainIndexes, length: length, sessionID: sessionID))
+        } catch {
+            return .failure(Failure(code: .internal, message: "the model could not read this input: \(error)"))
+        }
+    }
+
+    static func modelEvent(_ entry: SessionEntry) -> SessionEvent? {
+        guard let type = MedleyModel.EventType(entry.type) else { return nil }
+        return SessionEvent(
+            item: ItemReference(domain: entry.domain, id: entry.itemID), type: type,
+            timestampMilliseconds: entry.timestampMs, dwellMilliseconds: Int64(entry.dwellMs)
+        )
+    }
+
+    static func reply(
+        _ result: Recommendations, domains: [Int], length: Int, includeScores: Bool, sessionID: String, modelVersion: UInt64
+    ) -> Medley_V1_RecommendReply {
+        func ranked(_ list: [Recommendation]) -> [Medley_V1_RankedItem] {
+            list.prefix(length).map { recommendation in
+                var item = Medley_V1_RankedItem()
+                item.itemID = recommendation.item.id
+                item.domain = recommendation.item.domain
+                if includeScores { item.score = recommendation.score }
+                return item
+            }
+        }
+        var reply = Medley_V1_RecommendReply()
+        reply.domains = domains.map { index in
+            var ranking = Medley_V1_DomainRanking()
+            ranking.domain = result.domains[index]
+            ranking.items = ranked(result.perDomain[index])
+            return ranking
+        }
+        reply.sessionNext = ranked(result.session)
+        for (name, probability) in zip(result.domains, result.nextDomainProbabilities) {
+            reply.nextDomainProbability[name] = probability
+        }
+        reply.blended = ranked(result.blended)
+        reply.modelVersion = modelVersion
+        reply.sessionID = sessionID
+        return reply
+    }
+}

@@ -1,0 +1,205 @@
+import Logging
+import MedleyProtocol
+import ZeroMQ
+
+/// One serving worker: it holds the sessions of the users the broker assigns to it, folds
+/// their logged events in, and answers their recommend requests in batches.
+///
+/// The worker reaches the broker only through its DEALER socket, so the same code runs on a
+/// thread of `medley serve` (`inproc://`) or in a `medley worker` process (`tcp://`).
+/// ``run()`` blocks the calling thread, which owns the socket, until the context shuts down.
+public struct ServingWorker: Sendable {
+    public let configuration: WorkerConfiguration
+    let context: Context
+    let models: ServingModel
+    let logger: Logger
+
+    public init(context: Context, models: ServingModel, configuration: WorkerConfiguration, logger: Logger? = nil) {
+        self.context = context
+        self.models = models
+        self.configuration = configuration
+        self.logger = logger ?? Logger(label: "medley.worker.\(configuration.name)")
+    }
+
+    /// Serves until the context is shut down, or until `stopDescriptor` becomes readable:
+    /// then the worker tells the broker it is leaving (so its users move at once) and returns.
+    /// Reconnects when the broker falls silent.
+    public func run(until stopDescriptor: CInt? = nil) throws {
+        var state = WorkerState(configuration: configuration)
+        while true {
+            do {
+                if try serve(connection: makeConnection(), state: &state, stopDescriptor: stopDescriptor) == .stopped {
+                    logger.debug("worker stopping: asked to")
+                    return
+                }
+            } catch let error as ZMQError where error.kind == .contextTerminated {
+                logger.debug("worker stopping: context shut down")
+                return
+            }
+            // The broker fell silent: its sessions will be replayed to whoever owns them next.
+            state.sessions.removeAll()
+            logger.warning("broker silent; reconnecting", metadata: ["endpoint": "\(configuration.brokerEndpoint)"])
+        }
+    }
+
+    private func makeConnection() throws -> Socket {
+        let socket = try context.socket(.dealer)
+        // Requests wait in the broker, not in a dead connection's queue.
+        try socket.set(.lingerMilliseconds, 0)
+        try socket.connect(configuration.brokerEndpoint)
+        try send(.ready(name: configuration.name), on: socket)
+        return socket
+    }
+
+    private enum ConnectionEnd { case brokerSilent, stopped }
+
+    /// Serves one connection; returns when the broker has been silent too long or on stop.
+    private func serve(connection socket: Socket, state: inout WorkerState, stopDescriptor: CInt?) throws -> ConnectionEnd {
+        defer { socket.close() }
+        let clock = ContinuousClock()
+        let interval = Duration.milliseconds(configuration.heartbeatIntervalMilliseconds)
+        var lastHeard = clock.now
+        var nextHeartbeat = clock.now.advanced(by: interval)
+        var poller = Poller()
+        try poller.register(socket)
+        let stopIndex = stopDescriptor.map { poller.register(fileDescriptor: $0) }
+        let responder = RecommendationResponder(configuration: configuration)
+        var batch: [PendingRecommendation] = []
+
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            // One model reference for the whole batch: a swap never splits a batch.
+            let model = models.model
+            let replies = responder.answer(batch, sessions: state.sessions, model: model, nowMs: wallClockMilliseconds())
+            for (pending, reply) in zip(batch, replies) {
+                if case .error = reply.body { state.errors += 1 }
+                let body = (try? reply.serializedFrame()) ?? []
+                try send(.reply(ticket: pending.ticket, envelope: pending.envelope, body: body), on: socket)
+            }
+            state.requests += UInt64(batch.count)
+            batch.removeAll(keepingCapacity: true)
+        }
+
+        while true {
+            // While a batch is open, wait only as long as its first request may wait.
+            let batchDeadline = batch.isEmpty ? nil : state.batchOpenedAt.map { $0.advanced(by: .microseconds(configuration.maxBatchDelayMicroseconds)) }
+            let wake = batchDeadline.map { min($0, nextHeartbeat) } ?? nextHeartbeat
+            let ready = try poller.poll(timeout: max(.zero, clock.now.duration(to: wake)))
+            if let stopIndex, poller.isReadable(stopIndex) {
+                try flush()
+                try send(.disconnect, on: socket)
+                // Give the goodbye a moment to leave before the socket closes.
+                try socket.set(.lingerMilliseconds, 500)
+                return .stopped
+            }
+            if ready > 0 {
+                // Take everything waiting, in order, without blocking.
+                while let frames = try socket.tryReceiveMultipart() {
+                    lastHeard = clock.now
+                    let message: WorkerMessage
+                    do {
+                        message = try WorkerMessage(frames: frames)
+                    } catch {
+                        logger.error("dropping a message from the broker that is not worker protocol: \(error)")
+                        continue
+                    }
+                    switch message {
+                    case .request(let ticket, let envelope, let body):
+                        if let pending = decodeRecommendation(ticket: ticket, envelope: envelope, body: body, socket: socket, state: &state) {
+                            if batch.isEmpty { state.batchOpenedAt = clock.now }
+                            batch.append(pending)
+                            if batch.count >= configuration.maxBatchSize { try flush() }
+                        }
+                    case .events(let records):
+                        // Requests received before these events are answered without them.
+                        try flush()
+                        state.apply(records: records, logger: logger)
+                    case .forget(let userIDs):
+                        try flush()
+                        for userID in userIDs { state.sessions.remove(userID) }
+                    case .heartbeat:
+                        break
+                    case .disconnect:
+                        // The broker does not know this worker (it restarted): register again.
+                        try flush()
+                        state.sessions.removeAll()
+                        try send(.ready(name: configuration.name), on: socket)
+                    case .ready, .reply:
+                        logger.error("dropping a worker-bound message the broker should not send")
+                    }
+                }
+            }
+            let now = clock.now
+            if let batchDeadline, now >= batchDeadline { try flush() }
+            if now >= nextHeartbeat {
+                try flush()
+                state.sessions.expireIdle(nowMs: wallClockMilliseconds())
+                try send(.heartbeat(stats: state.statsFrame(model: models)), on: socket)
+                nextHeartbeat = now.advanced(by: interval)
+            }
+            if lastHeard.duration(to: now) > interval * configuration.heartbeatLiveness {
+                try flush()
+                return .brokerSilent
+            }
+        }
+    }
+
+    /// Decodes a request body; a request that is not a recommend request is answered here.
+    private func decodeRecommendation(
+        ticket: UInt64, envelope: [[UInt8]], body: [UInt8], socket: Socket, state: inout WorkerState
+    ) -> PendingRecommendation? {
+        let reply: Medley_V1_Reply
+        do {
+            let request = try Medley_V1_Request(validating: body)
+            if case .recommend(let recommend) = request.body {
+                return PendingRecommendation(ticket: ticket, envelope: envelope, requestID: request.requestID, request: recommend)
+            }
+            reply = .error(.unknownMessage, message: "workers answer recommend requests only", requestID: request.requestID)
+        } catch {
+            reply = Medley_V1_Reply(failure: error)
+        }
+        state.requests += 1
+        state.errors += 1
+        try? send(.reply(ticket: ticket, envelope: envelope, body: (try? reply.serializedFrame()) ?? []), on: socket)
+        return nil
+    }
+
+    private func send(_ message: WorkerMessage, on socket: Socket) throws {
+        try socket.send(multipart: message.frames)
+    }
+}
+
+/// What a worker keeps across reconnections.
+struct WorkerState {
+    let sessions: SessionStore
+    var requests: UInt64 = 0
+    var errors: UInt64 = 0
+    var eventsApplied: UInt64 = 0
+    var batchOpenedAt: ContinuousClock.Instant?
+
+    init(configuration: WorkerConfiguration) {
+        sessions = SessionStore(configuration: configuration.sessions)
+    }
+
+    mutating func apply(records: [[UInt8]], logger: Logger) {
+        let now = wallClockMilliseconds()
+        for bytes in records {
+            do {
+                let record = try Medley_V1_EventLogRecord(serializedBytes: bytes)
+                sessions.apply(record, nowMs: now)
+                eventsApplied += 1
+            } catch {
+                logger.error("dropping an event record the broker sent that does not decode: \(error)")
+            }
+        }
+    }
+
+    func statsFrame(model: ServingModel) -> [UInt8] {
+        var stats = Medley_V1_WorkerStats()
+        stats.requests = requests
+        stats.errors = errors
+        stats.sessions = UInt64(sessions.count)
+        stats.modelVersion = model.version
+        return (try? stats.serializedBytes()) ?? []
+    }
+}

@@ -1,0 +1,28 @@
+/// Settings of one serving worker.
+public struct WorkerConfiguration: Sendable {
+    /// The broker's worker endpoint: `inproc://medley-workers` in `medley serve`,
+    /// `tcp://HOST:PORT` for `medley worker`.
+    public var brokerEndpoint: String
+    /// A name for logs and stats.
+    public var name: String
+    /// How often the worker says it is alive, and expects to hear from the broker.
+    public var heartbeatIntervalMilliseconds: Int = 1000
+    /// Heartbeat intervals of silence after which the broker is presumed gone and the
+    /// worker reconnects.
+    public var heartbeatLiveness: Int = 3
+    /// The most recommend requests scored in one batch.
+    public var maxBatchSize: Int = 32
+    /// How long the first request of a batch may wait for others to join it, in microseconds.
+    public var maxBatchDelayMicroseconds: Int = 500
+    /// The list length when a request says 0.
+    public var defaultListLength: Int = 10
+    /// The longest list a request may ask for.
+    public var maxListLength: Int = 1000
+    /// The worker's session store.
+    public var sessions = SessionConfiguration()
+
+    public init(brokerEndpoint: String, name: String) {
+        self.brokerEndpoint = brokerEndpoint
+        self.name = name
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import MedleyProtocol
+
+/// One event as `medley send --file` reads it: a JSON object per line, such as
+/// `{"user": "u1", "item": "n42", "domain": "news", "type": "view", "timestamp_ms": 1700000000000}`.
+/// `timestamp_ms` defaults to now; `dwell_ms`, `session` and `weight` are optional.
+struct EventLine: Decodable {
+    var user: String
+    var item: String
+    var domain: String
+    var type: String
+    var timestampMs: Int64?
+    var dwellMs: UInt32?
+    var session: String?
+    var weight: Float?
+
+    enum CodingKeys: String, CodingKey {
+        case user, item, domain, type, session, weight
+        case timestampMs = "timestamp_ms"
+        case dwellMs = "dwell_ms"
+    }
+
+    /// The wire event; `nowMs` stands in for a missing timestamp.
+    func event(nowMs: Int64) throws -> Medley_V1_SessionEvent {
+        var event = Medley_V1_SessionEvent()
+        event.userID = user
+        event.itemID = item
+        event.domain = domain
+        event.type = try EventLine.eventType(type)
+        event.timestampMs = timestampMs ?? nowMs
+        event.dwellMs = dwellMs ?? 0
+        if let session { event.sessionID = session }
+        if let weight { event.weight = weight }
+        return event
+    }
+
+    static let eventTypes: [String: Medley_V1_EventType] = [
+        "view": .view, "click": .click, "play": .play, "complete": .complete,
+        "like": .like, "share": .share, "skip": .skip, "dislike": .dislike,
+    ]
+
+    static func eventType(_ name: String) throws -> Medley_V1_EventType {
+        guard let type = eventTypes[name.lowercased()] else {
+            throw EventLineError(message: "unknown event type \"\(name)\"; use one of \(eventTypes.keys.sorted().joined(separator: ", "))")
+        }
+        return type
+    }
+
+    /// Reads a JSON-lines file; blank lines are skipped, a bad line is an error naming it.
+    static func read(path: String, nowMs: Int64) throws -> [Medley_V1_SessionEvent] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let decoder = JSONDecoder()
+        var events: [Medley_V1_SessionEvent] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            do {
+                events.append(try decoder.decode(EventLine.self, from: Data(trimmed.utf8)).event(nowMs: nowMs))
+            } catch let error as EventLineError {
+                throw EventLineError(message: "\(path):\(number + 1): \(error.message)")
+            } catch {
+                throw EventLineError(message: "\(path):\(number + 1): not an event object: \(error)")
+            }
+        }
+        return events
+    }
+}
+
+struct EventLineError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

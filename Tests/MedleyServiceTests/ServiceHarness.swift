@@ -1,0 +1,142 @@
+import Foundation
+import MedleyModel
+import MedleyProtocol
+import Testing
+import ZeroMQ
+
+@testable import MedleyService
+
+/// A real `medley serve` (event log, broker, workers) on loopback with a temporary log
+/// directory, for end-to-end tests.
+final class RunningServer: @unchecked Sendable {
+    // Sound: the fields are written once in init before the server thread starts reading.
+    let server: MedleyServer
+    let stop = StopSignal()
+    let logDirectory: String
+    private(set) var clientEndpoint = ""
+    private(set) var workerEndpoint = ""
+    private let finished = DispatchSemaphore(value: 0)
+    private let failure = ErrorBox()
+
+    init(model: MultitaskModel?, logDirectory: String, workers: Int = 2, remoteWorkers: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServerConfiguration()
+        configuration.broker.clientEndpoints = ["tcp://127.0.0.1:*"]
+        configuration.broker.workerEndpoints = ["inproc://medley-workers-\(UUID().uuidString)"] + (remoteWorkers ? ["tcp://127.0.0.1:*"] : [])
+        configuration.broker.heartbeatIntervalMilliseconds = 100
+        configuration.workerCount = workers
+        configuration.logDirectory = logDirectory
+        configure(&configuration)
+        self.logDirectory = logDirectory
+        server = MedleyServer(configuration: configuration, model: model)
+        let ready = DispatchSemaphore(value: 0)
+        let endpoints = EndpointBox()
+        let server = server, stop = stop, finished = finished, failure = failure
+        let thread = Thread {
+            do {
+                try server.run(stop: stop) { client, worker in
+                    endpoints.set(client, worker)
+                    ready.signal()
+                }
+            } catch {
+                failure.set(error)
+                ready.signal()
+            }
+            finished.signal()
+        }
+        thread.start()
+        #expect(ready.wait(timeout: .now() + 30) == .success, "server did not start")
+        if let error = failure.get() { throw error }
+        (clientEndpoint, workerEndpoint) = endpoints.get()
+    }
+
+    /// Stops the server as SIGTERM would, and waits for it to finish.
+    func shutDown() throws {
+        stop.trigger()
+        #expect(finished.wait(timeout: .now() + 30) == .success, "server did not stop")
+        if let error = failure.get() { throw error }
+    }
+
+    /// Waits until the service reports `workers` workers and is serving.
+    func waitUntilServing(client: ServiceClient, workers: Int) throws {
+        for _ in 0..<300 {
+            let health = try client.health()
+            if health.status == .serving, try client.stats().workers.count >= workers { return }
+            usleep(20_000)
+        }
+        Issue.record("the service never reported \(workers) workers serving")
+    }
+}
+
+private final class EndpointBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ("", "")
+    func set(_ client: String, _ worker: String) { lock.withLock { value = (client, worker) } }
+    func get() -> (String, String) { lock.withLock { value } }
+}
+
+private final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: (any Error)?
+    func set(_ error: any Error) { lock.withLock { self.error = error } }
+    func get() -> (any Error)? { lock.withLock { error } }
+}
+
+/// Models and events for the service tests.
+enum ServiceFixtures {
+    static let domains = ["news", "video", "music"]
+
+    /// A small model with seeded random weights: enough to exercise every path of the service.
+    static func model(version: UInt64 = 1, itemsPerDomain: Int = 20, users: [String] = ["known-user"]) throws -> MultitaskModel {
+        let configuration = ModelConfiguration(modelVersion: version, domains: domains, embeddingDimension: 8, hiddenDimensions: [16])
+        var ids: [String] = []
+        var domainOfItem: [Int] = []
+        for (index, domain) in domains.enumerated() {
+            for item in 0..<itemsPerDomain {
+                ids.append("\(domain.prefix(1))\(item)")
+                domainOfItem.append(index)
+            }
+        }
+        let catalog = try ItemCatalog(ids: ids, domainOfItem: domainOfItem, domainCount: domains.count)
+        let contents = try ModelFileContents.initialized(
+            configuration: configuration, catalog: catalog, users: try UserVocabulary(ids: users), seed: version)
+        return try MultitaskModel(contents)
+    }
+
+    static func event(user: String, item: String, domain: String, type: Medley_V1_EventType = .play, at timestampMs: Int64) -> Medley_V1_SessionEvent {
+        var event = Medley_V1_SessionEvent()
+        event.userID = user
+        event.itemID = item
+        event.domain = domain
+        event.type = type
+        event.timestampMs = timestampMs
+        return event
+    }
+
+    static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    static func temporaryDirectory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medley-service-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+}
+
+/// A raw DEALER for sending frames no well-behaved client would.
+final class RawClient {
+    let socket: Socket
+
+    init(context: Context, endpoint: String) throws {
+        socket = try context.socket(.dealer)
+        try socket.set(.lingerMilliseconds, 0)
+        try socket.set(.receiveTimeoutMilliseconds, 5000)
+        try socket.connect(endpoint)
+    }
+
+    /// Sends frames and returns the reply's body decoded.
+    func exchange(_ frames: [[UInt8]]) throws -> Medley_V1_Reply {
+        try socket.send(multipart: frames)
+        let reply = try socket.receiveMultipart()
+        #expect(reply.count == 2 && reply[0].isEmpty, "a reply is [empty][Reply]")
+        return try Medley_V1_Reply(serializedBytes: reply.last ?? [])
+    }
+}
