@@ -46,6 +46,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .target(
+            name: "MedleyService",
+            dependencies: [
+                "MedleyProtocol",
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )
