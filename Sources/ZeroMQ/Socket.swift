@@ -235,6 +235,15 @@ public final class Socket {
         }
     }
 
+    /// Receives the next message within limits, or returns `nil` if none is waiting.
+    public func tryReceiveMultipart(within limits: MultipartLimits) throws(ZMQError) -> BoundedMultipart? {
+        do {
+            return try receiveMultipart(within: limits, mode: .nonBlocking)
+        } catch where error.kind == .wouldBlock {
+            return nil
+        }
+    }
+
     /// Receives every frame of the next message, keeping frames only while they fit the
     /// limits; the rest of the message is read and dropped, so the socket stays in step.
     public func receiveMultipart(within limits: MultipartLimits, mode: BlockingMode = .blocking) throws(ZMQError) -> BoundedMultipart {

@@ -63,7 +63,7 @@ struct SendCommand: ParsableCommand {
             if client.json {
                 print(try ack.jsonString())
             } else {
-                print("accepted \(ack.accepted) of \(batch.count); durable through sequence \(ack.position.sequence)")
+                print("accepted \(ack.accepted) of \(batch.count); durable through sequence \(ack.durablePosition.sequence)")
                 for rejection in ack.rejections {
                     print("  event \(start + Int(rejection.index)) refused: \(rejection.message)")
                 }

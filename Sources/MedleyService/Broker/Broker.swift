@@ -72,7 +72,8 @@ public final class Broker {
         self.logDirectory = logDirectory
         self.logger = logger
         startedAt = clock.now
-        forwardedThrough = log.lastSyncedSequence
+        // Everything recovered from disk counts as handed over: replays deliver it on demand.
+        forwardedThrough = log.recoveryReport.nextSequence - 1
         mailbox = try EventLogCompletionMailbox<UInt64>()
 
         frontend = try context.socket(.router)
@@ -158,12 +159,7 @@ public final class Broker {
             maxTotalBytes: configuration.protocolLimits.maxBodyBytes + 64 * 1024
         )
         for _ in 0..<configuration.burst {
-            let received: BoundedMultipart
-            do {
-                received = try frontend.receiveMultipart(within: limits, mode: .nonBlocking)
-            } catch let error where error.kind == .wouldBlock {
-                return
-            }
+            guard let received = try frontend.tryReceiveMultipart(within: limits) else { return }
             handleClientMessage(received, stopping: stopping)
         }
     }
@@ -275,7 +271,6 @@ public final class Broker {
         guard !accepted.isEmpty else {
             var ack = Medley_V1_IngestAck()
             ack.rejections = rejections
-            ack.position.sequence = forwardedThrough
             reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
             return
         }
@@ -302,7 +297,7 @@ public final class Broker {
                 var ack = Medley_V1_IngestAck()
                 ack.accepted = UInt32(ingest.events.count)
                 ack.rejections = ingest.rejections
-                if let last = positions.last { ack.position = last }
+                if let last = positions.last { ack.durablePosition = last }
                 statistics.eventsLogged += UInt64(ingest.events.count)
                 reply(Medley_V1_Reply(requestID: ingest.requestID, body: .ingest(ack)), to: ingest.envelope, arrivedAt: ingest.arrivedAt)
             case .failure(let error):
@@ -454,7 +449,8 @@ public final class Broker {
         var ownerCache: [String: (old: [UInt8]?, new: [UInt8])] = [:]
         var replayed = 0
         do {
-            try EventLogReplay.forEachRecord(in: logDirectory, receivedSinceMs: sinceMs, throughSequence: forwardedThrough) { record, bytes in
+            let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: forwardedThrough)
+            while let (record, bytes) = try replay.next() {
                 let user = record.event.userID
                 let owners: (old: [UInt8]?, new: [UInt8])
                 if let cached = ownerCache[user] {
@@ -463,7 +459,7 @@ public final class Broker {
                     owners = (WorkerRegistry.owner(of: user, among: before), WorkerRegistry.owner(of: user, among: after)!)
                     ownerCache[user] = owners
                 }
-                guard owners.old != owners.new || owners.new == reset else { return }
+                guard owners.old != owners.new || owners.new == reset else { continue }
                 outgoing[owners.new, default: []].append(bytes)
                 if let old = owners.old, old != owners.new, after.contains(old) {
                     forgotten[old, default: []].insert(user)
@@ -534,11 +530,12 @@ public final class Broker {
                 return .error(.invalidArgument, message: "this server was started without a model directory", requestID: requestID)
             }
             let path = "\(directory)/\(load.version).safetensors"
+            guard FileManager.default.fileExists(atPath: path) else {
+                return .error(.notFound, message: "no model file at \(path)", requestID: requestID)
+            }
             let model: MultitaskModel
             do {
                 model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
-            } catch .io(_, _, let code) where code == ENOENT {
-                return .error(.notFound, message: "no readable model file at \(path)", requestID: requestID)
             } catch {
                 statistics.modelsRejected += 1
                 return .error(.modelRejected, message: "\(path) was refused: \(error)", requestID: requestID)

@@ -1,20 +1,21 @@
 import MedleyProtocol
 
 /// Reads back the recent part of the event log, to rebuild sessions when users move to
-/// another worker.
-enum EventLogReplay {
-    /// Calls `body` with each record received at or after `receivedSinceMs` whose sequence
-    /// is at most `throughSequence`, in log order, with the record's encoded bytes.
-    static func forEachRecord(
-        in directory: String, receivedSinceMs: Int64, throughSequence: UInt64,
-        _ body: (Medley_V1_EventLogRecord, [UInt8]) throws -> Void
-    ) throws {
-        guard throughSequence > 0 else { return }
-        let reader = EventLogReader(directory: directory)
-        try reader.seek(toReceivedAtMs: receivedSinceMs)
-        while let entry = try reader.next() {
-            guard entry.record.sequence <= throughSequence else { return }
-            try body(entry.record, try entry.record.serializedBytes())
-        }
+/// another worker: the records received at or after a time, up to a sequence number, in
+/// log order.
+struct EventLogReplay {
+    private let reader: EventLogReader
+    private let throughSequence: UInt64
+
+    init(directory: String, receivedSinceMs: Int64, throughSequence: UInt64) throws {
+        reader = EventLogReader(directory: directory)
+        self.throughSequence = throughSequence
+        if throughSequence > 0 { try reader.seek(toReceivedAtMs: receivedSinceMs) }
+    }
+
+    /// The next record and its encoded bytes, or nil at the end of the window.
+    func next() throws -> (record: Medley_V1_EventLogRecord, bytes: [UInt8])? {
+        guard throughSequence > 0, let entry = try reader.next(), entry.record.sequence <= throughSequence else { return nil }
+        return (entry.record, try entry.record.serializedBytes())
     }
 }

@@ -1,0 +1,85 @@
+import MedleyProtocol
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where ``EventLogAppender`` leaves completions for a thread that runs a poll loop, such as
+/// the broker's ZeroMQ loop, together with a file descriptor that becomes readable when there
+/// is something to collect.
+///
+/// Register ``fileDescriptor`` with the loop's poller (`Poller.register(fileDescriptor:)`);
+/// when it is readable, call ``drain()``. The descriptor is the read end of a non-blocking
+/// pipe that holds one byte while completions wait, so it wakes `zmq_poll` without a ZeroMQ
+/// socket crossing threads. Any thread may post; one thread should drain.
+public final class EventLogCompletionMailbox<Token: Sendable>: Sendable {
+    /// One finished submission.
+    public struct Completion: Sendable {
+        /// What the submitter passed to ``EventLogAppender/submit(_:token:to:)``.
+        public var token: Token
+        /// The positions of the events, in order, or why none of them was logged.
+        public var result: Result<[Medley_V1_LogPosition], EventLogError>
+    }
+
+    private struct State: ~Copyable {
+        var completions: [Completion] = []
+        /// The pipe holds its byte exactly when this is true; both change under the lock, so a
+        /// wake-up is never lost between a drain and a post.
+        var signalled = false
+    }
+
+    /// The descriptor to poll for readability.
+    public let fileDescriptor: CInt
+    private let writeDescriptor: CInt
+    private let state = Mutex(State())
+
+    public init() throws(EventLogError) {
+        var descriptors: [CInt] = [-1, -1]
+        _ = try systemCall("pipe", path: "completion mailbox") { pipe(&descriptors) }
+        for descriptor in descriptors {
+            _ = try systemCall("fcntl", path: "completion mailbox") { fcntl(descriptor, F_SETFL, O_NONBLOCK) }
+            _ = try systemCall("fcntl", path: "completion mailbox") { fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        }
+        fileDescriptor = descriptors[0]
+        writeDescriptor = descriptors[1]
+    }
+
+    deinit {
+        close(fileDescriptor)
+        close(writeDescriptor)
+    }
+
+    /// Leaves a completion and wakes the polling thread if it was not already woken.
+    func post(_ completion: Completion) {
+        state.withLock { state in
+            state.completions.append(completion)
+            guard !state.signalled else { return }
+            state.signalled = true
+            var byte: UInt8 = 1
+            // A full pipe is already readable, so EAGAIN needs no handling.
+            while write(writeDescriptor, &byte, 1) < 0 && errno == EINTR {}
+        }
+    }
+
+    /// Takes every waiting completion, in the order they were posted, and clears the
+    /// descriptor's readability. Never blocks; returns an empty array when nothing waits.
+    public func drain() -> [Completion] {
+        state.withLock { state in
+            var scratch: UInt8 = 0
+            while true {
+                let count = read(fileDescriptor, &scratch, 1)
+                if count > 0 || (count < 0 && errno == EINTR) { continue }
+                break
+            }
+            state.signalled = false
+            let taken = state.completions
+            state.completions = []
+            return taken
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Logging
+
+/// Brings a log directory to a state the writer can append to: removes segments that were
+/// never completely created, checks the newest sealed segments, and cuts the last segment
+/// after its last valid record.
+///
+/// The rules, from `protocol/event-log.md`: only the end of the last segment can be torn by
+/// a crash, because a segment is synced before the next one is created. So an invalid record
+/// there is a torn tail and is cut, while an invalid record anywhere else is corruption and
+/// opening stops with an error naming the segment and offset.
+enum EventLogRecovery {
+    /// Where the writer continues.
+    struct Outcome {
+        /// The last segment, or nil when the directory holds no segment.
+        var lastSegment: SegmentDirectory.Segment?
+        /// The end of the last valid record in the last segment.
+        var endOffset: UInt64
+        var report: RecoveryReport
+    }
+
+    static func recover(
+        _ directory: SegmentDirectory,
+        configuration: EventLogConfiguration,
+        logger: Logger
+    ) throws(EventLogError) -> Outcome {
+        var removed: [String] = []
+        for temporary in try directory.temporaryFiles() {
+            try LogFileSystem.remove(temporary)
+            removed.append(temporary)
+            logger.warning("removed a segment that was still being created", metadata: ["file": "\(temporary)"])
+        }
+
+        var segments = try directory.segments()
+        // A last segment without a complete header holds no record: remove it, and look again
+        // at the one before, which is then the last.
+        var lastScanner: SegmentScanner?
+        while let last = segments.last {
+            var scanner = try SegmentScanner(
+                path: last.path, firstSequence: last.firstSequence,
+                maxRecordBytes: configuration.maxRecordBytes, writable: true
+            )
+            let header = try scanner.readHeader()
+            let fileSize = try scanner.file.size()
+            switch header {
+            case .success(let first):
+                guard first == last.firstSequence else {
+                    throw .invalidSegmentHeader(segment: last.path, reason: "header says first sequence \(first), the file name \(last.firstSequence)")
+                }
+                lastScanner = scanner
+            case .failure(.incomplete) where fileSize <= UInt64(SegmentFormat.headerSize):
+                try LogFileSystem.remove(last.path)
+                removed.append(last.path)
+                segments.removeLast()
+                logger.warning("removed a segment with an incomplete header", metadata: ["segment": "\(last.path)"])
+            case .failure(.incomplete):
+                throw .invalidSegmentHeader(segment: last.path, reason: "header is incomplete but records follow it")
+            case .failure(.invalid(let reason)):
+                throw .invalidSegmentHeader(segment: last.path, reason: reason)
+            }
+            if lastScanner != nil { break }
+        }
+        if !removed.isEmpty { try LogFileSystem.syncDirectory(directory.path) }
+
+        guard var scanner = lastScanner, let last = segments.last else {
+            return Outcome(
+                lastSegment: nil, endOffset: 0,
+                report: RecoveryReport(
+                    segmentCount: 0, lastSegment: nil, recordsKept: 0, bytesCut: 0, cutOffset: nil,
+                    cutReason: nil, removedFiles: removed, nextSequence: 1
+                )
+            )
+        }
+
+        // Sealed segments: every record must be valid and the sequence must run on into the
+        // next segment.
+        let sealed = segments.dropLast()
+        for (index, segment) in sealed.enumerated().suffix(configuration.verifiedSealedSegments) {
+            let end = try verifySealed(segment, maxRecordBytes: configuration.maxRecordBytes)
+            let next = segments[index + 1]
+            if next.firstSequence != end {
+                throw .sequenceGap(segment: next.path, expected: end, found: next.firstSequence)
+            }
+        }
+
+        // The last segment: keep records up to the first invalid one, cut the rest.
+        var offset = UInt64(SegmentFormat.headerSize)
+        var sequence = last.firstSequence
+        var defect: RecordDefect?
+        scan: while true {
+            switch try scanner.step(at: offset, expectedSequence: sequence) {
+            case .record(_, let size):
+                offset += UInt64(size)
+                sequence += 1
+            case .end:
+                break scan
+            case .defect(let found):
+                defect = found
+                break scan
+            }
+        }
+        let size = try scanner.file.size()
+        var report = RecoveryReport(
+            segmentCount: segments.count, lastSegment: last.path, recordsKept: sequence - last.firstSequence,
+            bytesCut: 0, cutOffset: nil, cutReason: nil, removedFiles: removed, nextSequence: sequence
+        )
+        if size > offset {
+            try scanner.file.truncate(to: offset)
+            try scanner.file.syncAll()
+            report.bytesCut = size - offset
+            report.cutOffset = offset
+            report.cutReason = defect
+            logger.warning(
+                "cut the torn tail of the event log",
+                metadata: [
+                    "segment": "\(last.path)", "offset": "\(offset)", "bytes": "\(size - offset)",
+                    "reason": "\(defect.map(String.init(describing:)) ?? "unknown")",
+                    "records_kept": "\(report.recordsKept)",
+                ]
+            )
+        }
+        return Outcome(lastSegment: last, endOffset: offset, report: report)
+    }
+
+    /// Reads a sealed segment through; returns the sequence after its last record.
+    private static func verifySealed(_ segment: SegmentDirectory.Segment, maxRecordBytes: Int) throws(EventLogError) -> UInt64 {
+        var scanner = try SegmentScanner(path: segment.path, firstSequence: segment.firstSequence, maxRecordBytes: maxRecordBytes)
+        switch try scanner.readHeader() {
+        case .success(let first) where first == segment.firstSequence: break
+        case .success(let first):
+            throw .invalidSegmentHeader(segment: segment.path, reason: "header says first sequence \(first), the file name \(segment.firstSequence)")
+        case .failure(.incomplete): throw .invalidSegmentHeader(segment: segment.path, reason: "header is incomplete in a sealed segment")
+        case .failure(.invalid(let reason)): throw .invalidSegmentHeader(segment: segment.path, reason: reason)
+        }
+        var offset = UInt64(SegmentFormat.headerSize)
+        var sequence = segment.firstSequence
+        while true {
+            switch try scanner.step(at: offset, expectedSequence: sequence) {
+            case .record(_, let size):
+                offset += UInt64(size)
+                sequence += 1
+            case .end:
+                return sequence
+            case .defect(let defect):
+                throw .corruptRecord(segment: segment.path, offset: offset, defect: defect)
+            }
+        }
+    }
+}
