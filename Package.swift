@@ -76,6 +76,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(
+            name: "MedleyCLITests",
+            dependencies: ["medley", "MedleyModel", "MedleyService", "MedleyProtocol"]
+        ),
         // cblas.h lives on the compiler's default multiarch include path, so the module map
         // only links libopenblas; no pkg-config flags are needed.
         .systemLibrary(

@@ -46,9 +46,19 @@ struct EventLine: Decodable {
         return type
     }
 
-    /// Reads a JSON-lines file; blank lines are skipped, a bad line is an error naming it.
+    /// Reads a JSON-lines file (`-`: standard input); blank lines are skipped, a bad line is
+    /// an error naming it.
     static func read(path: String, nowMs: Int64) throws -> [Medley_V1_SessionEvent] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw EventLineError(message: "cannot read \(path)")
+            }
+            data = contents
+        }
+        let text = String(decoding: data, as: UTF8.self)
         let decoder = JSONDecoder()
         var events: [Medley_V1_SessionEvent] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

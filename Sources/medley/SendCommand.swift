@@ -48,7 +48,7 @@ struct SendCommand: ParsableCommand {
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         let events: [Medley_V1_SessionEvent]
         if let file {
-            events = try EventLine.read(path: file == "-" ? "/dev/stdin" : file, nowMs: nowMs)
+            events = try EventLine.read(path: file, nowMs: nowMs)
         } else {
             let line = EventLine(user: user!, item: item!, domain: domain!, type: type!, timestampMs: timestampMs, dwellMs: dwellMs, session: session)
             events = [try line.event(nowMs: nowMs)]

@@ -23,8 +23,6 @@ public final class MedleyServer: Sendable {
         BLASThreads.set(1)
         let context = try Context()
         let log = try EventLogAppender(directory: configuration.logDirectory, configuration: configuration.eventLog)
-        let report = log.recoveryReport
-        logger.info("event log open", metadata: ["directory": "\(configuration.logDirectory)", "recovery": "\(report)"])
 
         let broker = try Broker(
             context: context, configuration: configuration.broker, models: models,

@@ -1,0 +1,124 @@
+import Foundation
+import MedleyModel
+import Testing
+
+/// Runs the built `medley` executable, as a user would.
+enum MedleyExecutable {
+    /// The `medley` binary next to the test bundle (SwiftPM builds it first: the test target
+    /// depends on it).
+    static var url: URL {
+        let candidates = [CommandLine.arguments.first, Bundle.main.executablePath].compactMap { $0 }.map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("medley")
+        }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    /// Runs `medley` with arguments to completion; returns its exit status and output.
+    static func run(_ arguments: [String], input: String? = nil, timeoutSeconds: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = RunningProcess(arguments: arguments, standardInput: input)
+        try process.start()
+        let status = process.wait(timeoutSeconds: timeoutSeconds)
+        return (status, process.standardOutput, process.standardError)
+    }
+}
+
+/// A `medley` process in the background, with its output collected.
+final class RunningProcess: @unchecked Sendable {
+    // Sound: output buffers are guarded by `lock`; the process is driven from one test.
+    let process = Process()
+    private let lock = NSLock()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+    private let input: String?
+
+    init(arguments: [String], standardInput: String? = nil) {
+        process.executableURL = MedleyExecutable.url
+        process.arguments = arguments
+        input = standardInput
+    }
+
+    func start() throws {
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.stdoutData.append(data) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.stderrData.append(data) }
+        }
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try? inPipe.fileHandleForWriting.close()
+    }
+
+    var standardOutput: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
+    var standardError: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+
+    /// Waits for exit; kills the process and returns -1 after the time-out.
+    func wait(timeoutSeconds: Double) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        process.waitUntilExit()
+        // Let the readability handlers take the last bytes.
+        usleep(50_000)
+        return process.terminationStatus
+    }
+
+    /// Waits until standard error has a line matching `pattern`'s first capture group.
+    func waitForLog(_ pattern: String, timeoutSeconds: Double = 30) -> String? {
+        let regex = try! NSRegularExpression(pattern: pattern)
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            let text = standardError
+            if let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+               let range = Range(match.range(at: 1), in: text) {
+                return String(text[range])
+            }
+            guard process.isRunning else { return nil }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+}
+
+enum CLIFixtures {
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medley-cli-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Writes a small model with seeded weights and returns its path.
+    static func writeModel(in directory: URL, version: UInt64 = 1) throws -> String {
+        let domains = ["news", "video", "music"]
+        var ids: [String] = []
+        var domainOfItem: [Int] = []
+        for (index, domain) in domains.enumerated() {
+            for item in 0..<30 {
+                ids.append("\(domain.prefix(1))\(item)")
+                domainOfItem.append(index)
+            }
+        }
+        let contents = try ModelFileContents.initialized(
+            configuration: ModelConfiguration(modelVersion: version, domains: domains, embeddingDimension: 8, hiddenDimensions: [16]),
+            catalog: try ItemCatalog(ids: ids, domainOfItem: domainOfItem, domainCount: 3),
+            users: try UserVocabulary(ids: ["known"]), seed: version)
+        let url = directory.appendingPathComponent("\(version).safetensors")
+        try ModelFile.write(contents, to: url)
+        return url.path
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import MedleyProtocol
+import MedleyService
+import Testing
+
+@Suite("medley processes", .serialized)
+struct ServeProcessTests {
+    /// Starts `medley serve` on ephemeral ports and returns it with its client endpoint.
+    private func startServer(model: String, logDirectory: String, extra: [String] = []) throws -> (RunningProcess, String) {
+        let server = RunningProcess(arguments: [
+            "serve", "--model", model, "--log-dir", logDirectory, "--bind", "tcp://127.0.0.1:*", "--workers", "2",
+        ] + extra)
+        try server.start()
+        guard let endpoint = server.waitForLog(#"clients=(tcp://[0-9.:]+).*\] ready"#) else {
+            server.signal(SIGKILL)
+            Issue.record("medley serve did not report ready: \(server.standardError)")
+            throw CancellationError()
+        }
+        return (server, endpoint)
+    }
+
+    @Test func aSessionFromServeToRecommendAndACleanStop() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        let model = try CLIFixtures.writeModel(in: directory)
+        let logDirectory = directory.appendingPathComponent("log").path
+        let (server, endpoint) = try startServer(model: model, logDirectory: logDirectory)
+
+        let sent = try MedleyExecutable.run(["send", "--endpoint", endpoint, "--user", "ana", "--item", "m3", "--domain", "music", "--type", "play"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(sent.stdout.contains("accepted 1 of 1"))
+
+        let lines = """
+            {"user": "ana", "item": "m4", "domain": "music", "type": "complete"}
+            {"user": "ana", "item": "n1", "domain": "news", "type": "view", "dwell_ms": 4000}
+            {"user": "ana", "item": "x", "domain": "podcasts", "type": "play"}
+            """
+        let batch = try MedleyExecutable.run(["send", "--endpoint", endpoint, "--file", "-"], input: lines)
+        #expect(batch.status == 1, "a refused event makes send exit 1")
+        #expect(batch.stdout.contains("accepted 2 of 3"))
+        #expect(batch.stdout.contains("podcasts"))
+
+        let readable = try MedleyExecutable.run(["recommend", "--endpoint", endpoint, "--user", "ana", "-k", "3", "--scores"])
+        #expect(readable.status == 0, "\(readable.stderr)")
+        #expect(readable.stdout.contains("what next (session head)"))
+        #expect(readable.stdout.contains("music"))
+
+        let json = try MedleyExecutable.run(["recommend", "--endpoint", endpoint, "--user", "ana", "--json"])
+        #expect(json.status == 0)
+        let reply = try Medley_V1_RecommendReply(jsonString: json.stdout)
+        #expect(reply.domains.count == 3)
+        #expect(reply.modelVersion == 1)
+        let recommended = Set(reply.domains.flatMap(\.items).map(\.itemID))
+        #expect(recommended.isDisjoint(with: ["m3", "m4", "n1"]))
+
+        server.signal(SIGTERM)
+        #expect(server.wait(timeoutSeconds: 30) == 0, "SIGTERM exits 0: \(server.standardError)")
+        #expect(server.standardError.contains("stopped"))
+        let reader = EventLogReader(directory: logDirectory)
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        #expect(count == 3, "every acknowledged event is in the log")
+    }
+
+    @Test func aWorkerProcessServesUsers() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        let model = try CLIFixtures.writeModel(in: directory)
+        let (server, endpoint) = try startServer(
+            model: model, logDirectory: directory.appendingPathComponent("log").path,
+            extra: ["--workers", "0", "--worker-bind", "tcp://127.0.0.1:*"])
+        defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
+        guard let workerEndpoint = server.waitForLog(#"workers=(tcp://[0-9.:]+).*\] ready"#) else {
+            Issue.record("no worker endpoint in \(server.standardError)")
+            return
+        }
+        let worker = RunningProcess(arguments: ["worker", "--connect", workerEndpoint, "--model", model, "--name", "far-away"])
+        try worker.start()
+        defer { worker.signal(SIGKILL); _ = worker.wait(timeoutSeconds: 10) }
+
+        var answered: (status: Int32, stdout: String, stderr: String) = (1, "", "")
+        for _ in 0..<100 {
+            answered = try MedleyExecutable.run(["recommend", "--endpoint", endpoint, "--user", "remote", "--json", "--timeout-milliseconds", "2000"])
+            if answered.status == 0 { break }
+            usleep(100_000)
+        }
+        #expect(answered.status == 0, "\(answered.stderr)")
+        #expect(try Medley_V1_RecommendReply(jsonString: answered.stdout).domains.count == 3)
+
+        worker.signal(SIGTERM)
+        #expect(worker.wait(timeoutSeconds: 20) == 0, "\(worker.standardError)")
+        server.signal(SIGTERM)
+        #expect(server.wait(timeoutSeconds: 30) == 0, "\(server.standardError)")
+    }
+
+    @Test func inspectPrintsAModelAndRefusesACorruptOne() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        let model = try CLIFixtures.writeModel(in: directory)
+        let good = try MedleyExecutable.run(["inspect", model])
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("verification: ok"))
+        #expect(good.stdout.contains("item_embeddings") || good.stdout.contains("tensor"))
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        bytes.removeLast(100)
+        let corrupt = directory.appendingPathComponent("corrupt.safetensors")
+        try bytes.write(to: corrupt)
+        let bad = try MedleyExecutable.run(["inspect", corrupt.path])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("FAILED") || bad.stderr.contains("Error"))
+    }
+
+    @Test func helpListsEverySubcommandAndBadArgumentsAreRefused() throws {
+        let help = try MedleyExecutable.run(["--help"])
+        #expect(help.status == 0)
+        for command in ["serve", "worker", "send", "recommend", "import", "gen", "train", "eval", "inspect", "bench", "keygen"] {
+            #expect(help.stdout.contains("  \(command) "), "help lists \(command)")
+        }
+        let missing = try MedleyExecutable.run(["serve", "--model", "/nonexistent/model.safetensors"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no model file"))
+        let badSend = try MedleyExecutable.run(["send", "--user", "u"])
+        #expect(badSend.status != 0)
+        #expect(badSend.stderr.contains("--item"))
+    }
+}
