@@ -280,3 +280,58 @@ func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
     }
     return false
 }
+
+@Suite("Pool changes", .serialized)
+struct PoolChangeTests {
+    @Test func usersMovedToAJoiningWorkerKeepTheirSessions() throws {
+        let model = try ServiceFixtures.model()
+        let server = try RunningServer(model: model, logDirectory: try ServiceFixtures.temporaryDirectory(), workers: 2, remoteWorkers: true)
+        defer { try? server.shutDown() }
+        let context = try Context()
+        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
+        try server.waitUntilServing(client: client, workers: 2)
+        let now = ServiceFixtures.nowMs
+        let users = (0..<24).map { "mover-\($0)" }
+        for (index, user) in users.enumerated() {
+            let events = (0..<3).map { ServiceFixtures.event(user: user, item: "m\(index % 20)", domain: "music", at: now - 10_000 + Int64($0)) }
+            #expect(try client.ingest(events).accepted == 3)
+        }
+        func sessions() throws -> [String: String] {
+            var result: [String: String] = [:]
+            for user in users {
+                var request = Medley_V1_RecommendRequest()
+                request.userID = user
+                result[user] = try client.recommend(request).sessionID
+            }
+            return result
+        }
+        let before = try sessions()
+        #expect(before.values.allSatisfy { !$0.isEmpty })
+
+        let workerContext = try Context()
+        let stop = StopSignal()
+        var settings = WorkerConfiguration(brokerEndpoint: server.workerEndpoint, name: "joiner")
+        settings.heartbeatIntervalMilliseconds = 100
+        let worker = ServingWorker(context: workerContext, models: ServingModel(model), configuration: settings)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            try? worker.run(until: stop.fileDescriptor)
+            done.signal()
+        }.start()
+        try server.waitUntilServing(client: client, workers: 3)
+
+        // Rendezvous hashing moves about a third of the users to the new worker.
+        let after = try sessions()
+        #expect(after == before, "every user's session survives the move")
+        let stats = try client.stats()
+        #expect(try eventually { try client.stats().workers.count == 3 && client.stats().workers.allSatisfy { $0.sessions > 0 } }, "\(stats.workers)")
+        #expect(try eventually { try client.stats().sessions == UInt64(users.count) }, "moved users are dropped by their old worker")
+
+        // And back again when the worker leaves.
+        stop.trigger()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        try workerContext.terminate()
+        #expect(try eventually { try client.stats().workers.count == 2 })
+        #expect(try sessions() == before)
+    }
+}
