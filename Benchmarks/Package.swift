@@ -15,6 +15,15 @@ let package = Package(
             name: "ScoringBenchmark",
             dependencies: [.product(name: "MedleyModel", package: "Medley")]
         ),
+        .executableTarget(
+            name: "ServiceBenchmark",
+            dependencies: [
+                .product(name: "MedleyModel", package: "Medley"),
+                .product(name: "MedleyProtocol", package: "Medley"),
+                .product(name: "MedleyService", package: "Medley"),
+                .product(name: "ZeroMQ", package: "Medley"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
