@@ -67,12 +67,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.serve")
-        let loaded: MultitaskModel
-        do {
-            loaded = try MultitaskModel(contentsOf: URL(fileURLWithPath: model))
-        } catch {
-            throw ValidationError("the model \(model) was refused: \(error)")
-        }
+        let loaded = try loadServingModel(model)
         var configuration = ServerConfiguration()
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])

@@ -43,12 +43,7 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.worker")
-        let loaded: MultitaskModel
-        do {
-            loaded = try MultitaskModel(contentsOf: URL(fileURLWithPath: model))
-        } catch {
-            throw ValidationError("the model \(model) was refused: \(error)")
-        }
+        let loaded = try loadServingModel(model)
         BLASThreads.set(1)
         let context = try Context()
         var settings = WorkerConfiguration(brokerEndpoint: connect, name: name)

@@ -239,16 +239,7 @@ struct EndToEndTests {
             #expect(error.code == .unavailable)
         }
 
-        let workerContext = try Context()
-        let stop = StopSignal()
-        var settings = WorkerConfiguration(brokerEndpoint: server.workerEndpoint, name: "tcp-worker")
-        settings.heartbeatIntervalMilliseconds = 100
-        let worker = ServingWorker(context: workerContext, models: ServingModel(model), configuration: settings)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            try? worker.run(until: stop.fileDescriptor)
-            done.signal()
-        }.start()
+        let worker = try RemoteWorker(endpoint: server.workerEndpoint, model: model)
         try server.waitUntilServing(client: client, workers: 1)
         #expect(try client.ingest([ServiceFixtures.event(user: "remote-user", item: "m4", domain: "music", at: ServiceFixtures.nowMs)]).accepted == 1)
         let reply = try client.recommend(request)
@@ -256,9 +247,7 @@ struct EndToEndTests {
         #expect(try eventually { try client.stats().workers.first?.sessions == 1 })
 
         // A worker that leaves says so, and its users get a clear "unavailable" at once.
-        stop.trigger()
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        try workerContext.terminate()
+        try worker.leave()
         var answered = false
         for _ in 0..<100 where !answered {
             do {
@@ -308,16 +297,7 @@ struct PoolChangeTests {
         let before = try sessions()
         #expect(before.values.allSatisfy { !$0.isEmpty })
 
-        let workerContext = try Context()
-        let stop = StopSignal()
-        var settings = WorkerConfiguration(brokerEndpoint: server.workerEndpoint, name: "joiner")
-        settings.heartbeatIntervalMilliseconds = 100
-        let worker = ServingWorker(context: workerContext, models: ServingModel(model), configuration: settings)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            try? worker.run(until: stop.fileDescriptor)
-            done.signal()
-        }.start()
+        let worker = try RemoteWorker(endpoint: server.workerEndpoint, model: model, name: "joiner")
         try server.waitUntilServing(client: client, workers: 3)
 
         // Rendezvous hashing moves about a third of the users to the new worker.
@@ -328,9 +308,7 @@ struct PoolChangeTests {
         #expect(try eventually { try client.stats().sessions == UInt64(users.count) }, "moved users are dropped by their old worker")
 
         // And back again when the worker leaves.
-        stop.trigger()
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        try workerContext.terminate()
+        try worker.leave()
         #expect(try eventually { try client.stats().workers.count == 2 })
         #expect(try sessions() == before)
     }

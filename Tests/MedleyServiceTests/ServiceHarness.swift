@@ -121,6 +121,32 @@ enum ServiceFixtures {
     }
 }
 
+/// A worker on its own thread connected over tcp, as `medley worker` would be.
+final class RemoteWorker: Sendable {
+    let context: Context
+    let stop = StopSignal()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(endpoint: String, model: MultitaskModel, name: String = "tcp-worker") throws {
+        context = try Context()
+        var settings = WorkerConfiguration(brokerEndpoint: endpoint, name: name)
+        settings.heartbeatIntervalMilliseconds = 100
+        let worker = ServingWorker(context: context, models: ServingModel(model), configuration: settings)
+        let stop = stop, done = done
+        Thread {
+            try? worker.run(until: stop.fileDescriptor)
+            done.signal()
+        }.start()
+    }
+
+    /// Asks the worker to leave, waits for it, and terminates its context.
+    func leave() throws {
+        stop.trigger()
+        #expect(done.wait(timeout: .now() + 10) == .success, "the worker did not stop")
+        try context.terminate()
+    }
+}
+
 /// A raw DEALER for sending frames no well-behaved client would.
 final class RawClient {
     let socket: Socket

@@ -1,3 +1,4 @@
+import MedleyModel
 import MedleyProtocol
 import Testing
 
@@ -26,10 +27,10 @@ struct SessionStoreTests {
         store.append(entry("c", at: 1501), userID: "u", nowMs: 0)
         let session = store.session(for: "u")
         #expect(session?.events.map(\.itemID) == ["c"])
-        #expect(session?.history.map(\.itemID) == ["a", "b"])
+        #expect(session?.history.map(\.id) == ["a", "b"])
         #expect(session?.sessionID == "u@1501")
         #expect(session?.sessionCount == 2)
-        #expect(session?.seenItems == Set(["a", "b", "c"].map { SeenItem(domain: "music", itemID: $0) }))
+        #expect(session?.seenItems == Set(["a", "b", "c"].map { ItemReference(domain: "music", id: $0) }))
     }
 
     @Test func aClockRunningBackwardsStaysInTheSession() {
@@ -48,7 +49,7 @@ struct SessionStoreTests {
         let session = store.session(for: "u")
         #expect(session?.sessionID == "s2")
         #expect(session?.events.map(\.itemID) == ["c"])
-        #expect(session?.history.map(\.itemID) == ["a", "b"])
+        #expect(session?.history.map(\.id) == ["a", "b"])
     }
 
     @Test func sessionsAndHistoryAreBounded() {
@@ -58,7 +59,7 @@ struct SessionStoreTests {
         }
         let session = store.session(for: "u")
         #expect(session?.events.map(\.itemID) == ["i7", "i8", "i9"])
-        #expect(session?.history.map(\.itemID) == ["i3", "i4", "i5", "i6"])
+        #expect(session?.history.map(\.id) == ["i3", "i4", "i5", "i6"])
     }
 
     @Test func theLeastRecentlyActiveUserIsEvictedAtTheCap() {

@@ -1,3 +1,4 @@
+import MedleyModel
 import MedleyProtocol
 
 /// One event as a session keeps it.
@@ -26,7 +27,7 @@ public struct SessionEntry: Sendable, Equatable {
     }
 
     /// The item, as the model identifies it.
-    public var seenItem: SeenItem { SeenItem(domain: domain, itemID: itemID) }
+    public var item: ItemReference { ItemReference(domain: domain, id: itemID) }
 
     /// The entry for a logged event.
     public init(_ record: Medley_V1_EventLogRecord) {
@@ -39,17 +40,6 @@ public struct SessionEntry: Sendable, Equatable {
     }
 }
 
-/// An item a user touched, identified as the model identifies items: by domain and id.
-public struct SeenItem: Sendable, Hashable {
-    public var domain: String
-    public var itemID: String
-
-    public init(domain: String, itemID: String) {
-        self.domain = domain
-        self.itemID = itemID
-    }
-}
-
 /// What the service knows of one user's recent activity: the current session (a run of
 /// events without a long gap) and the items of recent sessions.
 public struct UserSession: Sendable, Equatable {
@@ -59,7 +49,7 @@ public struct UserSession: Sendable, Equatable {
     /// The current session's events, oldest first.
     public private(set) var events: [SessionEntry] = []
     /// Items of earlier events, oldest first, without the current session's; bounded.
-    public private(set) var history: [SeenItem] = []
+    public private(set) var history: [ItemReference] = []
     /// Timestamp of the newest event, by the client's clock.
     public private(set) var lastEventMs: Int64
     /// How many sessions this user has started since the store first saw them.
@@ -72,8 +62,8 @@ public struct UserSession: Sendable, Equatable {
     }
 
     /// Every item the user touched recently: history and current session.
-    public var seenItems: Set<SeenItem> {
-        Set(history).union(events.lazy.map(\.seenItem))
+    public var seenItems: Set<ItemReference> {
+        Set(history).union(events.lazy.map(\.item))
     }
 
     /// Adds an event, starting a new session on a long gap or a new client session id.
@@ -82,7 +72,7 @@ public struct UserSession: Sendable, Equatable {
         let gap = entry.timestampMs - lastEventMs
         let newClientSession = clientSessionID.map { $0 != sessionID } ?? false
         if gap > configuration.sessionGapMilliseconds || newClientSession {
-            history.append(contentsOf: events.lazy.map(\.seenItem))
+            history.append(contentsOf: events.lazy.map(\.item))
             events.removeAll(keepingCapacity: true)
             sessionID = clientSessionID ?? "\(userID)@\(entry.timestampMs)"
             sessionCount += 1
@@ -90,7 +80,7 @@ public struct UserSession: Sendable, Equatable {
         events.append(entry)
         if events.count > configuration.maxSessionEvents {
             let overflow = events.count - configuration.maxSessionEvents
-            history.append(contentsOf: events.prefix(overflow).lazy.map(\.seenItem))
+            history.append(contentsOf: events.prefix(overflow).lazy.map(\.item))
             events.removeFirst(overflow)
         }
         if history.count > configuration.maxHistoryItems {

@@ -101,7 +101,7 @@ struct RecommendationResponder {
         var sessionID = ""
         var history: [ItemReference] = []
         if let session {
-            history = session.history.map { ItemReference(domain: $0.domain, id: $0.itemID) }
+            history = session.history
             // A request for another session than the live one gets only its context events.
             if !request.hasSessionID || request.sessionID == session.sessionID {
                 sessionID = session.sessionID

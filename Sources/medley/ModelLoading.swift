@@ -1,0 +1,13 @@
+import ArgumentParser
+import Foundation
+import MedleyModel
+
+/// Loads the model a serving command starts with; a refused file is reported as a usage
+/// error that names what is wrong with it.
+func loadServingModel(_ path: String) throws -> MultitaskModel {
+    do {
+        return try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        throw ValidationError("the model \(path) was refused: \(error)")
+    }
+}
