@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "medley", targets: ["medley"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
+        .library(name: "MedleyTraining", targets: ["MedleyTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +47,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .target(
+            name: "MedleyTraining",
+            dependencies: ["MedleyProtocol", .product(name: "Logging", package: "swift-log")],
+            // Embedded, so that the command-line tool and the tests read the same bytes
+            // without a resource bundle that must travel beside the binary.
+            resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
+        ),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining"]),
     ],
     swiftLanguageModes: [.v6]
 )
