@@ -18,11 +18,16 @@ public struct SessionKNNScorer: Scorer {
         public var neighbours: Int
         /// The number of most recent candidate sessions compared with the current one.
         public var sampleSize: Int
+        /// When set, only the last this many items of the history form the current session
+        /// (a leave-one-out history is not a session; its recent end stands in for one).
+        public var currentSessionLength: Int?
 
-        public init(neighbours: Int = 100, sampleSize: Int = 1000) {
+        public init(neighbours: Int = 100, sampleSize: Int = 1000, currentSessionLength: Int? = nil) {
             precondition(neighbours >= 1 && sampleSize >= 1, "neighbours and sampleSize must be at least 1")
+            precondition((currentSessionLength ?? 1) >= 1, "currentSessionLength must be at least 1")
             self.neighbours = neighbours
             self.sampleSize = sampleSize
+            self.currentSessionLength = currentSessionLength
         }
     }
 
@@ -76,8 +81,9 @@ public struct SessionKNNScorer: Scorer {
     /// The number of indexed sessions.
     public var sessionCount: Int { sessionStart.count - 1 }
 
-    public func scores(forHistory history: [Int], user: Int) -> [Float] {
+    public func scores(forHistory fullHistory: [Int], user: Int) -> [Float] {
         var scores = [Float](repeating: 0, count: itemCount)
+        let history = fullHistory.suffix(configuration.currentSessionLength ?? fullHistory.count)
         guard !history.isEmpty else { return scores }
 
         var weight: [Int: Float] = [:]

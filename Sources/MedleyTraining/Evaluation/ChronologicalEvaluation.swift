@@ -105,14 +105,16 @@ public enum ChronologicalEvaluation {
     /// (global, and last item's domain first), sequential rules and V-SKNN on the training
     /// sequences cut into sessions at `sessionGapMilliseconds`.
     public static func baselines(training: TrainingData,
-                                 sessionGapMilliseconds: Int64 = Sessionizer.defaultGapSeconds * 1000)
+                                 sessionGapMilliseconds: Int64 = Sessionizer.defaultGapSeconds * 1000,
+                                 sessionKNN: SessionKNNScorer.Configuration = PublishedProtocolEvaluation.Configuration.defaultSessionKNN)
         -> [(name: String, fit: @Sendable () -> any Scorer)] {
         [
             ("popularity", { PopularityScorer(training: training) }),
             ("popularity (last item's domain)", { PopularityScorer(training: training, scope: .lastItemDomain) }),
             ("sequential rules", { SequentialRulesScorer(sessions: training.sessions(gapMilliseconds: nil), itemCount: training.itemCount) }),
             ("V-SKNN", {
-                SessionKNNScorer(sessions: training.sessions(gapMilliseconds: sessionGapMilliseconds), itemCount: training.itemCount)
+                SessionKNNScorer(sessions: training.sessions(gapMilliseconds: sessionGapMilliseconds), itemCount: training.itemCount,
+                                 configuration: sessionKNN)
             }),
         ]
     }
@@ -149,5 +151,25 @@ public enum ChronologicalEvaluation {
             "cores": String(ProcessInfo.processInfo.activeProcessorCount),
         ]
         return EvaluationReport(title: title, conditions: conditions, cutoffs: configuration.cutoffs, rows: rows)
+    }
+
+    /// Reads a MovieLens data set (as fetched by `scripts/fetch-movielens.sh`), gives items
+    /// their domains by the built-in genre mapping, splits it chronologically and evaluates
+    /// the baselines: `medley eval` on MovieLens without importing it first.
+    public static func run(dataDirectory: String, datasetName: String = "ml-1m",
+                           cut: ChronologicalCut = .perUser(testFraction: 0.2),
+                           configuration: Configuration = Configuration(), additionalScorers: [any Scorer] = [],
+                           logger: Logger = Logger(label: "medley.training.eval")) throws(DataFileError) -> EvaluationReport {
+        let start = ContinuousClock.now
+        logger.info("reading \(datasetName)", metadata: ["directory": "\(dataDirectory)"])
+        let data = try MovieLensDataset.load(directory: "\(dataDirectory)/\(datasetName)", name: datasetName)
+        let mapping = GenreDomainMapping.movieLensV1
+        let dataset = SequenceDataset(interactions: data.interactions, itemDomains: data.itemDomains(mapping: mapping), mapping: mapping)
+        let split = ChronologicalSplit(dataset: dataset, cut: cut)
+        var report = evaluate(split: split, configuration: configuration, additionalScorers: additionalScorers,
+                              title: "chronological split, \(datasetName)", logger: logger)
+        report.conditions["data set"] = "\(datasetName) (\(data.interactions.count) rows, all ratings; genre mapping v\(mapping.version))"
+        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
+        return report
     }
 }

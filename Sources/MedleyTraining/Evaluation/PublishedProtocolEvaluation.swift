@@ -33,11 +33,16 @@ public enum PublishedProtocolEvaluation {
         /// this, or whole when nil.
         public var sessionKNNGapMilliseconds: Int64?
 
+        /// V-SKNN's defaults here: past sessions cut at 30 minutes and the last 3 input items
+        /// as the current session, the best of a small grid on the ML-1M validation target
+        /// (docs/results-ml1m.md); whole user sequences make every user a neighbour of everyone.
+        public static let defaultSessionKNN = SessionKNNScorer.Configuration(neighbours: 100, sampleSize: 1000, currentSessionLength: 3)
+
         public init(historyLength: Int = PublishedProtocol.historyLength, cutoffs: [Int] = [10],
                     target: LeaveOneOutTarget = .test,
                     sequentialRules: SequentialRulesScorer.Configuration = .init(),
-                    sessionKNN: SessionKNNScorer.Configuration = .init(),
-                    sessionKNNGapMilliseconds: Int64? = nil) {
+                    sessionKNN: SessionKNNScorer.Configuration = Configuration.defaultSessionKNN,
+                    sessionKNNGapMilliseconds: Int64? = Sessionizer.defaultGapSeconds * 1000) {
             self.historyLength = historyLength
             self.cutoffs = cutoffs
             self.target = target
@@ -118,7 +123,9 @@ public enum PublishedProtocolEvaluation {
             "rank": "items scored above the target + half the items tied with it",
             "baselines fitted on": "training part (all but each user's last two interactions)",
             "sequential rules": "steps \(configuration.sequentialRules.steps), rules per item \(configuration.sequentialRules.rulesPerItem.map(String.init) ?? "all"), sessions = whole training sequences",
-            "V-SKNN": "k \(configuration.sessionKNN.neighbours), sample \(configuration.sessionKNN.sampleSize), sessions = " +
+            "V-SKNN": "k \(configuration.sessionKNN.neighbours), sample \(configuration.sessionKNN.sampleSize), current session = "
+                + (configuration.sessionKNN.currentSessionLength.map { "last \($0) items" } ?? "the whole input")
+                + ", past sessions = " +
                 (configuration.sessionKNNGapMilliseconds.map { "training sequences cut at gaps > \($0 / 1000) s" } ?? "whole training sequences"),
             "cores": String(ProcessInfo.processInfo.activeProcessorCount),
         ]
