@@ -1,3 +1,4 @@
+import Foundation
 import MedleyTraining
 import Testing
 
@@ -64,5 +65,22 @@ import Testing
         #expect(throws: DataFileError.unreadable(path: "/nonexistent/x.inter", reason: "no such file")) {
             try AtomicFiles.readInteractions(path: "/nonexistent/x.inter")
         }
+    }
+
+    /// A file larger than the reader's 1 MiB chunk, with CRLF line ends, so that lines (and
+    /// a CR and its LF) straddle chunk boundaries.
+    @Test func readsAFileLargerThanOneChunk() throws {
+        let count = 25_000
+        var text = "user_id:token\titem_id:token\trating:float\ttimestamp:float\r\n"
+        for i in 0..<count { text += "user-\(i % 97)\titem-\(i) (a title long enough to fill the chunk)\t\(i % 5 + 1)\t\(1_000_000 + i)\r\n" }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("medley-\(UUID().uuidString).inter").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(text.utf8.count > 1 << 20)
+        let rows = try AtomicFiles.readInteractions(path: path)
+        #expect(rows.count == count)
+        #expect(rows.enumerated().allSatisfy { i, row in
+            row.item == "item-\(i) (a title long enough to fill the chunk)" && row.user == "user-\(i % 97)" && row.timestamp == Int64(1_000_000 + i) && row.order == i
+        })
     }
 }

@@ -62,6 +62,11 @@ import Testing
         let s2 = sampled.scores(forHistory: [0, 1], user: 0)
         #expect(s2[5] == 0.5 && s2[6] == 1 && s2[7] == 0)
         #expect(knn.scores(forHistory: [], user: 0) == [Float](repeating: 0, count: 9))
+        // With a current session of one item, only item 1 (weight 1) counts: sims 0, 1, 1.
+        let last = SessionKNNScorer(sessions: sessions, itemCount: 9,
+                                    configuration: .init(neighbours: 2, sampleSize: 10, currentSessionLength: 1))
+        let s3 = last.scores(forHistory: [0, 1], user: 0)
+        #expect(s3[5] == 0 && s3[6] == 2 && s3[7] == 1)
     }
 
     /// An end-to-end run of the published-protocol evaluation on data with a known answer: the

@@ -78,4 +78,17 @@ import Testing
         #expect(summary.unlistedGenres.isEmpty)
         #expect(summary.eventsByDomain.keys.sorted() == ["music", "news", "video"])
     }
+
+    static let hasML100K = FileManager.default.fileExists(atPath: "\(dataDirectory)/ml-100k/ml-100k.inter")
+
+    @Test(.enabled(if: hasML100K, "MovieLens-100K not found: run scripts/fetch-movielens.sh (or set MEDLEY_DATA_DIR)"))
+    func movieLens100KLoadsWithGenres() throws {
+        let data = try MovieLensDataset.load(directory: "\(Self.dataDirectory)/ml-100k")
+        #expect(data.interactions.count == 100_000)
+        #expect(data.itemGenres.count == 1_682)
+        let summary = MovieLensImport.convert(data).summary
+        #expect(summary.users == 943)
+        #expect(summary.itemsWithoutGenres == 0)
+        #expect(summary.unlistedGenres.isEmpty)
+    }
 }
