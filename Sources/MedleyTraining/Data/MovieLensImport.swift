@@ -19,8 +19,11 @@ public enum MovieLensImport {
 
     /// What a conversion produced, for the import command's report.
     public struct Summary: Sendable, Equatable {
+        /// Users with at least one event.
         public var users = 0
+        /// Distinct items with at least one event.
         public var items = 0
+        /// Sessions over all users.
         public var sessions = 0
         /// Events per domain.
         public var eventsByDomain: [String: Int] = [:]
@@ -39,6 +42,7 @@ public enum MovieLensImport {
         /// Every interaction as an event, in chronological order (ties in file order), so each
         /// user's events are in the order they happened, as the event log expects.
         public var events: [Medley_V1_SessionEvent]
+        /// Counts for the import command's report.
         public var summary: Summary
     }
 

@@ -13,8 +13,9 @@ import Logging
 /// Baselines are fitted on the training part only (all but each user's last two
 /// interactions); the validation interaction is part of the test input, never of a fit.
 public enum PublishedProtocolEvaluation {
-    /// The variant names used in report rows.
+    /// The report variant in which every item is a candidate.
     public static let allItemsVariant = "all items"
+    /// The report variant in which items seen before the target are not candidates.
     public static let seenExcludedVariant = "seen excluded"
 
     /// What to evaluate and how the baselines are set.

@@ -21,15 +21,21 @@ import MedleyProtocol
 public struct SyntheticDataset: Sendable {
     /// The generator's parameters.
     public struct Configuration: Sendable, Equatable {
+        /// The generator's seed: equal configurations give equal data sets.
         public var seed: UInt64
+        /// The number of users.
         public var users: Int
         /// Domain names, in ``DomainOrder``.
         public var domains: [String]
+        /// The number of items in each domain.
         public var itemsPerDomain: Int
+        /// The number of taste clusters in each domain.
         public var clustersPerDomain: Int
         /// The dimension of the latent space.
         public var dimension: Int
+        /// The number of sessions of a user, drawn uniformly from this range.
         public var sessionsPerUser: ClosedRange<Int>
+        /// The number of events of a session, drawn uniformly from this range.
         public var eventsPerSession: ClosedRange<Int>
         /// The weight of the session's intent centre against the user's taste, in [0, 1].
         public var intentStrength: Float
@@ -69,7 +75,9 @@ public struct SyntheticDataset: Sendable {
 
     /// One session's planted intent.
     public struct PlantedSession: Sendable, Equatable {
+        /// The user's identifier.
         public var user: String
+        /// The session's identifier, as in the events.
         public var sessionID: String
         /// The intent domain's index in `Configuration.domains`.
         public var domain: Int
@@ -109,9 +117,11 @@ public struct SyntheticDataset: Sendable {
         }
     }
 
+    /// The parameters it was generated with.
     public let configuration: Configuration
     /// The events, chronologically (ties in user order), with session ids `"<user>-<n>"`.
     public let events: [Medley_V1_SessionEvent]
+    /// What was planted.
     public let groundTruth: GroundTruth
 
     /// Generates the data set; the same configuration gives the same data set.
