@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
         .library(name: "MedleyModel", targets: ["MedleyModel"]),
         .library(name: "MedleyService", targets: ["MedleyService"]),
+        .library(name: "MedleyTraining", targets: ["MedleyTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -71,6 +72,7 @@ let package = Package(
                 "MedleyProtocol",
                 "MedleyModel",
                 "MedleyService",
+                "MedleyTraining",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +98,14 @@ let package = Package(
             name: "MedleyModelTests",
             dependencies: ["MedleyModel"]
         ),
+        .target(
+            name: "MedleyTraining",
+            dependencies: ["MedleyProtocol", "MedleyModel", .product(name: "Logging", package: "swift-log")],
+            // Embedded, so that the command-line tool and the tests read the same bytes
+            // without a resource bundle that must travel beside the binary.
+            resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
+        ),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining"]),
     ],
     swiftLanguageModes: [.v6]
 )
