@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
         .library(name: "MedleyModel", targets: ["MedleyModel"]),
+        .library(name: "MedleyTraining", targets: ["MedleyTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -90,6 +91,17 @@ let package = Package(
             name: "MedleyModelTests",
             dependencies: ["MedleyModel"]
         ),
+        // The trainer calls OpenBLAS directly for the batched softmax's three matrix products.
+        .target(
+            name: "MedleyTraining",
+            dependencies: [
+                "MedleyProtocol",
+                "MedleyModel",
+                "COpenBLAS",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyModel", "MedleyProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )
