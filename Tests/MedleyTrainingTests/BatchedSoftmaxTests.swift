@@ -61,6 +61,24 @@ import Testing
         #expect(zip(rows, logQ).allSatisfy { sampler.logProbability(ofRow: $0) == $1 })
     }
 
+    /// The eight-lane exponential agrees with the C library's to a few ulp over the range the
+    /// softmax uses, and the row's maximum and total are those of the plain computation.
+    @Test func vectorExponentialMatchesTheLibrary() {
+        var x: Float = -90
+        while x <= 0 {
+            let lanes = SoftmaxRow.exp(SIMD8<Float>(repeating: x))
+            let expected = expf(x)
+            #expect(abs(lanes[0] - expected) <= 4 * expected.ulp + 1e-37, "exp(\(x)) = \(lanes[0]), expected \(expected)")
+            x += 0.37
+        }
+        var row: [Float] = (0..<21).map { Float($0 % 7) * 1.3 - 4 }
+        let plainMaximum = row.max()!
+        let plainTotal = row.reduce(Float(0)) { $0 + expf($1 - plainMaximum) }
+        let (maximum, total) = row.withUnsafeMutableBufferPointer { SoftmaxRow.exponentiate($0) }
+        #expect(maximum == plainMaximum)
+        #expect(abs(total - plainTotal) < 1e-5 * plainTotal)
+    }
+
     private func close(_ a: [Float], _ b: [Float]) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 + 1e-4 * max(abs($0), abs($1)) }
     }

@@ -35,26 +35,27 @@ struct BatchedSoftmax {
         var losses = [Float](repeating: 0, count: n)
         var dQueries = [Float](repeating: 0, count: n * d)
         guard n > 0, m > 0 else { return (losses, dQueries) }
+        var dB = gradients.tensors.removeValue(forKey: ParameterLayout.itemBias)!
         logits.withUnsafeMutableBufferPointer { s in
-            for i in 0..<n {
-                let row = UnsafeMutableBufferPointer(rebasing: s[(i * m)..<((i + 1) * m)])
-                let target = targets[i] - rows.lowerBound
-                let maximum = row.max()!
-                let targetScore = row[target]
-                var total: Float = 0
-                for j in 0..<m {
-                    let e = expf(row[j] - maximum)
-                    row[j] = e
-                    total += e
+            dB.scalars.withUnsafeMutableBufferPointer { db in
+                let biasBlock = UnsafeMutableBufferPointer(rebasing: db[rows])
+                for i in 0..<n {
+                    let row = UnsafeMutableBufferPointer(rebasing: s[(i * m)..<((i + 1) * m)])
+                    let target = targets[i] - rows.lowerBound
+                    let targetScore = row[target]
+                    let (maximum, total) = SoftmaxRow.exponentiate(row)
+                    losses[i] = maximum + logf(total) - targetScore
+                    // Row i of G = c_i (p − onehot); its column sums are the bias gradient.
+                    let scale = weights[i] / total
+                    row[target] -= total
+                    for j in 0..<m {
+                        row[j] *= scale
+                        biasBlock[j] += row[j]
+                    }
                 }
-                losses[i] = maximum + logf(total) - targetScore
-                let scale = weights[i] / total
-                for j in 0..<m { row[j] *= scale }
-                row[target] -= weights[i]
             }
         }
         var dE = gradients.tensors.removeValue(forKey: ParameterLayout.itemEmbedding)!
-        var dB = gradients.tensors.removeValue(forKey: ParameterLayout.itemBias)!
         logits.withUnsafeBufferPointer { g in
             embeddings.scalars.withUnsafeBufferPointer { e in
                 queries.withUnsafeBufferPointer { q in
@@ -70,11 +71,6 @@ struct BatchedSoftmax {
                                         de.baseAddress! + rows.lowerBound * d, blasint(d))
                         }
                     }
-                }
-            }
-            dB.scalars.withUnsafeMutableBufferPointer { db in
-                for i in 0..<n {
-                    for j in 0..<m { db[rows.lowerBound + j] += g[i * m + j] }
                 }
             }
         }

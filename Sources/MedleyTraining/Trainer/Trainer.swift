@@ -100,11 +100,15 @@ public struct Trainer: Sendable {
                     counts[t] > 0 && c.taskWeighting.trains(tasks[t]) ? weights.weight(t) / Float(counts[t]) : 0
                 }
                 let perShard = (examples.count + shards.count - 1) / shards.count
-                let currentParameters = parameters
-                DispatchQueue.concurrentPerform(iterations: shards.count) { s in
-                    let range = min(examples.count, s * perShard)..<min(examples.count, (s + 1) * perShard)
-                    shards[s].compute(examples[range], sampleSeeds: seeds[range], data: data, network: network,
-                                      parameters: currentParameters, plan: plan, taskCoefficients: coefficients)
+                do {
+                    // Scoped so that the threads' copy is gone before the optimiser writes the
+                    // parameters in place (otherwise every tensor would be copied each step).
+                    let current = parameters
+                    DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                        let range = min(examples.count, s * perShard)..<min(examples.count, (s + 1) * perShard)
+                        shards[s].compute(examples[range], sampleSeeds: seeds[range], data: data, network: network,
+                                          parameters: current, plan: plan, taskCoefficients: coefficients)
+                    }
                 }
                 for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients) }
 
