@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The scoring benchmark lives in its own package so that the harness never becomes a
+// The benchmarks live in its own package so that the harness never becomes a
 // dependency of the library. Build and run it in release mode:
 //   MEDLEY_TARGET_CPU=haswell swift run -c release --scratch-path .build-bench ScoringBenchmark
+//   swift run -c release --scratch-path .build-bench TrainingBenchmark
 let package = Package(
     name: "MedleyBenchmarks",
     platforms: [.macOS(.v14)],
@@ -14,6 +15,14 @@ let package = Package(
         .executableTarget(
             name: "ScoringBenchmark",
             dependencies: [.product(name: "MedleyModel", package: "Medley")]
+        ),
+        .executableTarget(
+            name: "TrainingBenchmark",
+            dependencies: [
+                .product(name: "MedleyModel", package: "Medley"),
+                .product(name: "MedleyTraining", package: "Medley"),
+                .product(name: "MedleyProtocol", package: "Medley"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
