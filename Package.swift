@@ -98,14 +98,20 @@ let package = Package(
             name: "MedleyModelTests",
             dependencies: ["MedleyModel"]
         ),
+        // The trainer calls OpenBLAS directly for the batched softmax's three matrix products.
         .target(
             name: "MedleyTraining",
-            dependencies: ["MedleyProtocol", "MedleyModel", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MedleyProtocol",
+                "MedleyModel",
+                "COpenBLAS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             // Embedded, so that the command-line tool and the tests read the same bytes
             // without a resource bundle that must travel beside the binary.
             resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
         ),
-        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining"]),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyModel", "MedleyProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

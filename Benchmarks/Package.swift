@@ -1,9 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The scoring benchmark lives in its own package so that the harness never becomes a
+// The benchmarks live in its own package so that the harness never becomes a
 // dependency of the library. Build and run it in release mode:
 //   MEDLEY_TARGET_CPU=haswell swift run -c release --scratch-path .build-bench ScoringBenchmark
+//   swift run -c release --scratch-path .build-bench TrainingBenchmark
+//   swift run -c release --scratch-path .build-bench ServiceBenchmark
 let package = Package(
     name: "MedleyBenchmarks",
     platforms: [.macOS(.v14)],
@@ -22,6 +24,14 @@ let package = Package(
                 .product(name: "MedleyProtocol", package: "Medley"),
                 .product(name: "MedleyService", package: "Medley"),
                 .product(name: "ZeroMQ", package: "Medley"),
+            ]
+        ),
+        .executableTarget(
+            name: "TrainingBenchmark",
+            dependencies: [
+                .product(name: "MedleyModel", package: "Medley"),
+                .product(name: "MedleyTraining", package: "Medley"),
+                .product(name: "MedleyProtocol", package: "Medley"),
             ]
         ),
     ],

@@ -18,7 +18,7 @@ import Testing
     @Test func popularityCountsTrainingOccurrences() {
         let data = dataset()
         #expect(data.itemIDs == ["n0", "n1", "v2", "v3", "m4"])
-        let training = TrainingData(dataset: data, trainingLength: data.sequences.map(\.count))
+        let training = TrainingSequences(dataset: data, trainingLength: data.sequences.map(\.count))
         let global = PopularityScorer(training: training)
         #expect(global.scores(forHistory: [], user: 0) == [2, 1, 3, 1, 1])
         let byDomain = PopularityScorer(training: training, scope: .lastItemDomain)

@@ -22,7 +22,7 @@ public struct PopularityScorer: Scorer {
     // comes first. Counts stay exact in Float up to 2^24 / 2 occurrences of one item.
     private let domainOffset: Float
 
-    public init(training: TrainingData, scope: Scope = .global) {
+    public init(training: TrainingSequences, scope: Scope = .global) {
         var counts = [Float](repeating: 0, count: training.itemCount)
         for sequence in training.sequences {
             for item in sequence { counts[item] += 1 }

@@ -104,7 +104,7 @@ public enum ChronologicalEvaluation {
     /// The baselines of the service-style evaluation, as fitting closures: popularity
     /// (global, and last item's domain first), sequential rules and V-SKNN on the training
     /// sequences cut into sessions at `sessionGapMilliseconds`.
-    public static func baselines(training: TrainingData,
+    public static func baselines(training: TrainingSequences,
                                  sessionGapMilliseconds: Int64 = Sessionizer.defaultGapSeconds * 1000,
                                  sessionKNN: SessionKNNScorer.Configuration = PublishedProtocolEvaluation.Configuration.defaultSessionKNN)
         -> [(name: String, fit: @Sendable () -> any Scorer)] {

@@ -30,7 +30,7 @@ public struct ChronologicalSplit: Sendable {
     /// The number of training interactions of each user (a prefix of their sequence).
     public let trainingLength: [Int]
     /// The training part.
-    public let training: TrainingData
+    public let training: TrainingSequences
     /// The test targets as (user, position in the user's sequence), users in order, each
     /// user's chronologically. Targets whose item never occurs in training are left out: no
     /// model trained on that data can know them.
@@ -54,7 +54,7 @@ public struct ChronologicalSplit: Sendable {
             let boundary = times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * (1 - fraction)))]
             lengths = dataset.timestamps.map { userTimes in userTimes.partitioningIndex { $0 >= boundary } }
         }
-        let training = TrainingData(dataset: dataset, trainingLength: lengths)
+        let training = TrainingSequences(dataset: dataset, trainingLength: lengths)
         var known = [Bool](repeating: false, count: dataset.itemCount)
         for sequence in training.sequences { for item in sequence { known[item] = true } }
         var targets: [(user: Int, position: Int)] = []

@@ -70,11 +70,11 @@ public struct LeaveOneOutSplit: Sendable {
     /// are not evaluated (none are left after a 10-core filter).
     public let dataset: SequenceDataset
     /// The training part: all but each user's last two interactions.
-    public let training: TrainingData
+    public let training: TrainingSequences
 
     public init(dataset: SequenceDataset) {
         self.dataset = dataset
-        self.training = TrainingData(dataset: dataset, trainingLength: dataset.sequences.map { max(0, $0.count - 2) })
+        self.training = TrainingSequences(dataset: dataset, trainingLength: dataset.sequences.map { max(0, $0.count - 2) })
     }
 
     /// The users that have a test target (at least 3 interactions).

@@ -1,6 +1,6 @@
 /// The interactions a scorer may learn from: a prefix of each user's sequence, with the
 /// catalogue it is scored over.
-public struct TrainingData: Sendable {
+public struct TrainingSequences: Sendable {
     /// The number of items in the catalogue.
     public let itemCount: Int
     /// The domain index of each item.

@@ -1,0 +1,86 @@
+import Foundation
+import MedleyModel
+
+/// Adam (Kingma & Ba 2015) with decoupled weight decay (AdamW) and sparse updates of the
+/// embedding tables.
+///
+/// - Dense tensors (encoder, gates, towers) are updated every step in which their gradient is
+///   not all zero; a head whose task is not trained (a single-task model) stays as initialised.
+/// - The embedding tables (`item.embedding`, `item.bias`, `user.embedding`) are updated row by
+///   row, and only the rows whose gradient in the batch is not all zero ("lazy" Adam): a user
+///   absent from a batch keeps its vector, its moments and its decay untouched, instead of
+///   drifting on stale momentum. The bias correction uses the global step count.
+/// - Weight decay multiplies `.weight` tensors and updated embedding rows by
+///   `1 − learningRate × weightDecay` each step; biases are not decayed.
+struct AdamOptimizer: Sendable {
+    let learningRate: Float
+    let beta1: Float
+    let beta2: Float
+    let epsilon: Float
+    let weightDecay: Float
+    private var firstMoments: ModelParameters
+    private var secondMoments: ModelParameters
+    private(set) var step = 0
+    /// Tensor names in a fixed order, and each one's row width when it is an embedding table.
+    private let schedule: [(name: String, rowWidth: Int?, decays: Bool)]
+
+    init(layout: ParameterLayout, configuration c: TrainingConfiguration) {
+        learningRate = c.learningRate
+        beta1 = c.adamBeta1
+        beta2 = c.adamBeta2
+        epsilon = c.adamEpsilon
+        weightDecay = c.weightDecay
+        firstMoments = ModelParameters(zerosFor: layout)
+        secondMoments = ModelParameters(zerosFor: layout)
+        schedule = layout.entries.map { entry in
+            switch entry.name {
+            case ParameterLayout.itemEmbedding, ParameterLayout.userEmbedding:
+                return (entry.name, entry.shape[1], true)
+            case ParameterLayout.itemBias:
+                return (entry.name, 1, false)
+            default:
+                return (entry.name, nil, entry.name.hasSuffix(".weight"))
+            }
+        }
+    }
+
+    /// One step: `parameters` move against `gradients`.
+    mutating func update(_ parameters: inout ModelParameters, gradients: ModelParameters) {
+        step += 1
+        let correction1 = 1 - powf(beta1, Float(step))
+        let correction2 = 1 - powf(beta2, Float(step))
+        let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
+        for (name, rowWidth, decays) in schedule {
+            let decay: Float = decays ? 1 - learningRate * weightDecay : 1
+            let g = gradients[name].scalars
+            g.withUnsafeBufferPointer { g in
+                parameters.tensors[name]!.scalars.withUnsafeMutableBufferPointer { p in
+                    firstMoments.tensors[name]!.scalars.withUnsafeMutableBufferPointer { m in
+                        secondMoments.tensors[name]!.scalars.withUnsafeMutableBufferPointer { v in
+                            func updateRange(_ range: Range<Int>) {
+                                for i in range {
+                                    let gi = g[i]
+                                    m[i] = b1 * m[i] + (1 - b1) * gi
+                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                    let mHat = m[i] / correction1
+                                    let vHat = v[i] / correction2
+                                    p[i] = p[i] * decay - lr * mHat / (vHat.squareRoot() + eps)
+                                }
+                            }
+                            guard let width = rowWidth else {
+                                if g.contains(where: { $0 != 0 }) { updateRange(0..<g.count) }
+                                return
+                            }
+                            var start = 0
+                            while start < g.count {
+                                let row = start..<(start + width)
+                                if row.contains(where: { g[$0] != 0 }) { updateRange(row) }
+                                start += width
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import MedleyModel
+
+/// How a training run went, with a readable rendering (``description``).
+public struct TrainingSummary: Sendable {
+    /// Why the run ended.
+    public enum StopReason: Sendable, Equatable {
+        /// Every configured epoch ran.
+        case completedEpochs
+        /// The stopping metric did not improve for `patience` epochs.
+        case earlyStopping(patience: Int)
+    }
+
+    public var modelVersion: UInt64
+    public var domains: [String]
+    public var statistics: TrainingData.Statistics
+    public var itemCount: Int
+    public var userCount: Int
+    public var parameterCount: Int
+    /// Whether the domain heads and the session head used sampled softmax.
+    public var sampledDomainHeads: [Bool]
+    public var sampledSessionHead: Bool
+    public var epochs: [EpochReport]
+    /// The epoch whose parameters were kept (the best by the stopping metric; the last
+    /// without validation).
+    public var keptEpoch: Int
+    public var stopReason: StopReason
+    /// Wall time of the whole run, and training examples per second over all epochs
+    /// (validation excluded).
+    public var seconds: Double
+    public var examplesPerSecond: Double
+    public var threads: Int
+
+    func taskName(_ task: Task) -> String { ParameterLayout.taskName(task, domains: domains) }
+
+    /// The tasks in the model's order.
+    var orderedTasks: [Task] { domains.indices.map { Task.domain($0) } + [.session, .nextDomain] }
+}
+
+/// Four decimals, for the summary's tables.
+private func fixed(_ value: Double) -> String { String(format: "%.4f", value) }
+
+extension TrainingSummary: CustomStringConvertible {
+    /// A few lines for a person: the data, the speed, each epoch's losses and validation
+    /// figures per head (so a gain on one head that costs another shows), and the kept epoch.
+    public var description: String {
+        var lines: [String] = []
+        let s = statistics
+        lines.append("model \(modelVersion): \(itemCount) items, \(userCount) users, \(parameterCount) parameters")
+        lines.append("data: \(s.eventsRead) events (\(s.dropped.total) dropped), \(s.sessions) sessions, "
+            + "\(s.trainingExamples) training and \(s.validationExamples) validation examples")
+        let sampled = zip(domains, sampledDomainHeads).filter(\.1).map(\.0) + (sampledSessionHead ? ["session"] : [])
+        lines.append("softmax: " + (sampled.isEmpty ? "full for every head" : "sampled for \(sampled.joined(separator: ", ")), full for the rest"))
+        lines.append(String(format: "time: %.1f s, %.0f examples/s on %d threads", seconds, examplesPerSecond, threads))
+        for report in epochs {
+            let tasks = orderedTasks.filter { report.trainingLosses[$0] != nil }
+            var line = "epoch \(report.epoch)" + (report.isBest ? "*" : "") + ":"
+            line += tasks.map { " \(taskName($0)) " + fixed(report.trainingLosses[$0]!) }.joined(separator: ",")
+            line += String(format: " (%.0f ex/s)", report.examplesPerSecond)
+            lines.append(line)
+            if let validation = report.validation {
+                let parts = orderedTasks.compactMap { task -> String? in
+                    guard let m = validation.tasks[task] else { return nil }
+                    if task == .nextDomain {
+                        return "\(taskName(task)) loss \(fixed(m.loss)) acc \(fixed(m.hitRate))"
+                    }
+                    return "\(taskName(task)) loss \(fixed(m.loss)) HR@\(validation.cutoff) \(fixed(m.hitRate))"
+                        + " NDCG@\(validation.cutoff) \(fixed(m.ndcg))"
+                }
+                lines.append("  validation: " + parts.joined(separator: "; "))
+            }
+            if !report.logVariances.isEmpty {
+                lines.append("  log-variances: " + orderedTasks.compactMap { task in
+                    report.logVariances[task].map { "\(taskName(task)) " + fixed(Double($0)) }
+                }.joined(separator: ", "))
+            }
+        }
+        switch stopReason {
+        case .completedEpochs: lines.append("stopped: all \(epochs.count) epochs ran; kept epoch \(keptEpoch)")
+        case .earlyStopping(let patience):
+            lines.append("stopped: early, no improvement for \(patience) epochs; kept epoch \(keptEpoch)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A trained model and how it was trained.
+public struct TrainingResult: Sendable {
+    public var model: ModelFileContents
+    public var summary: TrainingSummary
+
+    /// Writes the model atomically (temporary file, fsync, rename, directory fsync): readers
+    /// see the previous file or the new one, never a partial one.
+    public func write(to url: URL) throws(ModelFileError) {
+        try ModelFile.write(model, to: url)
+    }
+}
