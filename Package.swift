@@ -64,7 +64,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol"]),
+        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol", "MedleyModel", "MedleyTraining"]),
         .executableTarget(
             name: "medley",
             dependencies: [
