@@ -164,8 +164,10 @@ public final class ModelInstaller: Sendable {
         let verified = ContinuousClock.now
         try ModelWarmUp.run(model, passes: warmUpPasses, nowMs: wallClockMilliseconds())
         let replaced = models.swap(to: model)
-        // The model before `replaced` is dropped here; it is freed once no batch holds it.
+        // The model before `replaced` is dropped here; it is freed once no batch holds it
+        // (now, or by the last worker's batch; then the next swap returns its pages).
         previous = replaced
+        FreedMemory.returnToSystem()
         let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: model.configuration.modelVersion)
         statusState.withLock {
             $0.installed += 1
