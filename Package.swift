@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
         .library(name: "MedleyModel", targets: ["MedleyModel"]),
+        .library(name: "MedleyService", targets: ["MedleyService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The scoring benchmark lives in its own package so that the harness never becomes a
-// dependency of the library. Build and run it in release mode:
+// The benchmarks live in their own package so that the harness never becomes a dependency
+// of the library. Build and run them in release mode:
 //   MEDLEY_TARGET_CPU=haswell swift run -c release --scratch-path .build-bench ScoringBenchmark
+//   swift run -c release --scratch-path .build-bench HotReloadBenchmark
 let package = Package(
     name: "MedleyBenchmarks",
     platforms: [.macOS(.v14)],
@@ -14,6 +15,15 @@ let package = Package(
         .executableTarget(
             name: "ScoringBenchmark",
             dependencies: [.product(name: "MedleyModel", package: "Medley")]
+        ),
+        .executableTarget(
+            name: "HotReloadBenchmark",
+            dependencies: [
+                .product(name: "MedleyModel", package: "Medley"),
+                .product(name: "MedleyProtocol", package: "Medley"),
+                .product(name: "MedleyService", package: "Medley"),
+                .product(name: "ZeroMQ", package: "Medley"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
