@@ -107,6 +107,18 @@ struct HotReloadTests {
         raw.close()
     }
 
+    @Test func aSubscriptionThatCannotStartShowsInHealth() throws {
+        let server = try RunningServer(model: try ServiceFixtures.model(version: 1), logDirectory: try ServiceFixtures.temporaryDirectory()) {
+            $0.modelUpdates.subscription = .init(publicationEndpoint: "nonsense://nowhere")
+        }
+        defer { try? server.shutDown() }
+        let context = try Context()
+        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
+        #expect(try within { try client.health().status == .degraded })
+        #expect(try client.health().detail.contains("model updates stopped"))
+        #expect(try client.recommend(HotReloadFixtures.recommendRequest(user: "u")).modelVersion == 1)
+    }
+
     @Test func sessionsSurviveASwap() throws {
         let publisher = try HotReloadFixtures.publisher()
         defer { publisher.close() }

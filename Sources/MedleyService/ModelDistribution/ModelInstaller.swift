@@ -193,6 +193,11 @@ public final class ModelInstaller: Sendable {
         logger.warning("model refused", metadata: ["version": "\(version)", "source": "\(source)", "reason": "\(rejection)", "serving": "\(serving)"])
     }
 
+    /// Makes health report the model manager's failure: models no longer arrive by themselves.
+    func updatesStopped(because reason: String) {
+        statusState.withLock { $0.degradedDetail = "model updates stopped: \(reason)" }
+    }
+
     private func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)

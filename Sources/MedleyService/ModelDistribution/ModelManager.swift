@@ -82,6 +82,7 @@ public final class ModelManagerThread: Sendable {
                 try manager.run(until: stopDescriptor)
             } catch {
                 manager.logger.error("model manager failed; models are no longer updated: \(error)")
+                manager.installer.updatesStopped(because: "\(error)")
             }
             finished.signal()
         }
