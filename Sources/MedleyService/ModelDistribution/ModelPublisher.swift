@@ -141,6 +141,8 @@ public final class ModelPublisher: Sendable {
         let socket = try context.socket(.dealer)
         defer { socket.close() }
         try socket.set(.lingerMilliseconds, 0)
+        // The thread answers at once; this only bounds the wait if it has died of an error.
+        try socket.set(.receiveTimeoutMilliseconds, 30_000)
         try socket.connect(commandEndpoint)
         try socket.send(multipart: frames)
         return try socket.receiveMultipart().last ?? []
@@ -237,11 +239,14 @@ private final class PublisherLoop {
             sequence += 1
             announcement.sequence = sequence
             let publication = ModelPublication(announcement: announcement, modelBytes: frames[3])
+            guard let outgoing = try? publication.publicationFrames(), let echoed = try? announcement.serializedBytes() as [UInt8] else {
+                preconditionFailure("an announcement that decoded does not encode")
+            }
             // PUB never blocks: a subscriber at its high-water mark misses this one.
-            try publisher.send(multipart: (try? publication.publicationFrames()) ?? [])
+            try publisher.send(multipart: outgoing)
             latest = publication
             logger.info("published model", metadata: ["announcement": "\(announcement.summary)", "sequence": "\(sequence)"])
-            try commands.send(multipart: [caller, (try? announcement.serializedBytes()) ?? []])
+            try commands.send(multipart: [caller, echoed])
             return true
         case Self.closeVerb:
             try commands.send(multipart: [caller, []])
