@@ -1,11 +1,19 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The benchmarks live in its own package so that the harness never becomes a
-// dependency of the library. Build and run it in release mode:
+// The benchmarks live in their own package so that the harness never becomes a dependency
+// of the library. Build and run them in release mode:
 //   MEDLEY_TARGET_CPU=haswell swift run -c release --scratch-path .build-bench ScoringBenchmark
 //   swift run -c release --scratch-path .build-bench TrainingBenchmark
 //   swift run -c release --scratch-path .build-bench ServiceBenchmark
+//   swift run -c release --scratch-path .build-bench HotReloadBenchmark
+let service: [Target.Dependency] = [
+    .product(name: "MedleyModel", package: "Medley"),
+    .product(name: "MedleyProtocol", package: "Medley"),
+    .product(name: "MedleyService", package: "Medley"),
+    .product(name: "ZeroMQ", package: "Medley"),
+]
+
 let package = Package(
     name: "MedleyBenchmarks",
     platforms: [.macOS(.v14)],
@@ -18,15 +26,6 @@ let package = Package(
             dependencies: [.product(name: "MedleyModel", package: "Medley")]
         ),
         .executableTarget(
-            name: "ServiceBenchmark",
-            dependencies: [
-                .product(name: "MedleyModel", package: "Medley"),
-                .product(name: "MedleyProtocol", package: "Medley"),
-                .product(name: "MedleyService", package: "Medley"),
-                .product(name: "ZeroMQ", package: "Medley"),
-            ]
-        ),
-        .executableTarget(
             name: "TrainingBenchmark",
             dependencies: [
                 .product(name: "MedleyModel", package: "Medley"),
@@ -34,6 +33,8 @@ let package = Package(
                 .product(name: "MedleyProtocol", package: "Medley"),
             ]
         ),
+        .executableTarget(name: "ServiceBenchmark", dependencies: service),
+        .executableTarget(name: "HotReloadBenchmark", dependencies: service),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,6 +24,7 @@ struct Medley: ParsableCommand {
             InspectCommand.self,
             BenchCommand.self,
             KeygenCommand.self,
+            PublishCommand.self,
         ]
     )
 }

@@ -34,6 +34,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Where control requests find model files (<dir>/<version>.safetensors).")
     var modelDir: String = "models"
 
+    @OptionGroup(title: "Model updates (docs/hot-reload.md)") var updates: ModelUpdateOptions
+
     @Option(help: "The event log's directory.")
     var logDir: String = "data/log"
 
@@ -79,6 +81,7 @@ struct ServeCommand: ParsableCommand {
         configuration.worker.sessions.maxUsers = maxUsersPerWorker
         configuration.worker.maxBatchSize = maxBatch
         configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
+        configuration.modelUpdates = try updates.configuration()
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()

@@ -5,5 +5,5 @@
 public enum MedleyProtocolSchema {
     /// SHA-256 of protocol/medley.proto, lower-case hex. A test hashes the file
     /// and compares, so an edit to the schema without regenerating fails it.
-    public static let sourceSHA256 = "e9d6c2dffc40355439e3e7199022f82cac64898885afd70f8f5f4bc1508b7a82"
+    public static let sourceSHA256 = "0c3b46009a33a17270c24648ee9c10c108b9fddc4ce5f9784c5adb886ba88aa9"
 }

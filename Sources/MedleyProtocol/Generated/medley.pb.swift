@@ -408,70 +408,82 @@ public nonisolated struct Medley_V1_Request: Sendable {
 
 /// Everything the service sends back on the request socket: exactly one per
 /// `Request` received, including requests it could not parse.
-public nonisolated struct Medley_V1_Reply: Sendable {
+public nonisolated struct Medley_V1_Reply: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The protocol version the service speaks.
-  public var protocolVersion: UInt32 = 0
+  public var protocolVersion: UInt32 {
+    get {_storage._protocolVersion}
+    set {_uniqueStorage()._protocolVersion = newValue}
+  }
 
   /// The request's `request_id`, or 0 when the request could not be parsed.
-  public var requestID: UInt64 = 0
+  public var requestID: UInt64 {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
   /// The model version that produced the answer (0 when no model was involved
   /// or none is loaded).
-  public var modelVersion: UInt64 = 0
+  public var modelVersion: UInt64 {
+    get {_storage._modelVersion}
+    set {_uniqueStorage()._modelVersion = newValue}
+  }
 
-  public var body: Medley_V1_Reply.OneOf_Body? = nil
+  public var body: OneOf_Body? {
+    get {return _storage._body}
+    set {_uniqueStorage()._body = newValue}
+  }
 
   /// Set instead of a normal body when the request failed as a whole.
   public var error: Medley_V1_Error {
     get {
-      if case .error(let v)? = body {return v}
+      if case .error(let v)? = _storage._body {return v}
       return Medley_V1_Error()
     }
-    set {body = .error(newValue)}
+    set {_uniqueStorage()._body = .error(newValue)}
   }
 
   public var ingest: Medley_V1_IngestAck {
     get {
-      if case .ingest(let v)? = body {return v}
+      if case .ingest(let v)? = _storage._body {return v}
       return Medley_V1_IngestAck()
     }
-    set {body = .ingest(newValue)}
+    set {_uniqueStorage()._body = .ingest(newValue)}
   }
 
   public var recommend: Medley_V1_RecommendReply {
     get {
-      if case .recommend(let v)? = body {return v}
+      if case .recommend(let v)? = _storage._body {return v}
       return Medley_V1_RecommendReply()
     }
-    set {body = .recommend(newValue)}
+    set {_uniqueStorage()._body = .recommend(newValue)}
   }
 
   public var stats: Medley_V1_StatsReply {
     get {
-      if case .stats(let v)? = body {return v}
+      if case .stats(let v)? = _storage._body {return v}
       return Medley_V1_StatsReply()
     }
-    set {body = .stats(newValue)}
+    set {_uniqueStorage()._body = .stats(newValue)}
   }
 
   public var health: Medley_V1_HealthReply {
     get {
-      if case .health(let v)? = body {return v}
+      if case .health(let v)? = _storage._body {return v}
       return Medley_V1_HealthReply()
     }
-    set {body = .health(newValue)}
+    set {_uniqueStorage()._body = .health(newValue)}
   }
 
   public var control: Medley_V1_ControlReply {
     get {
-      if case .control(let v)? = body {return v}
+      if case .control(let v)? = _storage._body {return v}
       return Medley_V1_ControlReply()
     }
-    set {body = .control(newValue)}
+    set {_uniqueStorage()._body = .control(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -488,6 +500,8 @@ public nonisolated struct Medley_V1_Reply: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// One interaction of one user with one item.
@@ -882,6 +896,18 @@ public nonisolated struct Medley_V1_StatsReply: Sendable {
 
   public var workers: [Medley_V1_WorkerStats] = []
 
+  /// Models put in service since start (publications, model-directory pickups
+  /// and control requests; the start-up model not included).
+  public var modelsInstalled: UInt64 = 0
+
+  /// Models refused since start: failed verification, older than the one
+  /// serving, or refused by a control request.
+  public var modelsRejected: UInt64 = 0
+
+  /// Why the latest refused model was refused, for a person; empty when none
+  /// was.
+  public var lastModelRejection: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1060,6 +1086,12 @@ public nonisolated struct Medley_V1_ModelAnnouncement: Sendable {
 
   /// When the trainer wrote the model, milliseconds since the Unix epoch.
   public var createdAtMs: Int64 = 0
+
+  /// The publisher's count of its publications, 1 and up, consecutive while it
+  /// runs; in a SnapshotReply, the count of the publication it repeats. A
+  /// subscriber that sees it skip (or start over) asks for a snapshot. 0: not
+  /// numbered, no gap detection.
+  public var sequence: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1279,147 +1311,189 @@ nonisolated extension Medley_V1_Reply: SwiftProtobuf.Message, SwiftProtobuf._Mes
   public static let protoMessageName: String = _protobuf_package + ".Reply"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}model_version\0\u{2}\u{c}error\0\u{1}ingest\0\u{1}recommend\0\u{1}stats\0\u{1}health\0\u{1}control\0\u{c}h\u{f}Xp\u{7f}\u{7f}\u{1f}")
 
+  fileprivate class _StorageClass {
+    var _protocolVersion: UInt32 = 0
+    var _requestID: UInt64 = 0
+    var _modelVersion: UInt64 = 0
+    var _body: Medley_V1_Reply.OneOf_Body?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _protocolVersion = source._protocolVersion
+      _requestID = source._requestID
+      _modelVersion = source._modelVersion
+      _body = source._body
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.modelVersion) }()
-      case 15: try {
-        var v: Medley_V1_Error?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .error(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._protocolVersion) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestID) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._modelVersion) }()
+        case 15: try {
+          var v: Medley_V1_Error?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .error(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .error(v)
+          }
+        }()
+        case 16: try {
+          var v: Medley_V1_IngestAck?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .ingest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .ingest(v)
+          }
+        }()
+        case 17: try {
+          var v: Medley_V1_RecommendReply?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .recommend(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .recommend(v)
+          }
+        }()
+        case 18: try {
+          var v: Medley_V1_StatsReply?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .stats(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .stats(v)
+          }
+        }()
+        case 19: try {
+          var v: Medley_V1_HealthReply?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .health(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .health(v)
+          }
+        }()
+        case 20: try {
+          var v: Medley_V1_ControlReply?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .control(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .control(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .error(v)
-        }
-      }()
-      case 16: try {
-        var v: Medley_V1_IngestAck?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .ingest(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .ingest(v)
-        }
-      }()
-      case 17: try {
-        var v: Medley_V1_RecommendReply?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .recommend(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .recommend(v)
-        }
-      }()
-      case 18: try {
-        var v: Medley_V1_StatsReply?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .stats(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .stats(v)
-        }
-      }()
-      case 19: try {
-        var v: Medley_V1_HealthReply?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .health(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .health(v)
-        }
-      }()
-      case 20: try {
-        var v: Medley_V1_ControlReply?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .control(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .control(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.protocolVersion != 0 {
-      try visitor.visitSingularUInt32Field(value: self.protocolVersion, fieldNumber: 1)
-    }
-    if self.requestID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 2)
-    }
-    if self.modelVersion != 0 {
-      try visitor.visitSingularUInt64Field(value: self.modelVersion, fieldNumber: 3)
-    }
-    switch self.body {
-    case .error?: try {
-      guard case .error(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    }()
-    case .ingest?: try {
-      guard case .ingest(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
-    }()
-    case .recommend?: try {
-      guard case .recommend(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
-    }()
-    case .stats?: try {
-      guard case .stats(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
-    }()
-    case .health?: try {
-      guard case .health(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
-    }()
-    case .control?: try {
-      guard case .control(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._protocolVersion != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._protocolVersion, fieldNumber: 1)
+      }
+      if _storage._requestID != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requestID, fieldNumber: 2)
+      }
+      if _storage._modelVersion != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._modelVersion, fieldNumber: 3)
+      }
+      switch _storage._body {
+      case .error?: try {
+        guard case .error(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      }()
+      case .ingest?: try {
+        guard case .ingest(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      }()
+      case .recommend?: try {
+        guard case .recommend(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      }()
+      case .stats?: try {
+        guard case .stats(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      }()
+      case .health?: try {
+        guard case .health(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      }()
+      case .control?: try {
+        guard case .control(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Medley_V1_Reply, rhs: Medley_V1_Reply) -> Bool {
-    if lhs.protocolVersion != rhs.protocolVersion {return false}
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.modelVersion != rhs.modelVersion {return false}
-    if lhs.body != rhs.body {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._protocolVersion != rhs_storage._protocolVersion {return false}
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._modelVersion != rhs_storage._modelVersion {return false}
+        if _storage._body != rhs_storage._body {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2030,7 +2104,7 @@ nonisolated extension Medley_V1_WorkerStats: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Medley_V1_StatsReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatsReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{1}errors\0\u{1}latency\0\u{1}sessions\0\u{3}model_version\0\u{3}events_logged\0\u{3}uptime_ms\0\u{1}workers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{1}errors\0\u{1}latency\0\u{1}sessions\0\u{3}model_version\0\u{3}events_logged\0\u{3}uptime_ms\0\u{1}workers\0\u{3}models_installed\0\u{3}models_rejected\0\u{3}last_model_rejection\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2046,6 +2120,9 @@ nonisolated extension Medley_V1_StatsReply: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.eventsLogged) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeMs) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.workers) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.modelsInstalled) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.modelsRejected) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.lastModelRejection) }()
       default: break
       }
     }
@@ -2080,6 +2157,15 @@ nonisolated extension Medley_V1_StatsReply: SwiftProtobuf.Message, SwiftProtobuf
     if !self.workers.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.workers, fieldNumber: 8)
     }
+    if self.modelsInstalled != 0 {
+      try visitor.visitSingularUInt64Field(value: self.modelsInstalled, fieldNumber: 9)
+    }
+    if self.modelsRejected != 0 {
+      try visitor.visitSingularUInt64Field(value: self.modelsRejected, fieldNumber: 10)
+    }
+    if !self.lastModelRejection.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastModelRejection, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2092,6 +2178,9 @@ nonisolated extension Medley_V1_StatsReply: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.eventsLogged != rhs.eventsLogged {return false}
     if lhs.uptimeMs != rhs.uptimeMs {return false}
     if lhs.workers != rhs.workers {return false}
+    if lhs.modelsInstalled != rhs.modelsInstalled {return false}
+    if lhs.modelsRejected != rhs.modelsRejected {return false}
+    if lhs.lastModelRejection != rhs.lastModelRejection {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2359,7 +2448,7 @@ nonisolated extension Medley_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Medley_V1_ModelAnnouncement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelAnnouncement"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}sha256\0\u{3}size_bytes\0\u{1}dimensions\0\u{1}domains\0\u{1}architecture\0\u{1}signature\0\u{3}created_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}sha256\0\u{3}size_bytes\0\u{1}dimensions\0\u{1}domains\0\u{1}architecture\0\u{1}signature\0\u{3}created_at_ms\0\u{1}sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2375,6 +2464,7 @@ nonisolated extension Medley_V1_ModelAnnouncement: SwiftProtobuf.Message, SwiftP
       case 6: try { try decoder.decodeSingularStringField(value: &self.architecture) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self._signature) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.createdAtMs) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
       default: break
       }
     }
@@ -2409,6 +2499,9 @@ nonisolated extension Medley_V1_ModelAnnouncement: SwiftProtobuf.Message, SwiftP
     if self.createdAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.createdAtMs, fieldNumber: 8)
     }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2421,6 +2514,7 @@ nonisolated extension Medley_V1_ModelAnnouncement: SwiftProtobuf.Message, SwiftP
     if lhs.architecture != rhs.architecture {return false}
     if lhs._signature != rhs._signature {return false}
     if lhs.createdAtMs != rhs.createdAtMs {return false}
+    if lhs.sequence != rhs.sequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

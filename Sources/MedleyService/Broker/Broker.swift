@@ -15,6 +15,7 @@ public final class Broker {
     public let configuration: BrokerConfiguration
     let context: Context
     let models: ServingModel
+    let installer: ModelInstaller
     let log: EventLogAppender
     let logDirectory: String
     let logger: Logger
@@ -30,7 +31,6 @@ public final class Broker {
     /// Every record up to this sequence has been handed to its owner (or was in the log at
     /// start-up); replays stop here so that a record is never delivered twice.
     private var forwardedThrough: UInt64
-    private var previousModel: MultitaskModel?
     private var statistics = BrokerStatistics()
     private let clock = ContinuousClock()
     private let startedAt: ContinuousClock.Instant
@@ -61,13 +61,16 @@ public final class Broker {
     }
 
     /// Binds the client and worker endpoints. Call on the thread that will call ``run(until:)``.
+    /// `installer` carries out control requests and reports model refusals; by default one
+    /// that loads from `configuration.modelDirectory`.
     public init(
         context: Context, configuration: BrokerConfiguration, models: ServingModel,
-        log: EventLogAppender, logDirectory: String, logger: Logger = Logger(label: "medley.broker")
+        log: EventLogAppender, logDirectory: String, installer: ModelInstaller? = nil, logger: Logger = Logger(label: "medley.broker")
     ) throws {
         self.context = context
         self.configuration = configuration
         self.models = models
+        self.installer = installer ?? ModelInstaller(models: models, modelDirectory: configuration.modelDirectory)
         self.log = log
         self.logDirectory = logDirectory
         self.logger = logger
@@ -496,6 +499,9 @@ public final class Broker {
         } else if registry.isEmpty {
             health.status = .notReady
             health.detail = "no worker connected"
+        } else if let detail = installer.status.degradedDetail {
+            health.status = .degraded
+            health.detail = detail
         } else {
             health.status = .serving
         }
@@ -510,6 +516,10 @@ public final class Broker {
         stats.modelVersion = models.version
         stats.eventsLogged = statistics.eventsLogged
         stats.uptimeMs = UInt64(startedAt.duration(to: clock.now).components.seconds * 1000)
+        let updates = installer.status
+        stats.modelsInstalled = updates.installed
+        stats.modelsRejected = updates.rejected
+        stats.lastModelRejection = updates.lastRejection ?? ""
         for worker in registry.routingIDs {
             guard let entry = registry[worker] else { continue }
             var figures = entry.stats
@@ -522,43 +532,30 @@ public final class Broker {
         return stats
     }
 
+    /// Loading verifies and warms the model up on this thread: an operator's action, rare
+    /// enough that the pause is accepted. Publications and directory pickups load off it.
     private func handleControl(_ control: Medley_V1_ControlRequest, requestID: UInt64) -> Medley_V1_Reply {
-        let previousVersion = models.version
-        switch control.action {
-        case .loadModel(let load):
-            guard let directory = configuration.modelDirectory else {
-                return .error(.invalidArgument, message: "this server was started without a model directory", requestID: requestID)
+        let swap: ModelSwap
+        do {
+            switch control.action {
+            case .loadModel(let load):
+                swap = try installer.load(version: load.version)
+            case .rollbackModel:
+                swap = try installer.rollback()
+            case .none:
+                return .error(.invalidArgument, message: "the control request has no action", requestID: requestID)
             }
-            let path = "\(directory)/\(load.version).safetensors"
-            guard FileManager.default.fileExists(atPath: path) else {
-                return .error(.notFound, message: "no model file at \(path)", requestID: requestID)
+        } catch {
+            switch error {
+            case .noModelDirectory: return .error(.invalidArgument, message: error.description, requestID: requestID)
+            case .notFound, .noPreviousModel: return .error(.notFound, message: error.description, requestID: requestID)
+            case .rejected: return .error(.modelRejected, message: error.description, requestID: requestID)
             }
-            let model: MultitaskModel
-            do {
-                model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                statistics.modelsRejected += 1
-                return .error(.modelRejected, message: "\(path) was refused: \(error)", requestID: requestID)
-            }
-            if let current = models.model, let missing = Set(current.configuration.domains).subtracting(model.configuration.domains).sorted().first {
-                statistics.modelsRejected += 1
-                return .error(.modelRejected, message: "\(path) does not serve domain \"\(missing)\", which the service accepts events for", requestID: requestID)
-            }
-            previousModel = models.swap(to: model)
-            logger.notice("model swapped in by control request", metadata: ["version": "\(load.version)"])
-        case .rollbackModel:
-            guard let previous = previousModel else {
-                return .error(.notFound, message: "there is no previous model to roll back to", requestID: requestID)
-            }
-            previousModel = models.swap(to: previous)
-            logger.notice("model rolled back", metadata: ["version": "\(previous.configuration.modelVersion)"])
-        case .none:
-            return .error(.invalidArgument, message: "the control request has no action", requestID: requestID)
         }
         var reply = Medley_V1_ControlReply()
-        reply.previousVersion = previousVersion
-        reply.currentVersion = models.version
-        return Medley_V1_Reply(requestID: requestID, modelVersion: models.version, body: .control(reply))
+        reply.previousVersion = swap.previousVersion
+        reply.currentVersion = swap.currentVersion
+        return Medley_V1_Reply(requestID: requestID, modelVersion: swap.currentVersion, body: .control(reply))
     }
 }
 
@@ -571,6 +568,5 @@ struct BrokerStatistics {
     var errors: UInt64 = 0
     var eventsLogged: UInt64 = 0
     var droppedReplies: UInt64 = 0
-    var modelsRejected: UInt64 = 0
     var latency = LatencyWindow()
 }

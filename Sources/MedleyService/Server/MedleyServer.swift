@@ -8,11 +8,17 @@ import ZeroMQ
 public final class MedleyServer: Sendable {
     public let configuration: ServerConfiguration
     public let models: ServingModel
+    /// Verifies, warms up and swaps in every model that arrives while the server runs.
+    public let installer: ModelInstaller
     let logger: Logger
 
     public init(configuration: ServerConfiguration, model: MultitaskModel?, logger: Logger = Logger(label: "medley.serve")) {
         self.configuration = configuration
         self.models = ServingModel(model)
+        self.installer = ModelInstaller(
+            models: models, configuration: configuration.modelUpdates, modelDirectory: configuration.broker.modelDirectory,
+            logger: Logger(label: "medley.models")
+        )
         self.logger = logger
     }
 
@@ -26,7 +32,7 @@ public final class MedleyServer: Sendable {
 
         let broker = try Broker(
             context: context, configuration: configuration.broker, models: models,
-            log: log, logDirectory: configuration.logDirectory
+            log: log, logDirectory: configuration.logDirectory, installer: installer
         )
         let workerEndpoint = configuration.broker.workerEndpoints.first { $0.hasPrefix("inproc://") }
         var workers: [WorkerThread] = []
@@ -40,6 +46,9 @@ public final class MedleyServer: Sendable {
                 workers.append(WorkerThread(ServingWorker(context: context, models: models, configuration: settings)))
             }
         }
+        let manager = configuration.modelUpdates.needsManager
+            ? ModelManager(context: context, installer: installer, configuration: configuration.modelUpdates).start(until: stop.fileDescriptor)
+            : nil
         logger.info("serving", metadata: [
             "clients": "\(configuration.broker.clientEndpoints.joined(separator: ","))",
             "workers": "\(workers.count)", "model": "\(models.version)",
@@ -56,6 +65,7 @@ public final class MedleyServer: Sendable {
         }
         context.shutdown()
         for worker in workers { worker.join() }
+        manager?.join()
         try context.terminate()
         logger.info("stopped")
     }

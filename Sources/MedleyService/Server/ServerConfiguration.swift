@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     public var logDirectory: String = "data/log"
     /// The event log's sync policy and segment size.
     public var eventLog = EventLogConfiguration()
+    /// New models while running: a trainer subscription, model-directory watching, and the
+    /// checks every new model passes (docs/hot-reload.md).
+    public var modelUpdates = ModelUpdateConfiguration()
 
     public init() {}
 }

@@ -1,0 +1,54 @@
+/// How `medley serve` takes new models while it runs: from a trainer's publications, from
+/// files that appear in its model directory, or both. Control requests work either way.
+public struct ModelUpdateConfiguration: Sendable {
+    /// The trainer's sockets (protocol/README.md): where announcements are published and
+    /// where snapshots are answered.
+    public struct Subscription: Sendable {
+        /// The trainer's PUB endpoint, for example `tcp://trainer:5560`.
+        public var publicationEndpoint: String
+        /// The trainer's snapshot ROUTER endpoint; nil: no snapshots, so a server that starts
+        /// late waits for the next publication.
+        public var snapshotEndpoint: String?
+
+        public init(publicationEndpoint: String, snapshotEndpoint: String? = nil) {
+            self.publicationEndpoint = publicationEndpoint
+            self.snapshotEndpoint = snapshotEndpoint
+        }
+    }
+
+    /// Subscribe to a trainer's publications; nil: no subscription.
+    public var subscription: Subscription?
+    /// The trainer's public key. When set, a publication must carry its signature; when nil,
+    /// signatures are not checked. Files from the model directory are not signed: whoever can
+    /// write that directory is trusted.
+    public var trainerKey: ModelVerificationKey?
+    /// Load `<model directory>/<version>.safetensors` files newer than the serving model as
+    /// they appear (by atomic rename).
+    public var watchModelDirectory = false
+    /// How often the model directory is scanned.
+    public var watchIntervalMilliseconds = 1000
+    /// Larger models are refused before they are hashed. libzmq disconnects a publisher that
+    /// sends a frame over twice this (or 64 MiB, whichever is more), so that a runaway frame is
+    /// never buffered whole.
+    public var maxModelBytes = 1 << 30
+    /// Forward passes (each a batch of representative requests) a new model runs before it
+    /// serves: they fault its pages in and check that its outputs are finite.
+    public var warmUpPasses = 3
+    /// Domains every model must serve, besides those of the model serving now (whose events
+    /// the service accepts).
+    public var requiredDomains: [String] = []
+    /// A snapshot request unanswered this long is abandoned and sent again.
+    public var snapshotTimeoutMilliseconds = 5000
+    /// While the trainer has no model (it answered NOT_FOUND) and no publication has arrived,
+    /// the snapshot is asked for again this often, so a publication lost to the PUB socket's
+    /// slow-joiner window is still caught.
+    public var snapshotRetryMilliseconds = 1000
+
+    public init() {}
+
+    /// Whether anything needs the model manager's thread.
+    public var needsManager: Bool { subscription != nil || watchModelDirectory }
+
+    /// The hard frame cap for the subscription sockets (see ``maxModelBytes``).
+    var socketMaxMessageBytes: Int64 { max(Int64(maxModelBytes) * 2, 64 << 20) }
+}
