@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MedleyModel
+import MedleyProtocol
+import MedleyService
 import MedleyTraining
 
 struct TrainCommand: ParsableCommand {
@@ -13,11 +16,16 @@ struct TrainCommand: ParsableCommand {
             session head and the next-domain classifier on each user's chronological stream \
             (docs/training.md), and writes the model atomically to \
             <models-dir>/<version>.safetensors. The same events, options and seed give a \
-            bit-identical model.
+            bit-identical model. With --publish, each model is also published to serving \
+            processes (`medley serve --subscribe`). With --follow, the trainer keeps reading \
+            the logs as the server writes them and, every --every-events new events or \
+            --every-seconds, fine-tunes the current model on everything logged (new users and \
+            items included) and writes and publishes the next version, until SIGTERM or SIGINT.
             """
     )
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var publishing: PublishOptions
 
     @Option(name: .customLong("log"), help: "An event-log directory to learn from; repeat for several.")
     var logs: [String]
@@ -42,10 +50,19 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(help: "Keep following the logs and publish a fine-tuned model as events arrive.")
+    var follow = false
+    @Option(help: "With --follow: fine-tune after this many new events.") var everyEvents: Int = 1000
+    @Option(help: "With --follow: fine-tune after this many seconds if any event arrived.") var everySeconds: Int = 60
+    @Option(help: "With --follow: epochs of each fine-tuning.") var followEpochs: Int = 2
+
     func validate() throws {
         guard !logs.isEmpty else { throw ValidationError("give at least one --log directory") }
         for log in logs where !FileManager.default.fileExists(atPath: log) {
             throw ValidationError("no event log at \(log)")
+        }
+        guard everyEvents > 0, everySeconds > 0, followEpochs > 0 else {
+            throw ValidationError("--every-events, --every-seconds and --follow-epochs must be positive")
         }
         guard dimension > 0, epochs > 0, batchSize > 0, learningRate > 0, threads > 0 else {
             throw ValidationError("--dimension, --epochs, --batch-size, --learning-rate and --threads must be positive")
@@ -89,28 +106,73 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         global.bootstrapLogging()
-        let modelVersion = version ?? nextVersion()
+        let logger = Logger(label: "medley.train")
+        var version = version ?? nextVersion()
+        var configuration = try trainingConfiguration(version: version)
+        let publisher = try publishing.makePublisher(logger: logger)
+        defer { publisher?.close() }
+
+        let readers = logs.map { EventLogReader(directory: $0) }
+        var events = try EventLogImport.readNew(from: readers)
+        var model = try trainAndWrite(events: events, version: version, configuration: configuration, previous: nil, publisher: publisher)
+        guard follow else { return }
+
+        // Following: fine-tune from the current model, on everything logged so far.
+        configuration.epochs = followEpochs
+        let stop = StopSignal()
+        stop.triggerOnTerminationSignals()
+        let clock = ContinuousClock()
+        var lastTrained = clock.now
+        var pending = 0
+        logger.notice("following \(logs.joined(separator: ", ")) for new events")
+        while !stop.wait(milliseconds: 1000) {
+            let arrived = try EventLogImport.readNew(from: readers)
+            events += arrived
+            pending += arrived.count
+            let due = pending >= everyEvents || (pending > 0 && lastTrained.duration(to: clock.now) >= .seconds(everySeconds))
+            guard due else { continue }
+            version += 1
+            model = try trainAndWrite(events: events, version: version, configuration: configuration, previous: model, publisher: publisher)
+            pending = 0
+            lastTrained = clock.now
+        }
+        logger.notice("stopped following")
+    }
+
+    func trainingConfiguration(version: UInt64) throws -> TrainingConfiguration {
         var configuration = TrainingConfiguration(
             model: ModelConfiguration(
-                modelVersion: modelVersion, domains: domains, embeddingDimension: dimension,
+                modelVersion: version, domains: domains, embeddingDimension: dimension,
                 hiddenDimensions: try parsedHidden(), architecture: try parsedArchitecture()),
             epochs: epochs, batchSize: batchSize, learningRate: learningRate,
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
         configuration.progressIntervalSeconds = 10
         try configuration.validate()
+        return configuration
+    }
 
-        let events = try EventLogImport.readEvents(from: logs)
+    /// Trains one version, writes it to the models directory (and --also-write), publishes
+    /// it, and returns it.
+    func trainAndWrite(
+        events: [Medley_V1_SessionEvent], version: UInt64, configuration: TrainingConfiguration,
+        previous: ModelFileContents?, publisher: ModelPublisher?
+    ) throws -> ModelFileContents {
         let data = try TrainingData(events: events, configuration: configuration)
-        let result = try Trainer(configuration: configuration).train(data, modelVersion: modelVersion) { progress in
+        let result = try Trainer(configuration: configuration).train(data, modelVersion: version, continuingFrom: previous) { progress in
             TrainingProgressPrinter.print(progress, domains: domains)
         }
         try FileManager.default.createDirectory(atPath: modelsDir, withIntermediateDirectories: true)
-        let destination = URL(fileURLWithPath: modelsDir).appendingPathComponent("\(modelVersion).safetensors")
+        let destination = URL(fileURLWithPath: modelsDir).appendingPathComponent("\(version).safetensors")
         try result.write(to: destination)
         if let alsoWrite {
             try result.write(to: URL(fileURLWithPath: alsoWrite))
         }
         print(result.summary)
         print("wrote \(destination.path)" + (alsoWrite.map { " and \($0)" } ?? ""))
+        if let publisher {
+            _ = try publisher.publish(result.model)
+            print("published version \(version)")
+        }
+        return result.model
     }
 }

@@ -34,6 +34,16 @@ public final class StopSignal: Sendable {
         while write(writeDescriptor, &byte, 1) < 0 && errno == EINTR {}
     }
 
+    /// Waits up to `milliseconds` for ``trigger()``; returns whether it was triggered.
+    public func wait(milliseconds: Int32) -> Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready >= 0 { return ready > 0 }
+            if errno != EINTR { return false }
+        }
+    }
+
     /// Triggers on SIGTERM and SIGINT instead of letting them kill the process.
     public func triggerOnTerminationSignals() {
         for signalNumber in [SIGTERM, SIGINT] {

@@ -25,17 +25,21 @@ public struct Trainer: Sendable {
 
     /// Reads the events (see ``TrainingData/init(events:configuration:)``) and trains.
     public func train(
-        events: [Medley_V1_SessionEvent], modelVersion: UInt64,
+        events: [Medley_V1_SessionEvent], modelVersion: UInt64, continuingFrom previous: ModelFileContents? = nil,
         progress: (@Sendable (TrainingProgress) -> Void)? = nil
     ) throws(TrainingError) -> TrainingResult {
-        try train(TrainingData(events: events, configuration: configuration), modelVersion: modelVersion, progress: progress)
+        try train(TrainingData(events: events, configuration: configuration), modelVersion: modelVersion,
+                  continuingFrom: previous, progress: progress)
     }
 
     /// Trains on prepared data. The data must have been read with the same domains, session
     /// rules, validation split and input encoding (event weights, half-life, slots, context)
     /// as this trainer's configuration; the model's sizes and the optimisation may differ.
+    ///
+    /// With `previous`, training continues from that model: known items, users and same-shaped
+    /// weights start from its values (``WarmStart``), new ones from the seeded initialisation.
     public func train(
-        _ data: TrainingData, modelVersion: UInt64,
+        _ data: TrainingData, modelVersion: UInt64, continuingFrom previous: ModelFileContents? = nil,
         progress: (@Sendable (TrainingProgress) -> Void)? = nil
     ) throws(TrainingError) -> TrainingResult {
         let c = configuration
@@ -43,12 +47,16 @@ public struct Trainer: Sendable {
         try checkCompatible(data)
         var modelConfiguration = c.model
         modelConfiguration.modelVersion = modelVersion
-        let initial: ModelFileContents
+        var initial: ModelFileContents
         do {
             initial = try ModelFileContents.initialized(configuration: modelConfiguration, catalog: data.catalog,
                                                         users: data.users, seed: c.seed)
         } catch {
             throw .model(error)
+        }
+        if let previous {
+            initial = ModelFileContents(configuration: initial.configuration, catalog: initial.catalog, users: initial.users,
+                                        parameters: WarmStart.parameters(fresh: initial, previous: previous))
         }
         let layout = initial.layout
         let network = Network(configuration: modelConfiguration)
