@@ -34,14 +34,10 @@ struct EventLine: Decodable {
         return event
     }
 
-    static let eventTypes: [String: Medley_V1_EventType] = [
-        "view": .view, "click": .click, "play": .play, "complete": .complete,
-        "like": .like, "share": .share, "skip": .skip, "dislike": .dislike,
-    ]
-
     static func eventType(_ name: String) throws -> Medley_V1_EventType {
-        guard let type = eventTypes[name.lowercased()] else {
-            throw EventLineError(message: "unknown event type \"\(name)\"; use one of \(eventTypes.keys.sorted().joined(separator: ", "))")
+        guard let type = Medley_V1_EventType(name: name) else {
+            let names = Medley_V1_EventType.byName.keys.sorted().joined(separator: ", ")
+            throw EventLineError(message: "unknown event type \"\(name)\"; use one of \(names)")
         }
         return type
     }

@@ -87,3 +87,20 @@ import Testing
         #expect(try reply.serializedFrame() == [0x08, 0x01, 0x10, 0x03, 0x7A, 0x02, 0x08, 0x07])
     }
 }
+
+@Suite("Event type names")
+struct EventTypeNameTests {
+    @Test func everyKnownTypeHasANameThatMapsBack() {
+        let known: [Medley_V1_EventType] = [.view, .click, .play, .complete, .like, .share, .skip, .dislike]
+        for type in known {
+            let name = type.name
+            #expect(name != nil)
+            #expect(Medley_V1_EventType(name: name ?? "") == type)
+            #expect(Medley_V1_EventType(name: (name ?? "").uppercased()) == type)
+        }
+        #expect(Set(Medley_V1_EventType.byName.values) == Set(known))
+        #expect(Medley_V1_EventType.unspecified.name == nil)
+        #expect(Medley_V1_EventType.UNRECOGNIZED(42).name == nil)
+        #expect(Medley_V1_EventType(name: "watch") == nil)
+    }
+}

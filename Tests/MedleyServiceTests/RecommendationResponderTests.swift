@@ -92,3 +92,15 @@ struct RecommendationResponderTests {
         #expect(sessions.session(for: "ana") == nil)
     }
 }
+
+@Suite("Event types on the wire and in the model")
+struct EventTypeAgreementTests {
+    @Test func everyWireEventTypeIsAModelEventType() {
+        #expect(Set(Medley_V1_EventType.byName.keys) == Set(MedleyModel.EventType.allCases.map(\.rawValue)))
+        for (name, type) in Medley_V1_EventType.byName {
+            let entry = SessionEntry(itemID: "i", domain: "news", type: type, timestampMs: 1)
+            #expect(RecommendationResponder.modelEvent(entry)?.type.rawValue == name)
+        }
+        #expect(RecommendationResponder.modelEvent(SessionEntry(itemID: "i", domain: "news", type: .unspecified, timestampMs: 1)) == nil)
+    }
+}

@@ -127,7 +127,7 @@ struct RecommendationResponder {
     }
 
     static func modelEvent(_ entry: SessionEntry) -> SessionEvent? {
-        guard let type = MedleyModel.EventType(entry.type) else { return nil }
+        guard let type = entry.type.name.flatMap(MedleyModel.EventType.init(rawValue:)) else { return nil }
         return SessionEvent(
             item: ItemReference(domain: entry.domain, id: entry.itemID), type: type,
             timestampMilliseconds: entry.timestampMs, dwellMilliseconds: Int64(entry.dwellMs)
