@@ -10,17 +10,6 @@ let dimension = 64
 let batch = 64
 let repetitions = Int(ProcessInfo.processInfo.environment["BENCH_REPETITIONS"] ?? "") ?? 30
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func cpuModel() -> String {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
     let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
@@ -68,7 +57,7 @@ print("  OPENBLAS_NUM_THREADS: \(env["OPENBLAS_NUM_THREADS"] ?? "unset")  OpenBL
 print("  build: \(configuration)  items: \(itemCount) × \(dimension) float32  batch: \(batch)  repetitions: \(repetitions)")
 print("  load average: \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?")")
 
-var rng = SplitMix64(state: 42)
+var rng = SplitMix64(seed: 42)
 let items = (0..<(itemCount * dimension)).map { _ in Float.random(in: -1...1, using: &rng) }
 let biases = (0..<itemCount).map { _ in Float.random(in: -0.1...0.1, using: &rng) }
 let queries = (0..<(batch * dimension)).map { _ in Float.random(in: -1...1, using: &rng) }

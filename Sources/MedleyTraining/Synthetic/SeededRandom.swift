@@ -1,21 +1,18 @@
 import Foundation
+import MedleyModel
 
-/// SplitMix64 (Steele, Lea and Flood, 2014), with its own uniform and Gaussian draws, so
-/// that a seed gives the same data set on every platform and Swift version (the standard
-/// library's `random(in:using:)` does not promise how it consumes the generator).
+/// The model's SplitMix64 generator with uniform and Gaussian draws of its own, so that a seed
+/// gives the same data set on every platform and Swift version (the standard library's
+/// `random(in:using:)` does not promise how it consumes the generator).
 struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        state = seed
+        generator = SplitMix64(seed: seed)
     }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        generator.next()
     }
 
     /// Uniform in [0, 1), 53 bits.
