@@ -119,7 +119,9 @@ public enum ModelEvaluation {
                     break
                 case .epochFinished(let report):
                     let validation = report.validation.map { v in
-                        v.tasks.sorted { "\($0.key)" < "\($1.key)" }.map { "\($0.key) HR@\(v.cutoff) \(String(format: "%.4f", $0.value.hitRate))" }
+                        v.tasks.filter { $0.key != .nextDomain }.map { task, metrics in
+                            "\(ParameterLayout.taskName(task, domains: dataset.domains)) HR@\(v.cutoff) \(String(format: "%.4f", metrics.hitRate))"
+                        }.sorted()
                             .joined(separator: ", ")
                     } ?? "none"
                     logger.info("\(name): epoch \(report.epoch) in \(String(format: "%.1f", report.seconds)) s", metadata: [
