@@ -23,6 +23,10 @@ struct EvaluateSyntheticCommand: ParsableCommand {
     @Option(help: "Items in each domain.") var itemsPerDomain: Int = 120
     @Option(help: "Taste clusters in each domain.") var clusters: Int = 6
     @Option(help: "The share of users with one domain withheld before the cut.") var coldFraction: Double = 0.5
+    @Option(help: "The weight of a session's intent against the user's lasting taste, in [0, 1].")
+    var intentStrength: Float = SyntheticDataset.Configuration().intentStrength
+    @Option(help: "The dimension of the planted latent space.") var latentDimension: Int = SyntheticDataset.Configuration().dimension
+    @Option(help: "The share of the latest events that are test.") var testFraction: Double = 0.2
 
     @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, or none.")
     var singleTask: ModelEvaluation.Configuration.SingleTaskHeads = .all
@@ -32,13 +36,17 @@ struct EvaluateSyntheticCommand: ParsableCommand {
             throw ValidationError("--users and --clusters must be positive, --items-per-domain at least 8, with no more clusters than items")
         }
         guard (0...1).contains(coldFraction) else { throw ValidationError("--cold-fraction must be between 0 and 1") }
+        guard (0...1).contains(intentStrength) else { throw ValidationError("--intent-strength must be between 0 and 1") }
+        guard latentDimension >= 1 else { throw ValidationError("--latent-dimension must be positive") }
+        guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be between 0 and 1") }
     }
 
     func run() throws {
         global.bootstrapLogging()
         let configuration = SyntheticEvaluation.Configuration(
-            data: .init(seed: dataSeed, users: users, itemsPerDomain: itemsPerDomain, clustersPerDomain: clusters),
-            coldUserFraction: coldFraction,
+            data: .init(seed: dataSeed, users: users, itemsPerDomain: itemsPerDomain, clustersPerDomain: clusters,
+                         dimension: latentDimension, intentStrength: intentStrength),
+            testFraction: testFraction, coldUserFraction: coldFraction,
             models: ModelEvaluation.Configuration(training: options.trainingConfiguration, singleTaskHeads: singleTask))
         try options.output(SyntheticEvaluation.run(configuration: configuration, logger: Logger(label: "medley.eval")))
     }
