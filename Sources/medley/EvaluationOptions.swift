@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import MedleyModel
+import MedleyTraining
+
+/// The training and report options every `medley eval` mode takes.
+struct EvaluationOptions: ParsableArguments {
+    @Option(help: "Training epochs at most (early stopping may end sooner).")
+    var epochs: Int = TrainingConfiguration().epochs
+
+    @Option(help: "Item and user embedding dimension.")
+    var dimension: Int = ModelConfiguration().embeddingDimension
+
+    @Option(help: "Width of the shared encoder's hidden layer.")
+    var hidden: Int = ModelConfiguration().hiddenDimensions.first ?? 64
+
+    @Option(help: "Examples per optimiser step.")
+    var batchSize: Int = TrainingConfiguration().batchSize
+
+    @Option(help: "Adam's learning rate.")
+    var learningRate: Float = TrainingConfiguration().learningRate
+
+    @Option(help: "Epochs without a better validation HR@10 before training stops.")
+    var patience: Int = EarlyStopping().patience
+
+    @Option(help: "The training seed.")
+    var seed: UInt64 = TrainingConfiguration().seed
+
+    @Option(help: "Training threads.")
+    var threads: Int = TrainingConfiguration().threads
+
+    @Option(help: "Write the JSON report to this file.")
+    var json: String?
+
+    /// Checks the values the trainer would refuse, and that the report can be written.
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard dimension >= 1, hidden >= 1 else { throw ValidationError("--dimension and --hidden must be positive") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        if let json {
+            let directory = URL(fileURLWithPath: json).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("cannot write --json \(json): no directory \(directory)")
+            }
+        }
+    }
+
+    /// The trainer's configuration from these options (the rest at their documented defaults).
+    var trainingConfiguration: TrainingConfiguration {
+        var model = ModelConfiguration()
+        model.embeddingDimension = dimension
+        model.hiddenDimensions = [hidden]
+        return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                     earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
+    }
+
+    /// Prints the table and writes the JSON report when asked.
+    func output(_ report: EvaluationReport) throws {
+        print(report.table(), terminator: "")
+        if let json {
+            try report.json().write(to: URL(fileURLWithPath: json), options: .atomic)
+            print("JSON report: \(json)")
+        }
+    }
+}
+
+/// Which single-task baselines to train, as an option value.
+extension ModelEvaluation.Configuration.SingleTaskHeads: ExpressibleByArgument {}
+
+/// Splits a data-set folder such as `data/ml-1m` into the parent and the data set's name, as
+/// the MovieLens loaders take them.
+func movieLensLocation(_ path: String) -> (directory: String, name: String) {
+    let url = URL(fileURLWithPath: path).standardizedFileURL
+    return (url.deletingLastPathComponent().path, url.lastPathComponent)
+}
