@@ -9,8 +9,8 @@ import ZeroMQ
 
 /// Models, publishers and servers for the hot-reload tests.
 enum HotReloadFixtures {
-    /// Model contents like ``ServiceFixtures/model(version:itemsPerDomain:users:)``'s, with the
-    /// domains, sizes and seed chosen.
+    /// Model contents with seeded random weights (the seed defaults to the version), with the
+    /// domains and sizes chosen: items `n0`, `n1`, … `v0`, … `m0`, ….
     static func contents(
         version: UInt64, seed: UInt64? = nil, domains: [String] = ServiceFixtures.domains,
         itemsPerDomain: Int = 20, embeddingDimension: Int = 8, users: [String] = ["known-user"]

@@ -87,19 +87,7 @@ enum ServiceFixtures {
 
     /// A small model with seeded random weights: enough to exercise every path of the service.
     static func model(version: UInt64 = 1, itemsPerDomain: Int = 20, users: [String] = ["known-user"]) throws -> MultitaskModel {
-        let configuration = ModelConfiguration(modelVersion: version, domains: domains, embeddingDimension: 8, hiddenDimensions: [16])
-        var ids: [String] = []
-        var domainOfItem: [Int] = []
-        for (index, domain) in domains.enumerated() {
-            for item in 0..<itemsPerDomain {
-                ids.append("\(domain.prefix(1))\(item)")
-                domainOfItem.append(index)
-            }
-        }
-        let catalog = try ItemCatalog(ids: ids, domainOfItem: domainOfItem, domainCount: domains.count)
-        let contents = try ModelFileContents.initialized(
-            configuration: configuration, catalog: catalog, users: try UserVocabulary(ids: users), seed: version)
-        return try MultitaskModel(contents)
+        try MultitaskModel(HotReloadFixtures.contents(version: version, itemsPerDomain: itemsPerDomain, users: users))
     }
 
     static func event(user: String, item: String, domain: String, type: Medley_V1_EventType = .play, at timestampMs: Int64) -> Medley_V1_SessionEvent {

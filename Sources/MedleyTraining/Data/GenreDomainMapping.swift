@@ -133,32 +133,14 @@ public struct GenreDomainMapping: Sendable, Equatable {
 
     /// The wire event type for the lower-case names used in mapping files and model files.
     public static func eventType(named name: String) -> Medley_V1_EventType? {
-        switch name {
-        case "view": .view
-        case "click": .click
-        case "play": .play
-        case "complete": .complete
-        case "like": .like
-        case "share": .share
-        case "skip": .skip
-        case "dislike": .dislike
-        default: nil
-        }
+        guard name == name.lowercased() else { return nil }
+        return Medley_V1_EventType(name: name)
     }
 
     /// The lower-case name of an event type, as mapping files, model files and reports write it.
     public static func name(of type: Medley_V1_EventType) -> String {
-        switch type {
-        case .unspecified: "unspecified"
-        case .view: "view"
-        case .click: "click"
-        case .play: "play"
-        case .complete: "complete"
-        case .like: "like"
-        case .share: "share"
-        case .skip: "skip"
-        case .dislike: "dislike"
-        case .UNRECOGNIZED(let value): "unrecognized(\(value))"
-        }
+        if let name = type.name { return name }
+        if case .UNRECOGNIZED(let value) = type { return "unrecognized(\(value))" }
+        return "unspecified"
     }
 }
