@@ -122,3 +122,17 @@ struct ServeProcessTests {
         #expect(badSend.stderr.contains("--item"))
     }
 }
+
+@Suite("medley bench")
+struct BenchCommandTests {
+    @Test func benchPrintsItsConditionsAndFigures() throws {
+        let run = try MedleyExecutable.run(["bench", "--items", "300", "--dimension", "8", "--batch", "4", "--seconds", "0.2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("cpu:"))
+        #expect(run.stdout.contains("batch   1:"))
+        #expect(run.stdout.contains("batch   4:"))
+        #expect(run.stdout.contains("queries/s"))
+        let bad = try MedleyExecutable.run(["bench", "--batch", "0"])
+        #expect(bad.status != 0)
+    }
+}
