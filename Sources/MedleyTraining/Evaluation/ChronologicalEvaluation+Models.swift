@@ -50,23 +50,20 @@ extension ChronologicalEvaluation {
                            configuration: Configuration = Configuration(), models: ModelEvaluation.Source,
                            logger: Logger = Logger(label: "medley.training.eval")) throws(EvaluationError) -> EvaluationReport {
         let start = ContinuousClock.now
-        logger.info("reading \(datasetName)", metadata: ["directory": "\(dataDirectory)"])
-        let data: MovieLensDataset
+        let data: (dataset: SequenceDataset, description: String)
         do {
-            data = try MovieLensDataset.load(directory: "\(dataDirectory)/\(datasetName)", name: datasetName)
+            data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
         } catch {
             throw .data(error)
         }
-        let mapping = GenreDomainMapping.movieLensV1
-        let dataset = SequenceDataset(interactions: data.interactions, itemDomains: data.itemDomains(mapping: mapping), mapping: mapping)
         var report: EvaluationReport
         do {
-            report = try evaluate(split: ChronologicalSplit(dataset: dataset, cut: cut), configuration: configuration,
+            report = try evaluate(split: ChronologicalSplit(dataset: data.dataset, cut: cut), configuration: configuration,
                                   models: models, title: "chronological split, \(datasetName)", logger: logger)
         } catch {
             throw .training(error)
         }
-        report.conditions["data set"] = "\(datasetName) (\(data.interactions.count) rows, all ratings; genre mapping v\(mapping.version))"
+        report.conditions["data set"] = data.description
         report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
         return report
     }

@@ -166,15 +166,22 @@ public enum ChronologicalEvaluation {
                            configuration: Configuration = Configuration(), additionalScorers: [any Scorer] = [],
                            logger: Logger = Logger(label: "medley.training.eval")) throws(DataFileError) -> EvaluationReport {
         let start = ContinuousClock.now
+        let data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
+        var report = evaluate(split: ChronologicalSplit(dataset: data.dataset, cut: cut), configuration: configuration,
+                              additionalScorers: additionalScorers, title: "chronological split, \(datasetName)", logger: logger)
+        report.conditions["data set"] = data.description
+        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
+        return report
+    }
+
+    /// Reads a MovieLens data set and gives its items their domains by the built-in genre
+    /// mapping, with a description of what was read for the report's conditions.
+    static func load(dataDirectory: String, datasetName: String,
+                     logger: Logger) throws(DataFileError) -> (dataset: SequenceDataset, description: String) {
         logger.info("reading \(datasetName)", metadata: ["directory": "\(dataDirectory)"])
         let data = try MovieLensDataset.load(directory: "\(dataDirectory)/\(datasetName)", name: datasetName)
         let mapping = GenreDomainMapping.movieLensV1
         let dataset = SequenceDataset(interactions: data.interactions, itemDomains: data.itemDomains(mapping: mapping), mapping: mapping)
-        let split = ChronologicalSplit(dataset: dataset, cut: cut)
-        var report = evaluate(split: split, configuration: configuration, additionalScorers: additionalScorers,
-                              title: "chronological split, \(datasetName)", logger: logger)
-        report.conditions["data set"] = "\(datasetName) (\(data.interactions.count) rows, all ratings; genre mapping v\(mapping.version))"
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
-        return report
+        return (dataset, "\(datasetName) (\(data.interactions.count) rows, all ratings; genre mapping v\(mapping.version))")
     }
 }

@@ -48,24 +48,20 @@ extension PublishedProtocolEvaluation {
                            configuration: Configuration = Configuration(), models: ModelEvaluation.Source,
                            logger: Logger = Logger(label: "medley.training.eval")) throws(EvaluationError) -> EvaluationReport {
         let start = ContinuousClock.now
-        logger.info("reading \(datasetName)", metadata: ["directory": "\(dataDirectory)"])
-        let data: MovieLensDataset
+        let data: (split: LeaveOneOutSplit, description: String)
         do {
-            data = try MovieLensDataset.load(directory: "\(dataDirectory)/\(datasetName)", name: datasetName)
+            data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
         } catch {
             throw .data(error)
         }
-        let split = PublishedProtocol.split(data.interactions, itemDomains: data.itemDomains(mapping: .movieLensV1))
-        logger.info("prepared", metadata: ["interactions": "\(split.dataset.interactionCount)",
-                                           "users": "\(split.dataset.userCount)", "items": "\(split.dataset.itemCount)"])
         var report: EvaluationReport
         do {
-            report = try evaluate(split: split, configuration: configuration, models: models,
+            report = try evaluate(split: data.split, configuration: configuration, models: models,
                                   title: "published protocol, \(datasetName)", logger: logger)
         } catch {
             throw .training(error)
         }
-        report.conditions["data set"] = "\(datasetName) (\(data.interactions.count) rows read)"
+        report.conditions["data set"] = data.description
         report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
         return report
     }

@@ -145,16 +145,23 @@ public enum PublishedProtocolEvaluation {
                            configuration: Configuration = Configuration(), additionalScorers: [any Scorer] = [],
                            logger: Logger = Logger(label: "medley.training.eval")) throws(DataFileError) -> EvaluationReport {
         let start = ContinuousClock.now
-        logger.info("reading \(datasetName)", metadata: ["directory": "\(dataDirectory)"])
-        let data = try MovieLensDataset.load(directory: "\(dataDirectory)/\(datasetName)", name: datasetName)
-        let domains = data.itemDomains(mapping: .movieLensV1)
-        let split = PublishedProtocol.split(data.interactions, itemDomains: domains)
-        logger.info("prepared", metadata: ["interactions": "\(split.dataset.interactionCount)",
-                                           "users": "\(split.dataset.userCount)", "items": "\(split.dataset.itemCount)"])
-        var report = evaluate(split: split, configuration: configuration, additionalScorers: additionalScorers,
+        let data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
+        var report = evaluate(split: data.split, configuration: configuration, additionalScorers: additionalScorers,
                               title: "published protocol, \(datasetName)", logger: logger)
-        report.conditions["data set"] = "\(datasetName) (\(data.interactions.count) rows read)"
+        report.conditions["data set"] = data.description
         report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
         return report
+    }
+
+    /// Reads a MovieLens data set and prepares it by the published protocol, with a
+    /// description of what was read for the report's conditions.
+    static func load(dataDirectory: String, datasetName: String,
+                     logger: Logger) throws(DataFileError) -> (split: LeaveOneOutSplit, description: String) {
+        logger.info("reading \(datasetName)", metadata: ["directory": "\(dataDirectory)"])
+        let data = try MovieLensDataset.load(directory: "\(dataDirectory)/\(datasetName)", name: datasetName)
+        let split = PublishedProtocol.split(data.interactions, itemDomains: data.itemDomains(mapping: .movieLensV1))
+        logger.info("prepared", metadata: ["interactions": "\(split.dataset.interactionCount)",
+                                           "users": "\(split.dataset.userCount)", "items": "\(split.dataset.itemCount)"])
+        return (split, "\(datasetName) (\(data.interactions.count) rows read)")
     }
 }
