@@ -220,7 +220,7 @@ struct EndToEndTests {
         #expect(reply.sessionID == sessionID)
         let news = reply.domains.first { $0.domain == "news" }
         #expect(news?.items.count == 10, "the ten news items of the rebuilt session are excluded")
-        #expect(try eventually { try client.stats().sessions == 10 })
+        #expect(try within(seconds: 3) { try client.stats().sessions == 10 })
         #expect(try client.ingest([ServiceFixtures.event(user: "user-3", item: "m1", domain: "music", at: now)]).durablePosition.sequence == 101)
     }
 
@@ -244,7 +244,7 @@ struct EndToEndTests {
         #expect(try client.ingest([ServiceFixtures.event(user: "remote-user", item: "m4", domain: "music", at: ServiceFixtures.nowMs)]).accepted == 1)
         let reply = try client.recommend(request)
         #expect(reply.sessionID.hasPrefix("remote-user@"))
-        #expect(try eventually { try client.stats().workers.first?.sessions == 1 })
+        #expect(try within(seconds: 3) { try client.stats().workers.first?.sessions == 1 })
 
         // A worker that leaves says so, and its users get a clear "unavailable" at once.
         try worker.leave()
@@ -259,15 +259,6 @@ struct EndToEndTests {
         }
         #expect(answered)
     }
-}
-
-/// Whether `condition` holds within a few seconds (for figures that travel with heartbeats).
-func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
-    for _ in 0..<300 {
-        if try condition() { return true }
-        usleep(10_000)
-    }
-    return false
 }
 
 @Suite("Pool changes", .serialized)
@@ -304,12 +295,12 @@ struct PoolChangeTests {
         let after = try sessions()
         #expect(after == before, "every user's session survives the move")
         let stats = try client.stats()
-        #expect(try eventually { try client.stats().workers.count == 3 && client.stats().workers.allSatisfy { $0.sessions > 0 } }, "\(stats.workers)")
-        #expect(try eventually { try client.stats().sessions == UInt64(users.count) }, "moved users are dropped by their old worker")
+        #expect(try within(seconds: 3) { try client.stats().workers.count == 3 && client.stats().workers.allSatisfy { $0.sessions > 0 } }, "\(stats.workers)")
+        #expect(try within(seconds: 3) { try client.stats().sessions == UInt64(users.count) }, "moved users are dropped by their old worker")
 
         // And back again when the worker leaves.
         try worker.leave()
-        #expect(try eventually { try client.stats().workers.count == 2 })
+        #expect(try within(seconds: 3) { try client.stats().workers.count == 2 })
         #expect(try sessions() == before)
     }
 }

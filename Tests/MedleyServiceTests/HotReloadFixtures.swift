@@ -63,17 +63,6 @@ enum HotReloadFixtures {
     }
 }
 
-/// Whether `condition` holds within `seconds`, polling every 10 ms. For waits on work done by
-/// another thread (a swap, a refusal); generous, because the machine may be busy.
-func within(seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(10_000)
-    }
-    return try condition()
-}
-
 /// Clients that send recommend requests back to back on threads of their own, recording
 /// every failure and the model version of every reply, until stopped.
 final class RecommendLoad: Sendable {

@@ -58,12 +58,10 @@ final class RunningServer: @unchecked Sendable {
 
     /// Waits until the service reports `workers` workers and is serving.
     func waitUntilServing(client: ServiceClient, workers: Int) throws {
-        for _ in 0..<300 {
-            let health = try client.health()
-            if health.status == .serving, try client.stats().workers.count >= workers { return }
-            usleep(20_000)
+        let serving = try within(seconds: 6) {
+            try client.health().status == .serving && client.stats().workers.count >= workers
         }
-        Issue.record("the service never reported \(workers) workers serving")
+        if !serving { Issue.record("the service never reported \(workers) workers serving") }
     }
 }
 
@@ -153,4 +151,15 @@ final class RawClient {
         #expect(reply.count == 2 && reply[0].isEmpty, "a reply is [empty][Reply]")
         return try Medley_V1_Reply(serializedBytes: reply.last ?? [])
     }
+}
+
+/// Whether `condition` holds within `seconds`, polling every 10 ms. For waits on work done by
+/// another thread (a swap, a refusal); generous, because the machine may be busy.
+func within(seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
 }
