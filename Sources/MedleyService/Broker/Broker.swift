@@ -253,7 +253,6 @@ public final class Broker {
             // high-water mark, and never stalls the broker.
             try frontend.send(multipart: envelope + [body], mode: .nonBlocking)
         } catch {
-            statistics.droppedReplies += 1
             logger.debug("reply not delivered: \(error)")
         }
         statistics.latency.record(arrivedAt.duration(to: clock.now))
@@ -567,6 +566,5 @@ struct BrokerStatistics {
     var requests: UInt64 = 0
     var errors: UInt64 = 0
     var eventsLogged: UInt64 = 0
-    var droppedReplies: UInt64 = 0
     var latency = LatencyWindow()
 }

@@ -26,9 +26,11 @@ struct RecommendationResponder {
             }
         }
         var replies = [Medley_V1_Reply?](repeating: nil, count: batch.count)
+        // Context events are checked like ingested ones, against the batch's model.
+        let validator = IngestValidator(domains: Set(model.configuration.domains))
         var encoded: [(index: Int, input: EncodedInput, domains: [Int], length: Int, sessionID: String)] = []
         for (index, pending) in batch.enumerated() {
-            switch prepare(pending.request, sessions: sessions, model: model, nowMs: nowMs) {
+            switch prepare(pending.request, sessions: sessions, model: model, validator: validator, nowMs: nowMs) {
             case .success(let prepared):
                 encoded.append((index, prepared.input, prepared.domains, prepared.length, prepared.sessionID))
             case .failure(let failure):
@@ -68,7 +70,8 @@ struct RecommendationResponder {
 
     /// Checks a request and builds the model input from the user's session.
     func prepare(
-        _ request: Medley_V1_RecommendRequest, sessions: SessionStore, model: MultitaskModel, nowMs: Int64
+        _ request: Medley_V1_RecommendRequest, sessions: SessionStore, model: MultitaskModel,
+        validator: IngestValidator, nowMs: Int64
     ) -> Result<Prepared, Failure> {
         let modelDomains = model.configuration.domains
         guard !request.userID.isEmpty else { return .failure(Failure(code: .invalidArgument, message: "user_id is empty")) }
@@ -88,7 +91,6 @@ struct RecommendationResponder {
         }
         if domainIndexes.isEmpty { domainIndexes = Array(modelDomains.indices) }
 
-        let validator = IngestValidator(domains: Set(modelDomains))
         var events: [SessionEvent] = []
         for (index, event) in request.context.enumerated() {
             if let (reason, message) = validator.problem(with: event, nowMs: nowMs) {
