@@ -97,11 +97,7 @@ struct TrainCommand: ParsableCommand {
     /// One more than the newest `<version>.safetensors` in the models directory.
     func nextVersion() -> UInt64 {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: modelsDir)) ?? []
-        let versions = names.compactMap { name -> UInt64? in
-            guard name.hasSuffix(".safetensors") else { return nil }
-            return UInt64(name.dropLast(".safetensors".count))
-        }
-        return (versions.max() ?? 0) + 1
+        return (names.compactMap(ModelFileName.version(of:)).max() ?? 0) + 1
     }
 
     func run() throws {
@@ -162,7 +158,7 @@ struct TrainCommand: ParsableCommand {
             TrainingProgressPrinter.print(progress, domains: domains)
         }
         try FileManager.default.createDirectory(atPath: modelsDir, withIntermediateDirectories: true)
-        let destination = URL(fileURLWithPath: modelsDir).appendingPathComponent("\(version).safetensors")
+        let destination = URL(fileURLWithPath: ModelFileName.path(version: version, in: modelsDir))
         try result.write(to: destination)
         if let alsoWrite {
             try result.write(to: URL(fileURLWithPath: alsoWrite))

@@ -91,12 +91,12 @@ struct ModelDirectoryTests {
     }
 
     @Test func theWatcherOnlyTakesModelFileNames() {
-        #expect(ModelDirectoryWatcher.version(fromFileName: "12.safetensors") == 12)
-        #expect(ModelDirectoryWatcher.version(fromFileName: "default.safetensors") == nil)
-        #expect(ModelDirectoryWatcher.version(fromFileName: ".12.safetensors.tmp-3-4") == nil)
-        #expect(ModelDirectoryWatcher.version(fromFileName: "+12.safetensors") == nil)
-        #expect(ModelDirectoryWatcher.version(fromFileName: ".safetensors") == nil)
-        #expect(ModelDirectoryWatcher.version(fromFileName: "99999999999999999999999.safetensors") == nil)
+        #expect(ModelFileName.version(of: "12.safetensors") == 12)
+        #expect(ModelFileName.version(of: "default.safetensors") == nil)
+        #expect(ModelFileName.version(of: ".12.safetensors.tmp-3-4") == nil)
+        #expect(ModelFileName.version(of: "+12.safetensors") == nil)
+        #expect(ModelFileName.version(of: ".safetensors") == nil)
+        #expect(ModelFileName.version(of: "99999999999999999999999.safetensors") == nil)
     }
 }
 

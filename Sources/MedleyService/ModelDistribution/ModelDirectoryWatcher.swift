@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MedleyModel
 
 #if canImport(Glibc)
 import Glibc
@@ -42,9 +43,9 @@ struct ModelDirectoryWatcher {
         }
         let serving = installer.models.version
         refused = refused.filter { $0.key > serving }
-        let candidates = names.compactMap(Self.version(fromFileName:)).filter { $0 > serving }.sorted(by: >)
+        let candidates = names.compactMap(ModelFileName.version(of:)).filter { $0 > serving }.sorted(by: >)
         for version in candidates {
-            let stamp = Self.stamp("\(directory)/\(version).safetensors")
+            let stamp = Self.stamp(ModelFileName.path(version: version, in: directory))
             if let stamp, refused[version] == stamp { continue }
             do {
                 try installer.load(version: version, mustBeNewer: true, source: "model directory")
@@ -56,15 +57,6 @@ struct ModelDirectoryWatcher {
                 continue
             }
         }
-    }
-
-    /// The version a model file's name gives: `<decimal digits>.safetensors`, nothing else.
-    static func version(fromFileName name: String) -> UInt64? {
-        let suffix = ".safetensors"
-        guard name.hasSuffix(suffix) else { return nil }
-        let stem = name.dropLast(suffix.count)
-        guard !stem.isEmpty, stem.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
-        return UInt64(stem)
     }
 
     private static func stamp(_ path: String) -> FileStamp? {

@@ -105,7 +105,7 @@ public final class ModelInstaller: Sendable {
     @discardableResult
     public func load(version: UInt64, mustBeNewer: Bool = false, source: String = "control request") throws(ModelLoadError) -> ModelSwap {
         guard let modelDirectory else { throw .noModelDirectory }
-        let path = "\(modelDirectory)/\(version).safetensors"
+        let path = ModelFileName.path(version: version, in: modelDirectory)
         return try previous.withLock { previous throws(ModelLoadError) -> ModelSwap in
             let started = ContinuousClock.now
             let bytes: [UInt8]
