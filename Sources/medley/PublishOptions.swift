@@ -14,9 +14,18 @@ struct PublishOptions: ParsableArguments {
     @Option(name: .customLong("key"), help: "Secret key file that signs every publication (made by `medley keygen`).")
     var keyFile: String?
 
+    @Option(help: "This trainer's CURVE secret key file: the publication and snapshot sockets require CURVE.")
+    var curveSecret: String?
+
+    @Option(help: "With --curve-secret: the directory of CURVE public keys (*.pub) of the servers allowed to subscribe; re-read when it changes.")
+    var allowClients: String?
+
     func validate() throws {
-        if publicationEndpoint == nil && (snapshotEndpoint != nil || keyFile != nil) {
-            throw ValidationError("--snapshot and --key need --publish")
+        if publicationEndpoint == nil && (snapshotEndpoint != nil || keyFile != nil || curveSecret != nil) {
+            throw ValidationError("--snapshot, --key and --curve-secret need --publish")
+        }
+        guard (curveSecret == nil) == (allowClients == nil) else {
+            throw ValidationError("--curve-secret and --allow-clients go together")
         }
     }
 
@@ -29,7 +38,10 @@ struct PublishOptions: ParsableArguments {
         } catch {
             throw ValidationError("\(error)")
         }
-        let configuration = ModelPublisherConfiguration(publicationEndpoint: publicationEndpoint, snapshotEndpoint: snapshotEndpoint, signingKey: key)
+        var configuration = ModelPublisherConfiguration(publicationEndpoint: publicationEndpoint, snapshotEndpoint: snapshotEndpoint, signingKey: key)
+        if let curveSecret, let allowClients {
+            configuration.curve = try curveServerSecurity(secretFile: curveSecret, allowed: [CurveServerSecurity.subscriberDomain: allowClients])
+        }
         return try ModelPublisher(configuration: configuration, logger: logger)
     }
 }

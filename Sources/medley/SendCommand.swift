@@ -54,7 +54,7 @@ struct SendCommand: ParsableCommand {
             events = [try line.event(nowMs: nowMs)]
         }
         let context = try Context()
-        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds)
+        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds, curve: try client.curve.role())
         var refused = 0
         for start in stride(from: 0, to: events.count, by: batchSize) {
             let batch = Array(events[start..<min(start + batchSize, events.count)])

@@ -54,12 +54,22 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Microseconds a request may wait for others to join its batch.")
     var batchDelayMicroseconds: Int = 500
 
+    @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
+
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
         guard workers > 0 || workerEndpoint != nil else { throw ValidationError("with --workers 0, give --worker-bind so that workers can connect") }
         guard sessionGapMinutes > 0 else { throw ValidationError("--session-gap-minutes must be positive") }
         guard maxUsersPerWorker > 0, maxBatch > 0, batchDelayMicroseconds >= 0 else {
             throw ValidationError("--max-users-per-worker and --max-batch must be positive, --batch-delay-microseconds not negative")
+        }
+        if security.curveSecret == nil && !security.insecure {
+            for endpoint in clientEndpoints + (workerEndpoint.map { [$0] } ?? []) where !EndpointScope.isLocal(endpoint) {
+                throw ValidationError("\(endpoint) is reachable from other machines: give --curve-secret and --allow-clients, or --insecure to serve it unauthenticated")
+            }
+        }
+        guard security.curveServerKey == nil || updates.publicationEndpoint != nil else {
+            throw ValidationError("--curve-server-key needs --subscribe")
         }
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError("no model file at \(model); train one (see README) or pass --model")
@@ -82,6 +92,15 @@ struct ServeCommand: ParsableCommand {
         configuration.worker.maxBatchSize = maxBatch
         configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
         configuration.modelUpdates = try updates.configuration()
+        configuration.broker.curve = try security.serverSecurity()
+        configuration.modelUpdates.subscription?.curve = try curveClientRole(secretFile: security.curveSecret, serverKeyFile: security.curveServerKey)
+        if configuration.broker.curve == nil {
+            if security.insecure {
+                logger.warning("no CURVE keys: clients and workers are neither authenticated nor encrypted (--insecure)")
+            } else {
+                logger.notice("no CURVE keys: clients are not authenticated, so only endpoints on this machine are bound")
+            }
+        }
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()

@@ -35,6 +35,8 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Milliseconds between heartbeats; must match the server's.")
     var heartbeatMilliseconds: Int = 1000
 
+    @OptionGroup(title: "CURVE (docs/deployment.md)") var curve: CurveClientOptions
+
     func validate() throws {
         guard maxBatch > 0, heartbeatMilliseconds > 0 else { throw ValidationError("--max-batch and --heartbeat-milliseconds must be positive") }
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model file at \(model)") }
@@ -49,6 +51,7 @@ struct WorkerCommand: ParsableCommand {
         var settings = WorkerConfiguration(brokerEndpoint: connect, name: name)
         settings.maxBatchSize = maxBatch
         settings.heartbeatIntervalMilliseconds = heartbeatMilliseconds
+        settings.curve = try curve.role()
         let worker = ServingWorker(context: context, models: ServingModel(loaded), configuration: settings, logger: logger)
 
         let stop = StopSignal()

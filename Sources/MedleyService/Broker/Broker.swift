@@ -83,6 +83,7 @@ public final class Broker {
         try frontend.set(.maxMessageSize, configuration.socketMaxMessageBytes)
         try frontend.set(.sendHighWaterMark, configuration.clientHighWaterMark)
         try frontend.set(.receiveHighWaterMark, configuration.clientHighWaterMark)
+        if let curve = configuration.curve { try frontend.configureCurve(curve.role(domain: CurveServerSecurity.clientDomain)) }
         for endpoint in configuration.clientEndpoints { try frontend.bind(endpoint) }
 
         backend = try context.socket(.router)
@@ -90,6 +91,7 @@ public final class Broker {
         try backend.set(.routerMandatory, true)
         try backend.set(.sendHighWaterMark, 0)
         try backend.set(.receiveHighWaterMark, 0)
+        if let curve = configuration.curve { try backend.configureCurve(curve.role(domain: CurveServerSecurity.workerDomain)) }
         for endpoint in configuration.workerEndpoints { try backend.bind(endpoint) }
     }
 

@@ -1,4 +1,5 @@
 import MedleyProtocol
+import ZeroMQ
 
 /// Settings of the broker: where clients and workers connect, and the limits it enforces.
 public struct BrokerConfiguration: Sendable {
@@ -30,6 +31,9 @@ public struct BrokerConfiguration: Sendable {
     public var drainTimeoutMilliseconds: Int = 10_000
     /// Where `control` requests find model files: `<directory>/<version>.safetensors`.
     public var modelDirectory: String?
+    /// CURVE on the client and worker sockets (in-process workers are not affected); nil:
+    /// no encryption or authentication. The process must run a ``CurveAuthenticator``.
+    public var curve: CurveServerSecurity?
 
     public init() {}
 }

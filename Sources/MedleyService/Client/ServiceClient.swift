@@ -32,9 +32,12 @@ public final class ServiceClient {
     /// How long a call waits for its reply.
     public let timeoutMilliseconds: Int32
 
-    public init(context: Context, endpoint: String, timeoutMilliseconds: Int32 = 5000) throws {
+    /// `curve`: the client role towards a server that requires CURVE (its public key and this
+    /// client's key pair); nil: none.
+    public init(context: Context, endpoint: String, timeoutMilliseconds: Int32 = 5000, curve: CurveRole? = nil) throws {
         socket = try context.socket(.dealer)
         try socket.set(.lingerMilliseconds, 0)
+        if let curve { try socket.configureCurve(curve) }
         try socket.connect(endpoint)
         self.timeoutMilliseconds = timeoutMilliseconds
     }

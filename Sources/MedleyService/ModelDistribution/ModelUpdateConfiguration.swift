@@ -1,3 +1,5 @@
+import ZeroMQ
+
 /// How `medley serve` takes new models while it runs: from a trainer's publications, from
 /// files that appear in its model directory, or both. Control requests work either way.
 public struct ModelUpdateConfiguration: Sendable {
@@ -9,10 +11,13 @@ public struct ModelUpdateConfiguration: Sendable {
         /// The trainer's snapshot ROUTER endpoint; nil: no snapshots, so a server that starts
         /// late waits for the next publication.
         public var snapshotEndpoint: String?
+        /// CURVE towards a trainer whose sockets require it; nil: none.
+        public var curve: CurveRole?
 
-        public init(publicationEndpoint: String, snapshotEndpoint: String? = nil) {
+        public init(publicationEndpoint: String, snapshotEndpoint: String? = nil, curve: CurveRole? = nil) {
             self.publicationEndpoint = publicationEndpoint
             self.snapshotEndpoint = snapshotEndpoint
+            self.curve = curve
         }
     }
 

@@ -28,6 +28,10 @@ public final class MedleyServer: Sendable {
     public func run(stop: StopSignal, ready: @Sendable (_ clientEndpoint: String, _ workerEndpoint: String) -> Void = { _, _ in }) throws {
         BLASThreads.set(1)
         let context = try Context()
+        // Bound before the broker's sockets, so that no handshake finds the handler missing.
+        let authenticator = try configuration.broker.curve.map { security throws(ZMQError) in
+            try CurveAuthenticator(context: context, security: security)
+        }
         let log = try EventLogAppender(directory: configuration.logDirectory, configuration: configuration.eventLog)
 
         let broker = try Broker(
@@ -52,6 +56,7 @@ public final class MedleyServer: Sendable {
         logger.info("serving", metadata: [
             "clients": "\(configuration.broker.clientEndpoints.joined(separator: ","))",
             "workers": "\(workers.count)", "model": "\(models.version)",
+            "curve": "\(configuration.broker.curve == nil ? "off" : "on")",
         ])
         ready(try broker.boundClientEndpoint, try broker.boundWorkerEndpoint)
 
@@ -66,6 +71,7 @@ public final class MedleyServer: Sendable {
         context.shutdown()
         for worker in workers { worker.join() }
         manager?.join()
+        authenticator?.join()
         try context.terminate()
         logger.info("stopped")
     }
@@ -74,23 +80,19 @@ public final class MedleyServer: Sendable {
 /// A worker on its own OS thread: it blocks in `zmq_poll`, so it must not occupy a Swift
 /// concurrency thread.
 final class WorkerThread: Sendable {
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread: OwnedThread
 
     init(_ worker: ServingWorker) {
-        let finished = finished
-        let thread = Thread {
+        thread = OwnedThread(name: worker.configuration.name) {
             do {
                 try worker.run()
             } catch {
                 worker.logger.error("worker failed: \(error)")
             }
-            finished.signal()
         }
-        thread.name = worker.configuration.name
-        thread.start()
     }
 
     func join() {
-        finished.wait()
+        thread.join()
     }
 }

@@ -46,6 +46,7 @@ public struct ServingWorker: Sendable {
         let socket = try context.socket(.dealer)
         // Requests wait in the broker, not in a dead connection's queue.
         try socket.set(.lingerMilliseconds, 0)
+        if let curve = configuration.curve { try socket.configureCurve(curve) }
         try socket.connect(configuration.brokerEndpoint)
         try send(.ready(name: configuration.name), on: socket)
         return socket

@@ -1,3 +1,5 @@
+import ZeroMQ
+
 /// Settings of one serving worker.
 public struct WorkerConfiguration: Sendable {
     /// The broker's worker endpoint: `inproc://medley-workers` in `medley serve`,
@@ -20,6 +22,8 @@ public struct WorkerConfiguration: Sendable {
     public var maxListLength: Int = 1000
     /// The worker's session store.
     public var sessions = SessionConfiguration()
+    /// CURVE towards a broker whose worker socket requires it; nil: none.
+    public var curve: CurveRole?
 
     public init(brokerEndpoint: String, name: String) {
         self.brokerEndpoint = brokerEndpoint
