@@ -117,6 +117,9 @@ public final class ModelInstaller: Sendable {
                 throw .rejected(error)
             }
             do throws(ModelRejection) {
+                if let trainerKey = verifier.trainerKey {
+                    try ModelSignatureFile.verify(bytes, version: version, modelPath: path, key: trainerKey)
+                }
                 let model = try verifier.verifyFile(bytes, expectedVersion: version, serving: models.model, mustBeNewer: mustBeNewer)
                 return try put(model, replacing: &previous, source: "\(source) (\(path))", startedAt: started)
             } catch {

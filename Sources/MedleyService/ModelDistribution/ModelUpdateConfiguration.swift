@@ -23,9 +23,9 @@ public struct ModelUpdateConfiguration: Sendable {
 
     /// Subscribe to a trainer's publications; nil: no subscription.
     public var subscription: Subscription?
-    /// The trainer's public key. When set, a publication must carry its signature; when nil,
-    /// signatures are not checked. Files from the model directory are not signed: whoever can
-    /// write that directory is trusted.
+    /// The trainer's public key. When set, a publication must carry its signature, and a file
+    /// loaded from the model directory (watched or by control request) its detached signature
+    /// (``ModelSignatureFile``); when nil, signatures are not checked.
     public var trainerKey: ModelVerificationKey?
     /// Load `<model directory>/<version>.safetensors` files newer than the serving model as
     /// they appear (by atomic rename).
