@@ -56,6 +56,9 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
 
+    @Option(help: "Serve Prometheus metrics over HTTP at HOST:PORT/metrics, e.g. 127.0.0.1:9464 (names in README.md).")
+    var metrics: String?
+
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
         guard workers > 0 || workerEndpoint != nil else { throw ValidationError("with --workers 0, give --worker-bind so that workers can connect") }
@@ -92,6 +95,7 @@ struct ServeCommand: ParsableCommand {
         configuration.worker.maxBatchSize = maxBatch
         configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
         configuration.modelUpdates = try updates.configuration()
+        configuration.metricsAddress = metrics
         configuration.broker.curve = try security.serverSecurity()
         configuration.modelUpdates.subscription?.curve = try curveClientRole(secretFile: security.curveSecret, serverKeyFile: security.curveServerKey)
         if configuration.broker.curve == nil {

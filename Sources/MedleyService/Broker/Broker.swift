@@ -16,6 +16,8 @@ public final class Broker {
     let context: Context
     let models: ServingModel
     let installer: ModelInstaller
+    /// Counters for `--metrics`; nil when not exposed.
+    let metrics: ServiceMetrics?
     let log: EventLogAppender
     let logDirectory: String
     let logger: Logger
@@ -65,8 +67,10 @@ public final class Broker {
     /// that loads from `configuration.modelDirectory`.
     public init(
         context: Context, configuration: BrokerConfiguration, models: ServingModel,
-        log: EventLogAppender, logDirectory: String, installer: ModelInstaller? = nil, logger: Logger = Logger(label: "medley.broker")
+        log: EventLogAppender, logDirectory: String, installer: ModelInstaller? = nil, metrics: ServiceMetrics? = nil,
+        logger: Logger = Logger(label: "medley.broker")
     ) throws {
+        self.metrics = metrics
         self.context = context
         self.configuration = configuration
         self.models = models
@@ -195,9 +199,11 @@ public final class Broker {
         do {
             request = try Medley_V1_Request(validating: routed.body, limits: configuration.protocolLimits)
         } catch {
+            metrics?.requestReceived(kind: "malformed")
             reply(Medley_V1_Reply(failure: error), to: routed.envelope, arrivedAt: arrivedAt)
             return
         }
+        metrics?.requestReceived(kind: request.body?.kindName ?? "none")
         if stopping {
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.requestID)
             reply.error.retryAfterMs = 1000
@@ -241,7 +247,10 @@ public final class Broker {
 
     /// Sends a reply the broker made itself.
     private func reply(_ reply: Medley_V1_Reply, to envelope: [[UInt8]], arrivedAt: ContinuousClock.Instant) {
-        if case .error = reply.body { statistics.errors += 1 }
+        if case .error(let error) = reply.body {
+            statistics.errors += 1
+            metrics?.errorReplied(code: error.code)
+        }
         guard let body = try? reply.serializedFrame() else {
             logger.error("a reply could not be encoded")
             return
@@ -257,7 +266,9 @@ public final class Broker {
         } catch {
             logger.debug("reply not delivered: \(error)")
         }
-        statistics.latency.record(arrivedAt.duration(to: clock.now))
+        let latency = arrivedAt.duration(to: clock.now)
+        statistics.latency.record(latency)
+        metrics?.replied(after: latency)
     }
 
     // MARK: - Ingest
@@ -398,8 +409,9 @@ public final class Broker {
         registry[worker]?.lastHeard = now
         switch message {
         case .heartbeat(let bytes):
-            if let stats = try? Medley_V1_WorkerStats(serializedBytes: bytes) {
+            if let stats = try? Medley_V1_WorkerStats(serializedBytes: bytes), let entry = registry[worker] {
                 registry[worker]?.stats = stats
+                metrics?.workerReported(index: entry.index, name: entry.name, stats: stats)
             }
         case .reply(let ticket, _, let body):
             guard let request = inFlight.removeValue(forKey: ticket) else { return }
@@ -430,6 +442,7 @@ public final class Broker {
     private func removeWorker(_ worker: [UInt8], reason: String) {
         let before = registry.routingIDs
         guard let removed = registry.remove(worker) else { return }
+        metrics?.workerLeft(index: removed.index)
         logger.warning("worker left", metadata: ["worker": "\(removed.name)", "reason": "\(reason)", "workers": "\(registry.count)"])
         for ticket in removed.inFlight.sorted() {
             guard let request = inFlight.removeValue(forKey: ticket) else { continue }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MedleyModel
+import Synchronization
 import ZeroMQ
 
 /// `medley serve`: the event log, the broker and a pool of worker threads, started in order
@@ -11,6 +12,10 @@ public final class MedleyServer: Sendable {
     /// Verifies, warms up and swaps in every model that arrives while the server runs.
     public let installer: ModelInstaller
     let logger: Logger
+    private let boundMetrics = Mutex<String?>(nil)
+
+    /// Where the metrics endpoint listens (with the port chosen for port 0), once running.
+    public var boundMetricsAddress: String? { boundMetrics.withLock { $0 } }
 
     public init(configuration: ServerConfiguration, model: MultitaskModel?, logger: Logger = Logger(label: "medley.serve")) {
         self.configuration = configuration
@@ -25,6 +30,9 @@ public final class MedleyServer: Sendable {
     /// Runs until `stop` is triggered, then answers the requests in flight, flushes the
     /// event log and returns. `ready` is called once the sockets are bound, with the client
     /// and worker endpoints actually bound.
+    ///
+    /// With a metrics address, the metrics endpoint is bound before `ready` and answers scrapes
+    /// until the server stops; ``boundMetricsAddress`` then says where.
     public func run(stop: StopSignal, ready: @Sendable (_ clientEndpoint: String, _ workerEndpoint: String) -> Void = { _, _ in }) throws {
         BLASThreads.set(1)
         let context = try Context()
@@ -33,10 +41,11 @@ public final class MedleyServer: Sendable {
             try CurveAuthenticator(context: context, security: security)
         }
         let log = try EventLogAppender(directory: configuration.logDirectory, configuration: configuration.eventLog)
+        let metrics = configuration.metricsAddress == nil ? nil : ServiceMetrics()
 
         let broker = try Broker(
             context: context, configuration: configuration.broker, models: models,
-            log: log, logDirectory: configuration.logDirectory, installer: installer
+            log: log, logDirectory: configuration.logDirectory, installer: installer, metrics: metrics
         )
         let workerEndpoint = configuration.broker.workerEndpoints.first { $0.hasPrefix("inproc://") }
         var workers: [WorkerThread] = []
@@ -47,16 +56,30 @@ public final class MedleyServer: Sendable {
                 settings.name = "local-\(index)"
                 settings.heartbeatIntervalMilliseconds = configuration.broker.heartbeatIntervalMilliseconds
                 settings.heartbeatLiveness = configuration.broker.heartbeatLiveness
-                workers.append(WorkerThread(ServingWorker(context: context, models: models, configuration: settings)))
+                workers.append(WorkerThread(ServingWorker(context: context, models: models, configuration: settings, metrics: metrics)))
             }
         }
         let manager = configuration.modelUpdates.needsManager
             ? ModelManager(context: context, installer: installer, configuration: configuration.modelUpdates).start(until: stop.fileDescriptor)
             : nil
+        let startedAt = ContinuousClock.now
+        let metricsServer = try metrics.map { metrics throws in
+            try MetricsHTTPServer(address: configuration.metricsAddress!, stopDescriptor: stop.fileDescriptor) { [models, installer] in
+                MetricsExposition.render(metrics, log: log.statistics, updates: installer.status, modelVersion: models.version,
+                                         uptime: startedAt.duration(to: .now))
+            }
+        }
+        // The metrics thread stops on the stop signal; a broker that fails must not leave it running.
+        defer {
+            stop.trigger()
+            metricsServer?.join()
+        }
+        boundMetrics.withLock { $0 = metricsServer?.boundAddress }
         logger.info("serving", metadata: [
             "clients": "\(configuration.broker.clientEndpoints.joined(separator: ","))",
             "workers": "\(workers.count)", "model": "\(models.version)",
             "curve": "\(configuration.broker.curve == nil ? "off" : "on")",
+            "metrics": "\(metricsServer.map { "http://\($0.boundAddress)/metrics" } ?? "off")",
         ])
         ready(try broker.boundClientEndpoint, try broker.boundWorkerEndpoint)
 

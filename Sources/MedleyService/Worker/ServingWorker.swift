@@ -13,11 +13,15 @@ public struct ServingWorker: Sendable {
     let context: Context
     let models: ServingModel
     let logger: Logger
+    /// Where an in-process worker counts its batch sizes for `--metrics`.
+    let metrics: ServiceMetrics?
 
-    public init(context: Context, models: ServingModel, configuration: WorkerConfiguration, logger: Logger? = nil) {
+    public init(context: Context, models: ServingModel, configuration: WorkerConfiguration, logger: Logger? = nil,
+                metrics: ServiceMetrics? = nil) {
         self.context = context
         self.models = models
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger ?? Logger(label: "medley.worker.\(configuration.name)")
     }
 
@@ -78,6 +82,7 @@ public struct ServingWorker: Sendable {
                 try send(.reply(ticket: pending.ticket, envelope: pending.envelope, body: body), on: socket)
             }
             state.requests += UInt64(batch.count)
+            metrics?.batchScored(size: batch.count)
             batch.removeAll(keepingCapacity: true)
         }
 
