@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedleyModel
+import MedleyService
 
 /// Loads the model a serving command starts with; a refused file is reported as a usage
 /// error that names what is wrong with it.
@@ -9,5 +10,15 @@ func loadServingModel(_ path: String) throws -> MultitaskModel {
         return try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
     } catch {
         throw ValidationError("the model \(path) was refused: \(error)")
+    }
+}
+
+/// The model file at `path` as worker processes are sent it: its bytes, with the detached
+/// signature beside it if there is one.
+func servingModelPublication(_ path: String, model: MultitaskModel) throws -> ModelPublication {
+    do {
+        return try ModelPublication(modelFile: path, model: model)
+    } catch {
+        throw ValidationError("the model \(path) cannot be read for worker processes: \(error)")
     }
 }

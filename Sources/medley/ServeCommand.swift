@@ -108,7 +108,7 @@ struct ServeCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
-        let server = MedleyServer(configuration: configuration, model: loaded, logger: logger)
+        let server = MedleyServer(configuration: configuration, model: loaded, startup: try servingModelPublication(model, model: loaded), logger: logger)
         try server.run(stop: stop) { client, worker in
             logger.notice("ready", metadata: ["clients": "\(client)", "workers": "\(worker)", "model": "\(loaded.configuration.modelVersion)"])
         }

@@ -18,6 +18,10 @@ public final class Broker {
     let installer: ModelInstaller
     /// Counters for `--metrics`; nil when not exposed.
     let metrics: ServiceMetrics?
+    /// Which worker processes serve which model version, and when they were sent the current one.
+    private var modelSync: WorkerModelSync
+    /// The version ``syncWorkerModels(now:)`` last sent for.
+    private var lastSyncedVersion: UInt64 = 0
     let log: EventLogAppender
     let logDirectory: String
     let logger: Logger
@@ -71,6 +75,7 @@ public final class Broker {
         logger: Logger = Logger(label: "medley.broker")
     ) throws {
         self.metrics = metrics
+        modelSync = WorkerModelSync(resendAfter: .milliseconds(configuration.workerModelResendMilliseconds))
         self.context = context
         self.configuration = configuration
         self.models = models
@@ -135,6 +140,9 @@ public final class Broker {
                     }
                 }
                 let now = clock.now
+                // A swap (publication, model directory, control request) reaches worker
+                // processes at once, not at the next tick.
+                if models.version != lastSyncedVersion { syncWorkerModels(now: now) }
                 if now >= nextTick {
                     try tick(now: now)
                     nextTick = now.advanced(by: interval)
@@ -387,7 +395,9 @@ public final class Broker {
 
     private func handleWorkerMessage(_ message: WorkerMessage, from worker: [UInt8]) {
         let now = clock.now
-        if case .ready(let name) = message {
+        if case .ready(let name, let modelVersion) = message {
+            modelSync.joined(worker, modelVersion: modelVersion)
+            defer { syncWorkerModels(now: now) }
             let before = registry.routingIDs
             if registry.add(routingID: worker, name: name, now: now) {
                 logger.info("worker joined", metadata: ["worker": "\(name)", "workers": "\(registry.count)"])
@@ -411,6 +421,7 @@ public final class Broker {
         case .heartbeat(let bytes):
             if let stats = try? Medley_V1_WorkerStats(serializedBytes: bytes), let entry = registry[worker] {
                 registry[worker]?.stats = stats
+                modelSync.reported(worker, modelVersion: stats.modelVersion)
                 metrics?.workerReported(index: entry.index, name: entry.name, stats: stats)
             }
         case .reply(let ticket, _, let body):
@@ -419,7 +430,7 @@ public final class Broker {
             sendToClient(envelope: request.envelope, body: body, arrivedAt: request.arrivedAt)
         case .disconnect:
             removeWorker(worker, reason: "disconnected")
-        case .ready, .request, .events, .forget:
+        case .ready, .request, .events, .forget, .model:
             logger.warning("dropping a broker-bound message a worker should not send")
         }
     }
@@ -427,6 +438,7 @@ public final class Broker {
     private func tick(now: ContinuousClock.Instant) throws {
         let interval = Duration.milliseconds(configuration.heartbeatIntervalMilliseconds)
         let deadline = interval * configuration.heartbeatLiveness
+        syncWorkerModels(now: now)
         for worker in registry.routingIDs {
             guard let entry = registry[worker] else { continue }
             if entry.lastHeard.duration(to: now) > deadline {
@@ -437,11 +449,27 @@ public final class Broker {
         }
     }
 
+    /// Sends the serving model to the worker processes that serve another version.
+    private func syncWorkerModels(now: ContinuousClock.Instant) {
+        guard let publication = installer.currentPublication else { return }
+        let announcement: Medley_V1_ModelAnnouncement = publication.announcement
+        lastSyncedVersion = announcement.version
+        let due = modelSync.due(current: announcement.version, now: now)
+        guard !due.isEmpty, let announcementBytes: [UInt8] = try? announcement.serializedBytes() else { return }
+        for worker in due {
+            logger.info("sending the model to a worker", metadata: [
+                "worker": "\(registry[worker]?.name ?? "?")", "version": "\(announcement.version)",
+            ])
+            sendToWorker(worker, .model(announcement: announcementBytes, modelBytes: publication.modelBytes))
+        }
+    }
+
     /// Takes a worker out of rotation: its unanswered requests get a retryable error and its
     /// users move to the remaining workers, with their sessions rebuilt from the log.
     private func removeWorker(_ worker: [UInt8], reason: String) {
         let before = registry.routingIDs
         guard let removed = registry.remove(worker) else { return }
+        modelSync.left(worker)
         metrics?.workerLeft(index: removed.index)
         logger.warning("worker left", metadata: ["worker": "\(removed.name)", "reason": "\(reason)", "workers": "\(registry.count)"])
         for ticket in removed.inFlight.sorted() {
@@ -516,6 +544,9 @@ public final class Broker {
         } else if let detail = installer.status.degradedDetail {
             health.status = .degraded
             health.detail = detail
+        } else if let lagging = modelSync.lagging(current: models.version, now: clock.now).first {
+            health.status = .degraded
+            health.detail = "worker \(registry[lagging.worker]?.name ?? "?") serves model version \(lagging.version), not \(models.version)"
         } else {
             health.status = .serving
         }

@@ -29,6 +29,10 @@ public struct BrokerConfiguration: Sendable {
     public var burst: Int = 256
     /// The longest a stopping broker waits for requests in flight.
     public var drainTimeoutMilliseconds: Int = 10_000
+    /// How long a worker process may serve another model version after it was sent the
+    /// current one before it is sent it again and health reports it (protocol/README.md,
+    /// "Model sync").
+    public var workerModelResendMilliseconds: Int = 30_000
     /// Where `control` requests find model files: `<directory>/<version>.safetensors`.
     public var modelDirectory: String?
     /// CURVE on the client and worker sockets (in-process workers are not affected); nil:

@@ -18,11 +18,22 @@ public enum ModelSignatureFile {
         try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: path(forModelAt: modelPath)))
     }
 
-    /// Checks the signature beside `modelPath` against the model file's bytes and version.
+    /// Checks the signature beside `modelPath` against the model file's bytes and version;
+    /// returns it.
+    @discardableResult
     static func verify(_ modelFileBytes: [UInt8], version: UInt64, modelPath: String,
-                       key: ModelVerificationKey) throws(ModelRejection) {
+                       key: ModelVerificationKey) throws(ModelRejection) -> [UInt8] {
+        guard let signature = try read(forModelAt: modelPath) else { throw .unsigned }
+        guard key.isValidSignature(signature, version: version, sha256: ModelPublication.sha256(modelFileBytes)) else {
+            throw .badSignature
+        }
+        return signature
+    }
+
+    /// The signature beside `modelPath`; nil when there is none.
+    static func read(forModelAt modelPath: String) throws(ModelRejection) -> [UInt8]? {
         let signaturePath = path(forModelAt: modelPath)
-        guard FileManager.default.fileExists(atPath: signaturePath) else { throw .unsigned }
+        guard FileManager.default.fileExists(atPath: signaturePath) else { return nil }
         let text: String
         do {
             text = try KeyFile.readValue(signaturePath, label: KeyFile.signatureLabel)
@@ -32,8 +43,6 @@ public enum ModelSignatureFile {
         guard let signature = Data(base64Encoded: text), signature.count == 64 else {
             throw .malformedMessage("\(signaturePath): the signature is not 64 bytes of base64")
         }
-        guard key.isValidSignature(Array(signature), version: version, sha256: ModelPublication.sha256(modelFileBytes)) else {
-            throw .badSignature
-        }
+        return Array(signature)
     }
 }

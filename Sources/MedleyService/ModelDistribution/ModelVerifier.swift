@@ -19,7 +19,9 @@ struct ModelVerifier: Sendable {
 
     /// Verifies a publication against the model serving. Returns nil when its version is the
     /// one serving (a repeat, such as a snapshot of what was already published): not an error.
-    func verify(_ publication: ModelPublication, serving: MultitaskModel?) throws(ModelRejection) -> MultitaskModel? {
+    /// `mustBeNewer` is false for a worker process, which serves whatever its server serves
+    /// (a rollback included).
+    func verify(_ publication: ModelPublication, serving: MultitaskModel?, mustBeNewer: Bool = true) throws(ModelRejection) -> MultitaskModel? {
         let announcement = publication.announcement
         let bytes = publication.modelBytes
         guard announcement.sizeBytes <= UInt64(maxModelBytes), bytes.count <= maxModelBytes else {
@@ -39,7 +41,7 @@ struct ModelVerifier: Sendable {
             }
         }
         if let serving, announcement.version == serving.configuration.modelVersion { return nil }
-        try requireNewer(announcement.version, than: serving)
+        if mustBeNewer { try requireNewer(announcement.version, than: serving) }
         let model = try decode(bytes, expectedVersion: announcement.version)
         guard model.configuration.domains == announcement.domains else {
             throw .announcementMismatch("announced domains \(announcement.domains), the file has \(model.configuration.domains)")

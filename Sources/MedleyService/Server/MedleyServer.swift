@@ -17,12 +17,15 @@ public final class MedleyServer: Sendable {
     /// Where the metrics endpoint listens (with the port chosen for port 0), once running.
     public var boundMetricsAddress: String? { boundMetrics.withLock { $0 } }
 
-    public init(configuration: ServerConfiguration, model: MultitaskModel?, logger: Logger = Logger(label: "medley.serve")) {
+    /// `startup` is the publication of `model` (its file's bytes and signature, if any): with
+    /// it, `medley worker` processes are sent the start-up model as well as every later one.
+    public init(configuration: ServerConfiguration, model: MultitaskModel?, startup: ModelPublication? = nil,
+                logger: Logger = Logger(label: "medley.serve")) {
         self.configuration = configuration
         self.models = ServingModel(model)
         self.installer = ModelInstaller(
             models: models, configuration: configuration.modelUpdates, modelDirectory: configuration.broker.modelDirectory,
-            logger: Logger(label: "medley.models")
+            startup: startup, logger: Logger(label: "medley.models")
         )
         self.logger = logger
     }

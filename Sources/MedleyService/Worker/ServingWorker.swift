@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import MedleyProtocol
 import ZeroMQ
@@ -15,13 +16,20 @@ public struct ServingWorker: Sendable {
     let logger: Logger
     /// Where an in-process worker counts its batch sizes for `--metrics`.
     let metrics: ServiceMetrics?
+    /// A worker process's own installer for `models`: it asks the broker for the service's
+    /// models and verifies, warms up and swaps in each one it is sent. Nil for a worker thread,
+    /// which shares the server's models.
+    let installer: ModelInstaller?
+    private let installs: DispatchQueue
 
     public init(context: Context, models: ServingModel, configuration: WorkerConfiguration, logger: Logger? = nil,
-                metrics: ServiceMetrics? = nil) {
+                metrics: ServiceMetrics? = nil, installer: ModelInstaller? = nil) {
         self.context = context
         self.models = models
         self.configuration = configuration
         self.metrics = metrics
+        self.installer = installer
+        installs = DispatchQueue(label: "medley.worker.\(configuration.name).models")
         self.logger = logger ?? Logger(label: "medley.worker.\(configuration.name)")
     }
 
@@ -52,7 +60,7 @@ public struct ServingWorker: Sendable {
         try socket.set(.lingerMilliseconds, 0)
         if let curve = configuration.curve { try socket.configureCurve(curve) }
         try socket.connect(configuration.brokerEndpoint)
-        try send(.ready(name: configuration.name), on: socket)
+        try send(readyMessage, on: socket)
         return socket
     }
 
@@ -129,7 +137,9 @@ public struct ServingWorker: Sendable {
                         // The broker does not know this worker (it restarted): register again.
                         try flush()
                         state.sessions.removeAll()
-                        try send(.ready(name: configuration.name), on: socket)
+                        try send(readyMessage, on: socket)
+                    case .model(let announcement, let modelBytes):
+                        install(announcement: announcement, modelBytes: modelBytes)
                     case .ready, .reply:
                         logger.error("dropping a worker-bound message the broker should not send")
                     }
@@ -168,6 +178,31 @@ public struct ServingWorker: Sendable {
         state.errors += 1
         try? send(.reply(ticket: ticket, envelope: envelope, body: (try? reply.serializedFrame()) ?? []), on: socket)
         return nil
+    }
+
+    /// READY, with the version serving when this worker takes models from the broker.
+    private var readyMessage: WorkerMessage {
+        .ready(name: configuration.name, modelVersion: installer.map { _ in models.version })
+    }
+
+    /// Verifies, warms up and swaps in a model the broker sent, off the serving thread: requests
+    /// go on being answered by the current model meanwhile. Installs run one at a time, in order.
+    private func install(announcement: [UInt8], modelBytes: [UInt8]) {
+        guard let installer else {
+            logger.error("dropping a model: this worker shares its server's models")
+            return
+        }
+        let publication: ModelPublication
+        do {
+            publication = ModelPublication(announcement: try Medley_V1_ModelAnnouncement(serializedBytes: announcement), modelBytes: modelBytes)
+        } catch {
+            installer.refuse(version: 0, source: "broker", because: .malformedMessage("announcement: \(error)"))
+            return
+        }
+        installs.async {
+            // A refusal is logged and counted by the installer; the current model keeps serving.
+            _ = try? installer.install(publication, source: "broker", mustBeNewer: false)
+        }
     }
 
     private func send(_ message: WorkerMessage, on socket: Socket) throws {
