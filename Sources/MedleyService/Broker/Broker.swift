@@ -32,6 +32,10 @@ public final class Broker {
     private var registry = WorkerRegistry()
     private var ordering = UserOrdering<HeldRequest>()
     private var pendingIngests: [UInt64: PendingIngest] = [:]
+    /// Idempotency keys of the ingests in `pendingIngests`, to their tokens.
+    private var pendingKeys: [String: UInt64] = [:]
+    /// How ingests with idempotency keys were answered (protocol/README.md, "Retrying an ingest").
+    private var receipts: IngestReceipts
     private var inFlight: [UInt64: InFlightRequest] = [:]
     private var nextTicket: UInt64 = 1
     /// Every record up to this sequence has been handed to its owner (or was in the log at
@@ -57,6 +61,10 @@ public final class Broker {
         let users: Set<String>
         let receivedAtMs: Int64
         let arrivedAt: ContinuousClock.Instant
+        /// The idempotency key and the request's fingerprint, when the client gave a key.
+        let idempotency: (key: String, fingerprint: [UInt8])?
+        /// Retries of this request that arrived before it was durable: answered with it.
+        var retries: [(envelope: [[UInt8]], requestID: UInt64, arrivedAt: ContinuousClock.Instant)] = []
     }
 
     struct InFlightRequest {
@@ -84,6 +92,9 @@ public final class Broker {
         self.logDirectory = logDirectory
         self.logger = logger
         startedAt = clock.now
+        receipts = try IngestReceipts.rebuilt(
+            fromLogIn: logDirectory, windowMs: configuration.idempotencyWindowMilliseconds,
+            maxKeys: configuration.maxIdempotencyKeys, nowMs: wallClockMilliseconds())
         // Everything recovered from disk counts as handed over: replays deliver it on demand.
         forwardedThrough = log.recoveryReport.nextSequence - 1
         mailbox = try EventLogCompletionMailbox<UInt64>()
@@ -289,11 +300,40 @@ public final class Broker {
             return
         }
         let nowMs = wallClockMilliseconds()
+        var idempotency: (key: String, fingerprint: [UInt8])?
+        if !ingest.idempotencyKey.isEmpty {
+            let key = ingest.idempotencyKey
+            guard key.utf8.count <= Self.maxIdempotencyKeyBytes else {
+                reply(.error(.invalidArgument, message: "idempotency_key is \(key.utf8.count) bytes; at most \(Self.maxIdempotencyKeyBytes)", requestID: requestID),
+                      to: envelope, arrivedAt: arrivedAt)
+                return
+            }
+            let fingerprint = IngestReceipts.fingerprint(ingest.events)
+            let earlier = receipts.lookup(key, nowMs: nowMs)?.fingerprint ?? pendingKeys[key].flatMap { pendingIngests[$0]?.idempotency?.fingerprint }
+            if let earlier, earlier != fingerprint {
+                reply(.error(.conflict, message: "idempotency_key \"\(key)\" was used for other events; use a new key for a new request", requestID: requestID),
+                      to: envelope, arrivedAt: arrivedAt)
+                return
+            }
+            if let done = receipts.lookup(key, nowMs: nowMs) {
+                reply(Medley_V1_Reply(requestID: requestID, body: .ingest(done.ack)), to: envelope, arrivedAt: arrivedAt)
+                return
+            }
+            if let token = pendingKeys[key] {
+                pendingIngests[token]?.retries.append((envelope, requestID, arrivedAt))
+                return
+            }
+            idempotency = (key, fingerprint)
+        }
         let validator = IngestValidator(domains: Set(model.configuration.domains))
         let (accepted, rejections) = validator.validate(ingest.events, nowMs: nowMs)
         guard !accepted.isEmpty else {
             var ack = Medley_V1_IngestAck()
             ack.rejections = rejections
+            // Nothing is stored, so the receipt lives in memory only: a retry is refused alike.
+            if let idempotency {
+                receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: nowMs), nowMs: nowMs)
+            }
             reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
             return
         }
@@ -303,17 +343,31 @@ public final class Broker {
         nextTicket += 1
         pendingIngests[token] = PendingIngest(
             envelope: envelope, requestID: requestID, events: events, rejections: rejections,
-            users: users, receivedAtMs: nowMs, arrivedAt: arrivedAt
+            users: users, receivedAtMs: nowMs, arrivedAt: arrivedAt, idempotency: idempotency
         )
         ordering.ingestStarted(users: users)
-        log.submit(EventLogBatch(events: events, receivedAtMs: nowMs), token: token, to: mailbox)
+        let receipt = idempotency.map { idempotency in
+            Medley_V1_IngestReceipt.with {
+                $0.idempotencyKey = idempotency.key
+                $0.requestSha256 = Data(idempotency.fingerprint)
+                $0.ack.accepted = UInt32(events.count)
+                $0.ack.rejections = rejections
+            }
+        }
+        if let idempotency { pendingKeys[idempotency.key] = token }
+        log.submit(EventLogBatch(events: events, receivedAtMs: nowMs, receipt: receipt), token: token, to: mailbox)
     }
+
+    /// The longest idempotency key accepted (the protocol's limit for identifiers).
+    static let maxIdempotencyKeyBytes = 256
 
     /// Acknowledges ingests whose events are durable, hands the events to their owners, and
     /// releases the requests that waited for them. Completions arrive in submission order.
     private func completeIngests() {
         for completion in mailbox.drain() {
             guard let ingest = pendingIngests.removeValue(forKey: completion.token) else { continue }
+            if let key = ingest.idempotency?.key { pendingKeys[key] = nil }
+            let answered = [(ingest.envelope, ingest.requestID, ingest.arrivedAt)] + ingest.retries
             switch completion.result {
             case .success(let positions):
                 forward(ingest, positions: positions)
@@ -322,12 +376,20 @@ public final class Broker {
                 ack.rejections = ingest.rejections
                 if let last = positions.last { ack.durablePosition = last }
                 statistics.eventsLogged += UInt64(ingest.events.count)
-                reply(Medley_V1_Reply(requestID: ingest.requestID, body: .ingest(ack)), to: ingest.envelope, arrivedAt: ingest.arrivedAt)
+                if let idempotency = ingest.idempotency {
+                    receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: ingest.receivedAtMs),
+                                      nowMs: wallClockMilliseconds())
+                }
+                for (envelope, requestID, arrivedAt) in answered {
+                    reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
+                }
             case .failure(let error):
                 logger.error("event log write failed: \(error)")
-                var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: ingest.requestID)
-                reply.error.retryAfterMs = 1000
-                self.reply(reply, to: ingest.envelope, arrivedAt: ingest.arrivedAt)
+                for (envelope, requestID, arrivedAt) in answered {
+                    var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: requestID)
+                    reply.error.retryAfterMs = 1000
+                    self.reply(reply, to: envelope, arrivedAt: arrivedAt)
+                }
             }
             for held in ordering.ingestFinished(users: ingest.users) { dispatch(held) }
         }

@@ -33,6 +33,12 @@ public struct BrokerConfiguration: Sendable {
     /// current one before it is sent it again and health reports it (protocol/README.md,
     /// "Model sync").
     public var workerModelResendMilliseconds: Int = 30_000
+    /// How long an ingest's idempotency key is remembered (its retries are answered with its
+    /// acknowledgement and not stored again).
+    public var idempotencyWindowMilliseconds: Int64 = 24 * 60 * 60 * 1000
+    /// The most idempotency keys remembered; beyond it the oldest are forgotten first. Each
+    /// costs about 200 bytes plus the key.
+    public var maxIdempotencyKeys: Int = 1_000_000
     /// Where `control` requests find model files: `<directory>/<version>.safetensors`.
     public var modelDirectory: String?
     /// CURVE on the client and worker sockets (in-process workers are not affected); nil:

@@ -219,6 +219,7 @@ public final class EventLogWriter {
                 $0.sequence = firstSequence + UInt64(index)
                 $0.receivedAtMs = batch.receivedAtMs
                 $0.event = event
+                if index == batch.events.count - 1, let receipt = batch.receipt { $0.receipt = receipt }
             }
             let payload: [UInt8]
             do {
