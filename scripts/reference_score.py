@@ -5,7 +5,8 @@ Usage: reference_score.py MODEL.safetensors REQUEST.json
 
 REQUEST.json:
   {"user_id": "alice" or null,
-   "events": [{"domain": "news", "id": "n2", "type": "click", "timestamp_ms": 1000000}, ...],
+   "events": [{"domain": "news", "id": "n2", "type": "click", "timestamp_ms": 1000000,
+               "weight": 2.5 (optional: overrides the type's weight)}, ...],
    "history": [{"domain": "news", "id": "n1"}, ...],
    "context": [0.5, -0.25],
    "request_time_ms": null or an integer,
@@ -72,7 +73,7 @@ def main():
     tau = req.get("request_time_ms")
     if tau is None:
         tau = max(all_times) if all_times else 0
-    raw = [weights[e["type"]] * 0.5 ** (max(0, tau - e["timestamp_ms"]) / 1000.0 / half_life) for e, _ in known]
+    raw = [e.get("weight", weights[e["type"]]) * 0.5 ** (max(0, tau - e["timestamp_ms"]) / 1000.0 / half_life) for e, _ in known]
     z = sum(abs(w) for w in raw)
     w = [np.float32(x / z) if z > 0 else np.float32(0) for x in raw]
 

@@ -57,8 +57,14 @@ public enum ModelFileInspector {
         lines.append(contentsOf: rows.map(format))
         lines.append("")
         do {
-            _ = try ModelFile.decode(bytes)
+            let model = try MultitaskModel(ModelFile.decode(bytes))
             lines.append("verification: ok")
+            do {
+                try ModelServability.check(model)
+                lines.append("servable: yes")
+            } catch {
+                lines.append("servable: NO: \(error)")
+            }
         } catch {
             lines.append("verification: FAILED: \(error)")
         }

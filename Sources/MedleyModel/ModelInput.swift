@@ -6,12 +6,16 @@ public struct SessionEvent: Sendable, Equatable {
     public var timestampMilliseconds: Int64
     /// How long the user stayed, if known. Format version 1 does not use it.
     public var dwellMilliseconds: Int64?
+    /// The client's weight for this event, used instead of the model's weight for its type.
+    public var weight: Float?
 
-    public init(item: ItemReference, type: EventType, timestampMilliseconds: Int64, dwellMilliseconds: Int64? = nil) {
+    public init(item: ItemReference, type: EventType, timestampMilliseconds: Int64, dwellMilliseconds: Int64? = nil,
+                weight: Float? = nil) {
         self.item = item
         self.type = type
         self.timestampMilliseconds = timestampMilliseconds
         self.dwellMilliseconds = dwellMilliseconds
+        self.weight = weight
     }
 }
 
@@ -127,7 +131,7 @@ public struct InputEncoder: Sendable {
         // Weights in double precision, normalised, then rounded once to float.
         let raw = known.map { (event, _) -> Double in
             let age = Double(max(0, reference - event.timestampMilliseconds)) / 1000
-            return Double(configuration.eventWeights[event.type]) * pow(0.5, age / halfLife)
+            return Double(event.weight ?? configuration.eventWeights[event.type]) * pow(0.5, age / halfLife)
         }
         let norm = raw.reduce(0) { $0 + abs($1) }
         let weights = raw.map { norm > 0 ? Float($0 / norm) : 0 }

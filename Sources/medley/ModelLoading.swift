@@ -3,11 +3,14 @@ import Foundation
 import MedleyModel
 import MedleyService
 
-/// Loads the model a serving command starts with; a refused file is reported as a usage
-/// error that names what is wrong with it.
+/// Loads the model a serving command starts with, held to the checks a published model
+/// passes (``ModelServability``); a refused file is reported as a usage error that names
+/// what is wrong with it.
 func loadServingModel(_ path: String) throws -> MultitaskModel {
     do {
-        return try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
+        let model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
+        try ModelServability.check(model)
+        return model
     } catch {
         throw ValidationError("the model \(path) was refused: \(error)")
     }

@@ -28,7 +28,7 @@ enum Fixtures {
         userID: "alice",
         events: [
             SessionEvent(item: ItemReference(domain: "news", id: "n2"), type: .click, timestampMilliseconds: 1_000_000),
-            SessionEvent(item: ItemReference(domain: "music", id: "m3"), type: .play, timestampMilliseconds: 1_600_000),
+            SessionEvent(item: ItemReference(domain: "music", id: "m3"), type: .play, timestampMilliseconds: 1_600_000, weight: 4),
             SessionEvent(item: ItemReference(domain: "video", id: "v1"), type: .skip, timestampMilliseconds: 1_900_000),
             SessionEvent(item: ItemReference(domain: "music", id: "unknown"), type: .like, timestampMilliseconds: 1_950_000),
         ],

@@ -60,8 +60,12 @@ struct ReferenceScorerTests {
         let k = 4
         let request: [String: Any] = [
             "user_id": input.userID as Any? ?? NSNull(),
-            "events": input.events.map { ["domain": $0.item.domain, "id": $0.item.id, "type": $0.type.rawValue,
-                                          "timestamp_ms": $0.timestampMilliseconds] },
+            "events": input.events.map { event -> [String: Any] in
+                var json: [String: Any] = ["domain": event.item.domain, "id": event.item.id, "type": event.type.rawValue,
+                                           "timestamp_ms": event.timestampMilliseconds]
+                if let weight = event.weight { json["weight"] = Double(weight) }
+                return json
+            },
             "history": input.history.map { ["domain": $0.domain, "id": $0.id] },
             "context": input.context.map(Double.init),
             "exclude_session_items": true,

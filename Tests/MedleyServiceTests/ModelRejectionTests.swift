@@ -43,6 +43,24 @@ struct ModelRejectionTests {
         withNaN.parameters.tensors[ParameterLayout.itemEmbedding]!.scalars[3] = .nan
         cases.append(Case(name: "NaN weights", publication: signed(withNaN, ModelFile.encode(withNaN)), reason: "invalid model file"))
 
+        // Finite weights whose sums overflow: every reply would score NaN.
+        var overflowing = good
+        overflowing.parameters.tensors["encoder.layers.0.bias"]!.scalars = overflowing.parameters["encoder.layers.0.bias"].scalars.map { _ in 3e38 }
+        cases.append(Case(name: "finite bias that overflows the next layer",
+                          publication: signed(overflowing, ModelFile.encode(overflowing)), reason: "weights too large to serve"))
+
+        // One user row out of range: only that user's replies would break.
+        var oneUser = try HotReloadFixtures.contents(version: next, users: ["u1", "u2", "u3"])
+        let d = oneUser.configuration.embeddingDimension
+        for k in 0..<d { oneUser.parameters.tensors[ParameterLayout.userEmbedding]!.scalars[2 * d + k] = 3e38 }
+        cases.append(Case(name: "one user's row overflows", publication: signed(oneUser, ModelFile.encode(oneUser)), reason: "weights too large to serve"))
+
+        var otherContext = good
+        otherContext.configuration.contextDimension = 0
+        otherContext = try ModelFileContents.initialized(configuration: otherContext.configuration, catalog: good.catalog, users: good.users, seed: next)
+        cases.append(Case(name: "context_dim the service does not build",
+                          publication: signed(otherContext, ModelFile.encode(otherContext)), reason: "context_dim is 0"))
+
         cases.append(Case(name: "mis-shaped tensor", publication: signed(good, try misShaped(good)), reason: "invalid model file"))
 
         let twoDomains = try HotReloadFixtures.contents(version: next, domains: ["news", "video"])

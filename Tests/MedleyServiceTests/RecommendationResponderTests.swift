@@ -56,6 +56,58 @@ struct RecommendationResponderTests {
         #expect(Set(music).isDisjoint(with: (0..<5).map { "m\($0)" }))
     }
 
+    @Test func aModelThatScoresNaNGetsAnErrorNotEmptyLists() throws {
+        // Built directly, as a library user could, so verification never saw it.
+        var contents = try HotReloadFixtures.contents(version: 1)
+        contents.parameters.tensors["encoder.layers.0.bias"]!.scalars = contents.parameters["encoder.layers.0.bias"].scalars.map { _ in 3e38 }
+        let model = try MultitaskModel(contents)
+        #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
+        let reply = responder.answer([pending("ana", id: 5)], sessions: SessionStore(), model: model, nowMs: ServiceFixtures.nowMs)[0]
+        #expect(reply.error.code == .internal)
+        #expect(reply.error.message.contains("cannot answer"))
+    }
+
+    @Test func listsAreShortOnlyWhereExclusionsLeaveTooFewItems() throws {
+        let model = try ServiceFixtures.model(itemsPerDomain: 4)
+        let sessions = SessionStore()
+        let now = ServiceFixtures.nowMs
+        for index in 0..<3 {
+            sessions.append(SessionEntry(itemID: "m\(index)", domain: "music", type: .play, timestampMs: now + Int64(index)), userID: "ana", nowMs: now)
+        }
+        let reply = responder.answer([pending("ana", id: 6, k: 3)], sessions: sessions, model: model, nowMs: now)[0]
+        #expect(reply.recommend.domains.map(\.items.count) == [3, 3, 1])
+        #expect(reply.recommend.sessionNext.count == 3)
+        #expect(reply.recommend.blended.count == 3)
+    }
+
+    @Test func anEventsOwnWeightOverridesItsTypesWeight() throws {
+        let model = try ServiceFixtures.model()
+        let sessions = SessionStore()
+        let now = ServiceFixtures.nowMs
+        var events: [Medley_V1_SessionEvent] = []
+        for (offset, item) in ["m1", "v2", "n3"].enumerated() {
+            events.append(ServiceFixtures.event(user: "typed", item: item, domain: item.hasPrefix("m") ? "music" : item.hasPrefix("v") ? "video" : "news", at: now + Int64(offset)))
+        }
+        for event in events { sessions.append(SessionEntry(event), userID: "typed", nowMs: now) }
+        for (index, var event) in events.enumerated() {
+            event.userID = "weighted"
+            // play weighs 1.5; these make the music event dominate the session vector.
+            event.weight = index == 0 ? 50 : 0
+            sessions.append(SessionEntry(event), userID: "weighted", nowMs: now)
+        }
+        let replies = responder.answer([pending("typed", id: 1), pending("weighted", id: 2)], sessions: sessions, model: model, nowMs: now)
+        #expect(replies[0].recommend.nextDomainProbability != replies[1].recommend.nextDomainProbability)
+        // The same weights given as the types' own give the typed answer back.
+        var input = try #require(try model.encode(ModelInput(events: events.compactMap { RecommendationResponder.modelEvent(SessionEntry($0)) }, context: ContextFeatures.encode(timestampMilliseconds: now))))
+        let typed = input.sessionWeights
+        input = try model.encode(ModelInput(events: events.compactMap { event in
+            var weighted = event
+            weighted.weight = 1.5
+            return RecommendationResponder.modelEvent(SessionEntry(weighted))
+        }, context: ContextFeatures.encode(timestampMilliseconds: now)))
+        #expect(input.sessionWeights == typed)
+    }
+
     @Test func withoutAModelEveryRequestIsToldToRetry() {
         let replies = responder.answer([pending("ana", id: 4)], sessions: SessionStore(), model: nil, nowMs: 0)
         #expect(replies[0].error.code == .unavailable)

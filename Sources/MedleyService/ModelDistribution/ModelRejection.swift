@@ -26,6 +26,8 @@ public enum ModelRejection: Error, Equatable, Sendable, CustomStringConvertible 
     case announcementMismatch(String)
     /// The model lacks domains the service accepts events for.
     case missingDomains([String])
+    /// The model is a valid file the service cannot serve (context width, overflowing weights).
+    case notServable(ModelServabilityProblem)
     /// The warm-up forward passes produced non-finite outputs.
     case warmUpFailed(String)
 
@@ -42,6 +44,7 @@ public enum ModelRejection: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidModel(let error): "invalid model file: \(error)"
         case .announcementMismatch(let detail): "the announcement does not match the file: \(detail)"
         case .missingDomains(let domains): "the model does not serve \(domains.joined(separator: ", ")), which the service accepts events for"
+        case .notServable(let problem): "not servable: \(problem)"
         case .warmUpFailed(let detail): "warm-up failed: \(detail)"
         }
     }

@@ -3,7 +3,8 @@ import MedleyProtocol
 
 /// The checks a model passes before it may serve, in the order protocol/README.md gives for
 /// publications: size, SHA-256, signature (when a trainer key is configured), version newer
-/// than the one serving, the file itself (dtypes, shapes, finite values, vocabularies), then
+/// than the one serving, the file itself (dtypes, shapes, finite values, vocabularies), whether
+/// the service can serve it (context width, outputs bounded for every input), then
 /// the domains the service accepts events for. Cheap checks come first, so a bad publication
 /// costs little; nothing is decoded before the bytes are known to be the trainer's.
 struct ModelVerifier: Sendable {
@@ -77,6 +78,11 @@ struct ModelVerifier: Sendable {
         // old file could be announced as new.
         guard model.configuration.modelVersion == expectedVersion else {
             throw .versionMismatch(expected: expectedVersion, file: model.configuration.modelVersion)
+        }
+        do {
+            try ModelServability.check(model)
+        } catch {
+            throw .notServable(error)
         }
         return model
     }

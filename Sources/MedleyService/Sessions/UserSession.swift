@@ -31,11 +31,15 @@ public struct SessionEntry: Sendable, Equatable {
 
     /// The entry for a logged event.
     public init(_ record: Medley_V1_EventLogRecord) {
-        let event = record.event
+        self.init(record.event, sequence: record.sequence)
+    }
+
+    /// The entry for a wire event: the one conversion, so that no field is lost on the way.
+    public init(_ event: Medley_V1_SessionEvent, sequence: UInt64 = 0) {
         self.init(
             itemID: event.itemID, domain: event.domain, type: event.type,
             timestampMs: event.timestampMs, dwellMs: event.dwellMs,
-            weight: event.hasWeight ? event.weight : nil, sequence: record.sequence
+            weight: event.hasWeight ? event.weight : nil, sequence: sequence
         )
     }
 }

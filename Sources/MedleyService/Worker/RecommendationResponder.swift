@@ -43,6 +43,10 @@ struct RecommendationResponder {
             let results = model.recommend(encoded.map(\.input), options: options)
             for (entry, result) in zip(encoded, results) {
                 let pending = batch[entry.index]
+                if let problem = RecommendationCompleteness.problem(with: result, input: entry.input, catalog: model.catalog, length: entry.length) {
+                    replies[entry.index] = .error(.internal, message: "model \(model.configuration.modelVersion) cannot answer this request: \(problem)", requestID: pending.requestID)
+                    continue
+                }
                 let body = Self.reply(
                     result, domains: entry.domains, length: entry.length,
                     includeScores: pending.request.includeScores, sessionID: entry.sessionID,
@@ -110,9 +114,7 @@ struct RecommendationResponder {
                 events = session.events.compactMap(Self.modelEvent)
             }
         }
-        events += request.context.compactMap { event in
-            Self.modelEvent(SessionEntry(itemID: event.itemID, domain: event.domain, type: event.type, timestampMs: event.timestampMs))
-        }
+        events += request.context.compactMap { Self.modelEvent(SessionEntry($0)) }
         let input = ModelInput(
             userID: request.userID,
             events: events,
@@ -132,7 +134,7 @@ struct RecommendationResponder {
         guard let type = entry.type.name.flatMap(MedleyModel.EventType.init(rawValue:)) else { return nil }
         return SessionEvent(
             item: ItemReference(domain: entry.domain, id: entry.itemID), type: type,
-            timestampMilliseconds: entry.timestampMs, dwellMilliseconds: Int64(entry.dwellMs)
+            timestampMilliseconds: entry.timestampMs, dwellMilliseconds: Int64(entry.dwellMs), weight: entry.weight
         )
     }
 

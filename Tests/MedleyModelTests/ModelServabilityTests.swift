@@ -1,0 +1,36 @@
+import Testing
+
+@testable import MedleyModel
+
+@Suite("Servability: what verification promises about every input")
+struct ModelServabilityTests {
+    /// The tiny fixture model with the service's context width.
+    private func servable(_ architecture: ModelConfiguration.Architecture = .mlp) throws -> ModelFileContents {
+        let fixture = try Fixtures.randomContents(architecture: architecture)
+        var configuration = fixture.configuration
+        configuration.contextDimension = ContextFeatures.dimension
+        return try ModelFileContents.initialized(configuration: configuration, catalog: fixture.catalog, users: fixture.users, seed: 3)
+    }
+
+    @Test func trainedSizedWeightsPass() throws {
+        try ModelServability.check(MultitaskModel(servable()))
+        try ModelServability.check(MultitaskModel(servable(.mmoe(experts: 2))))
+    }
+
+    @Test func anotherContextWidthIsRefusedWithTheReason() throws {
+        let model = try MultitaskModel(Fixtures.randomContents())
+        #expect(throws: ModelServabilityProblem.contextDimension(model: 2, service: 4)) { try ModelServability.check(model) }
+        #expect(try ModelFileInspector.render(bytes: ModelFile.encode(model.contents)).contains("servable: NO: the model's context_dim is 2"))
+    }
+
+    @Test(arguments: ["encoder.layers.0.bias", "heads.session.layers.0.bias", "item.bias", "user.embedding", "encoder.experts.1.layers.1.bias"])
+    func finiteValuesThatOverflowAreRefused(tensor: String) throws {
+        var contents = try servable(tensor.contains("experts") ? .mmoe(experts: 2) : .mlp)
+        let d = contents.configuration.embeddingDimension
+        // One value (one user's row, for the user table) is enough.
+        let index = tensor == "user.embedding" ? d + 1 : 0
+        contents.parameters.tensors[tensor]!.scalars[index] = 3e38
+        let model = try MultitaskModel(contents)
+        #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
+    }
+}
