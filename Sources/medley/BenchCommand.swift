@@ -2,9 +2,21 @@ import ArgumentParser
 import Foundation
 import MedleyModel
 
+/// `medley bench`: speed measurements. `bench model` (the default) times the model in process,
+/// `bench load` drives a running server over the protocol, `bench write-model` writes the
+/// seeded model both use to a file, so that other servers can load the same weights.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Measure recommendation speed: in process, or a running server under load.",
+        subcommands: [BenchModelCommand.self, BenchLoadCommand.self, BenchWriteModelCommand.self],
+        defaultSubcommand: BenchModelCommand.self
+    )
+}
+
+struct BenchModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
         abstract: "Measure the model's recommendation speed on this machine.",
         discussion: """
             Runs the serving path of a worker (encode the session, one forward pass, score every \
@@ -20,15 +32,14 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "A model file to measure; default: a seeded model of --items and --dimension.")
     var model: String?
-    @Option(help: "Items of the seeded model (split over news, video and music).") var items: Int = 30_000
-    @Option(help: "Embedding dimension of the seeded model.") var dimension: Int = 64
+    @OptionGroup var seeded: SeededModelOptions
     @Option(help: "Requests per batch in the batched run.") var batch: Int = 32
     @Option(help: "Items per list.") var k: Int = 10
     @Option(help: "Seconds per run.") var seconds: Double = 3
 
     func validate() throws {
-        guard items >= 3, dimension > 0, batch > 0, k > 0, seconds > 0 else {
-            throw ValidationError("--items (at least 3), --dimension, --batch, -k and --seconds must be positive")
+        guard batch > 0, k > 0, seconds > 0 else {
+            throw ValidationError("--batch, -k and --seconds must be positive")
         }
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
     }
@@ -36,7 +47,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         BLASThreads.set(1)
-        let scored = try model.map(loadServingModel) ?? seededModel()
+        let scored = try model.map(loadServingModel) ?? seeded.model()
         let catalog = scored.catalog
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -70,16 +81,6 @@ struct BenchCommand: ParsableCommand {
             let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))] / 1000
             print(String(format: "batch %3d: %8.0f queries/s   per call p50 %7.2f ms   p99 %7.2f ms   (%d calls)", size, Double(queries) / elapsed, p50, p99, latencies.count))
         }
-    }
-
-    private func seededModel() throws -> MultitaskModel {
-        let domains = ["news", "video", "music"]
-        let ids = (0..<items).map { "\(domains[$0 % 3])-\($0 / 3)" }
-        let domainOfItem = (0..<items).map { $0 % 3 }
-        let order = ids.indices.sorted { (domainOfItem[$0], $0) < (domainOfItem[$1], $1) }
-        let catalog = try ItemCatalog(ids: order.map { ids[$0] }, domainOfItem: order.map { domainOfItem[$0] }, domainCount: 3)
-        let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension])
-        return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1))
     }
 }
 
