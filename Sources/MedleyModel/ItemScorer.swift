@@ -31,12 +31,30 @@ public struct ItemScorer: Sendable {
         embeddings: [Float], biases: [Float], rows: Range<Int>,
         k: Int, excluding excluded: [Set<Int>] = []
     ) -> [[ScoredItem]] {
+        var accumulators = (0..<queryCount).map { _ in TopKAccumulator(capacity: max(0, k)) }
+        offer(queries: queries, queryCount: queryCount, dimension: dimension, embeddings: embeddings,
+              biases: biases, rows: rows, into: &accumulators, excluding: excluded)
+        return accumulators.map { $0.sorted() }
+    }
+
+    /// Scores every query against `rows` and offers the scores to that query's accumulator, so
+    /// that one pass over a block of the item table serves queries of different heads with
+    /// different list lengths, and a list spanning several blocks accumulates across calls.
+    ///
+    /// - Parameters:
+    ///   - accumulators: one per query, in query order.
+    ///   - excluded: per query, rows never offered; empty or one set per query.
+    public func offer(
+        queries: [Float], queryCount: Int, dimension: Int,
+        embeddings: [Float], biases: [Float], rows: Range<Int>,
+        into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>] = []
+    ) {
         precondition(queries.count == queryCount * dimension, "queries are not queryCount × dimension")
         precondition(rows.lowerBound >= 0 && rows.upperBound * dimension <= embeddings.count, "rows outside the item table")
         precondition(rows.upperBound <= biases.count, "rows outside the bias vector")
         precondition(excluded.isEmpty || excluded.count == queryCount, "one exclusion set per query")
-        var accumulators = (0..<queryCount).map { _ in TopKAccumulator(capacity: max(0, k)) }
-        guard queryCount > 0, k > 0, !rows.isEmpty else { return accumulators.map { $0.sorted() } }
+        precondition(accumulators.count == queryCount, "one accumulator per query")
+        guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
         let tile = min(tileSize, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
@@ -63,6 +81,5 @@ public struct ItemScorer: Sendable {
                 }
             }
         }
-        return accumulators.map { $0.sorted() }
     }
 }

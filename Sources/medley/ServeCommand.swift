@@ -51,8 +51,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most recommend requests a worker scores in one batch.")
     var maxBatch: Int = 32
 
-    @Option(help: "Microseconds a request may wait for others to join its batch.")
-    var batchDelayMicroseconds: Int = 500
+    @Option(help: "Under load only: microseconds a batch may wait for more requests (a request reaching an idle worker never waits).")
+    var batchDelayMicroseconds: Int = 0
 
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
