@@ -4,13 +4,14 @@
 # both figures and their ratio. Everything it starts it stops; its files go in a temp dir.
 #
 # Usage: Benchmarks/compare-python.sh [--items N] [--dimension D] [--seconds S] [--workers W]
-#                                      [--medley-args "..."]
+#                                      [--medley-args "..."] [--out DIR]
+# --out DIR keeps every run's JSON report there.
 # Needs a release build (swift build -c release --product medley); installs pyzmq, protobuf,
 # numpy and safetensors with pip when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-items=150000 dimension=64 seconds=10 workers=2 medley_args=""
+items=150000 dimension=64 seconds=10 workers=2 medley_args="" out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --items) items=$2; shift 2 ;;
@@ -18,6 +19,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --medley-args) medley_args=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +32,7 @@ python3 -c 'import zmq, google.protobuf, numpy, safetensors' 2>/dev/null \
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
+  if [ -n "$out" ]; then mkdir -p "$out"; cp "$work"/*.json "$out"/ 2>/dev/null || true; fi
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -93,5 +96,8 @@ for run in runs:
     ml, pl = m["latency"], p["latency"]
     print(f"{run:<28} {m['throughput']:>13.0f} {p['throughput']:>13.0f} {m['throughput'] / max(p['throughput'], 1e-9):>6.2f}"
           f" {ml['p50Ms']:>8.3f}/{ml['p99Ms']:<9.3f} {pl['p50Ms']:>8.3f}/{pl['p99Ms']:<9.3f}")
-print(f"p50 ratio, one client (python / medley): {json.load(open(f'{work}/python-{runs[0].replace(' ', '_')}.json'))['latency']['p50Ms'] / max(json.load(open(f'{work}/medley-{runs[0].replace(' ', '_')}.json'))['latency']['p50Ms'], 1e-9):.2f}")
+first = runs[0].replace(" ", "_")
+m1 = json.load(open(f"{work}/medley-{first}.json"))["latency"]["p50Ms"]
+p1 = json.load(open(f"{work}/python-{first}.json"))["latency"]["p50Ms"]
+print(f"one client p50: python / medley = {p1 / max(m1, 1e-9):.2f}")
 PY

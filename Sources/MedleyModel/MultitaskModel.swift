@@ -17,10 +17,14 @@ public final class MultitaskModel: Sendable {
     // The same storage as the parameters' tensors (arrays share storage), held for scoring.
     private let embeddings: [Float]
     private let biases: [Float]
+    /// The item table the scoring pass reads.
+    public let itemPrecision: ItemPrecision
+    private let reducedEmbeddings: BFloat16Table?
 
     /// Wraps contents after checking that the parameters match the layout exactly and are finite
     /// (as ``ModelFile/decode(_:)-([UInt8])`` does), so a trainer's model is held to the file's rules.
-    public init(_ contents: ModelFileContents, backend: ScoringBackend = .automatic) throws(ModelFileError) {
+    public init(_ contents: ModelFileContents, backend: ScoringBackend = .automatic,
+                itemPrecision: ItemPrecision = .float32) throws(ModelFileError) {
         try contents.configuration.validate()
         let layout = contents.layout
         for entry in layout.entries {
@@ -41,11 +45,17 @@ public final class MultitaskModel: Sendable {
         scorer = ItemScorer(backend: backend)
         embeddings = contents.parameters[ParameterLayout.itemEmbedding].scalars
         biases = contents.parameters[ParameterLayout.itemBias].scalars
+        self.itemPrecision = itemPrecision
+        switch itemPrecision {
+        case .float32: reducedEmbeddings = nil
+        case .bfloat16: reducedEmbeddings = BFloat16Table(embeddings, dimension: contents.configuration.embeddingDimension)
+        }
     }
 
     /// Loads and validates a model file.
-    public convenience init(contentsOf url: URL, backend: ScoringBackend = .automatic) throws(ModelFileError) {
-        try self.init(ModelFile.read(url), backend: backend)
+    public convenience init(contentsOf url: URL, backend: ScoringBackend = .automatic,
+                            itemPrecision: ItemPrecision = .float32) throws(ModelFileError) {
+        try self.init(ModelFile.read(url), backend: backend, itemPrecision: itemPrecision)
     }
 
     /// Writes the model atomically.
@@ -79,9 +89,15 @@ public final class MultitaskModel: Sendable {
         var perDomain: [[[Recommendation]]] = []
         for t in c.domains.indices {
             var accumulators = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.perDomain)) } + sessionLists
-            scorer.offer(queries: passes.flatMap { $0.domainQuery(t) } + sessionQueries, queryCount: 2 * count, dimension: d,
-                         embeddings: embeddings, biases: biases, rows: contents.catalog.domainRanges[t],
-                         into: &accumulators, excluding: bothHeadsExclusions)
+            let queries = passes.flatMap { $0.domainQuery(t) } + sessionQueries
+            let rows = contents.catalog.domainRanges[t]
+            if let reducedEmbeddings {
+                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings,
+                             embeddings: embeddings, biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
+            } else {
+                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, embeddings: embeddings,
+                             biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
+            }
             perDomain.append(accumulators[0..<count].map { $0.sorted().map(recommendation) })
             sessionLists = Array(accumulators[count...])
         }

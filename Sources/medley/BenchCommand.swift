@@ -33,6 +33,7 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "A model file to measure; default: a seeded model of --items and --dimension.")
     var model: String?
     @OptionGroup var seeded: SeededModelOptions
+    @Option(help: "The item table scoring reads: float32 or bfloat16.") var itemPrecision: ItemPrecision = .float32
     @Option(help: "Requests per batch in the batched run.") var batch: Int = 32
     @Option(help: "Items per list.") var k: Int = 10
     @Option(help: "Seconds per run.") var seconds: Double = 3
@@ -47,7 +48,7 @@ struct BenchModelCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         BLASThreads.set(1)
-        let scored = try model.map(loadServingModel) ?? seeded.model()
+        let scored = try model.map { try loadServingModel($0, itemPrecision: itemPrecision) } ?? seeded.model(itemPrecision: itemPrecision)
         let catalog = scored.catalog
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -1,3 +1,5 @@
+import MedleyModel
+
 /// How `medley serve` takes new models while it runs: from a trainer's publications, from
 /// files that appear in its model directory, or both. Control requests work either way.
 public struct ModelUpdateConfiguration: Sendable {
@@ -34,6 +36,8 @@ public struct ModelUpdateConfiguration: Sendable {
     /// Forward passes (each a batch of representative requests) a new model runs before it
     /// serves: they fault its pages in and check that its outputs are finite.
     public var warmUpPasses = 3
+    /// The item table new models score from (the serving process's `--item-precision`).
+    public var itemPrecision: ItemPrecision = .float32
     /// Domains every model must serve, besides those of the model serving now (whose events
     /// the service accepts).
     public var requiredDomains: [String] = []
