@@ -37,6 +37,8 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Requests per batch in the batched run.") var batch: Int = 32
     @Option(help: "Items per list.") var k: Int = 10
     @Option(help: "Seconds per run.") var seconds: Double = 3
+    @Option(help: "With --item-precision bfloat16: requests whose lists are compared with float32 scoring.")
+    var agreementRequests: Int = 2000
 
     func validate() throws {
         guard batch > 0, k > 0, seconds > 0 else {
@@ -49,19 +51,16 @@ struct BenchModelCommand: ParsableCommand {
         global.bootstrapLogging()
         BLASThreads.set(1)
         let scored = try model.map { try loadServingModel($0, itemPrecision: itemPrecision) } ?? seeded.model(itemPrecision: itemPrecision)
-        let catalog = scored.catalog
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let inputs = try (0..<max(batch, 64)).map { _ -> EncodedInput in
-            let events = (0..<5).map { offset -> SessionEvent in
-                let row = Int(random.next() % UInt64(catalog.count))
-                let item = ItemReference(domain: scored.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row])
-                return SessionEvent(item: item, type: .play, timestampMilliseconds: now - Int64(offset) * 60_000)
-            }
-            return try scored.encode(ModelInput(userID: nil, events: events, context: ContextFeatures.encode(timestampMilliseconds: now)))
-        }
+        let inputs = try sessionInputs(max(batch, 64), model: scored, random: &random, now: now)
         print(BenchConditions.describe(model: scored, source: model ?? "seeded weights"))
         let options = RecommendationOptions(perDomain: k, session: k, blended: k)
+        if itemPrecision != .float32 {
+            let exact = try MultitaskModel(scored.contents, itemPrecision: .float32)
+            let checked = try sessionInputs(agreementRequests, model: scored, random: &random, now: now)
+            print(ListAgreement.measure(reduced: scored, exact: exact, inputs: checked, options: options, batch: batch))
+        }
         for size in Array(Set([1, batch])).sorted() {
             var latencies: [Double] = []
             var queries = 0
@@ -85,6 +84,43 @@ struct BenchModelCommand: ParsableCommand {
     }
 }
 
+extension BenchModelCommand {
+    /// Inputs with sessions of five random items each.
+    private func sessionInputs(_ count: Int, model: MultitaskModel, random: inout SplitMix64, now: Int64) throws -> [EncodedInput] {
+        let catalog = model.catalog
+        return try (0..<count).map { _ -> EncodedInput in
+            let events = (0..<5).map { offset -> SessionEvent in
+                let row = Int(random.next() % UInt64(catalog.count))
+                let item = ItemReference(domain: model.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row])
+                return SessionEvent(item: item, type: .play, timestampMilliseconds: now - Int64(offset) * 60_000)
+            }
+            return try model.encode(ModelInput(userID: nil, events: events, context: ContextFeatures.encode(timestampMilliseconds: now)))
+        }
+    }
+}
+
+/// How often reduced-precision scoring returns the float32 lists.
+enum ListAgreement {
+    static func measure(reduced: MultitaskModel, exact: MultitaskModel, inputs: [EncodedInput],
+                        options: RecommendationOptions, batch: Int) -> String {
+        var identical = 0, found = 0, wanted = 0
+        for start in stride(from: 0, to: inputs.count, by: batch) {
+            let slice = Array(inputs[start..<min(inputs.count, start + batch)])
+            for (r, e) in zip(reduced.recommend(slice, options: options), exact.recommend(slice, options: options)) {
+                let reducedLists = r.perDomain + [r.session, r.blended], exactLists = e.perDomain + [e.session, e.blended]
+                if zip(reducedLists, exactLists).allSatisfy({ $0.map(\.row) == $1.map(\.row) }) { identical += 1 }
+                for (a, b) in zip(reducedLists, exactLists) {
+                    found += Set(a.map(\.row)).intersection(b.map(\.row)).count
+                    wanted += b.count
+                }
+            }
+        }
+        return String(format: "%@ lists against float32: %d of %d requests identical in every list (%.3f %%); recall@%d %.5f",
+                      reduced.itemPrecision.rawValue, identical, inputs.count, 100 * Double(identical) / Double(max(1, inputs.count)),
+                      options.perDomain, Double(found) / Double(max(1, wanted)))
+    }
+}
+
 /// The conditions a benchmark ran under, printed before its figures.
 enum BenchConditions {
     static func describe(model: MultitaskModel, source: String) -> String {
@@ -100,7 +136,7 @@ enum BenchConditions {
         return """
             model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension)
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
-            build: \(build); OpenBLAS threads: 1
+            build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision)
             """
     }
 }
