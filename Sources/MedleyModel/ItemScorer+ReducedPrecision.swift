@@ -31,32 +31,12 @@ extension ItemScorer {
         precondition(accumulators.count == queryCount, "one accumulator per query")
         guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
         var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
-        let tile = min(Self.reducedTileRows, rows.count)
-        var expanded = [Float](repeating: 0, count: tile * dimension)
-        var scratch = [Float](repeating: 0, count: queryCount * tile)
-        let noExclusions = Set<Int>()
-        queries.withUnsafeBufferPointer { q in
-            biases.withUnsafeBufferPointer { bias in
-                expanded.withUnsafeMutableBufferPointer { items in
-                    scratch.withUnsafeMutableBufferPointer { s in
-                        var start = rows.lowerBound
-                        while start < rows.upperBound {
-                            let n = min(tile, rows.upperBound - start)
-                            reduced.expand(rows: start, count: n, into: items)
-                            let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
-                            ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
-                                                  items: UnsafeBufferPointer(rebasing: items[0..<(n * dimension)]),
-                                                  itemCount: n, dimension: dimension, into: out)
-                            for b in 0..<queryCount {
-                                let row = UnsafeMutableBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)])
-                                for j in 0..<n { row[j] += bias[start + j] }
-                                candidates[b].offer(scores: UnsafeBufferPointer(row), firstIndex: start,
-                                                    excluding: excluded.isEmpty ? noExclusions : excluded[b])
-                            }
-                            start += n
-                        }
-                    }
-                }
+        var expanded = [Float](repeating: 0, count: min(Self.reducedTileRows, rows.count) * dimension)
+        expanded.withUnsafeMutableBufferPointer { buffer in
+            scoreTiles(queries: queries, queryCount: queryCount, dimension: dimension, biases: biases, rows: rows,
+                       tileSize: Self.reducedTileRows, into: &candidates, excluding: excluded) { start, n in
+                reduced.expand(rows: start, count: n, into: buffer)
+                return UnsafeBufferPointer(rebasing: buffer[0..<(n * dimension)])
             }
         }
         queries.withUnsafeBufferPointer { q in
