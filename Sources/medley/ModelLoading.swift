@@ -6,9 +6,9 @@ import MedleyService
 /// Loads the model a serving command starts with, held to the checks a published model
 /// passes (``ModelServability``); a refused file is reported as a usage error that names
 /// what is wrong with it.
-func loadServingModel(_ path: String) throws -> MultitaskModel {
+func loadServingModel(_ path: String, itemPrecision: ItemPrecision = .float32) throws -> MultitaskModel {
     do {
-        let model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path))
+        let model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path), itemPrecision: itemPrecision)
         try ModelServability.check(model)
         return model
     } catch {
@@ -25,3 +25,5 @@ func servingModelPublication(_ path: String, model: MultitaskModel) throws -> Mo
         throw ValidationError("the model \(path) cannot be read for worker processes: \(error)")
     }
 }
+
+extension ItemPrecision: ExpressibleByArgument {}

@@ -31,6 +31,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The model file to serve.")
     var model: String = "models/default.safetensors"
 
+    @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
+    var itemPrecision: ItemPrecision = .float32
+
     @Option(help: "Where control requests find model files (<dir>/<version>.safetensors).")
     var modelDir: String = "models"
 
@@ -51,8 +54,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most recommend requests a worker scores in one batch.")
     var maxBatch: Int = 32
 
-    @Option(help: "Microseconds a request may wait for others to join its batch.")
-    var batchDelayMicroseconds: Int = 500
+    @Option(help: "Under load only: microseconds a batch may wait for more requests (a request reaching an idle worker never waits).")
+    var batchDelayMicroseconds: Int = 0
 
     @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
 
@@ -82,7 +85,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.serve")
-        let loaded = try loadServingModel(model)
+        let loaded = try loadServingModel(model, itemPrecision: itemPrecision)
         var configuration = ServerConfiguration()
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
@@ -105,6 +108,7 @@ struct ServeCommand: ParsableCommand {
                 logger.notice("no CURVE keys: clients are not authenticated, so only endpoints on this machine are bound")
             }
         }
+        configuration.modelUpdates.itemPrecision = itemPrecision
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()

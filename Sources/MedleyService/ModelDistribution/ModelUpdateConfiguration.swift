@@ -1,3 +1,4 @@
+import MedleyModel
 import ZeroMQ
 
 /// How `medley serve` takes new models while it runs: from a trainer's publications, from
@@ -39,6 +40,8 @@ public struct ModelUpdateConfiguration: Sendable {
     /// Forward passes (each a batch of representative requests) a new model runs before it
     /// serves: they fault its pages in and check that its outputs are finite.
     public var warmUpPasses = 3
+    /// The item table new models score from (the serving process's `--item-precision`).
+    public var itemPrecision: ItemPrecision = .float32
     /// Domains every model must serve, besides those of the model serving now (whose events
     /// the service accepts).
     public var requiredDomains: [String] = []

@@ -11,11 +11,13 @@ struct ModelVerifier: Sendable {
     var maxModelBytes: Int
     var trainerKey: ModelVerificationKey?
     var requiredDomains: [String]
+    var itemPrecision: ItemPrecision
 
     init(configuration: ModelUpdateConfiguration) {
         maxModelBytes = configuration.maxModelBytes
         trainerKey = configuration.trainerKey
         requiredDomains = configuration.requiredDomains
+        itemPrecision = configuration.itemPrecision
     }
 
     /// Verifies a publication against the model serving. Returns nil when its version is the
@@ -70,7 +72,7 @@ struct ModelVerifier: Sendable {
     private func decode(_ bytes: [UInt8], expectedVersion: UInt64) throws(ModelRejection) -> MultitaskModel {
         let model: MultitaskModel
         do {
-            model = try MultitaskModel(ModelFile.decode(bytes))
+            model = try MultitaskModel(ModelFile.decode(bytes), itemPrecision: itemPrecision)
         } catch {
             throw .invalidModel(error)
         }

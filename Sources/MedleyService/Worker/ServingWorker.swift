@@ -78,6 +78,7 @@ public struct ServingWorker: Sendable {
         let stopIndex = stopDescriptor.map { poller.register(fileDescriptor: $0) }
         let responder = RecommendationResponder(configuration: configuration)
         var batch: [PendingRecommendation] = []
+        var batching = AdaptiveBatching(maxDelayMicroseconds: configuration.maxBatchDelayMicroseconds)
 
         func flush() throws {
             guard !batch.isEmpty else { return }
@@ -91,12 +92,14 @@ public struct ServingWorker: Sendable {
             }
             state.requests += UInt64(batch.count)
             metrics?.batchScored(size: batch.count)
+            batching.flushed(size: batch.count, at: clock.now)
             batch.removeAll(keepingCapacity: true)
         }
 
         while true {
-            // While a batch is open, wait only as long as its first request may wait.
-            let batchDeadline = batch.isEmpty ? nil : state.batchOpenedAt.map { $0.advanced(by: .microseconds(configuration.maxBatchDelayMicroseconds)) }
+            // While a batch is open, wait only as long as its first request may wait
+            // (not at all unless the worker is under load: AdaptiveBatching).
+            let batchDeadline = batch.isEmpty ? nil : state.batchOpenedAt.map(batching.deadline(forBatchOpenedAt:))
             let wake = batchDeadline.map { min($0, nextHeartbeat) } ?? nextHeartbeat
             let ready = try poller.poll(timeout: max(.zero, clock.now.duration(to: wake)))
             if let stopIndex, poller.isReadable(stopIndex) {

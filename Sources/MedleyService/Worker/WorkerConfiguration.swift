@@ -14,8 +14,11 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatLiveness: Int = 3
     /// The most recommend requests scored in one batch.
     public var maxBatchSize: Int = 32
-    /// How long the first request of a batch may wait for others to join it, in microseconds.
-    public var maxBatchDelayMicroseconds: Int = 500
+    /// Under load only, how long the first request of a batch may wait for others to join it,
+    /// in microseconds (``AdaptiveBatching``): a request reaching an idle worker is scored at
+    /// once whatever this says, and the requests that arrive while a batch is scored form the
+    /// next batch without any delay, so 0 is the right value unless measurements say otherwise.
+    public var maxBatchDelayMicroseconds: Int = 0
     /// The list length when a request says 0.
     public var defaultListLength: Int = 10
     /// The longest list a request may ask for.
