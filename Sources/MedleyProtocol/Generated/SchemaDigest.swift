@@ -5,5 +5,5 @@
 public enum MedleyProtocolSchema {
     /// SHA-256 of protocol/medley.proto, lower-case hex. A test hashes the file
     /// and compares, so an edit to the schema without regenerating fails it.
-    public static let sourceSHA256 = "0c3b46009a33a17270c24648ee9c10c108b9fddc4ce5f9784c5adb886ba88aa9"
+    public static let sourceSHA256 = "c6fa1942a3ca589d48fbf0d613684cfec6451d8a57035d434b38887dc6a44e38"
 }

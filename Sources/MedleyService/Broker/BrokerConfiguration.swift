@@ -28,6 +28,9 @@ public struct BrokerConfiguration: Sendable {
     public var burst: Int = 256
     /// The longest a stopping broker waits for requests in flight.
     public var drainTimeoutMilliseconds: Int = 10_000
+    /// After the drain, the client socket is read until it has been quiet this long; what
+    /// arrives meanwhile is refused with UNAVAILABLE rather than left unanswered.
+    public var finalDrainQuietMilliseconds: Int = 50
     /// Where `control` requests find model files: `<directory>/<version>.safetensors`.
     public var modelDirectory: String?
 
