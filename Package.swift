@@ -66,7 +66,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol", "MedleyModel", "MedleyTraining"]),
+        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol", "MedleyModel", "MedleyTraining", "MedleyTestSupport"]),
+        // What every test target shares: temporary directories removed when the tests exit.
+        .target(name: "MedleyTestSupport", path: "Tests/MedleyTestSupport"),
         .executableTarget(
             name: "medley",
             dependencies: [
@@ -83,7 +85,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(
             name: "MedleyCLITests",
-            dependencies: ["medley", "MedleyModel", "MedleyService", "MedleyProtocol"]
+            dependencies: ["medley", "MedleyModel", "MedleyService", "MedleyProtocol", "MedleyTestSupport"]
         ),
         // cblas.h lives on the compiler's default multiarch include path, so the module map
         // only links libopenblas; no pkg-config flags are needed.
@@ -98,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MedleyModelTests",
-            dependencies: ["MedleyModel"]
+            dependencies: ["MedleyModel", "MedleyTestSupport"]
         ),
         // The trainer calls OpenBLAS directly for the batched softmax's three matrix products.
         .target(
@@ -113,7 +115,7 @@ let package = Package(
             // without a resource bundle that must travel beside the binary.
             resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
         ),
-        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyModel", "MedleyProtocol"]),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyModel", "MedleyProtocol", "MedleyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
-/// A reference to an item: its domain and its id within that domain.
+/// A reference to an item: its domain and its id within that domain. Two references are
+/// equal when their bytes are (``OpaqueID``).
 public struct ItemReference: Sendable, Hashable {
     public var domain: String
     public var id: String
@@ -6,6 +7,15 @@ public struct ItemReference: Sendable, Hashable {
     public init(domain: String, id: String) {
         self.domain = domain
         self.id = id
+    }
+
+    public static func == (a: ItemReference, b: ItemReference) -> Bool {
+        a.domain.isSameID(as: b.domain) && a.id.isSameID(as: b.id)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(OpaqueID(domain))
+        hasher.combine(OpaqueID(id))
     }
 }
 
@@ -20,7 +30,7 @@ public struct ItemCatalog: Sendable, Equatable {
     public let domainOfItem: [Int]
     /// The rows of each domain.
     public let domainRanges: [Range<Int>]
-    private let rowByID: [[String: Int]]
+    private let rowByID: [[OpaqueID: Int]]
 
     /// Creates a catalogue; throws `.inconsistentVocabulary` when domains are out of range or
     /// not grouped in order, or an id repeats within a domain.
@@ -29,12 +39,12 @@ public struct ItemCatalog: Sendable, Equatable {
             throw .inconsistentVocabulary("\(ids.count) item ids but \(domainOfItem.count) item domains")
         }
         var ranges: [Range<Int>] = []
-        var lookup = [[String: Int]](repeating: [:], count: domainCount)
+        var lookup = [[OpaqueID: Int]](repeating: [:], count: domainCount)
         var start = 0
         for d in 0..<domainCount {
             var end = start
             while end < domainOfItem.count && domainOfItem[end] == d {
-                if lookup[d].updateValue(end, forKey: ids[end]) != nil {
+                if lookup[d].updateValue(end, forKey: OpaqueID(ids[end])) != nil {
                     throw .inconsistentVocabulary("item id \"\(ids[end])\" appears twice in domain \(d)")
                 }
                 end += 1
@@ -60,20 +70,20 @@ public struct ItemCatalog: Sendable, Equatable {
     /// The row of an item, or nil when the model does not know it.
     public func row(domain: Int, id: String) -> Int? {
         guard domain >= 0 && domain < rowByID.count else { return nil }
-        return rowByID[domain][id]
+        return rowByID[domain][OpaqueID(id)]
     }
 }
 
 /// The users the model has learned a vector for: row `i` of the user table is `ids[i]`.
 public struct UserVocabulary: Sendable, Equatable {
     public let ids: [String]
-    private let rowByID: [String: Int]
+    private let rowByID: [OpaqueID: Int]
 
     /// Throws `.inconsistentVocabulary` when an id repeats.
     public init(ids: [String]) throws(ModelFileError) {
-        var lookup: [String: Int] = [:]
+        var lookup: [OpaqueID: Int] = [:]
         lookup.reserveCapacity(ids.count)
-        for (row, id) in ids.enumerated() where lookup.updateValue(row, forKey: id) != nil {
+        for (row, id) in ids.enumerated() where lookup.updateValue(row, forKey: OpaqueID(id)) != nil {
             throw .inconsistentVocabulary("user id \"\(id)\" appears twice")
         }
         self.ids = ids
@@ -83,5 +93,5 @@ public struct UserVocabulary: Sendable, Equatable {
     public var count: Int { ids.count }
 
     /// The row of a user, or nil for a user the model has never seen.
-    public func row(of id: String) -> Int? { rowByID[id] }
+    public func row(of id: String) -> Int? { rowByID[OpaqueID(id)] }
 }

@@ -28,18 +28,18 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Worker threads in this process.")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "The model file to serve.")
+    @Option(help: "The model file to serve (a relative path is relative to the working directory).")
     var model: String = "models/default.safetensors"
 
     @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
     var itemPrecision: ItemPrecision = .float32
 
-    @Option(help: "Where control requests find model files (<dir>/<version>.safetensors).")
+    @Option(help: "Where control requests find model files (<dir>/<version>.safetensors; relative to the working directory).")
     var modelDir: String = "models"
 
     @OptionGroup(title: "Model updates (docs/hot-reload.md)") var updates: ModelUpdateOptions
 
-    @Option(help: "The event log's directory.")
+    @Option(help: "The event log's directory (a relative path is relative to the working directory).")
     var logDir: String = "data/log"
 
     @Option(help: "When acknowledged events are synced: always, never, or interval:MILLISECONDS.")

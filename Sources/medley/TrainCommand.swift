@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also copy the trained model to this path (atomically), e.g. models/default.safetensors.")
     var alsoWrite: String?
 
-    @Option(help: "Domains, in the model's order.") var domains: [String] = ["news", "video", "music"]
+    @Option(help: "Domains, in the model's order, comma-separated.") var domains: String = "news,video,music"
     @Option(help: "Embedding dimension.") var dimension: Int = 32
     @Option(help: "Widths of the shared encoder's layers, comma-separated.") var hidden: String = "64"
     @Option(help: "Shared encoder: mlp, or mmoe:EXPERTS.") var architecture: String = "mlp"
@@ -56,8 +56,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --follow: fine-tune after this many seconds if any event arrived.") var everySeconds: Int = 60
     @Option(help: "With --follow: epochs of each fine-tuning.") var followEpochs: Int = 2
 
+    /// `--domains` as a list.
+    var domainList: [String] { domains.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+
     func validate() throws {
         guard !logs.isEmpty else { throw ValidationError("give at least one --log directory") }
+        if let bad = domainList.first(where: { $0.wholeMatch(of: /[a-z][a-z0-9_]*/) == nil }) {
+            throw ValidationError("--domains: \"\(bad)\" is not a domain name ([a-z][a-z0-9_]*); give a comma-separated list such as news,video,music")
+        }
         for log in logs where !FileManager.default.fileExists(atPath: log) {
             throw ValidationError("no event log at \(log)")
         }
@@ -139,7 +145,7 @@ struct TrainCommand: ParsableCommand {
     func trainingConfiguration(version: UInt64) throws -> TrainingConfiguration {
         var configuration = TrainingConfiguration(
             model: ModelConfiguration(
-                modelVersion: version, domains: domains, embeddingDimension: dimension,
+                modelVersion: version, domains: domainList, embeddingDimension: dimension,
                 hiddenDimensions: try parsedHidden(), architecture: try parsedArchitecture()),
             epochs: epochs, batchSize: batchSize, learningRate: learningRate,
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
@@ -156,7 +162,7 @@ struct TrainCommand: ParsableCommand {
     ) throws -> ModelFileContents {
         let data = try TrainingData(events: events, configuration: configuration)
         let result = try Trainer(configuration: configuration).train(data, modelVersion: version, continuingFrom: previous) { progress in
-            TrainingProgressPrinter.print(progress, domains: domains)
+            TrainingProgressPrinter.print(progress, domains: domainList)
         }
         try FileManager.default.createDirectory(atPath: modelsDir, withIntermediateDirectories: true)
         let destination = URL(fileURLWithPath: ModelFileName.path(version: version, in: modelsDir))

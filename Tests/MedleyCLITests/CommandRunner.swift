@@ -1,4 +1,5 @@
 import Foundation
+import MedleyTestSupport
 import MedleyModel
 import Testing
 
@@ -96,10 +97,9 @@ final class RunningProcess: @unchecked Sendable {
 }
 
 enum CLIFixtures {
+    /// A new directory, removed when the tests exit.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medley-cli-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try TestDirectories.make(prefix: "medley-cli-tests")
     }
 
     /// Writes a small model with seeded weights and returns its path.

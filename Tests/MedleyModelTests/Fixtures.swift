@@ -1,4 +1,5 @@
 import Foundation
+import MedleyTestSupport
 @testable import MedleyModel
 
 /// Small models and helpers shared by the tests.
@@ -45,10 +46,9 @@ enum Fixtures {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// A new directory, removed when the tests exit.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medley-model-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try TestDirectories.make(prefix: "medley-model-tests")
     }
 }
 

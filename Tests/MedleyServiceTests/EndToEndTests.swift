@@ -82,6 +82,33 @@ struct EndToEndTests {
         #expect(ack.durablePosition.sequence == 2)
     }
 
+    @Test func requestsQueuedAtShutdownAreAnsweredBeforeTheSocketCloses() throws {
+        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory())
+        let context = try Context()
+        let raw = try RawClient(context: context, endpoint: server.clientEndpoint)
+        try server.waitUntilServing(client: try ServiceClient(context: context, endpoint: server.clientEndpoint), workers: 2)
+        let count = 400
+        // Requests queued at the server's socket when it is told to stop: each must get a
+        // reply of some kind (an answer, or UNAVAILABLE).
+        for id in 1...count {
+            var request = Medley_V1_Request()
+            request.protocolVersion = 1
+            request.requestID = UInt64(id)
+            request.recommend = HotReloadFixtures.recommendRequest(user: "u\(id % 7)")
+            try raw.socket.send(multipart: [[], try request.serializedBytes()])
+        }
+        server.stop.trigger()
+        var answered = Set<UInt64>()
+        while answered.count < count, let frames = try? raw.socket.receiveMultipart() {
+            if let reply = try? Medley_V1_Reply(serializedBytes: frames.last ?? []) {
+                if case .error(let error) = reply.body { #expect(error.code == .unavailable) }
+                answered.insert(reply.requestID)
+            }
+        }
+        try server.shutDown()
+        #expect(answered.count == count, "\(count - answered.count) requests got no reply")
+    }
+
     @Test func badFramesGetErrorRepliesAndTheServerKeepsServing() throws {
         let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory())
         defer { try? server.shutDown() }

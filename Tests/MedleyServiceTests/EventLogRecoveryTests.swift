@@ -54,6 +54,38 @@ import Testing
         try expectRecovered(directory, keptRecords: 2, cut: 0)
     }
 
+    @Test func damageInTheMiddleOfTheLastSegmentSavesWhatFollowsAndSaysSo() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try EventLogWriter(directory: directory.log)
+        var offsets: [Int] = []
+        for index in 0..<300 { offsets.append(Int(try writer.append([makeEvent(index)], receivedAtMs: 10)[0].offset)) }
+        try writer.close()
+        var bytes = try fileBytes(directory.segmentPath(1))
+        // One flipped bit in record 151 of 300; records 152...300 were acknowledged.
+        bytes[offsets[150] + SegmentFormat.recordHeaderSize + 2] ^= 0x04
+        try writeFile(directory.segmentPath(1), bytes)
+
+        let reopened = try EventLogWriter(directory: directory.log)
+        let report = reopened.recoveryReport
+        #expect(report.recordsKept == 150)
+        #expect(report.cutOffset == UInt64(offsets[150]))
+        let aside = try #require(report.movedAside)
+        #expect(try fileBytes(aside) == Array(bytes[offsets[150]...]))
+        try reopened.close()
+        // The saved bytes are not a segment: the log still opens and reads.
+        #expect(try readAll(directory.log).count == 150)
+    }
+
+    @Test func aTornTailIsNotSavedAside() throws {
+        let directory = try TemporaryDirectory()
+        let (bytes, lastOffset) = try threeRecordLog(directory)
+        try writeFile(directory.segmentPath(1), Array(bytes[0..<(lastOffset + 5)]))
+        let writer = try EventLogWriter(directory: directory.log)
+        #expect(writer.recoveryReport.movedAside == nil)
+        #expect(writer.recoveryReport.bytesCut == 5)
+        try writer.close()
+    }
+
     @Test func garbageAfterTheLastRecordIsCut() throws {
         let directory = try TemporaryDirectory()
         _ = try threeRecordLog(directory)

@@ -63,9 +63,18 @@ struct HotReloadTests {
         defer { try? server.shutDown() }
         let context = try Context()
         let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        #expect(try client.health().status == .notReady)
-        try publisher.publish(try HotReloadFixtures.contents(version: 3))
+        let before = try client.health()
+        #expect(before.status == .notReady)
+        #expect(before.domains.isEmpty)
+        try publisher.publish(try HotReloadFixtures.contents(version: 3, domains: ["news", "video", "music", "podcasts"], itemsPerDomain: 7, users: ["a", "b"]))
         #expect(try within { try client.health().status == .serving })
+        // What a client may ask for, discovered on the request socket.
+        let health = try client.health()
+        #expect(health.domains.map(\.name) == ["news", "video", "music", "podcasts"])
+        #expect(health.domains.map(\.items) == [7, 7, 7, 7])
+        #expect(health.modelUsers == 2)
+        #expect(health.modelVersion == 3)
+        #expect(health.maxIDBytes == 256)
         #expect(try client.recommend(HotReloadFixtures.recommendRequest(user: "first")).modelVersion == 3)
     }
 

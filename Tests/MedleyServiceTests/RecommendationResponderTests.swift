@@ -108,6 +108,70 @@ struct RecommendationResponderTests {
         #expect(input.sessionWeights == typed)
     }
 
+    @Test func aSessionOtherThanTheCurrentOneIsNotFound() throws {
+        let model = try ServiceFixtures.model()
+        let sessions = SessionStore()
+        let now = ServiceFixtures.nowMs
+        sessions.append(SessionEntry(itemID: "m1", domain: "music", type: .play, timestampMs: now - 3_600_000), userID: "ana", nowMs: now)
+        let earlier = try #require(sessions.session(for: "ana")).sessionID
+        sessions.append(SessionEntry(itemID: "m2", domain: "music", type: .play, timestampMs: now), userID: "ana", nowMs: now)
+        let current = try #require(sessions.session(for: "ana")).sessionID
+        #expect(earlier != current)
+        func ask(_ user: String, session: String) -> Medley_V1_Reply {
+            var request = pending(user, id: 7)
+            request = PendingRecommendation(ticket: 7, envelope: [[]], requestID: 7, request: { var r = request.request; r.sessionID = session; return r }())
+            return responder.answer([request], sessions: sessions, model: model, nowMs: now)[0]
+        }
+        for (user, session) in [("ana", "no-such-session"), ("ana", earlier), ("nobody", current)] {
+            let reply = ask(user, session: session)
+            #expect(reply.error.code == .notFound, "\(user) \(session)")
+        }
+        let answered = ask("ana", session: current)
+        #expect(answered.recommend.sessionID == current)
+        #expect(answered.recommend.domains.first { $0.domain == "music" }!.items.allSatisfy { !["m1", "m2"].contains($0.itemID) })
+    }
+
+    @Test func idsOverTheProtocolLimitAreRefusedAsInIngest() throws {
+        let model = try ServiceFixtures.model()
+        let now = ServiceFixtures.nowMs
+        let long = String(repeating: "é", count: 129)  // 258 bytes
+        var sessionRequest = pending("ana", id: 8).request
+        sessionRequest.sessionID = String(repeating: "s", count: 100_000)
+        var contextRequest = pending("ana", id: 9).request
+        contextRequest.context = [ServiceFixtures.event(user: "ana", item: long, domain: "music", at: now)]
+        let replies = responder.answer([pending(long, id: 7),
+                                        PendingRecommendation(ticket: 8, envelope: [[]], requestID: 8, request: sessionRequest),
+                                        PendingRecommendation(ticket: 9, envelope: [[]], requestID: 9, request: contextRequest),
+                                        pending(String(repeating: "u", count: 256), id: 10)],
+                                       sessions: SessionStore(), model: model, nowMs: now)
+        #expect(replies[0].error.code == .invalidArgument)
+        #expect(replies[0].error.message.contains("user_id is 258 bytes; at most 256"))
+        #expect(replies[1].error.message.contains("session_id is 100000 bytes; at most 256"))
+        #expect(replies[2].error.message.contains("item_id is 258 bytes; at most 256"))
+        #expect(replies[3].recommend.domains.count == 3)
+    }
+
+    @Test func aRequestTimeMakesTheAnswerReproducible() throws {
+        let model = try ServiceFixtures.model()
+        let sessions = SessionStore()
+        let now = ServiceFixtures.nowMs
+        sessions.append(SessionEntry(itemID: "m1", domain: "music", type: .play, timestampMs: now), userID: "ana", nowMs: now)
+        var request = pending("ana", id: 3).request
+        request.requestTimeMs = now - 5 * 3_600_000
+        let asked = PendingRecommendation(ticket: 3, envelope: [[]], requestID: 3, request: request)
+        let first = responder.answer([asked], sessions: sessions, model: model, nowMs: now)[0]
+        let later = responder.answer([asked], sessions: sessions, model: model, nowMs: now + 11 * 3_600_000)[0]
+        #expect(first.recommend.requestTimeMs == request.requestTimeMs)
+        #expect(first.recommend == later.recommend)
+        // Without one, the reply says which time the service used; it changes the context.
+        let unset = responder.answer([pending("ana", id: 3)], sessions: sessions, model: model, nowMs: now)[0]
+        #expect(unset.recommend.requestTimeMs == now)
+        #expect(unset.recommend.nextDomainProbability != first.recommend.nextDomainProbability)
+        request.requestTimeMs = -1
+        let refused = responder.answer([PendingRecommendation(ticket: 3, envelope: [[]], requestID: 3, request: request)], sessions: sessions, model: model, nowMs: now)[0]
+        #expect(refused.error.code == .invalidArgument)
+    }
+
     @Test func withoutAModelEveryRequestIsToldToRetry() {
         let replies = responder.answer([pending("ana", id: 4)], sessions: SessionStore(), model: nil, nowMs: 0)
         #expect(replies[0].error.code == .unavailable)

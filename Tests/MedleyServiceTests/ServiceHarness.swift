@@ -1,4 +1,5 @@
 import Foundation
+import MedleyTestSupport
 import MedleyModel
 import MedleyProtocol
 import Testing
@@ -100,10 +101,9 @@ enum ServiceFixtures {
 
     static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
+    /// A new directory, removed when the tests exit.
     static func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medley-service-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
+        try TestDirectories.make(prefix: "medley-service-tests").path
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MedleyTestSupport
 import MedleyModel
 import MedleyProtocol
 @testable import MedleyTraining
@@ -57,9 +58,8 @@ enum TrainerFixtures {
         return events.enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }.map(\.element)
     }
 
+    /// A new directory, removed when the tests exit.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medley-trainer-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try TestDirectories.make(prefix: "medley-trainer-tests")
     }
 }

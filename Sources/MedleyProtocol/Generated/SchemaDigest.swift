@@ -5,5 +5,5 @@
 public enum MedleyProtocolSchema {
     /// SHA-256 of protocol/medley.proto, lower-case hex. A test hashes the file
     /// and compares, so an edit to the schema without regenerating fails it.
-    public static let sourceSHA256 = "326601786448995d48be42f6b93636795df47256beaa1bfe644a99b0d9b9377b"
+    public static let sourceSHA256 = "d9bb2d7bb20af3f781ea287998b53f7d5c635d34dba972434b0e955b2d81ee59"
 }

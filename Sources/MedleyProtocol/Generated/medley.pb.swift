@@ -29,7 +29,10 @@
 // number for a request body and the reply body that answers it.
 //
 // Identifiers (users, items, sessions) are opaque UTF-8 strings chosen by the
-// client. Domains are lower-case names ("news", "video", "music"); the set a
+// client, at most 256 bytes long in every request (longer ones are refused:
+// ID_TOO_LONG in an ingest, INVALID_ARGUMENT elsewhere). The service compares
+// them byte for byte: "\u00e9" and "e\u0301" are two users, not one, however a
+// Unicode library would normalise them. Domains are lower-case names ("news", "video", "music"); the set a
 // service knows is the set in the model it serves, listed in
 // `ModelAnnouncement.domains`.
 
@@ -546,8 +549,9 @@ public nonisolated struct Medley_V1_SessionEvent: Sendable {
   /// How long the user stayed on the item, in milliseconds; 0 if unknown.
   public var dwellMs: UInt32 = 0
 
-  /// Overrides the weight the service gives the event type. Must be finite and
-  /// not negative.
+  /// Overrides the weight the model gives the event type in the session
+  /// encoding (models/README.md, "Input encoding"). Must be finite and not
+  /// negative.
   public var weight: Float {
     get {_weight ?? 0}
     set {_weight = newValue}
@@ -741,7 +745,10 @@ public nonisolated struct Medley_V1_RecommendRequest: Sendable {
   /// Required, non-empty.
   public var userID: String = String()
 
-  /// Restrict the live session to this one; unset: the user's current session.
+  /// The session to answer for: it must be the user's current session (the id
+  /// in RecommendReply.session_id). Any other id, an unknown one or one of the
+  /// user's earlier sessions (the service keeps no earlier session), is answered
+  /// with NOT_FOUND. Unset: the user's current session, if any.
   public var sessionID: String {
     get {_sessionID ?? String()}
     set {_sessionID = newValue}
@@ -752,7 +759,8 @@ public nonisolated struct Medley_V1_RecommendRequest: Sendable {
   public mutating func clearSessionID() {self._sessionID = nil}
 
   /// Events to consider for this answer only; they are neither stored nor
-  /// added to the session.
+  /// added to the session. They join the session's events (sorted with them
+  /// by timestamp).
   public var context: [Medley_V1_SessionEvent] = []
 
   /// Items per domain list (and for the cross-domain lists); 0: the service's
@@ -770,11 +778,25 @@ public nonisolated struct Medley_V1_RecommendRequest: Sendable {
   /// Fill RankedItem.score.
   public var includeScores: Bool = false
 
+  /// The time to answer for, in milliseconds since the Unix epoch (UTC): the
+  /// context features (time of day and week) are computed from it. Unset: the
+  /// service's clock when the request is scored. RecommendReply.request_time_ms
+  /// says which time was used, so that an answer can be reproduced.
+  public var requestTimeMs: Int64 {
+    get {_requestTimeMs ?? 0}
+    set {_requestTimeMs = newValue}
+  }
+  /// Returns true if `requestTimeMs` has been explicitly set.
+  public var hasRequestTimeMs: Bool {self._requestTimeMs != nil}
+  /// Clears the value of `requestTimeMs`. Subsequent reads from it will return its default value.
+  public mutating func clearRequestTimeMs() {self._requestTimeMs = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _sessionID: String? = nil
+  fileprivate var _requestTimeMs: Int64? = nil
 }
 
 /// One recommended item.
@@ -847,6 +869,10 @@ public nonisolated struct Medley_V1_RecommendReply: Sendable {
   /// The session the answer was based on, as the service knows it (its own id
   /// when it cut the session itself); empty if the user has no live session.
   public var sessionID: String = String()
+
+  /// The time the answer was computed for (RecommendRequest.request_time_ms, or
+  /// the service's clock), milliseconds since the Unix epoch.
+  public var requestTimeMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -988,6 +1014,22 @@ public nonisolated struct Medley_V1_HealthRequest: Sendable {
   public init() {}
 }
 
+/// One domain of the served model.
+public nonisolated struct Medley_V1_DomainCatalogue: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// Items of this domain in the model's catalogue.
+  public var items: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Answer to HealthRequest.
 public nonisolated struct Medley_V1_HealthReply: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1002,6 +1044,16 @@ public nonisolated struct Medley_V1_HealthReply: Sendable {
 
   /// For a person; empty when serving.
   public var detail: String = String()
+
+  /// What a client may ask for: the served model's domains, in its order,
+  /// with their catalogue sizes; empty when no model is loaded.
+  public var domains: [Medley_V1_DomainCatalogue] = []
+
+  /// Users the served model has learned a vector for.
+  public var modelUsers: UInt64 = 0
+
+  /// The longest identifier accepted, in UTF-8 bytes (256).
+  public var maxIDBytes: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1124,14 +1176,14 @@ public nonisolated struct Medley_V1_ModelAnnouncement: Sendable {
   /// Length of the safetensors bytes.
   public var sizeBytes: UInt64 = 0
 
-  /// Named sizes, as in the safetensors metadata (for example "embedding",
-  /// "items", "users").
+  /// Named sizes: "embedding_dim", "context_dim" and "last_item_slots" as in
+  /// the safetensors metadata, "items" and "users" the vocabulary sizes.
   public var dimensions: Dictionary<String,UInt64> = [:]
 
   /// The model's domains, in its order.
   public var domains: [String] = []
 
-  /// The architecture named in the model file (for example "mlp-shared").
+  /// The model file's `architecture` metadata: "mlp" or "mmoe".
   public var architecture: String = String()
 
   /// Ed25519 signature by the trainer's key over the 15 ASCII bytes
@@ -1926,7 +1978,7 @@ nonisolated extension Medley_V1_IngestReceipt: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Medley_V1_RecommendRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecommendRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}session_id\0\u{1}context\0\u{1}k\0\u{1}domains\0\u{3}include_seen\0\u{3}include_scores\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}session_id\0\u{1}context\0\u{1}k\0\u{1}domains\0\u{3}include_seen\0\u{3}include_scores\0\u{3}request_time_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1941,6 +1993,7 @@ nonisolated extension Medley_V1_RecommendRequest: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.domains) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.includeSeen) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.includeScores) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self._requestTimeMs) }()
       default: break
       }
     }
@@ -1972,6 +2025,9 @@ nonisolated extension Medley_V1_RecommendRequest: SwiftProtobuf.Message, SwiftPr
     if self.includeScores != false {
       try visitor.visitSingularBoolField(value: self.includeScores, fieldNumber: 7)
     }
+    try { if let v = self._requestTimeMs {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1983,6 +2039,7 @@ nonisolated extension Medley_V1_RecommendRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.domains != rhs.domains {return false}
     if lhs.includeSeen != rhs.includeSeen {return false}
     if lhs.includeScores != rhs.includeScores {return false}
+    if lhs._requestTimeMs != rhs._requestTimeMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2069,7 +2126,7 @@ nonisolated extension Medley_V1_DomainRanking: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Medley_V1_RecommendReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecommendReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domains\0\u{3}session_next\0\u{3}next_domain_probability\0\u{1}blended\0\u{3}model_version\0\u{3}session_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domains\0\u{3}session_next\0\u{3}next_domain_probability\0\u{1}blended\0\u{3}model_version\0\u{3}session_id\0\u{3}request_time_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2083,6 +2140,7 @@ nonisolated extension Medley_V1_RecommendReply: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.blended) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.modelVersion) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.requestTimeMs) }()
       default: break
       }
     }
@@ -2107,6 +2165,9 @@ nonisolated extension Medley_V1_RecommendReply: SwiftProtobuf.Message, SwiftProt
     if !self.sessionID.isEmpty {
       try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 6)
     }
+    if self.requestTimeMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.requestTimeMs, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2117,6 +2178,7 @@ nonisolated extension Medley_V1_RecommendReply: SwiftProtobuf.Message, SwiftProt
     if lhs.blended != rhs.blended {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.requestTimeMs != rhs.requestTimeMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2363,9 +2425,44 @@ nonisolated extension Medley_V1_HealthRequest: SwiftProtobuf.Message, SwiftProto
   }
 }
 
+nonisolated extension Medley_V1_DomainCatalogue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DomainCatalogue"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}items\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.items) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.items != 0 {
+      try visitor.visitSingularUInt64Field(value: self.items, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Medley_V1_DomainCatalogue, rhs: Medley_V1_DomainCatalogue) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.items != rhs.items {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Medley_V1_HealthReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HealthReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}model_version\0\u{3}uptime_ms\0\u{1}detail\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}model_version\0\u{3}uptime_ms\0\u{1}detail\0\u{1}domains\0\u{3}model_users\0\u{3}max_id_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2377,6 +2474,9 @@ nonisolated extension Medley_V1_HealthReply: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.modelVersion) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeMs) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.domains) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.modelUsers) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.maxIDBytes) }()
       default: break
       }
     }
@@ -2395,6 +2495,15 @@ nonisolated extension Medley_V1_HealthReply: SwiftProtobuf.Message, SwiftProtobu
     if !self.detail.isEmpty {
       try visitor.visitSingularStringField(value: self.detail, fieldNumber: 4)
     }
+    if !self.domains.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.domains, fieldNumber: 5)
+    }
+    if self.modelUsers != 0 {
+      try visitor.visitSingularUInt64Field(value: self.modelUsers, fieldNumber: 6)
+    }
+    if self.maxIDBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxIDBytes, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2403,6 +2512,9 @@ nonisolated extension Medley_V1_HealthReply: SwiftProtobuf.Message, SwiftProtobu
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.uptimeMs != rhs.uptimeMs {return false}
     if lhs.detail != rhs.detail {return false}
+    if lhs.domains != rhs.domains {return false}
+    if lhs.modelUsers != rhs.modelUsers {return false}
+    if lhs.maxIDBytes != rhs.maxIDBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -41,6 +41,9 @@ public final class Broker {
     /// Every record up to this sequence has been handed to its owner (or was in the log at
     /// start-up); replays stop here so that a record is never delivered twice.
     private var forwardedThrough: UInt64
+    /// Why the latest batch could not be stored, until one is stored again (health is DEGRADED).
+    private var logWriteFailure: String?
+    private var logFailureLine = RepeatedLogLine()
     private var statistics = BrokerStatistics()
     private let clock = ContinuousClock()
     private let startedAt: ContinuousClock.Instant
@@ -58,7 +61,7 @@ public final class Broker {
         let requestID: UInt64
         let events: [Medley_V1_SessionEvent]
         let rejections: [Medley_V1_EventRejection]
-        let users: Set<String>
+        let users: Set<OpaqueID>
         let receivedAtMs: Int64
         let arrivedAt: ContinuousClock.Instant
         /// The idempotency key and the request's fingerprint, when the client gave a key.
@@ -168,6 +171,7 @@ public final class Broker {
                     nextTick = min(nextTick, now.advanced(by: .milliseconds(10)))
                 }
             }
+            answerQueuedRequests()
         } catch let error as ZMQError where error.kind == .contextTerminated {
             logger.debug("broker stopping: context shut down")
         }
@@ -176,6 +180,21 @@ public final class Broker {
         }
         frontend.close()
         backend.close()
+    }
+
+    /// Answers what reached the client socket before it closes: requests queued in the last
+    /// moments of the drain get UNAVAILABLE (health and stats their answer), never silence.
+    /// Reads until the socket has been quiet for a short while, so that frames still on
+    /// their way through libzmq's I/O thread are answered too.
+    private func answerQueuedRequests() {
+        var poller = Poller()
+        guard let index = try? poller.register(frontend) else { return }
+        var answered = statistics.requests
+        while (try? poller.poll(timeout: .milliseconds(configuration.finalDrainQuietMilliseconds))) ?? 0 > 0, poller.isReadable(index) {
+            guard (try? receiveFromClients(stopping: true)) != nil else { break }
+        }
+        answered = statistics.requests - answered
+        if answered > 0 { logger.notice("refused requests that arrived while stopping", metadata: ["requests": "\(answered)"]) }
     }
 
     // MARK: - Clients
@@ -303,8 +322,9 @@ public final class Broker {
         var idempotency: (key: String, fingerprint: [UInt8])?
         if !ingest.idempotencyKey.isEmpty {
             let key = ingest.idempotencyKey
-            guard key.utf8.count <= Self.maxIdempotencyKeyBytes else {
-                reply(.error(.invalidArgument, message: "idempotency_key is \(key.utf8.count) bytes; at most \(Self.maxIdempotencyKeyBytes)", requestID: requestID),
+            let limit = configuration.protocolLimits.maxIDBytes
+            guard key.utf8.count <= limit else {
+                reply(.error(.invalidArgument, message: "idempotency_key is \(key.utf8.count) bytes; at most \(limit), as for every identifier", requestID: requestID),
                       to: envelope, arrivedAt: arrivedAt)
                 return
             }
@@ -338,7 +358,7 @@ public final class Broker {
             return
         }
         let events = accepted.map { ingest.events[$0] }
-        let users = Set(events.map(\.userID))
+        let users = Set(events.map { OpaqueID($0.userID) })
         let token = nextTicket
         nextTicket += 1
         pendingIngests[token] = PendingIngest(
@@ -358,9 +378,6 @@ public final class Broker {
         log.submit(EventLogBatch(events: events, receivedAtMs: nowMs, receipt: receipt), token: token, to: mailbox)
     }
 
-    /// The longest idempotency key accepted (the protocol's limit for identifiers).
-    static let maxIdempotencyKeyBytes = 256
-
     /// Acknowledges ingests whose events are durable, hands the events to their owners, and
     /// releases the requests that waited for them. Completions arrive in submission order.
     private func completeIngests() {
@@ -370,6 +387,11 @@ public final class Broker {
             let answered = [(ingest.envelope, ingest.requestID, ingest.arrivedAt)] + ingest.retries
             switch completion.result {
             case .success(let positions):
+                if let failure = logWriteFailure {
+                    logger.notice("the event log is writable again", metadata: ["after": "\(failure)"])
+                    logWriteFailure = nil
+                    logFailureLine.reset()
+                }
                 forward(ingest, positions: positions)
                 var ack = Medley_V1_IngestAck()
                 ack.accepted = UInt32(ingest.events.count)
@@ -384,7 +406,11 @@ public final class Broker {
                     reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
                 }
             case .failure(let error):
-                logger.error("event log write failed: \(error)")
+                // Until a batch is stored again, health says so; the line is logged once per interval.
+                logWriteFailure = "\(error)"
+                if let notLogged = logFailureLine.admit() {
+                    logger.error("event log write failed; ingests are refused", metadata: ["error": "\(error)", "failures_not_logged": "\(notLogged)"])
+                }
                 for (envelope, requestID, arrivedAt) in answered {
                     var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: requestID)
                     reply.error.retryAfterMs = 1000
@@ -552,18 +578,19 @@ public final class Broker {
         guard !after.isEmpty else { return }
         let sinceMs = wallClockMilliseconds() - configuration.sessionReplayWindowMilliseconds
         var outgoing: [[UInt8]: [[UInt8]]] = [:]
-        var forgotten: [[UInt8]: Set<String>] = [:]
-        var ownerCache: [String: (old: [UInt8]?, new: [UInt8])] = [:]
+        var forgotten: [[UInt8]: Set<OpaqueID>] = [:]
+        var ownerCache: [OpaqueID: (old: [UInt8]?, new: [UInt8])] = [:]
         var replayed = 0
         do {
             let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: forwardedThrough)
             while let (record, bytes) = try replay.next() {
-                let user = record.event.userID
+                let userID = record.event.userID
+                let user = OpaqueID(userID)
                 let owners: (old: [UInt8]?, new: [UInt8])
                 if let cached = ownerCache[user] {
                     owners = cached
                 } else {
-                    owners = (WorkerRegistry.owner(of: user, among: before), WorkerRegistry.owner(of: user, among: after)!)
+                    owners = (WorkerRegistry.owner(of: userID, among: before), WorkerRegistry.owner(of: userID, among: after)!)
                     ownerCache[user] = owners
                 }
                 guard owners.old != owners.new || owners.new == reset else { continue }
@@ -581,7 +608,7 @@ public final class Broker {
             logger.error("could not replay the event log to rebuild sessions: \(error)")
         }
         for (worker, users) in forgotten {
-            sendToWorker(worker, .forget(userIDs: users.sorted()))
+            sendToWorker(worker, .forget(userIDs: users.map { String(decoding: $0.bytes, as: UTF8.self) }))
         }
         for (worker, records) in outgoing where !records.isEmpty {
             sendToWorker(worker, .events(records))
@@ -595,7 +622,19 @@ public final class Broker {
 
     private func health() -> Medley_V1_HealthReply {
         var health = Medley_V1_HealthReply()
-        health.modelVersion = models.version
+        let model = models.model
+        health.modelVersion = model?.configuration.modelVersion ?? 0
+        health.maxIDBytes = UInt32(ProtocolLimits.default.maxIDBytes)
+        if let model {
+            // What a client may ask for, without access to the model's file.
+            health.domains = model.configuration.domains.enumerated().map { index, name in
+                var domain = Medley_V1_DomainCatalogue()
+                domain.name = name
+                domain.items = UInt64(model.catalog.domainRanges[index].count)
+                return domain
+            }
+            health.modelUsers = UInt64(model.users.count)
+        }
         health.uptimeMs = UInt64(startedAt.duration(to: clock.now).components.seconds * 1000)
         if models.model == nil {
             health.status = .notReady
@@ -603,6 +642,9 @@ public final class Broker {
         } else if registry.isEmpty {
             health.status = .notReady
             health.detail = "no worker connected"
+        } else if let failure = logWriteFailure {
+            health.status = .degraded
+            health.detail = "the event log cannot be written (\(failure)); ingests are refused with UNAVAILABLE"
         } else if let detail = installer.status.degradedDetail {
             health.status = .degraded
             health.detail = detail

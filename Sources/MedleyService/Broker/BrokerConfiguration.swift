@@ -29,6 +29,9 @@ public struct BrokerConfiguration: Sendable {
     public var burst: Int = 256
     /// The longest a stopping broker waits for requests in flight.
     public var drainTimeoutMilliseconds: Int = 10_000
+    /// After the drain, the client socket is read until it has been quiet this long; what
+    /// arrives meanwhile is refused with UNAVAILABLE rather than left unanswered.
+    public var finalDrainQuietMilliseconds: Int = 50
     /// How long a worker process may serve another model version after it was sent the
     /// current one before it is sent it again and health reports it (protocol/README.md,
     /// "Model sync").

@@ -5,12 +5,12 @@ import MedleyProtocol
 public struct IngestValidator: Sendable {
     /// The domains events may name: the served model's.
     public var domains: Set<String>
-    /// The longest user, item or session id accepted, in UTF-8 bytes.
-    public var maxIDBytes: Int = 256
+    /// The longest user, item or session id accepted, in UTF-8 bytes (the protocol's one limit).
+    public var maxIDBytes: Int = ProtocolLimits.default.maxIDBytes
     /// How far ahead of the service's clock a timestamp may be (clients' clocks drift).
     public var maxFutureMilliseconds: Int64 = 24 * 60 * 60 * 1000
 
-    public init(domains: Set<String>, maxIDBytes: Int = 256, maxFutureMilliseconds: Int64 = 24 * 60 * 60 * 1000) {
+    public init(domains: Set<String>, maxIDBytes: Int = ProtocolLimits.default.maxIDBytes, maxFutureMilliseconds: Int64 = 24 * 60 * 60 * 1000) {
         self.domains = domains
         self.maxIDBytes = maxIDBytes
         self.maxFutureMilliseconds = maxFutureMilliseconds
@@ -39,9 +39,9 @@ public struct IngestValidator: Sendable {
     public func problem(with event: Medley_V1_SessionEvent, nowMs: Int64) -> (Medley_V1_RejectionReason, String)? {
         if event.userID.isEmpty { return (.missingID, "user_id is empty") }
         if event.itemID.isEmpty { return (.missingID, "item_id is empty") }
-        for (field, value) in [("user_id", event.userID), ("item_id", event.itemID), ("session_id", event.sessionID)]
-        where value.utf8.count > maxIDBytes {
-            return (.idTooLong, "\(field) is \(value.utf8.count) bytes; at most \(maxIDBytes) are accepted")
+        let limits = ProtocolLimits(maxIDBytes: maxIDBytes)
+        for (field, value) in [("user_id", event.userID), ("item_id", event.itemID), ("session_id", event.sessionID)] {
+            if let problem = limits.idProblem(field: field, value) { return (.idTooLong, problem) }
         }
         if !domains.contains(event.domain) {
             let known = domains.sorted().joined(separator: ", ")

@@ -1,35 +1,38 @@
+import MedleyModel
+
 /// Keeps each user's requests in arrival order across the asynchronous event log.
 ///
 /// An ingest waits for its fsync before its events reach the user's worker; a recommend
 /// request that arrives meanwhile must not overtake those events, so it is held until every
 /// ingest before it that touches the same user is durable and forwarded.
+/// Users are keyed by their ids' bytes (``OpaqueID``).
 struct UserOrdering<Held> {
-    private var pendingIngests: [String: Int] = [:]
-    private var held: [String: [Held]] = [:]
+    private var pendingIngests: [OpaqueID: Int] = [:]
+    private var held: [OpaqueID: [Held]] = [:]
 
     /// Requests held in all.
     private(set) var heldCount = 0
 
     /// Notes an ingest in flight for these users (each user once per ingest).
-    mutating func ingestStarted(users: Set<String>) {
+    mutating func ingestStarted(users: Set<OpaqueID>) {
         for user in users { pendingIngests[user, default: 0] += 1 }
     }
 
     /// Whether a request for `user` must wait.
     func mustHold(_ user: String) -> Bool {
-        pendingIngests[user] != nil
+        pendingIngests[OpaqueID(user)] != nil
     }
 
     mutating func hold(_ request: Held, for user: String) {
-        held[user, default: []].append(request)
+        held[OpaqueID(user), default: []].append(request)
         heldCount += 1
     }
 
     /// Notes an ingest finished (durable or failed) and returns the requests it released,
     /// in arrival order per user.
-    mutating func ingestFinished(users: Set<String>) -> [Held] {
+    mutating func ingestFinished(users: Set<OpaqueID>) -> [Held] {
         var released: [Held] = []
-        for user in users.sorted() {
+        for user in users.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             guard let count = pendingIngests[user] else { continue }
             if count > 1 {
                 pendingIngests[user] = count - 1

@@ -1,5 +1,9 @@
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Brings a log directory to a state the writer can append to: removes segments that were
 /// never completely created, checks the newest sealed segments, and cuts the last segment
 /// after its last valid record.
@@ -7,7 +11,10 @@ import Logging
 /// The rules, from `protocol/event-log.md`: only the end of the last segment can be torn by
 /// a crash, because a segment is synced before the next one is created. So an invalid record
 /// there is a torn tail and is cut, while an invalid record anywhere else is corruption and
-/// opening stops with an error naming the segment and offset.
+/// opening stops with an error naming the segment and offset. Damage in the middle of the
+/// last segment (valid records follow it, and they may be acknowledged) is not a torn tail:
+/// the bytes from the damage on are saved beside the segment before the cut, and the log
+/// says so at critical level, so that no acknowledged event disappears silently.
 enum EventLogRecovery {
     /// Where the writer continues.
     struct Outcome {
@@ -103,6 +110,20 @@ enum EventLogRecovery {
             segmentCount: segments.count, lastSegment: last.path, recordsKept: sequence - last.firstSequence,
             bytesCut: 0, cutOffset: nil, cutReason: nil, removedFiles: removed, nextSequence: sequence
         )
+        if size > offset, let following = try validRecord(after: offset, before: size, scanner: &scanner,
+                                                          maxRecordBytes: configuration.maxRecordBytes) {
+            let aside = "\(last.path).damaged-\(offset)"
+            try copy(scanner.file, from: offset, to: size, into: aside)
+            try LogFileSystem.syncDirectory(directory.path)
+            report.movedAside = aside
+            logger.critical(
+                "the event log's last segment is damaged in the middle: valid records follow the damage; the bytes from the damage on were saved beside the segment and cut from it",
+                metadata: [
+                    "segment": "\(last.path)", "offset": "\(offset)", "next_valid_record_at": "\(following)",
+                    "saved_to": "\(aside)", "bytes": "\(size - offset)", "records_kept": "\(sequence - last.firstSequence)",
+                ]
+            )
+        }
         if size > offset {
             try scanner.file.truncate(to: offset)
             try scanner.file.syncAll()
@@ -119,6 +140,39 @@ enum EventLogRecovery {
             )
         }
         return Outcome(lastSegment: last, endOffset: offset, report: report)
+    }
+
+    /// The offset of the first intact record (checksum and protobuf valid, whatever its
+    /// sequence) after the damage at `offset`, or nil. A record following the damaged one
+    /// starts at most one header and one largest payload after it, so the search stops there.
+    private static func validRecord(after offset: UInt64, before size: UInt64, scanner: inout SegmentScanner,
+                                    maxRecordBytes: Int) throws(EventLogError) -> UInt64? {
+        let limit = min(size, offset + UInt64(SegmentFormat.recordHeaderSize + maxRecordBytes) + 1)
+        var position = offset + 1
+        while position < limit {
+            switch try scanner.step(at: position, expectedSequence: 0) {
+            case .record, .defect(.unexpectedSequence): return position
+            case .end, .defect: position += 1
+            }
+        }
+        return nil
+    }
+
+    /// Copies `file`'s bytes `begin..<end` into a new file at `path`, synced.
+    private static func copy(_ file: LogFile, from begin: UInt64, to end: UInt64, into path: String) throws(EventLogError) {
+        let target = try LogFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var position = begin
+        while position < end {
+            let wanted = Int(min(UInt64(buffer.count), end - position))
+            let read = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(EventLogError) in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]), at: position) }
+            }.get()
+            guard read > 0 else { break }
+            try target.write(Array(buffer[0..<read]), at: position - begin)
+            position += UInt64(read)
+        }
+        try target.syncAll()
     }
 
     /// Reads a sealed segment through; returns the sequence after its last record.

@@ -68,6 +68,7 @@ public final class EventLogWriter {
     private var hasUnsyncedData = false
     /// A write or sync failed and truncating back has not succeeded yet.
     private var needsRepair = false
+    private var failureLine = RepeatedLogLine()
     private var buffer: [UInt8] = []
 
     /// Opens the log in `directory`, creating the directory and the first segment if needed,
@@ -300,19 +301,23 @@ public final class EventLogWriter {
         buffer.removeAll(keepingCapacity: true)
         needsRepair = true
         statistics.failures += 1
-        logger.error("event log write failed; rolling back the unacknowledged records", metadata: [
-            "segment": "\(segment.path)", "error": "\(error)",
-        ])
+        // A full disk fails every batch: one line per interval says so, with the count.
+        let notLogged = failureLine.admit()
+        if let notLogged {
+            logger.error("event log write failed; rolling back the unacknowledged records", metadata: [
+                "segment": "\(segment.path)", "error": "\(error)", "failures_not_logged": "\(notLogged)",
+            ])
+        }
         do {
-            try repair()
+            try repair(quietly: notLogged == nil)
         } catch {
-            logger.error("event log could not roll back yet; will retry", metadata: ["error": "\(error)"])
+            if notLogged != nil { logger.error("event log could not roll back yet; will retry", metadata: ["error": "\(error)"]) }
         }
     }
 
     /// Re-opens the current segment and truncates it to the end of what was acknowledged,
     /// so the next records continue the sequence right after the last acknowledged one.
-    private func repair() throws(EventLogError) {
+    private func repair(quietly: Bool = false) throws(EventLogError) {
         let reopened = try LogFile(path: segment.path, flags: O_WRONLY)
         try reopened.truncate(to: acknowledgedOffset)
         try reopened.syncAll()
@@ -322,6 +327,7 @@ public final class EventLogWriter {
         hasUnsyncedData = false
         needsRepair = false
         statistics.repairs += 1
+        guard !quietly else { return }
         logger.warning("event log rolled back to the last acknowledged record", metadata: [
             "segment": "\(segment.path)", "offset": "\(offset)", "next_sequence": "\(nextSequence)",
         ])

@@ -18,6 +18,9 @@ public struct RecoveryReport: Sendable, Equatable {
     public var removedFiles: [String]
     /// The sequence the next appended record gets.
     public var nextSequence: UInt64
+    /// Where the cut bytes were saved when valid records followed the damage (they may hold
+    /// acknowledged events); nil for a torn tail, which holds none.
+    public var movedAside: String? = nil
 
     /// Whether recovery had to cut or remove anything.
     public var repairedAnything: Bool { bytesCut > 0 || !removedFiles.isEmpty }

@@ -1,3 +1,4 @@
+import MedleyModel
 import MedleyProtocol
 
 /// The sessions one worker holds, bounded in count and expired by idle time.
@@ -7,7 +8,8 @@ import MedleyProtocol
 public final class SessionStore {
     public let configuration: SessionConfiguration
     private var recency = RecencyList()
-    private var sessions: [String: Slot] = [:]
+    /// Keyed by the id's bytes: ids are opaque, never Unicode-normalised.
+    private var sessions: [OpaqueID: Slot] = [:]
 
     private struct Slot {
         var session: UserSession
@@ -30,7 +32,7 @@ public final class SessionStore {
 
     /// The session of a user, if held.
     public func session(for userID: String) -> UserSession? {
-        sessions[userID]?.session
+        sessions[OpaqueID(userID)]?.session
     }
 
     /// Adds a logged event to its user's session. `nowMs` is the service's clock.
@@ -42,17 +44,18 @@ public final class SessionStore {
 
     /// Adds an event to a user's session, making the session if needed.
     public func append(_ entry: SessionEntry, userID: String, clientSessionID: String? = nil, nowMs: Int64) {
-        if var slot = sessions[userID] {
+        let key = OpaqueID(userID)
+        if var slot = sessions[key] {
             slot.session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
             slot.touchedAtMs = nowMs
             recency.moveToFront(slot.node)
-            sessions[userID] = slot
+            sessions[key] = slot
             return
         }
         var session = UserSession(userID: userID, first: entry, clientSessionID: clientSessionID)
         session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
         let node = recency.pushFront(userID)
-        sessions[userID] = Slot(session: session, node: node, touchedAtMs: nowMs)
+        sessions[key] = Slot(session: session, node: node, touchedAtMs: nowMs)
         while sessions.count > configuration.maxUsers, let oldest = recency.back {
             remove(recency.key(at: oldest))
             evictedCount += 1
@@ -66,7 +69,7 @@ public final class SessionStore {
         // The recency list is ordered by last activity, so idle users are all at the back.
         while let oldest = recency.back {
             let userID = recency.key(at: oldest)
-            guard let slot = sessions[userID], nowMs - slot.touchedAtMs > configuration.idleExpiryMilliseconds else { break }
+            guard let slot = sessions[OpaqueID(userID)], nowMs - slot.touchedAtMs > configuration.idleExpiryMilliseconds else { break }
             remove(userID)
             expired += 1
         }
@@ -76,7 +79,7 @@ public final class SessionStore {
 
     /// Drops one user's session (when the user moves to another worker).
     public func remove(_ userID: String) {
-        guard let slot = sessions.removeValue(forKey: userID) else { return }
+        guard let slot = sessions.removeValue(forKey: OpaqueID(userID)) else { return }
         recency.remove(slot.node)
     }
 

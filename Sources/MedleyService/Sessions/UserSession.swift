@@ -74,7 +74,7 @@ public struct UserSession: Sendable, Equatable {
     mutating func append(_ entry: SessionEntry, clientSessionID: String?, configuration: SessionConfiguration) {
         // A clock that runs backwards is not a gap: such an event joins the current session.
         let gap = entry.timestampMs - lastEventMs
-        let newClientSession = clientSessionID.map { $0 != sessionID } ?? false
+        let newClientSession = clientSessionID.map { !$0.isSameID(as: sessionID) } ?? false
         if gap > configuration.sessionGapMilliseconds || newClientSession {
             history.append(contentsOf: events.lazy.map(\.item))
             events.removeAll(keepingCapacity: true)

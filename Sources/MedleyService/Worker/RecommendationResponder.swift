@@ -28,11 +28,11 @@ struct RecommendationResponder {
         var replies = [Medley_V1_Reply?](repeating: nil, count: batch.count)
         // Context events are checked like ingested ones, against the batch's model.
         let validator = IngestValidator(domains: Set(model.configuration.domains))
-        var encoded: [(index: Int, input: EncodedInput, domains: [Int], length: Int, sessionID: String)] = []
+        var encoded: [(index: Int, input: EncodedInput, domains: [Int], length: Int, sessionID: String, requestTimeMs: Int64)] = []
         for (index, pending) in batch.enumerated() {
             switch prepare(pending.request, sessions: sessions, model: model, validator: validator, nowMs: nowMs) {
             case .success(let prepared):
-                encoded.append((index, prepared.input, prepared.domains, prepared.length, prepared.sessionID))
+                encoded.append((index, prepared.input, prepared.domains, prepared.length, prepared.sessionID, prepared.requestTimeMs))
             case .failure(let failure):
                 replies[index] = .error(failure.code, message: failure.message, requestID: pending.requestID)
             }
@@ -50,7 +50,7 @@ struct RecommendationResponder {
                 let body = Self.reply(
                     result, domains: entry.domains, length: entry.length,
                     includeScores: pending.request.includeScores, sessionID: entry.sessionID,
-                    modelVersion: model.configuration.modelVersion
+                    modelVersion: model.configuration.modelVersion, requestTimeMs: entry.requestTimeMs
                 )
                 replies[entry.index] = Medley_V1_Reply(
                     requestID: pending.requestID, modelVersion: model.configuration.modelVersion, body: .recommend(body)
@@ -70,6 +70,7 @@ struct RecommendationResponder {
         let domains: [Int]
         let length: Int
         let sessionID: String
+        let requestTimeMs: Int64
     }
 
     /// Checks a request and builds the model input from the user's session.
@@ -79,6 +80,18 @@ struct RecommendationResponder {
     ) -> Result<Prepared, Failure> {
         let modelDomains = model.configuration.domains
         guard !request.userID.isEmpty else { return .failure(Failure(code: .invalidArgument, message: "user_id is empty")) }
+        for (field, value) in [("user_id", request.userID), ("session_id", request.sessionID)] {
+            if let problem = ProtocolLimits(maxIDBytes: validator.maxIDBytes).idProblem(field: field, value) {
+                return .failure(Failure(code: .invalidArgument, message: problem))
+            }
+        }
+        // The time the answer is for: the client's, to replay an answer, or the service's clock.
+        let requestTimeMs = request.hasRequestTimeMs ? request.requestTimeMs : nowMs
+        if request.hasRequestTimeMs {
+            guard requestTimeMs > 0, requestTimeMs <= nowMs + validator.maxFutureMilliseconds else {
+                return .failure(Failure(code: .invalidArgument, message: "request_time_ms \(requestTimeMs) is not a time after 1970 within a day of the service's clock"))
+            }
+        }
         let length = request.k == 0 ? configuration.defaultListLength : Int(request.k)
         guard length <= configuration.maxListLength else {
             return .failure(Failure(code: .invalidArgument, message: "k is \(request.k); at most \(configuration.maxListLength) items per list"))
@@ -104,27 +117,30 @@ struct RecommendationResponder {
         }
 
         let session = sessions.session(for: request.userID)
+        // Only the current session is kept: a request naming any other (unknown, or one of the
+        // user's earlier sessions) would be answered without the user's recent items.
+        if request.hasSessionID && session.map({ !$0.sessionID.utf8.elementsEqual(request.sessionID.utf8) }) ?? true {
+            let current = session.map { "; the user's current session is \"\($0.sessionID)\"" } ?? "; the user has no live session"
+            return .failure(Failure(code: .notFound, message: "session \"\(request.sessionID)\" is not a live session of this user\(current)"))
+        }
         var sessionID = ""
         var history: [ItemReference] = []
         if let session {
             history = session.history
-            // A request for another session than the live one gets only its context events.
-            if !request.hasSessionID || request.sessionID == session.sessionID {
-                sessionID = session.sessionID
-                events = session.events.compactMap(Self.modelEvent)
-            }
+            sessionID = session.sessionID
+            events = session.events.compactMap(Self.modelEvent)
         }
         events += request.context.compactMap { Self.modelEvent(SessionEntry($0)) }
         let input = ModelInput(
             userID: request.userID,
             events: events,
             history: history,
-            context: ContextFeatures.encode(timestampMilliseconds: nowMs),
+            context: ContextFeatures.encode(timestampMilliseconds: requestTimeMs),
             excluded: request.includeSeen ? [] : history
         )
         do {
             let encoded = try model.encode(input, excludeSessionItems: !request.includeSeen)
-            return .success(Prepared(input: encoded, domains: domainIndexes, length: length, sessionID: sessionID))
+            return .success(Prepared(input: encoded, domains: domainIndexes, length: length, sessionID: sessionID, requestTimeMs: requestTimeMs))
         } catch {
             return .failure(Failure(code: .internal, message: "the model could not read this input: \(error)"))
         }
@@ -139,7 +155,8 @@ struct RecommendationResponder {
     }
 
     static func reply(
-        _ result: Recommendations, domains: [Int], length: Int, includeScores: Bool, sessionID: String, modelVersion: UInt64
+        _ result: Recommendations, domains: [Int], length: Int, includeScores: Bool, sessionID: String, modelVersion: UInt64,
+        requestTimeMs: Int64
     ) -> Medley_V1_RecommendReply {
         func ranked(_ list: [Recommendation]) -> [Medley_V1_RankedItem] {
             list.prefix(length).map { recommendation in
@@ -164,6 +181,7 @@ struct RecommendationResponder {
         reply.blended = ranked(result.blended)
         reply.modelVersion = modelVersion
         reply.sessionID = sessionID
+        reply.requestTimeMs = requestTimeMs
         return reply
     }
 }

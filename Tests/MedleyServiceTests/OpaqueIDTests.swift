@@ -1,0 +1,58 @@
+import MedleyModel
+import MedleyProtocol
+import Testing
+
+@testable import MedleyService
+
+/// Ids are opaque bytes: canonically equivalent Unicode spellings are different ids
+/// everywhere, whichever worker they reach.
+@Suite("Ids compared by bytes")
+struct OpaqueIDTests {
+    /// Pairs that Swift's String equality calls equal (canonical equivalence).
+    static let pairs = [("nfc-\u{E9}", "nfc-e\u{301}"), ("\u{C5}", "\u{212B}"), ("K", "\u{212A}")]
+
+    @Test func theSpellingsAreEqualAsStringsButNotAsIDs() {
+        for (a, b) in Self.pairs {
+            #expect(a == b)
+            #expect(OpaqueID(a) != OpaqueID(b))
+            #expect(!a.isSameID(as: b))
+        }
+    }
+
+    @Test func aWorkerKeepsTheirSessionsApart() {
+        let store = SessionStore()
+        for (index, (a, b)) in Self.pairs.enumerated() {
+            store.append(SessionEntry(itemID: "a\(index)", domain: "news", type: .view, timestampMs: 1), userID: a, nowMs: 0)
+            store.append(SessionEntry(itemID: "b\(index)", domain: "news", type: .view, timestampMs: 2), userID: b, nowMs: 0)
+            #expect(store.session(for: a)?.events.map(\.itemID) == ["a\(index)"])
+            #expect(store.session(for: b)?.events.map(\.itemID) == ["b\(index)"])
+            store.remove(a)
+            #expect(store.session(for: a) == nil)
+            #expect(store.session(for: b) != nil)
+        }
+        #expect(store.count == 3)
+    }
+
+    @Test func aClientSessionIDInAnotherSpellingIsAnotherSession() {
+        let store = SessionStore()
+        store.append(SessionEntry(itemID: "x", domain: "news", type: .view, timestampMs: 1), userID: "u", clientSessionID: "s-\u{C5}", nowMs: 0)
+        store.append(SessionEntry(itemID: "y", domain: "news", type: .view, timestampMs: 2), userID: "u", clientSessionID: "s-\u{212B}", nowMs: 0)
+        #expect(store.session(for: "u")?.sessionCount == 2)
+    }
+
+    @Test func modelVocabulariesKeepThemApart() throws {
+        let users = try UserVocabulary(ids: Self.pairs.flatMap { [$0.0, $0.1] })
+        #expect(Set(Self.pairs.flatMap { [users.row(of: $0.0), users.row(of: $0.1)] }).count == 6)
+        let catalog = try ItemCatalog(ids: ["\u{C5}", "\u{212B}"], domainOfItem: [0, 0], domainCount: 1)
+        #expect(catalog.row(domain: 0, id: "\u{C5}") == 0)
+        #expect(catalog.row(domain: 0, id: "\u{212B}") == 1)
+        #expect(Set([ItemReference(domain: "news", id: "\u{C5}"), ItemReference(domain: "news", id: "\u{212B}")]).count == 2)
+    }
+
+    @Test func anIngestForOneSpellingDoesNotHoldTheOther() {
+        var ordering = UserOrdering<Int>()
+        ordering.ingestStarted(users: [OpaqueID("nfc-\u{E9}")])
+        #expect(ordering.mustHold("nfc-\u{E9}"))
+        #expect(!ordering.mustHold("nfc-e\u{301}"))
+    }
+}
