@@ -152,14 +152,14 @@ public final class ModelInstaller: Sendable {
     public func rollback() throws(ModelLoadError) -> ModelSwap {
         try previous.withLock { previous throws(ModelLoadError) -> ModelSwap in
             guard let target = previous else { throw .noPreviousModel }
-            let replaced = models.swap(to: target)
-            previous = replaced
-            publications.withLock { $0 = ($0.previous, $0.current) }
-            let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: target.configuration.modelVersion)
             statusState.withLock {
                 $0.installed += 1
                 $0.degradedDetail = nil
             }
+            let replaced = models.swap(to: target)
+            previous = replaced
+            publications.withLock { $0 = ($0.previous, $0.current) }
+            let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: target.configuration.modelVersion)
             logger.notice("model rolled back", metadata: ["version": "\(swap.currentVersion)", "from": "\(swap.previousVersion)"])
             return swap
         }
@@ -184,6 +184,12 @@ public final class ModelInstaller: Sendable {
                      source: String, startedAt: ContinuousClock.Instant) throws(ModelRejection) -> ModelSwap {
         let verified = ContinuousClock.now
         try ModelWarmUp.run(model, passes: warmUpPasses, nowMs: wallClockMilliseconds())
+        // Counted before the swap is visible, so that whoever sees the new version in health
+        // or a reply also sees it counted.
+        statusState.withLock {
+            $0.installed += 1
+            $0.degradedDetail = nil
+        }
         let replaced = models.swap(to: model)
         publications.withLock { $0 = (publication, $0.current) }
         // The model before `replaced` is dropped here; it is freed once no batch holds it
@@ -191,10 +197,6 @@ public final class ModelInstaller: Sendable {
         previous = replaced
         FreedMemory.returnToSystem()
         let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: model.configuration.modelVersion)
-        statusState.withLock {
-            $0.installed += 1
-            $0.degradedDetail = nil
-        }
         let now = ContinuousClock.now
         logger.notice("model swapped in", metadata: [
             "version": "\(swap.currentVersion)", "previous": "\(swap.previousVersion)", "source": "\(source)",
