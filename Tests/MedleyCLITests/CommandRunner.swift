@@ -94,6 +94,21 @@ final class RunningProcess: @unchecked Sendable {
     func signal(_ number: Int32) {
         kill(process.processIdentifier, number)
     }
+
+    /// Starts `medley publish` on ephemeral ports with `arguments` after the endpoints; returns
+    /// it with its publication and snapshot endpoints, or nil (recorded) if it did not bind.
+    static func publisher(_ arguments: [String]) throws -> (process: RunningProcess, publication: String, snapshot: String)? {
+        let publisher = RunningProcess(arguments: ["publish", "--publish", "tcp://127.0.0.1:*", "--snapshot", "tcp://127.0.0.1:*"] + arguments)
+        try publisher.start()
+        guard let snapshot = publisher.waitForLog(#"snapshot=(tcp://[0-9.:]+)"#),
+              let publication = publisher.waitForLog(#"publication=(tcp://[0-9.:]+)"#) else {
+            Issue.record("medley publish did not bind: \(publisher.standardError)")
+            publisher.signal(SIGKILL)
+            _ = publisher.wait(timeoutSeconds: 10)
+            return nil
+        }
+        return (publisher, publication, snapshot)
+    }
 }
 
 enum CLIFixtures {

@@ -116,17 +116,11 @@ struct CurveProcessTests {
         let first = try CLIFixtures.writeModel(in: directory, version: 1)
         let second = try CLIFixtures.writeModel(in: directory, version: 2)
 
-        let publisher = RunningProcess(arguments: [
-            "publish", "--publish", "tcp://127.0.0.1:*", "--snapshot", "tcp://127.0.0.1:*", "--delay-milliseconds", "100",
+        guard let (publisher, publication, snapshot) = try RunningProcess.publisher([
+            "--delay-milliseconds", "100",
             "--curve-secret", directory.appendingPathComponent("trainer.key").path, "--allow-clients", subscribers.path, second,
-        ])
-        try publisher.start()
+        ]) else { return }
         defer { publisher.signal(SIGKILL); _ = publisher.wait(timeoutSeconds: 10) }
-        guard let snapshot = publisher.waitForLog(#"snapshot=(tcp://[0-9.:]+)"#),
-              let publication = publisher.waitForLog(#"publication=(tcp://[0-9.:]+)"#) else {
-            Issue.record("medley publish did not bind: \(publisher.standardError)")
-            return
-        }
 
         let server = RunningProcess(arguments: [
             "serve", "--model", first, "--log-dir", directory.appendingPathComponent("log").path, "--bind", "tcp://127.0.0.1:*", "--workers", "1",

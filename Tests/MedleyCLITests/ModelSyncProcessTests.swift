@@ -25,17 +25,10 @@ struct ModelSyncProcessTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let files = try (1...6).map { try CLIFixtures.writeModel(in: directory, version: UInt64($0)) }
 
-        let publisher = RunningProcess(arguments: [
-            "publish", "--publish", "tcp://127.0.0.1:*", "--snapshot", "tcp://127.0.0.1:*",
-            "--delay-milliseconds", "4000", "--interval-milliseconds", "2000",
-        ] + files.dropFirst())
-        try publisher.start()
+        guard let (publisher, publication, snapshot) = try RunningProcess.publisher(
+            ["--delay-milliseconds", "4000", "--interval-milliseconds", "2000"] + files.dropFirst()
+        ) else { return }
         defer { publisher.signal(SIGKILL); _ = publisher.wait(timeoutSeconds: 10) }
-        guard let snapshot = publisher.waitForLog(#"snapshot=(tcp://[0-9.:]+)"#),
-              let publication = publisher.waitForLog(#"publication=(tcp://[0-9.:]+)"#) else {
-            Issue.record("medley publish did not bind: \(publisher.standardError)")
-            return
-        }
         let server = RunningProcess(arguments: [
             "serve", "--model", files[0], "--log-dir", directory.appendingPathComponent("log").path,
             "--bind", "tcp://127.0.0.1:*", "--workers", "0", "--worker-bind", "tcp://127.0.0.1:*",

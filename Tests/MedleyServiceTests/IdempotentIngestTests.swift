@@ -11,6 +11,15 @@ struct IdempotentIngestTests {
         (0..<count).map { ServiceFixtures.event(user: user, item: "news-\($0 + 1)", domain: "news", at: 1_000_000 + Int64($0)) }
     }
 
+    /// A server on `logDirectory` with two workers, and a client that has seen it serving.
+    private func serving(_ logDirectory: String) throws -> (RunningServer, Context, ServiceClient) {
+        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: logDirectory)
+        let context = try Context()
+        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
+        try server.waitUntilServing(client: client, workers: 2)
+        return (server, context, client)
+    }
+
     private func loggedCount(_ directory: String) throws -> Int {
         let reader = EventLogReader(directory: directory)
         var count = 0
@@ -20,11 +29,8 @@ struct IdempotentIngestTests {
 
     @Test func aRetryIsAnsweredWithTheFirstAcknowledgementAndStoredOnce() throws {
         let logDirectory = try ServiceFixtures.temporaryDirectory()
-        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: logDirectory)
+        let (server, context, client) = try serving(logDirectory)
         defer { try? server.shutDown() }
-        let context = try Context()
-        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        try server.waitUntilServing(client: client, workers: 2)
 
         let first = try client.ingest(events("ana", count: 3), idempotencyKey: "batch-1")
         #expect(first.accepted == 3)
@@ -59,11 +65,8 @@ struct IdempotentIngestTests {
 
     @Test func aKeyReusedForOtherEventsIsRefused() throws {
         let logDirectory = try ServiceFixtures.temporaryDirectory()
-        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: logDirectory)
+        let (server, _, client) = try serving(logDirectory)
         defer { try? server.shutDown() }
-        let context = try Context()
-        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        try server.waitUntilServing(client: client, workers: 2)
 
         _ = try client.ingest(events("ana", count: 2), idempotencyKey: "k")
         do {
@@ -86,19 +89,13 @@ struct IdempotentIngestTests {
         let logDirectory = try ServiceFixtures.temporaryDirectory()
         let first: Medley_V1_IngestAck
         do {
-            let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: logDirectory)
-            let context = try Context()
-            let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-            try server.waitUntilServing(client: client, workers: 2)
+            let (server, _, client) = try serving(logDirectory)
             _ = try client.ingest(events("zed", count: 4))
             first = try client.ingest(events("ana", count: 3), idempotencyKey: "before-restart")
             try server.shutDown()
         }
-        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: logDirectory)
+        let (server, _, client) = try serving(logDirectory)
         defer { try? server.shutDown() }
-        let context = try Context()
-        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        try server.waitUntilServing(client: client, workers: 2)
         let retry = try client.ingest(events("ana", count: 3), idempotencyKey: "before-restart")
         #expect(retry == first)
         #expect(retry.durablePosition.sequence == 7)

@@ -35,16 +35,7 @@ struct SignedModelFileTests {
         let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
         try server.waitUntilServing(client: client, workers: 2)
 
-        func load(_ version: UInt64) throws -> Medley_V1_Error? {
-            var request = Medley_V1_ControlRequest()
-            request.loadModel.version = version
-            do {
-                _ = try client.control(request)
-                return nil
-            } catch ServiceClientError.service(let error) {
-                return error
-            }
-        }
+        func load(_ version: UInt64) throws -> Medley_V1_Error? { try client.loadRefusal(version: version) }
         #expect(try load(2)?.message.contains("unsigned") == true)
         #expect(try load(3)?.message.contains("signature is not the trainer key's") == true)
         #expect(try load(5)?.message.contains("signature is not the trainer key's") == true)
