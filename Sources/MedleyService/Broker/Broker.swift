@@ -539,9 +539,9 @@ public final class Broker {
 
     /// Sends the serving model to the worker processes that serve another version.
     private func syncWorkerModels(now: ContinuousClock.Instant) {
+        lastSyncedVersion = models.version
         guard let publication = installer.currentPublication else { return }
         let announcement: Medley_V1_ModelAnnouncement = publication.announcement
-        lastSyncedVersion = announcement.version
         let due = modelSync.due(current: announcement.version, now: now)
         guard !due.isEmpty, let announcementBytes: [UInt8] = try? announcement.serializedBytes() else { return }
         for worker in due {
