@@ -45,6 +45,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "When acknowledged events are synced: always, never, or interval:MILLISECONDS.")
     var sync: SyncPolicyArgument = SyncPolicyArgument(policy: .always)
 
+    @Option(help: "Delete event-log segments last written more than this many hours ago (default: keep them).")
+    var logRetentionHours: Int?
+
+    @Option(help: "Delete the oldest event-log segments while the log is larger than this many MiB (default: no limit).")
+    var logRetentionMib: Int?
+
     @Option(help: "Minutes of inactivity that end a session.")
     var sessionGapMinutes: Int = 30
 
@@ -66,6 +72,9 @@ struct ServeCommand: ParsableCommand {
         guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
         guard workers > 0 || workerEndpoint != nil else { throw ValidationError("with --workers 0, give --worker-bind so that workers can connect") }
         guard sessionGapMinutes > 0 else { throw ValidationError("--session-gap-minutes must be positive") }
+        guard (logRetentionHours ?? 1) > 0, (logRetentionMib ?? 1) > 0 else {
+            throw ValidationError("--log-retention-hours and --log-retention-mib must be positive")
+        }
         guard maxUsersPerWorker > 0, maxBatch > 0, batchDelayMicroseconds >= 0 else {
             throw ValidationError("--max-users-per-worker and --max-batch must be positive, --batch-delay-microseconds not negative")
         }
@@ -93,6 +102,9 @@ struct ServeCommand: ParsableCommand {
         configuration.workerCount = workers
         configuration.logDirectory = logDir
         configuration.eventLog.syncPolicy = sync.policy
+        configuration.eventLog.retention = LogRetention(
+            maxAgeMilliseconds: logRetentionHours.map { Int64($0) * 3_600_000 },
+            maxBytes: logRetentionMib.map { UInt64($0) << 20 })
         configuration.worker.sessions.sessionGapMilliseconds = Int64(sessionGapMinutes) * 60_000
         configuration.worker.sessions.maxUsers = maxUsersPerWorker
         configuration.worker.maxBatchSize = maxBatch

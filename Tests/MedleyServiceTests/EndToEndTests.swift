@@ -251,6 +251,37 @@ struct EndToEndTests {
         #expect(try client.ingest([ServiceFixtures.event(user: "user-3", item: "m1", domain: "music", at: now)]).durablePosition.sequence == 101)
     }
 
+    @Test func aRestartGivesEachCappedWorkerItsOwnNewestUsers() throws {
+        let directory = try ServiceFixtures.temporaryDirectory()
+        let model = try ServiceFixtures.model()
+        let context = try Context()
+        let now = ServiceFixtures.nowMs
+        let users = (0..<60).map { "capped-\($0)" }
+        do {
+            let server = try RunningServer(model: model, logDirectory: directory)
+            let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
+            try server.waitUntilServing(client: client, workers: 2)
+            for (index, user) in users.enumerated() {
+                #expect(try client.ingest([ServiceFixtures.event(user: user, item: "n1", domain: "news", at: now - 60_000 + Int64(index))]).accepted == 1)
+            }
+            try server.shutDown()
+        }
+        // Each worker holds 10 users; the first to join is sent the whole log, then loses half.
+        let restarted = try RunningServer(model: model, logDirectory: directory, workers: 2) { $0.worker.sessions.maxUsers = 10 }
+        defer { try? restarted.shutDown() }
+        let client = try ServiceClient(context: context, endpoint: restarted.clientEndpoint)
+        try restarted.waitUntilServing(client: client, workers: 2)
+        let balanced = try within(seconds: 5) { try client.stats().workers.map(\.sessions) == [10, 10] }
+        let perWorker = try client.stats().workers.map(\.sessions)
+        #expect(balanced, "sessions per worker: \(perWorker)")
+        // The newest users have their sessions, on whichever worker owns them.
+        for user in users.suffix(4) {
+            var request = Medley_V1_RecommendRequest()
+            request.userID = user
+            #expect(try client.recommend(request).sessionID == "\(user)@\(now - 60_000 + Int64(users.firstIndex(of: user)!))")
+        }
+    }
+
     @Test func aWorkerOverTCPServesUsers() throws {
         let model = try ServiceFixtures.model()
         let server = try RunningServer(model: model, logDirectory: try ServiceFixtures.temporaryDirectory(), workers: 0, remoteWorkers: true)

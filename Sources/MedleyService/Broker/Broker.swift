@@ -577,39 +577,53 @@ public final class Broker {
     private func rebalance(from before: [[UInt8]], to after: [[UInt8]], reset: [UInt8]?) {
         guard !after.isEmpty else { return }
         let sinceMs = wallClockMilliseconds() - configuration.sessionReplayWindowMilliseconds
+        // A joining worker takes users from every worker there before. Those workers may have
+        // dropped some of their own users to make room for the ones now leaving (a store is
+        // capped: the first worker to join was sent every user), so after FORGET they are sent
+        // their own users' events again. A worker skips records it already holds (by
+        // sequence) but counts them as activity, so each ends with its own newest users.
+        let joined = after.contains { !before.contains($0) }
+        let refilled = Set(joined ? before.filter(after.contains) : [])
         var outgoing: [[UInt8]: [[UInt8]]] = [:]
         var forgotten: [[UInt8]: Set<OpaqueID>] = [:]
         var ownerCache: [OpaqueID: (old: [UInt8]?, new: [UInt8])] = [:]
         var replayed = 0
+        func owners(of userID: String) -> (old: [UInt8]?, new: [UInt8]) {
+            let user = OpaqueID(userID)
+            if let cached = ownerCache[user] { return cached }
+            let owners = (WorkerRegistry.owner(of: userID, among: before), WorkerRegistry.owner(of: userID, among: after)!)
+            ownerCache[user] = owners
+            return owners
+        }
+        func sendForgets() {
+            for (worker, users) in forgotten {
+                sendToWorker(worker, .forget(userIDs: users.map { String(decoding: $0.bytes, as: UTF8.self) }))
+            }
+            forgotten = [:]
+        }
         do {
-            let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: forwardedThrough)
-            while let (record, bytes) = try replay.next() {
-                let userID = record.event.userID
-                let user = OpaqueID(userID)
-                let owners: (old: [UInt8]?, new: [UInt8])
-                if let cached = ownerCache[user] {
-                    owners = cached
-                } else {
-                    owners = (WorkerRegistry.owner(of: userID, among: before), WorkerRegistry.owner(of: userID, among: after)!)
-                    ownerCache[user] = owners
+            for pass in (refilled.isEmpty ? [2] : [1, 2]) {
+                let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: forwardedThrough)
+                while let (record, bytes) = try replay.next() {
+                    let owners = owners(of: record.event.userID)
+                    if pass == 1 || refilled.isEmpty, let old = owners.old, old != owners.new, after.contains(old) {
+                        forgotten[old, default: []].insert(OpaqueID(record.event.userID))
+                    }
+                    guard pass == 2, owners.old != owners.new || owners.new == reset || refilled.contains(owners.new) else { continue }
+                    outgoing[owners.new, default: []].append(bytes)
+                    replayed += 1
+                    if outgoing[owners.new]!.count >= 512 {
+                        sendToWorker(owners.new, .events(outgoing[owners.new]!))
+                        outgoing[owners.new] = []
+                    }
                 }
-                guard owners.old != owners.new || owners.new == reset else { continue }
-                outgoing[owners.new, default: []].append(bytes)
-                if let old = owners.old, old != owners.new, after.contains(old) {
-                    forgotten[old, default: []].insert(user)
-                }
-                replayed += 1
-                if outgoing[owners.new]!.count >= 512 {
-                    sendToWorker(owners.new, .events(outgoing[owners.new]!))
-                    outgoing[owners.new] = []
-                }
+                // Old owners forget moved users before their own users are sent again.
+                if pass == 1 { sendForgets() }
             }
         } catch {
             logger.error("could not replay the event log to rebuild sessions: \(error)")
         }
-        for (worker, users) in forgotten {
-            sendToWorker(worker, .forget(userIDs: users.map { String(decoding: $0.bytes, as: UTF8.self) }))
-        }
+        sendForgets()
         for (worker, records) in outgoing where !records.isEmpty {
             sendToWorker(worker, .events(records))
         }

@@ -32,6 +32,9 @@ public struct EventLogConfiguration: Sendable, Equatable {
     /// cannot have a torn tail; this looks for corruption at start-up instead of when a
     /// reader reaches it. `Int.max` checks the whole log.
     public var verifiedSealedSegments: Int
+    /// Which old segments the writer deletes (when it opens the log and each time it seals a
+    /// segment); default: none, the log keeps everything.
+    public var retention = LogRetention()
 
     public init(
         syncPolicy: SyncPolicy = .always,
@@ -55,6 +58,12 @@ public struct EventLogConfiguration: Sendable, Equatable {
         }
         if verifiedSealedSegments < 0 {
             throw .invalidConfiguration("verifiedSealedSegments must not be negative")
+        }
+        if let age = retention.maxAgeMilliseconds, age <= 0 {
+            throw .invalidConfiguration("retention age \(age) ms must be positive")
+        }
+        if retention.maxBytes == 0 {
+            throw .invalidConfiguration("retention size must be positive")
         }
         if case .interval(let milliseconds) = syncPolicy, milliseconds < 0 {
             throw .invalidConfiguration("sync interval \(milliseconds) ms must not be negative")

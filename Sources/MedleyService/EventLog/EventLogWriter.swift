@@ -112,6 +112,7 @@ public final class EventLogWriter {
         acknowledgedNextSequence = nextSequence
         lastSyncedSequence = nextSequence - 1
         if file == nil { try createSegment(firstSequence: nextSequence) }
+        applyRetention()
         logger.info("opened event log", metadata: [
             "directory": "\(segments.path)", "segments": "\(outcome.report.segmentCount)", "next_sequence": "\(nextSequence)",
         ])
@@ -264,6 +265,20 @@ public final class EventLogWriter {
         }
         markAcknowledged()
         try createSegment(firstSequence: nextSequence)
+        applyRetention()
+    }
+
+    /// Deletes the segments the retention policy lets go. A failure here costs disk space,
+    /// not events: it is logged and the next roll tries again.
+    private func applyRetention() {
+        do {
+            let removed = try configuration.retention.apply(to: segments, nowMs: wallClockMilliseconds())
+            if let newest = removed.last {
+                logger.info("event log retention deleted old segments", metadata: ["segments": "\(removed.count)", "newest_deleted": "\(newest)"])
+            }
+        } catch {
+            logger.warning("event log retention could not delete old segments", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Creates a segment holding only its header: written and synced under a temporary name,

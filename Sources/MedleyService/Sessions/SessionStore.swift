@@ -35,9 +35,19 @@ public final class SessionStore {
         sessions[OpaqueID(userID)]?.session
     }
 
-    /// Adds a logged event to its user's session. `nowMs` is the service's clock.
+    /// Adds a logged event to its user's session. `nowMs` is the service's clock. A record
+    /// the session already holds (the broker replays a worker's own users after others
+    /// left it) is not added again, but counts as activity, so that a replay in log order
+    /// leaves the newest users in the store.
     public func apply(_ record: Medley_V1_EventLogRecord, nowMs: Int64) {
         let event = record.event
+        let key = OpaqueID(event.userID)
+        if record.sequence > 0, var slot = sessions[key], record.sequence <= slot.session.lastSequence {
+            slot.touchedAtMs = nowMs
+            recency.moveToFront(slot.node)
+            sessions[key] = slot
+            return
+        }
         let clientSessionID = event.hasSessionID ? event.sessionID : nil
         append(SessionEntry(record), userID: event.userID, clientSessionID: clientSessionID, nowMs: nowMs)
     }

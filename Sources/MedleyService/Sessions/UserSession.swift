@@ -58,6 +58,9 @@ public struct UserSession: Sendable, Equatable {
     public private(set) var lastEventMs: Int64
     /// How many sessions this user has started since the store first saw them.
     public private(set) var sessionCount = 1
+    /// The log sequence of the newest logged event applied (0: none), so that a replay
+    /// of records already held is recognised.
+    public private(set) var lastSequence: UInt64 = 0
 
     init(userID: String, first: SessionEntry, clientSessionID: String?) {
         self.userID = userID
@@ -91,5 +94,6 @@ public struct UserSession: Sendable, Equatable {
             history.removeFirst(history.count - configuration.maxHistoryItems)
         }
         lastEventMs = max(lastEventMs, entry.timestampMs)
+        lastSequence = max(lastSequence, entry.sequence)
     }
 }
