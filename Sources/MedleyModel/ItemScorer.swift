@@ -73,7 +73,9 @@ extension ItemScorer {
         into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>],
         items: (_ start: Int, _ count: Int) -> UnsafeBufferPointer<Float>
     ) {
-        let tile = min(tileSize, rows.count)
+        // A few queries go through sgemv one at a time (ScoringKernels.gemvQueryLimit): a
+        // 1,024-row tile (256 KiB at d = 64) stays in L2 from the first query's pass to the last.
+        let tile = min(queryCount <= ScoringKernels.gemvQueryLimit ? min(tileSize, 1024) : tileSize, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
         queries.withUnsafeBufferPointer { q in
