@@ -30,18 +30,10 @@ struct CurveProcessTests {
         }
         let model = try CLIFixtures.writeModel(in: directory)
 
-        let server = RunningProcess(arguments: [
-            "serve", "--model", model, "--log-dir", directory.appendingPathComponent("log").path,
-            "--bind", "tcp://127.0.0.1:*", "--workers", "0", "--worker-bind", "tcp://127.0.0.1:*",
+        guard let (server, endpoint, workerEndpoint) = try RunningProcess.serverForWorkerProcesses(model: model, in: directory, [
             "--curve-secret", directory.appendingPathComponent("server.key").path, "--allow-clients", allowed.path,
-        ])
-        try server.start()
+        ]) else { return }
         defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
-        guard let endpoint = server.waitForLog(#"clients=(tcp://[0-9.:]+).*\] ready"#),
-              let workerEndpoint = server.waitForLog(#"workers=(tcp://[0-9.:]+).*\] ready"#) else {
-            Issue.record("medley serve did not report ready: \(server.standardError)")
-            return
-        }
 
         // A worker without keys never joins, so nothing could answer; one with an allowed key does.
         let unkeyedWorker = RunningProcess(arguments: ["worker", "--connect", workerEndpoint, "--model", model, "--name", "unkeyed"])

@@ -29,18 +29,10 @@ struct ModelSyncProcessTests {
             ["--delay-milliseconds", "4000", "--interval-milliseconds", "2000"] + files.dropFirst()
         ) else { return }
         defer { publisher.signal(SIGKILL); _ = publisher.wait(timeoutSeconds: 10) }
-        let server = RunningProcess(arguments: [
-            "serve", "--model", files[0], "--log-dir", directory.appendingPathComponent("log").path,
-            "--bind", "tcp://127.0.0.1:*", "--workers", "0", "--worker-bind", "tcp://127.0.0.1:*",
-            "--subscribe", publication, "--snapshot", snapshot,
-        ])
-        try server.start()
+        guard let (server, endpoint, workerEndpoint) = try RunningProcess.serverForWorkerProcesses(
+            model: files[0], in: directory, ["--subscribe", publication, "--snapshot", snapshot]
+        ) else { return }
         defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
-        guard let endpoint = server.waitForLog(#"clients=(tcp://[0-9.:]+).*\] ready"#),
-              let workerEndpoint = server.waitForLog(#"workers=(tcp://[0-9.:]+).*\] ready"#) else {
-            Issue.record("medley serve did not report ready: \(server.standardError)")
-            return
-        }
         let workers = (0..<2).map {
             RunningProcess(arguments: ["worker", "--connect", workerEndpoint, "--model", files[0], "--name", "far-\($0)", "--heartbeat-milliseconds", "200"])
         }
