@@ -20,14 +20,18 @@ struct EventLine: Decodable {
         case dwellMs = "dwell_ms"
     }
 
-    /// The wire event; `nowMs` stands in for a missing timestamp.
-    func event(nowMs: Int64) throws -> Medley_V1_SessionEvent {
+    /// The wire event; `nowMs` stands in for a missing timestamp (nil: a timestamp is required,
+    /// as it is for an ingest with an idempotency key, whose retry must send the same events).
+    func event(nowMs: Int64?) throws -> Medley_V1_SessionEvent {
+        guard let timestampMs = timestampMs ?? nowMs else {
+            throw EventLineError(message: "no timestamp_ms: with an idempotency key every event needs its time, so that a retry sends the same events")
+        }
         var event = Medley_V1_SessionEvent()
         event.userID = user
         event.itemID = item
         event.domain = domain
         event.type = try EventLine.eventType(type)
-        event.timestampMs = timestampMs ?? nowMs
+        event.timestampMs = timestampMs
         event.dwellMs = dwellMs ?? 0
         if let session { event.sessionID = session }
         if let weight { event.weight = weight }
@@ -44,7 +48,7 @@ struct EventLine: Decodable {
 
     /// Reads a JSON-lines file (`-`: standard input); blank lines are skipped, a bad line is
     /// an error naming it.
-    static func read(path: String, nowMs: Int64) throws -> [Medley_V1_SessionEvent] {
+    static func read(path: String, nowMs: Int64?) throws -> [Medley_V1_SessionEvent] {
         let data: Data
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()

@@ -31,7 +31,7 @@ struct SendCommand: ParsableCommand {
     @Option(help: "How long the user stayed, in milliseconds.") var dwellMs: UInt32?
     @Option(help: "The client's session id; default: the server cuts sessions itself.") var session: String?
     @Option(help: "Events sent per request when reading a file.") var batchSize: Int = 500
-    @Option(help: "Makes a retry safe: the same key and events sent again are stored once (batches get KEY-1, KEY-2, …).")
+    @Option(help: "Makes a retry safe: the same key and events sent again are stored once (batches get KEY-1, KEY-2, …); every event then needs its timestamp.")
     var idempotencyKey: String?
 
     func validate() throws {
@@ -41,13 +41,17 @@ struct SendCommand: ParsableCommand {
         } else {
             guard flags.allSatisfy({ $0 != nil }) else { throw ValidationError("an event needs --user, --item, --domain and --type (or use --file)") }
             _ = try EventLine.eventType(type!)
+            guard idempotencyKey == nil || timestampMs != nil else {
+                throw ValidationError("--idempotency-key needs --timestamp-ms, so that a retry sends the same event")
+            }
         }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     }
 
     func run() throws {
         global.bootstrapLogging()
-        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        // With an idempotency key, no time is filled in: a retry must send the same events.
+        let nowMs = idempotencyKey == nil ? Int64(Date().timeIntervalSince1970 * 1000) : nil
         let events: [Medley_V1_SessionEvent]
         if let file {
             events = try EventLine.read(path: file, nowMs: nowMs)
