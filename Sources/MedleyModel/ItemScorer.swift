@@ -31,38 +31,72 @@ public struct ItemScorer: Sendable {
         embeddings: [Float], biases: [Float], rows: Range<Int>,
         k: Int, excluding excluded: [Set<Int>] = []
     ) -> [[ScoredItem]] {
+        var accumulators = (0..<queryCount).map { _ in TopKAccumulator(capacity: max(0, k)) }
+        offer(queries: queries, queryCount: queryCount, dimension: dimension, embeddings: embeddings,
+              biases: biases, rows: rows, into: &accumulators, excluding: excluded)
+        return accumulators.map { $0.sorted() }
+    }
+
+    /// Scores every query against `rows` and offers the scores to that query's accumulator, so
+    /// that one pass over a block of the item table serves queries of different heads with
+    /// different list lengths, and a list spanning several blocks accumulates across calls.
+    ///
+    /// - Parameters:
+    ///   - accumulators: one per query, in query order.
+    ///   - excluded: per query, rows never offered; empty or one set per query.
+    public func offer(
+        queries: [Float], queryCount: Int, dimension: Int,
+        embeddings: [Float], biases: [Float], rows: Range<Int>,
+        into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>] = []
+    ) {
         precondition(queries.count == queryCount * dimension, "queries are not queryCount × dimension")
         precondition(rows.lowerBound >= 0 && rows.upperBound * dimension <= embeddings.count, "rows outside the item table")
         precondition(rows.upperBound <= biases.count, "rows outside the bias vector")
         precondition(excluded.isEmpty || excluded.count == queryCount, "one exclusion set per query")
-        var accumulators = (0..<queryCount).map { _ in TopKAccumulator(capacity: max(0, k)) }
-        guard queryCount > 0, k > 0, !rows.isEmpty else { return accumulators.map { $0.sorted() } }
-        let tile = min(tileSize, rows.count)
+        precondition(accumulators.count == queryCount, "one accumulator per query")
+        guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
+        embeddings.withUnsafeBufferPointer { e in
+            scoreTiles(queries: queries, queryCount: queryCount, dimension: dimension, biases: biases, rows: rows,
+                       tileSize: tileSize, into: &accumulators, excluding: excluded) { start, n in
+                UnsafeBufferPointer(rebasing: e[(start * dimension)..<((start + n) * dimension)])
+            }
+        }
+    }
+}
+
+extension ItemScorer {
+    /// The tiled pass both tables share: for each tile of `rows`, `items(start, n)` gives the
+    /// tile's float32 rows, one matrix product scores every query against them, the biases are
+    /// added, and each query's row of scores goes to its accumulator while still in cache.
+    func scoreTiles(
+        queries: [Float], queryCount: Int, dimension: Int, biases: [Float], rows: Range<Int>, tileSize: Int,
+        into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>],
+        items: (_ start: Int, _ count: Int) -> UnsafeBufferPointer<Float>
+    ) {
+        // A few queries go through sgemv one at a time (ScoringKernels.gemvQueryLimit): a
+        // 1,024-row tile (256 KiB at d = 64) stays in L2 from the first query's pass to the last.
+        let tile = min(queryCount <= ScoringKernels.gemvQueryLimit ? min(tileSize, 1024) : tileSize, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
         queries.withUnsafeBufferPointer { q in
-            embeddings.withUnsafeBufferPointer { e in
-                biases.withUnsafeBufferPointer { bias in
-                    scratch.withUnsafeMutableBufferPointer { s in
-                        var start = rows.lowerBound
-                        while start < rows.upperBound {
-                            let n = min(tile, rows.upperBound - start)
-                            let block = UnsafeBufferPointer(rebasing: e[(start * dimension)..<((start + n) * dimension)])
-                            let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
-                            ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
-                                                  items: block, itemCount: n, dimension: dimension, into: out)
-                            for b in 0..<queryCount {
-                                let row = UnsafeMutableBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)])
-                                for j in 0..<n { row[j] += bias[start + j] }
-                                accumulators[b].offer(scores: UnsafeBufferPointer(row), firstIndex: start,
-                                                      excluding: excluded.isEmpty ? noExclusions : excluded[b])
-                            }
-                            start += n
+            biases.withUnsafeBufferPointer { bias in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    var start = rows.lowerBound
+                    while start < rows.upperBound {
+                        let n = min(tile, rows.upperBound - start)
+                        let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
+                        ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
+                                              items: items(start, n), itemCount: n, dimension: dimension, into: out)
+                        for b in 0..<queryCount {
+                            let row = UnsafeMutableBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)])
+                            for j in 0..<n { row[j] += bias[start + j] }
+                            accumulators[b].offer(scores: UnsafeBufferPointer(row), firstIndex: start,
+                                                  excluding: excluded.isEmpty ? noExclusions : excluded[b])
                         }
+                        start += n
                     }
                 }
             }
         }
-        return accumulators.map { $0.sorted() }
     }
 }

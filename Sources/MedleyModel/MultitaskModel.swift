@@ -17,10 +17,14 @@ public final class MultitaskModel: Sendable {
     // The same storage as the parameters' tensors (arrays share storage), held for scoring.
     private let embeddings: [Float]
     private let biases: [Float]
+    /// The item table the scoring pass reads.
+    public let itemPrecision: ItemPrecision
+    private let reducedEmbeddings: BFloat16Table?
 
     /// Wraps contents after checking that the parameters match the layout exactly and are finite
     /// (as ``ModelFile/decode(_:)-([UInt8])`` does), so a trainer's model is held to the file's rules.
-    public init(_ contents: ModelFileContents, backend: ScoringBackend = .automatic) throws(ModelFileError) {
+    public init(_ contents: ModelFileContents, backend: ScoringBackend = .automatic,
+                itemPrecision: ItemPrecision = .float32) throws(ModelFileError) {
         try contents.configuration.validate()
         let layout = contents.layout
         for entry in layout.entries {
@@ -41,11 +45,17 @@ public final class MultitaskModel: Sendable {
         scorer = ItemScorer(backend: backend)
         embeddings = contents.parameters[ParameterLayout.itemEmbedding].scalars
         biases = contents.parameters[ParameterLayout.itemBias].scalars
+        self.itemPrecision = itemPrecision
+        switch itemPrecision {
+        case .float32: reducedEmbeddings = nil
+        case .bfloat16: reducedEmbeddings = BFloat16Table(embeddings, dimension: contents.configuration.embeddingDimension)
+        }
     }
 
     /// Loads and validates a model file.
-    public convenience init(contentsOf url: URL, backend: ScoringBackend = .automatic) throws(ModelFileError) {
-        try self.init(ModelFile.read(url), backend: backend)
+    public convenience init(contentsOf url: URL, backend: ScoringBackend = .automatic,
+                            itemPrecision: ItemPrecision = .float32) throws(ModelFileError) {
+        try self.init(ModelFile.read(url), backend: backend, itemPrecision: itemPrecision)
     }
 
     /// Writes the model atomically.
@@ -63,23 +73,35 @@ public final class MultitaskModel: Sendable {
         network.forward(input, parameters: contents.parameters)
     }
 
-    /// Recommendations for a batch of inputs. Each head's queries for the whole batch are
-    /// scored as one matrix product per tile of items (``ItemScorer``).
+    /// Recommendations for a batch of inputs, in one pass over the item table: for each domain
+    /// block, the domain head's queries and the session head's queries of every input are
+    /// scored together (one matrix product per tile of items, ``ItemScorer``), and the session
+    /// lists accumulate across the blocks, which together cover the catalogue.
     public func recommend(_ inputs: [EncodedInput], options: RecommendationOptions = RecommendationOptions()) -> [Recommendations] {
         let c = contents.configuration
         let d = c.embeddingDimension
         let passes = inputs.map(forward)
+        let count = passes.count
         let exclusions = inputs.map(\.excludedRows)
-        func topK(_ query: (Network.ForwardPass) -> [Float], rows: Range<Int>, k: Int) -> [[Recommendation]] {
-            let queries = passes.flatMap(query)
-            return scorer.topK(queries: queries, queryCount: passes.count, dimension: d, embeddings: embeddings,
-                               biases: biases, rows: rows, k: k, excluding: exclusions)
-                .map { $0.map(recommendation) }
+        let bothHeadsExclusions = exclusions + exclusions
+        let sessionQueries = passes.flatMap(\.sessionQuery)
+        var sessionLists = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.session)) }
+        var perDomain: [[[Recommendation]]] = []
+        for t in c.domains.indices {
+            var accumulators = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.perDomain)) } + sessionLists
+            let queries = passes.flatMap { $0.domainQuery(t) } + sessionQueries
+            let rows = contents.catalog.domainRanges[t]
+            if let reducedEmbeddings {
+                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings,
+                             embeddings: embeddings, biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
+            } else {
+                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, embeddings: embeddings,
+                             biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
+            }
+            perDomain.append(accumulators[0..<count].map { $0.sorted().map(recommendation) })
+            sessionLists = Array(accumulators[count...])
         }
-        let perDomain = c.domains.indices.map { t in
-            topK({ $0.domainQuery(t) }, rows: contents.catalog.domainRanges[t], k: options.perDomain)
-        }
-        let session = topK({ $0.sessionQuery }, rows: 0..<contents.catalog.count, k: options.session)
+        let session = sessionLists.map { $0.sorted().map(recommendation) }
         return passes.indices.map { b in
             let lists = perDomain.map { $0[b] }
             let p = passes[b].nextDomainProbabilities

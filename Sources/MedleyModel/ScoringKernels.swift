@@ -41,8 +41,14 @@ public enum ScoringKernels {
         backend == .automatic ? .blas : backend
     }
 
-    /// OpenBLAS: `cblas_sgemv` when there is one query (sgemm with one row is several times
-    /// slower), `cblas_sgemm` (queries × itemsᵀ) otherwise.
+    /// Up to this many queries, ``blasScores(queries:queryCount:items:itemCount:dimension:into:)``
+    /// runs one `cblas_sgemv` per query rather than one `cblas_sgemm`: sgemm with a few rows
+    /// packs the whole item block first and was 5–8× slower than sgemv per row (BENCHMARKS.md),
+    /// while the later queries' sgemv reads a block the first one just brought into cache.
+    public static let gemvQueryLimit = 4
+
+    /// OpenBLAS: `cblas_sgemv` per query for up to ``gemvQueryLimit`` queries (sgemm with a
+    /// few rows is several times slower), `cblas_sgemm` (queries × itemsᵀ) otherwise.
     public static func blasScores(
         queries: UnsafeBufferPointer<Float>, queryCount: Int,
         items: UnsafeBufferPointer<Float>, itemCount: Int, dimension: Int,
@@ -56,9 +62,11 @@ public enum ScoringKernels {
             return
         }
         let m = blasint(queryCount), n = blasint(itemCount), k = blasint(dimension)
-        if queryCount == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1, items.baseAddress, k,
-                        queries.baseAddress, 1, 0, out.baseAddress, 1)
+        if queryCount <= gemvQueryLimit {
+            for b in 0..<queryCount {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1, items.baseAddress, k,
+                            queries.baseAddress! + b * dimension, 1, 0, out.baseAddress! + b * itemCount, 1)
+            }
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1,
                         queries.baseAddress, k, items.baseAddress, k, 0, out.baseAddress, n)

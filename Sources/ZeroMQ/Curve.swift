@@ -22,6 +22,40 @@ public struct CurveKeyPair: Sendable, Equatable {
             secretKey: try Z85.decode(String(nulTerminated: secretText))
         )
     }
+
+    /// The pair a secret key belongs to: libzmq derives the public half.
+    public init(secretKey: [UInt8]) throws(ZMQError) {
+        guard secretKey.count == 32 else { throw ZMQError(code: EINVAL, operation: "CurveKeyPair: a secret key is 32 bytes") }
+        var publicText = [CChar](repeating: 0, count: 41)
+        let secretText = try Z85.encode(secretKey)
+        _ = try libzmqCall("zmq_curve_public") { secretText.withCString { zmq_curve_public(&publicText, $0) } }
+        self.init(publicKey: try Z85.decode(String(nulTerminated: publicText)), secretKey: secretKey)
+    }
+}
+
+/// The part a socket plays in CURVE. Set before the socket binds or connects.
+public enum CurveRole: Sendable, Equatable {
+    /// Accepts CURVE clients. Each handshake is put to the context's ZAP handler (if one is
+    /// bound) under `zapDomain`, so that one handler can tell sockets apart.
+    case server(secretKey: [UInt8], zapDomain: String)
+    /// Connects to a CURVE server whose public key it knows, presenting its own key pair.
+    case client(keys: CurveKeyPair, serverPublicKey: [UInt8])
+}
+
+extension Socket {
+    /// Makes the socket a CURVE server or client; call before `bind` or `connect`.
+    public func configureCurve(_ role: CurveRole) throws(ZMQError) {
+        switch role {
+        case .server(let secretKey, let zapDomain):
+            try set(.zapDomain, zapDomain)
+            try set(.curveServer, true)
+            try set(.curveSecretKey, secretKey)
+        case .client(let keys, let serverPublicKey):
+            try set(.curveServerKey, serverPublicKey)
+            try set(.curvePublicKey, keys.publicKey)
+            try set(.curveSecretKey, keys.secretKey)
+        }
+    }
 }
 
 /// ZeroMQ's Z85 text encoding of binary keys (RFC 32/Z85).

@@ -2,9 +2,21 @@ import ArgumentParser
 import Foundation
 import MedleyModel
 
+/// `medley bench`: speed measurements. `bench model` (the default) times the model in process,
+/// `bench load` drives a running server over the protocol, `bench write-model` writes the
+/// seeded model both use to a file, so that other servers can load the same weights.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Measure recommendation speed: in process, or a running server under load.",
+        subcommands: [BenchModelCommand.self, BenchLoadCommand.self, BenchWriteModelCommand.self],
+        defaultSubcommand: BenchModelCommand.self
+    )
+}
+
+struct BenchModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
         abstract: "Measure the model's recommendation speed on this machine.",
         discussion: """
             Runs the serving path of a worker (encode the session, one forward pass, score every \
@@ -20,15 +32,17 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "A model file to measure; default: a seeded model of --items and --dimension.")
     var model: String?
-    @Option(help: "Items of the seeded model (split over news, video and music).") var items: Int = 30_000
-    @Option(help: "Embedding dimension of the seeded model.") var dimension: Int = 64
+    @OptionGroup var seeded: SeededModelOptions
+    @Option(help: "The item table scoring reads: float32 or bfloat16.") var itemPrecision: ItemPrecision = .float32
     @Option(help: "Requests per batch in the batched run.") var batch: Int = 32
     @Option(help: "Items per list.") var k: Int = 10
     @Option(help: "Seconds per run.") var seconds: Double = 3
+    @Option(help: "With --item-precision bfloat16: requests whose lists are compared with float32 scoring.")
+    var agreementRequests: Int = 2000
 
     func validate() throws {
-        guard items >= 3, dimension > 0, batch > 0, k > 0, seconds > 0 else {
-            throw ValidationError("--items (at least 3), --dimension, --batch, -k and --seconds must be positive")
+        guard batch > 0, k > 0, seconds > 0 else {
+            throw ValidationError("--batch, -k and --seconds must be positive")
         }
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
     }
@@ -36,20 +50,17 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         BLASThreads.set(1)
-        let scored = try model.map(loadServingModel) ?? seededModel()
-        let catalog = scored.catalog
+        let scored = try model.map { try loadServingModel($0, itemPrecision: itemPrecision) } ?? seeded.model(itemPrecision: itemPrecision)
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let inputs = try (0..<max(batch, 64)).map { _ -> EncodedInput in
-            let events = (0..<5).map { offset -> SessionEvent in
-                let row = Int(random.next() % UInt64(catalog.count))
-                let item = ItemReference(domain: scored.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row])
-                return SessionEvent(item: item, type: .play, timestampMilliseconds: now - Int64(offset) * 60_000)
-            }
-            return try scored.encode(ModelInput(userID: nil, events: events, context: ContextFeatures.encode(timestampMilliseconds: now)))
-        }
+        let inputs = try sessionInputs(max(batch, 64), model: scored, random: &random, now: now)
         print(BenchConditions.describe(model: scored, source: model ?? "seeded weights"))
         let options = RecommendationOptions(perDomain: k, session: k, blended: k)
+        if itemPrecision != .float32 {
+            let exact = try MultitaskModel(scored.contents, itemPrecision: .float32)
+            let checked = try sessionInputs(agreementRequests, model: scored, random: &random, now: now)
+            print(ListAgreement.measure(reduced: scored, exact: exact, inputs: checked, options: options, batch: batch))
+        }
         for size in Array(Set([1, batch])).sorted() {
             var latencies: [Double] = []
             var queries = 0
@@ -71,15 +82,42 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "batch %3d: %8.0f queries/s   per call p50 %7.2f ms   p99 %7.2f ms   (%d calls)", size, Double(queries) / elapsed, p50, p99, latencies.count))
         }
     }
+}
 
-    private func seededModel() throws -> MultitaskModel {
-        let domains = ["news", "video", "music"]
-        let ids = (0..<items).map { "\(domains[$0 % 3])-\($0 / 3)" }
-        let domainOfItem = (0..<items).map { $0 % 3 }
-        let order = ids.indices.sorted { (domainOfItem[$0], $0) < (domainOfItem[$1], $1) }
-        let catalog = try ItemCatalog(ids: order.map { ids[$0] }, domainOfItem: order.map { domainOfItem[$0] }, domainCount: 3)
-        let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension])
-        return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1))
+extension BenchModelCommand {
+    /// Inputs with sessions of five random items each.
+    private func sessionInputs(_ count: Int, model: MultitaskModel, random: inout SplitMix64, now: Int64) throws -> [EncodedInput] {
+        let catalog = model.catalog
+        return try (0..<count).map { _ -> EncodedInput in
+            let events = (0..<5).map { offset -> SessionEvent in
+                let row = Int(random.next() % UInt64(catalog.count))
+                let item = ItemReference(domain: model.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row])
+                return SessionEvent(item: item, type: .play, timestampMilliseconds: now - Int64(offset) * 60_000)
+            }
+            return try model.encode(ModelInput(userID: nil, events: events, context: ContextFeatures.encode(timestampMilliseconds: now)))
+        }
+    }
+}
+
+/// How often reduced-precision scoring returns the float32 lists.
+enum ListAgreement {
+    static func measure(reduced: MultitaskModel, exact: MultitaskModel, inputs: [EncodedInput],
+                        options: RecommendationOptions, batch: Int) -> String {
+        var identical = 0, found = 0, wanted = 0
+        for start in stride(from: 0, to: inputs.count, by: batch) {
+            let slice = Array(inputs[start..<min(inputs.count, start + batch)])
+            for (r, e) in zip(reduced.recommend(slice, options: options), exact.recommend(slice, options: options)) {
+                let reducedLists = r.perDomain + [r.session, r.blended], exactLists = e.perDomain + [e.session, e.blended]
+                if zip(reducedLists, exactLists).allSatisfy({ $0.map(\.row) == $1.map(\.row) }) { identical += 1 }
+                for (a, b) in zip(reducedLists, exactLists) {
+                    found += Set(a.map(\.row)).intersection(b.map(\.row)).count
+                    wanted += b.count
+                }
+            }
+        }
+        return String(format: "%@ lists against float32: %d of %d requests identical in every list (%.3f %%); recall@%d %.5f",
+                      reduced.itemPrecision.rawValue, identical, inputs.count, 100 * Double(identical) / Double(max(1, inputs.count)),
+                      options.perDomain, Double(found) / Double(max(1, wanted)))
     }
 }
 
@@ -98,7 +136,7 @@ enum BenchConditions {
         return """
             model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension)
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
-            build: \(build); OpenBLAS threads: 1
+            build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision)
             """
     }
 }

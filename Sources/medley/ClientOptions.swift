@@ -11,6 +11,8 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print the reply as JSON.")
     var json = false
 
+    @OptionGroup(title: "CURVE (docs/deployment.md)") var curve: CurveClientOptions
+
     func validate() throws {
         guard timeoutMilliseconds > 0 else { throw ValidationError("--timeout-milliseconds must be positive") }
     }

@@ -14,6 +14,7 @@ struct Medley: ParsableCommand {
         version: MedleyVersion.string,
         subcommands: [
             ServeCommand.self,
+            SignCommand.self,
             WorkerCommand.self,
             SendCommand.self,
             RecommendCommand.self,

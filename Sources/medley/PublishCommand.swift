@@ -62,6 +62,8 @@ struct PublishCommand: ParsableCommand {
             }
             let announcement = try publisher.publish(modelFileBytes: bytes)
             print("published \(file): version \(announcement.version), sequence \(announcement.sequence), \(announcement.sizeBytes) bytes, sha256 \(announcement.sha256.map { String(format: "%02x", $0) }.joined())")
+            // Line by line even into a pipe, so a script sees each publication as it happens.
+            fflush(nil)
         }
         _ = wait(milliseconds: staySeconds.map { $0 * 1000 }, for: stop)
     }

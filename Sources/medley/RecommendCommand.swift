@@ -34,7 +34,7 @@ struct RecommendCommand: ParsableCommand {
         request.includeSeen = includeSeen
         request.includeScores = scores
         let context = try Context()
-        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds)
+        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds, curve: try client.curve.role())
         let reply = try service.recommend(request)
         if client.json {
             print(try reply.jsonString())

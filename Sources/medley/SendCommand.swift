@@ -31,6 +31,8 @@ struct SendCommand: ParsableCommand {
     @Option(help: "How long the user stayed, in milliseconds.") var dwellMs: UInt32?
     @Option(help: "The client's session id; default: the server cuts sessions itself.") var session: String?
     @Option(help: "Events sent per request when reading a file.") var batchSize: Int = 500
+    @Option(help: "Makes a retry safe: the same key and events sent again are stored once (batches get KEY-1, KEY-2, …).")
+    var idempotencyKey: String?
 
     func validate() throws {
         let flags = [user, item, domain, type]
@@ -54,11 +56,12 @@ struct SendCommand: ParsableCommand {
             events = [try line.event(nowMs: nowMs)]
         }
         let context = try Context()
-        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds)
+        let service = try ServiceClient(context: context, endpoint: client.endpoint, timeoutMilliseconds: client.timeoutMilliseconds, curve: try client.curve.role())
         var refused = 0
         for start in stride(from: 0, to: events.count, by: batchSize) {
             let batch = Array(events[start..<min(start + batchSize, events.count)])
-            let ack = try service.ingest(batch)
+            let key = idempotencyKey.map { events.count > batchSize ? "\($0)-\(start / batchSize + 1)" : $0 }
+            let ack = try service.ingest(batch, idempotencyKey: key)
             refused += ack.rejections.count
             if client.json {
                 print(try ack.jsonString())

@@ -31,6 +31,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The model file to serve (a relative path is relative to the working directory).")
     var model: String = "models/default.safetensors"
 
+    @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
+    var itemPrecision: ItemPrecision = .float32
+
     @Option(help: "Where control requests find model files (<dir>/<version>.safetensors; relative to the working directory).")
     var modelDir: String = "models"
 
@@ -57,8 +60,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most recommend requests a worker scores in one batch.")
     var maxBatch: Int = 32
 
-    @Option(help: "Microseconds a request may wait for others to join its batch.")
-    var batchDelayMicroseconds: Int = 500
+    @Option(help: "Under load only: microseconds a batch may wait for more requests (a request reaching an idle worker never waits).")
+    var batchDelayMicroseconds: Int = 0
+
+    @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
+
+    @Option(help: "Serve Prometheus metrics over HTTP at HOST:PORT/metrics, e.g. 127.0.0.1:9464 (names in README.md).")
+    var metrics: String?
 
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
@@ -70,6 +78,14 @@ struct ServeCommand: ParsableCommand {
         guard maxUsersPerWorker > 0, maxBatch > 0, batchDelayMicroseconds >= 0 else {
             throw ValidationError("--max-users-per-worker and --max-batch must be positive, --batch-delay-microseconds not negative")
         }
+        if security.curveSecret == nil && !security.insecure {
+            for endpoint in clientEndpoints + (workerEndpoint.map { [$0] } ?? []) where !EndpointScope.isLocal(endpoint) {
+                throw ValidationError("\(endpoint) is reachable from other machines: give --curve-secret and --allow-clients, or --insecure to serve it unauthenticated")
+            }
+        }
+        guard security.curveServerKey == nil || updates.publicationEndpoint != nil else {
+            throw ValidationError("--curve-server-key needs --subscribe")
+        }
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError("no model file at \(model); train one (see README) or pass --model")
         }
@@ -78,7 +94,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.serve")
-        let loaded = try loadServingModel(model)
+        let loaded = try loadServingModel(model, itemPrecision: itemPrecision)
         var configuration = ServerConfiguration()
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
@@ -94,10 +110,21 @@ struct ServeCommand: ParsableCommand {
         configuration.worker.maxBatchSize = maxBatch
         configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
         configuration.modelUpdates = try updates.configuration()
+        configuration.metricsAddress = metrics
+        configuration.broker.curve = try security.serverSecurity()
+        configuration.modelUpdates.subscription?.curve = try curveClientRole(secretFile: security.curveSecret, serverKeyFile: security.curveServerKey)
+        if configuration.broker.curve == nil {
+            if security.insecure {
+                logger.warning("no CURVE keys: clients and workers are neither authenticated nor encrypted (--insecure)")
+            } else {
+                logger.notice("no CURVE keys: clients are not authenticated, so only endpoints on this machine are bound")
+            }
+        }
+        configuration.modelUpdates.itemPrecision = itemPrecision
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
-        let server = MedleyServer(configuration: configuration, model: loaded, logger: logger)
+        let server = MedleyServer(configuration: configuration, model: loaded, startup: try servingModelPublication(model, model: loaded), logger: logger)
         try server.run(stop: stop) { client, worker in
             logger.notice("ready", metadata: ["clients": "\(client)", "workers": "\(worker)", "model": "\(loaded.configuration.modelVersion)"])
         }

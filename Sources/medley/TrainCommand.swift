@@ -113,10 +113,11 @@ struct TrainCommand: ParsableCommand {
         var configuration = try trainingConfiguration(version: version)
         let publisher = try publishing.makePublisher(logger: logger)
         defer { publisher?.close() }
+        let signingKey = try publishing.signingKey()
 
         let readers = logs.map { EventLogReader(directory: $0) }
         var events = try EventLogImport.readNew(from: readers)
-        var model = try trainAndWrite(events: events, version: version, configuration: configuration, previous: nil, publisher: publisher)
+        var model = try trainAndWrite(events: events, version: version, configuration: configuration, previous: nil, publisher: publisher, signingKey: signingKey)
         guard follow else { return }
 
         // Following: fine-tune from the current model, on everything logged so far.
@@ -134,7 +135,7 @@ struct TrainCommand: ParsableCommand {
             let due = pending >= everyEvents || (pending > 0 && lastTrained.duration(to: clock.now) >= .seconds(everySeconds))
             guard due else { continue }
             version += 1
-            model = try trainAndWrite(events: events, version: version, configuration: configuration, previous: model, publisher: publisher)
+            model = try trainAndWrite(events: events, version: version, configuration: configuration, previous: model, publisher: publisher, signingKey: signingKey)
             pending = 0
             lastTrained = clock.now
         }
@@ -157,7 +158,7 @@ struct TrainCommand: ParsableCommand {
     /// it, and returns it.
     func trainAndWrite(
         events: [Medley_V1_SessionEvent], version: UInt64, configuration: TrainingConfiguration,
-        previous: ModelFileContents?, publisher: ModelPublisher?
+        previous: ModelFileContents?, publisher: ModelPublisher?, signingKey: ModelSigningKey?
     ) throws -> ModelFileContents {
         let data = try TrainingData(events: events, configuration: configuration)
         let result = try Trainer(configuration: configuration).train(data, modelVersion: version, continuingFrom: previous) { progress in
@@ -165,9 +166,13 @@ struct TrainCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: modelsDir, withIntermediateDirectories: true)
         let destination = URL(fileURLWithPath: ModelFileName.path(version: version, in: modelsDir))
-        try result.write(to: destination)
-        if let alsoWrite {
-            try result.write(to: URL(fileURLWithPath: alsoWrite))
+        let bytes = ModelFile.encode(result.model)
+        for path in [destination.path] + (alsoWrite.map { [$0] } ?? []) {
+            // The signature first: a server watching the directory takes the file as it appears.
+            if let signingKey {
+                try ModelSignatureFile.write(signing: bytes, version: version, with: signingKey, forModelAt: path)
+            }
+            try AtomicFile.write(bytes, to: URL(fileURLWithPath: path))
         }
         print(result.summary)
         print("wrote \(destination.path)" + (alsoWrite.map { " and \($0)" } ?? ""))

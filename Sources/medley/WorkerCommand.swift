@@ -13,8 +13,11 @@ struct WorkerCommand: ParsableCommand {
             The same worker code that `medley serve` runs on its own threads, reaching the broker \
             only through ZeroMQ: `medley worker --connect tcp://HOST:PORT` adds capacity on \
             another process or host (start the server with `--worker-bind tcp://HOST:PORT`). \
-            The broker moves users to the new worker and replays their recent events to it. \
-            SIGTERM or SIGINT stops the worker; the broker moves its users back.
+            The broker moves users to the new worker and replays their recent events to it, and \
+            sends it the model the server serves, at once and after every swap: the worker \
+            verifies it (with --trainer-key, its signature too), warms it up and swaps it in while \
+            it goes on answering (protocol/README.md, "Model sync"). --model is what it serves \
+            until then. SIGTERM or SIGINT stops the worker; the broker moves its users back.
             """
     )
 
@@ -23,7 +26,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "The broker's worker endpoint.")
     var connect: String
 
-    @Option(help: "The model file to serve (the same one the server serves).")
+    @Option(help: "The model file to serve until the broker sends the server's.")
     var model: String = "models/default.safetensors"
 
     @Option(help: "A name for logs and stats.")
@@ -35,8 +38,18 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Milliseconds between heartbeats; must match the server's.")
     var heartbeatMilliseconds: Int = 1000
 
+    @OptionGroup(title: "CURVE (docs/deployment.md)") var curve: CurveClientOptions
+
+    @Option(help: "The trainer's public key file: models the broker sends must carry its signature.")
+    var trainerKey: String?
+
+    @Option(help: "Models larger than this many bytes are refused.")
+    var maxModelBytes: Int = ModelUpdateConfiguration().maxModelBytes
+
     func validate() throws {
-        guard maxBatch > 0, heartbeatMilliseconds > 0 else { throw ValidationError("--max-batch and --heartbeat-milliseconds must be positive") }
+        guard maxBatch > 0, heartbeatMilliseconds > 0, maxModelBytes > 0 else {
+            throw ValidationError("--max-batch, --heartbeat-milliseconds and --max-model-bytes must be positive")
+        }
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model file at \(model)") }
     }
 
@@ -49,7 +62,17 @@ struct WorkerCommand: ParsableCommand {
         var settings = WorkerConfiguration(brokerEndpoint: connect, name: name)
         settings.maxBatchSize = maxBatch
         settings.heartbeatIntervalMilliseconds = heartbeatMilliseconds
-        let worker = ServingWorker(context: context, models: ServingModel(loaded), configuration: settings, logger: logger)
+        settings.curve = try curve.role()
+        var updates = ModelUpdateConfiguration()
+        updates.maxModelBytes = maxModelBytes
+        do {
+            updates.trainerKey = try trainerKey.map(ModelVerificationKey.init(contentsOfFile:))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let models = ServingModel(loaded)
+        let installer = ModelInstaller(models: models, configuration: updates, modelDirectory: nil, logger: logger)
+        let worker = ServingWorker(context: context, models: models, configuration: settings, logger: logger, installer: installer)
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()

@@ -85,3 +85,63 @@ func gradientMismatches(
     }
     return mismatches
 }
+
+extension Fixtures {
+    /// A model with seeded weights over a catalogue of the given domain sizes (ids `<domain>-<n>`),
+    /// large enough to span several scoring tiles.
+    static func catalogueModel(itemsPerDomain: [Int], dimension: Int = 8, seed: UInt64 = 11) throws -> MultitaskModel {
+        let domains = ["news", "video", "music"]
+        precondition(itemsPerDomain.count == domains.count)
+        var ids: [String] = [], domainOfItem: [Int] = []
+        for (d, count) in itemsPerDomain.enumerated() {
+            ids += (0..<count).map { "\(domains[d])-\($0)" }
+            domainOfItem += Array(repeating: d, count: count)
+        }
+        let catalog = try ItemCatalog(ids: ids, domainOfItem: domainOfItem, domainCount: 3)
+        let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension])
+        return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog,
+                                                                users: UserVocabulary(ids: []), seed: seed))
+    }
+
+    /// Inputs with sessions of random items of `model`'s catalogue.
+    static func randomInputs(_ count: Int, model: MultitaskModel, eventsEach: Int = 5, seed: UInt64 = 3) throws -> [EncodedInput] {
+        var rng = SplitMix64(seed: seed)
+        let catalog = model.catalog
+        return try (0..<count).map { _ in
+            let events = (0..<eventsEach).map { n -> SessionEvent in
+                let row = Int(rng.next() % UInt64(catalog.count))
+                return SessionEvent(item: ItemReference(domain: model.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row]),
+                                    type: .play, timestampMilliseconds: 1_000_000 + Int64(n) * 1000)
+            }
+            return try model.encode(ModelInput(userID: nil, events: events, context: ContextFeatures.encode(timestampMilliseconds: 1_000_000)))
+        }
+    }
+
+    /// The exact top `k` of `rows` for `query` (float32 dot product plus bias, full sort).
+    static func exactTopK(model: MultitaskModel, query: [Float], rows: Range<Int>, k: Int, excluding excluded: Set<Int>) -> [ScoredItem] {
+        let d = model.configuration.embeddingDimension
+        let embeddings = model.parameters[ParameterLayout.itemEmbedding].scalars
+        let biases = model.parameters[ParameterLayout.itemBias].scalars
+        let scores = rows.map { row in
+            embeddings.withUnsafeBufferPointer { e in
+                query.withUnsafeBufferPointer { q in ScoringKernels.dot(q.baseAddress!, e.baseAddress! + row * d, d) }
+            } + biases[row]
+        }
+        return bruteForceTopK(scores: scores, firstIndex: rows.lowerBound, k: k, excluding: excluded)
+    }
+}
+
+/// Whether a ranked list equals the exact one: the same rows in the same order, except that
+/// items whose exact scores are equal within float rounding may swap places.
+func matchesExactRanking(_ list: [Recommendation], _ exact: [ScoredItem], tolerance: Float = 1e-4) -> Bool {
+    guard list.count == exact.count else { return false }
+    for (got, want) in zip(list, exact) {
+        guard abs(got.score - want.score) <= tolerance * max(1, abs(want.score)) else { return false }
+        if got.row != want.index {
+            // Only a near tie may reorder: the exact list must hold this row with about the same score.
+            guard let other = exact.first(where: { $0.index == got.row }),
+                  abs(other.score - want.score) <= tolerance * max(1, abs(want.score)) else { return false }
+        }
+    }
+    return true
+}

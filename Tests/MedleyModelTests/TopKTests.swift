@@ -28,7 +28,7 @@ import Testing
     @Test(arguments: [ScoringBackend.simd, .blas])
     func kernelsMatchNaiveDotProducts(backend: ScoringBackend) {
         var rng = SplitMix64(seed: 2)
-        for (queries, items, d) in [(1, 37, 64), (3, 50, 13), (64, 70, 64), (5, 9, 1), (2, 4, 24)] {
+        for (queries, items, d) in [(1, 37, 64), (3, 50, 13), (64, 70, 64), (5, 9, 1), (2, 4, 24), (4, 33, 16)] {
             let q = (0..<(queries * d)).map { _ in rng.nextFloat(in: -1...1) }
             let e = (0..<(items * d)).map { _ in rng.nextFloat(in: -1...1) }
             var out = [Float](repeating: .nan, count: queries * items)

@@ -101,16 +101,7 @@ struct ModelDirectoryTests {
         #expect(rolled.currentVersion == 1)
         #expect(try client.recommend(HotReloadFixtures.recommendRequest(user: "u")).modelVersion == 1)
 
-        func refusal(_ version: UInt64) throws -> Medley_V1_Error? {
-            var request = Medley_V1_ControlRequest()
-            request.loadModel.version = version
-            do {
-                _ = try client.control(request)
-                return nil
-            } catch ServiceClientError.service(let error) {
-                return error
-            }
-        }
+        func refusal(_ version: UInt64) throws -> Medley_V1_Error? { try client.loadRefusal(version: version) }
         #expect(try refusal(9)?.code == .notFound)
         #expect(try refusal(4)?.code == .modelRejected)
         #expect(try refusal(4)?.message.contains("does not serve music") == true)
@@ -126,6 +117,20 @@ struct ModelDirectoryTests {
         #expect(ModelFileName.version(of: "+12.safetensors") == nil)
         #expect(ModelFileName.version(of: ".safetensors") == nil)
         #expect(ModelFileName.version(of: "99999999999999999999999.safetensors") == nil)
+    }
+}
+
+extension ServiceClient {
+    /// Asks the server to load a model version: nil when it did, the error when it refused.
+    func loadRefusal(version: UInt64) throws -> Medley_V1_Error? {
+        var request = Medley_V1_ControlRequest()
+        request.loadModel.version = version
+        do {
+            _ = try control(request)
+            return nil
+        } catch ServiceClientError.service(let error) {
+            return error
+        }
     }
 }
 

@@ -5,5 +5,5 @@
 public enum MedleyProtocolSchema {
     /// SHA-256 of protocol/medley.proto, lower-case hex. A test hashes the file
     /// and compares, so an edit to the schema without regenerating fails it.
-    public static let sourceSHA256 = "c6fa1942a3ca589d48fbf0d613684cfec6451d8a57035d434b38887dc6a44e38"
+    public static let sourceSHA256 = "d9bb2d7bb20af3f781ea287998b53f7d5c635d34dba972434b0e955b2d81ee59"
 }

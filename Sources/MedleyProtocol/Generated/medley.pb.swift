@@ -278,6 +278,10 @@ public nonisolated enum Medley_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
 
   /// The request's protocol_version is not one this service speaks.
   case unsupportedVersion // = 11
+
+  /// The request conflicts with an earlier one: an ingest idempotency key
+  /// reused for other events.
+  case conflict // = 12
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -298,6 +302,7 @@ public nonisolated enum Medley_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
     case 9: self = .modelRejected
     case 10: self = .notFound
     case 11: self = .unsupportedVersion
+    case 12: self = .conflict
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -316,6 +321,7 @@ public nonisolated enum Medley_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
     case .modelRejected: return 9
     case .notFound: return 10
     case .unsupportedVersion: return 11
+    case .conflict: return 12
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -334,6 +340,7 @@ public nonisolated enum Medley_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
     .modelRejected,
     .notFound,
     .unsupportedVersion,
+    .conflict,
   ]
 
 }
@@ -571,6 +578,14 @@ public nonisolated struct Medley_V1_IngestRequest: Sendable {
   /// In the order they happened for each user; the service keeps that order.
   public var events: [Medley_V1_SessionEvent] = []
 
+  /// Optional, chosen by the client (at most 256 bytes): makes a retry safe. A
+  /// request with a key the service has seen in the last 24 hours and the same
+  /// events is answered with the first request's IngestAck (the same
+  /// durable_position) and stores nothing; the same key with other events is
+  /// refused with CONFLICT. Empty: no deduplication. See protocol/README.md,
+  /// "Retrying an ingest".
+  public var idempotencyKey: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -647,31 +662,78 @@ public nonisolated struct Medley_V1_IngestAck: Sendable {
 
 /// What the service appends to its event log segments for each accepted event.
 /// The segment file format wraps it (length, checksum); see protocol/README.md.
-public nonisolated struct Medley_V1_EventLogRecord: Sendable {
+public nonisolated struct Medley_V1_EventLogRecord: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The LogPosition.sequence assigned by the service.
-  public var sequence: UInt64 = 0
+  public var sequence: UInt64 {
+    get {_storage._sequence}
+    set {_uniqueStorage()._sequence = newValue}
+  }
 
   /// When the service received the event, milliseconds since the Unix epoch.
-  public var receivedAtMs: Int64 = 0
+  public var receivedAtMs: Int64 {
+    get {_storage._receivedAtMs}
+    set {_uniqueStorage()._receivedAtMs = newValue}
+  }
 
   public var event: Medley_V1_SessionEvent {
-    get {_event ?? Medley_V1_SessionEvent()}
-    set {_event = newValue}
+    get {_storage._event ?? Medley_V1_SessionEvent()}
+    set {_uniqueStorage()._event = newValue}
   }
   /// Returns true if `event` has been explicitly set.
-  public var hasEvent: Bool {self._event != nil}
+  public var hasEvent: Bool {_storage._event != nil}
   /// Clears the value of `event`. Subsequent reads from it will return its default value.
-  public mutating func clearEvent() {self._event = nil}
+  public mutating func clearEvent() {_uniqueStorage()._event = nil}
+
+  /// On the last record of an ingest that had an idempotency key: what its
+  /// retries are answered with, so that a restarted service still knows it.
+  public var receipt: Medley_V1_IngestReceipt {
+    get {_storage._receipt ?? Medley_V1_IngestReceipt()}
+    set {_uniqueStorage()._receipt = newValue}
+  }
+  /// Returns true if `receipt` has been explicitly set.
+  public var hasReceipt: Bool {_storage._receipt != nil}
+  /// Clears the value of `receipt`. Subsequent reads from it will return its default value.
+  public mutating func clearReceipt() {_uniqueStorage()._receipt = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _event: Medley_V1_SessionEvent? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The answer an ingest with an idempotency key got, as the event log keeps it.
+public nonisolated struct Medley_V1_IngestReceipt: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var idempotencyKey: String = String()
+
+  /// SHA-256 over the request's events: for each, in order, its length as 4
+  /// bytes big-endian and its protobuf encoding (protocol/README.md).
+  public var requestSha256: Data = Data()
+
+  /// The acknowledgement, without durable_position: that is the position of
+  /// the record that carries this receipt.
+  public var ack: Medley_V1_IngestAck {
+    get {_ack ?? Medley_V1_IngestAck()}
+    set {_ack = newValue}
+  }
+  /// Returns true if `ack` has been explicitly set.
+  public var hasAck: Bool {self._ack != nil}
+  /// Clears the value of `ack`. Subsequent reads from it will return its default value.
+  public mutating func clearAck() {self._ack = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _ack: Medley_V1_IngestAck? = nil
 }
 
 /// Ask for the next items for a user.
@@ -1228,7 +1290,7 @@ nonisolated extension Medley_V1_ServingStatus: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Medley_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_MALFORMED_FRAME\0\u{1}ERROR_CODE_UNKNOWN_MESSAGE\0\u{1}ERROR_CODE_INVALID_ARGUMENT\0\u{1}ERROR_CODE_UNKNOWN_DOMAIN\0\u{1}ERROR_CODE_MESSAGE_TOO_LARGE\0\u{1}ERROR_CODE_UNAVAILABLE\0\u{1}ERROR_CODE_OVERLOADED\0\u{1}ERROR_CODE_INTERNAL\0\u{1}ERROR_CODE_MODEL_REJECTED\0\u{1}ERROR_CODE_NOT_FOUND\0\u{1}ERROR_CODE_UNSUPPORTED_VERSION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_MALFORMED_FRAME\0\u{1}ERROR_CODE_UNKNOWN_MESSAGE\0\u{1}ERROR_CODE_INVALID_ARGUMENT\0\u{1}ERROR_CODE_UNKNOWN_DOMAIN\0\u{1}ERROR_CODE_MESSAGE_TOO_LARGE\0\u{1}ERROR_CODE_UNAVAILABLE\0\u{1}ERROR_CODE_OVERLOADED\0\u{1}ERROR_CODE_INTERNAL\0\u{1}ERROR_CODE_MODEL_REJECTED\0\u{1}ERROR_CODE_NOT_FOUND\0\u{1}ERROR_CODE_UNSUPPORTED_VERSION\0\u{1}ERROR_CODE_CONFLICT\0")
 }
 
 nonisolated extension Medley_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1622,7 +1684,7 @@ nonisolated extension Medley_V1_SessionEvent: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Medley_V1_IngestRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IngestRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}idempotency_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1631,6 +1693,7 @@ nonisolated extension Medley_V1_IngestRequest: SwiftProtobuf.Message, SwiftProto
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
       default: break
       }
     }
@@ -1640,11 +1703,15 @@ nonisolated extension Medley_V1_IngestRequest: SwiftProtobuf.Message, SwiftProto
     if !self.events.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
     }
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Medley_V1_IngestRequest, rhs: Medley_V1_IngestRequest) -> Bool {
     if lhs.events != rhs.events {return false}
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1776,7 +1843,98 @@ nonisolated extension Medley_V1_IngestAck: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Medley_V1_EventLogRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EventLogRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}received_at_ms\0\u{1}event\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}received_at_ms\0\u{1}event\0\u{1}receipt\0")
+
+  fileprivate class _StorageClass {
+    var _sequence: UInt64 = 0
+    var _receivedAtMs: Int64 = 0
+    var _event: Medley_V1_SessionEvent? = nil
+    var _receipt: Medley_V1_IngestReceipt? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _sequence = source._sequence
+      _receivedAtMs = source._receivedAtMs
+      _event = source._event
+      _receipt = source._receipt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._sequence) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._receivedAtMs) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._event) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._receipt) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._sequence != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._sequence, fieldNumber: 1)
+      }
+      if _storage._receivedAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._receivedAtMs, fieldNumber: 2)
+      }
+      try { if let v = _storage._event {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._receipt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Medley_V1_EventLogRecord, rhs: Medley_V1_EventLogRecord) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._sequence != rhs_storage._sequence {return false}
+        if _storage._receivedAtMs != rhs_storage._receivedAtMs {return false}
+        if _storage._event != rhs_storage._event {return false}
+        if _storage._receipt != rhs_storage._receipt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Medley_V1_IngestReceipt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IngestReceipt"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}idempotency_key\0\u{3}request_sha256\0\u{1}ack\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1784,9 +1942,9 @@ nonisolated extension Medley_V1_EventLogRecord: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.receivedAtMs) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._event) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.requestSha256) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._ack) }()
       default: break
       }
     }
@@ -1797,22 +1955,22 @@ nonisolated extension Medley_V1_EventLogRecord: SwiftProtobuf.Message, SwiftProt
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.sequence != 0 {
-      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 1)
     }
-    if self.receivedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.receivedAtMs, fieldNumber: 2)
+    if !self.requestSha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.requestSha256, fieldNumber: 2)
     }
-    try { if let v = self._event {
+    try { if let v = self._ack {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Medley_V1_EventLogRecord, rhs: Medley_V1_EventLogRecord) -> Bool {
-    if lhs.sequence != rhs.sequence {return false}
-    if lhs.receivedAtMs != rhs.receivedAtMs {return false}
-    if lhs._event != rhs._event {return false}
+  public static func ==(lhs: Medley_V1_IngestReceipt, rhs: Medley_V1_IngestReceipt) -> Bool {
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.requestSha256 != rhs.requestSha256 {return false}
+    if lhs._ack != rhs._ack {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

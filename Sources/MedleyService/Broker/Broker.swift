@@ -16,6 +16,12 @@ public final class Broker {
     let context: Context
     let models: ServingModel
     let installer: ModelInstaller
+    /// Counters for `--metrics`; nil when not exposed.
+    let metrics: ServiceMetrics?
+    /// Which worker processes serve which model version, and when they were sent the current one.
+    private var modelSync: WorkerModelSync
+    /// The version ``syncWorkerModels(now:)`` last sent for.
+    private var lastSyncedVersion: UInt64 = 0
     let log: EventLogAppender
     let logDirectory: String
     let logger: Logger
@@ -26,6 +32,10 @@ public final class Broker {
     private var registry = WorkerRegistry()
     private var ordering = UserOrdering<HeldRequest>()
     private var pendingIngests: [UInt64: PendingIngest] = [:]
+    /// Idempotency keys of the ingests in `pendingIngests`, to their tokens.
+    private var pendingKeys: [String: UInt64] = [:]
+    /// How ingests with idempotency keys were answered (protocol/README.md, "Retrying an ingest").
+    private var receipts: IngestReceipts
     private var inFlight: [UInt64: InFlightRequest] = [:]
     private var nextTicket: UInt64 = 1
     /// Every record up to this sequence has been handed to its owner (or was in the log at
@@ -54,6 +64,10 @@ public final class Broker {
         let users: Set<OpaqueID>
         let receivedAtMs: Int64
         let arrivedAt: ContinuousClock.Instant
+        /// The idempotency key and the request's fingerprint, when the client gave a key.
+        let idempotency: (key: String, fingerprint: [UInt8])?
+        /// Retries of this request that arrived before it was durable: answered with it.
+        var retries: [(envelope: [[UInt8]], requestID: UInt64, arrivedAt: ContinuousClock.Instant)] = []
     }
 
     struct InFlightRequest {
@@ -68,8 +82,11 @@ public final class Broker {
     /// that loads from `configuration.modelDirectory`.
     public init(
         context: Context, configuration: BrokerConfiguration, models: ServingModel,
-        log: EventLogAppender, logDirectory: String, installer: ModelInstaller? = nil, logger: Logger = Logger(label: "medley.broker")
+        log: EventLogAppender, logDirectory: String, installer: ModelInstaller? = nil, metrics: ServiceMetrics? = nil,
+        logger: Logger = Logger(label: "medley.broker")
     ) throws {
+        self.metrics = metrics
+        modelSync = WorkerModelSync(resendAfter: .milliseconds(configuration.workerModelResendMilliseconds))
         self.context = context
         self.configuration = configuration
         self.models = models
@@ -78,6 +95,9 @@ public final class Broker {
         self.logDirectory = logDirectory
         self.logger = logger
         startedAt = clock.now
+        receipts = try IngestReceipts.rebuilt(
+            fromLogIn: logDirectory, windowMs: configuration.idempotencyWindowMilliseconds,
+            maxKeys: configuration.maxIdempotencyKeys, nowMs: wallClockMilliseconds())
         // Everything recovered from disk counts as handed over: replays deliver it on demand.
         forwardedThrough = log.recoveryReport.nextSequence - 1
         mailbox = try EventLogCompletionMailbox<UInt64>()
@@ -86,6 +106,7 @@ public final class Broker {
         try frontend.set(.maxMessageSize, configuration.socketMaxMessageBytes)
         try frontend.set(.sendHighWaterMark, configuration.clientHighWaterMark)
         try frontend.set(.receiveHighWaterMark, configuration.clientHighWaterMark)
+        if let curve = configuration.curve { try frontend.configureCurve(curve.role(domain: CurveServerSecurity.clientDomain)) }
         for endpoint in configuration.clientEndpoints { try frontend.bind(endpoint) }
 
         backend = try context.socket(.router)
@@ -93,6 +114,7 @@ public final class Broker {
         try backend.set(.routerMandatory, true)
         try backend.set(.sendHighWaterMark, 0)
         try backend.set(.receiveHighWaterMark, 0)
+        if let curve = configuration.curve { try backend.configureCurve(curve.role(domain: CurveServerSecurity.workerDomain)) }
         for endpoint in configuration.workerEndpoints { try backend.bind(endpoint) }
     }
 
@@ -132,6 +154,9 @@ public final class Broker {
                     }
                 }
                 let now = clock.now
+                // A swap (publication, model directory, control request) reaches worker
+                // processes at once, not at the next tick.
+                if models.version != lastSyncedVersion { syncWorkerModels(now: now) }
                 if now >= nextTick {
                     try tick(now: now)
                     nextTick = now.advanced(by: interval)
@@ -212,9 +237,11 @@ public final class Broker {
         do {
             request = try Medley_V1_Request(validating: routed.body, limits: configuration.protocolLimits)
         } catch {
+            metrics?.requestReceived(kind: "malformed")
             reply(Medley_V1_Reply(failure: error), to: routed.envelope, arrivedAt: arrivedAt)
             return
         }
+        metrics?.requestReceived(kind: request.body?.kindName ?? "none")
         if stopping {
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.requestID)
             reply.error.retryAfterMs = 1000
@@ -258,7 +285,10 @@ public final class Broker {
 
     /// Sends a reply the broker made itself.
     private func reply(_ reply: Medley_V1_Reply, to envelope: [[UInt8]], arrivedAt: ContinuousClock.Instant) {
-        if case .error = reply.body { statistics.errors += 1 }
+        if case .error(let error) = reply.body {
+            statistics.errors += 1
+            metrics?.errorReplied(code: error.code)
+        }
         guard let body = try? reply.serializedFrame() else {
             logger.error("a reply could not be encoded")
             return
@@ -274,7 +304,9 @@ public final class Broker {
         } catch {
             logger.debug("reply not delivered: \(error)")
         }
-        statistics.latency.record(arrivedAt.duration(to: clock.now))
+        let latency = arrivedAt.duration(to: clock.now)
+        statistics.latency.record(latency)
+        metrics?.replied(after: latency)
     }
 
     // MARK: - Ingest
@@ -287,11 +319,41 @@ public final class Broker {
             return
         }
         let nowMs = wallClockMilliseconds()
+        var idempotency: (key: String, fingerprint: [UInt8])?
+        if !ingest.idempotencyKey.isEmpty {
+            let key = ingest.idempotencyKey
+            let limit = configuration.protocolLimits.maxIDBytes
+            guard key.utf8.count <= limit else {
+                reply(.error(.invalidArgument, message: "idempotency_key is \(key.utf8.count) bytes; at most \(limit), as for every identifier", requestID: requestID),
+                      to: envelope, arrivedAt: arrivedAt)
+                return
+            }
+            let fingerprint = IngestReceipts.fingerprint(ingest.events)
+            let earlier = receipts.lookup(key, nowMs: nowMs)?.fingerprint ?? pendingKeys[key].flatMap { pendingIngests[$0]?.idempotency?.fingerprint }
+            if let earlier, earlier != fingerprint {
+                reply(.error(.conflict, message: "idempotency_key \"\(key)\" was used for other events; use a new key for a new request", requestID: requestID),
+                      to: envelope, arrivedAt: arrivedAt)
+                return
+            }
+            if let done = receipts.lookup(key, nowMs: nowMs) {
+                reply(Medley_V1_Reply(requestID: requestID, body: .ingest(done.ack)), to: envelope, arrivedAt: arrivedAt)
+                return
+            }
+            if let token = pendingKeys[key] {
+                pendingIngests[token]?.retries.append((envelope, requestID, arrivedAt))
+                return
+            }
+            idempotency = (key, fingerprint)
+        }
         let validator = IngestValidator(domains: Set(model.configuration.domains))
         let (accepted, rejections) = validator.validate(ingest.events, nowMs: nowMs)
         guard !accepted.isEmpty else {
             var ack = Medley_V1_IngestAck()
             ack.rejections = rejections
+            // Nothing is stored, so the receipt lives in memory only: a retry is refused alike.
+            if let idempotency {
+                receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: nowMs), nowMs: nowMs)
+            }
             reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
             return
         }
@@ -301,10 +363,19 @@ public final class Broker {
         nextTicket += 1
         pendingIngests[token] = PendingIngest(
             envelope: envelope, requestID: requestID, events: events, rejections: rejections,
-            users: users, receivedAtMs: nowMs, arrivedAt: arrivedAt
+            users: users, receivedAtMs: nowMs, arrivedAt: arrivedAt, idempotency: idempotency
         )
         ordering.ingestStarted(users: users)
-        log.submit(EventLogBatch(events: events, receivedAtMs: nowMs), token: token, to: mailbox)
+        let receipt = idempotency.map { idempotency in
+            Medley_V1_IngestReceipt.with {
+                $0.idempotencyKey = idempotency.key
+                $0.requestSha256 = Data(idempotency.fingerprint)
+                $0.ack.accepted = UInt32(events.count)
+                $0.ack.rejections = rejections
+            }
+        }
+        if let idempotency { pendingKeys[idempotency.key] = token }
+        log.submit(EventLogBatch(events: events, receivedAtMs: nowMs, receipt: receipt), token: token, to: mailbox)
     }
 
     /// Acknowledges ingests whose events are durable, hands the events to their owners, and
@@ -312,6 +383,8 @@ public final class Broker {
     private func completeIngests() {
         for completion in mailbox.drain() {
             guard let ingest = pendingIngests.removeValue(forKey: completion.token) else { continue }
+            if let key = ingest.idempotency?.key { pendingKeys[key] = nil }
+            let answered = [(ingest.envelope, ingest.requestID, ingest.arrivedAt)] + ingest.retries
             switch completion.result {
             case .success(let positions):
                 if let failure = logWriteFailure {
@@ -325,16 +398,24 @@ public final class Broker {
                 ack.rejections = ingest.rejections
                 if let last = positions.last { ack.durablePosition = last }
                 statistics.eventsLogged += UInt64(ingest.events.count)
-                reply(Medley_V1_Reply(requestID: ingest.requestID, body: .ingest(ack)), to: ingest.envelope, arrivedAt: ingest.arrivedAt)
+                if let idempotency = ingest.idempotency {
+                    receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: ingest.receivedAtMs),
+                                      nowMs: wallClockMilliseconds())
+                }
+                for (envelope, requestID, arrivedAt) in answered {
+                    reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
+                }
             case .failure(let error):
                 // Until a batch is stored again, health says so; the line is logged once per interval.
                 logWriteFailure = "\(error)"
                 if let notLogged = logFailureLine.admit() {
                     logger.error("event log write failed; ingests are refused", metadata: ["error": "\(error)", "failures_not_logged": "\(notLogged)"])
                 }
-                var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: ingest.requestID)
-                reply.error.retryAfterMs = 1000
-                self.reply(reply, to: ingest.envelope, arrivedAt: ingest.arrivedAt)
+                for (envelope, requestID, arrivedAt) in answered {
+                    var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: requestID)
+                    reply.error.retryAfterMs = 1000
+                    self.reply(reply, to: envelope, arrivedAt: arrivedAt)
+                }
             }
             for held in ordering.ingestFinished(users: ingest.users) { dispatch(held) }
         }
@@ -402,7 +483,9 @@ public final class Broker {
 
     private func handleWorkerMessage(_ message: WorkerMessage, from worker: [UInt8]) {
         let now = clock.now
-        if case .ready(let name) = message {
+        if case .ready(let name, let modelVersion) = message {
+            modelSync.joined(worker, modelVersion: modelVersion)
+            defer { syncWorkerModels(now: now) }
             let before = registry.routingIDs
             if registry.add(routingID: worker, name: name, now: now) {
                 logger.info("worker joined", metadata: ["worker": "\(name)", "workers": "\(registry.count)"])
@@ -424,8 +507,10 @@ public final class Broker {
         registry[worker]?.lastHeard = now
         switch message {
         case .heartbeat(let bytes):
-            if let stats = try? Medley_V1_WorkerStats(serializedBytes: bytes) {
+            if let stats = try? Medley_V1_WorkerStats(serializedBytes: bytes), let entry = registry[worker] {
                 registry[worker]?.stats = stats
+                modelSync.reported(worker, modelVersion: stats.modelVersion)
+                metrics?.workerReported(index: entry.index, name: entry.name, stats: stats)
             }
         case .reply(let ticket, _, let body):
             guard let request = inFlight.removeValue(forKey: ticket) else { return }
@@ -433,7 +518,7 @@ public final class Broker {
             sendToClient(envelope: request.envelope, body: body, arrivedAt: request.arrivedAt)
         case .disconnect:
             removeWorker(worker, reason: "disconnected")
-        case .ready, .request, .events, .forget:
+        case .ready, .request, .events, .forget, .model:
             logger.warning("dropping a broker-bound message a worker should not send")
         }
     }
@@ -441,6 +526,7 @@ public final class Broker {
     private func tick(now: ContinuousClock.Instant) throws {
         let interval = Duration.milliseconds(configuration.heartbeatIntervalMilliseconds)
         let deadline = interval * configuration.heartbeatLiveness
+        syncWorkerModels(now: now)
         for worker in registry.routingIDs {
             guard let entry = registry[worker] else { continue }
             if entry.lastHeard.duration(to: now) > deadline {
@@ -451,11 +537,28 @@ public final class Broker {
         }
     }
 
+    /// Sends the serving model to the worker processes that serve another version.
+    private func syncWorkerModels(now: ContinuousClock.Instant) {
+        lastSyncedVersion = models.version
+        guard let publication = installer.currentPublication else { return }
+        let announcement: Medley_V1_ModelAnnouncement = publication.announcement
+        let due = modelSync.due(current: announcement.version, now: now)
+        guard !due.isEmpty, let announcementBytes: [UInt8] = try? announcement.serializedBytes() else { return }
+        for worker in due {
+            logger.info("sending the model to a worker", metadata: [
+                "worker": "\(registry[worker]?.name ?? "?")", "version": "\(announcement.version)",
+            ])
+            sendToWorker(worker, .model(announcement: announcementBytes, modelBytes: publication.modelBytes))
+        }
+    }
+
     /// Takes a worker out of rotation: its unanswered requests get a retryable error and its
     /// users move to the remaining workers, with their sessions rebuilt from the log.
     private func removeWorker(_ worker: [UInt8], reason: String) {
         let before = registry.routingIDs
         guard let removed = registry.remove(worker) else { return }
+        modelSync.left(worker)
+        metrics?.workerLeft(index: removed.index)
         logger.warning("worker left", metadata: ["worker": "\(removed.name)", "reason": "\(reason)", "workers": "\(registry.count)"])
         for ticket in removed.inFlight.sorted() {
             guard let request = inFlight.removeValue(forKey: ticket) else { continue }
@@ -559,6 +662,9 @@ public final class Broker {
         } else if let detail = installer.status.degradedDetail {
             health.status = .degraded
             health.detail = detail
+        } else if let lagging = modelSync.lagging(current: models.version, now: clock.now).first {
+            health.status = .degraded
+            health.detail = "worker \(registry[lagging.worker]?.name ?? "?") serves model version \(lagging.version), not \(models.version)"
         } else {
             health.status = .serving
         }

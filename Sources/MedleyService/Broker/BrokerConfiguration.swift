@@ -1,4 +1,5 @@
 import MedleyProtocol
+import ZeroMQ
 
 /// Settings of the broker: where clients and workers connect, and the limits it enforces.
 public struct BrokerConfiguration: Sendable {
@@ -31,8 +32,21 @@ public struct BrokerConfiguration: Sendable {
     /// After the drain, the client socket is read until it has been quiet this long; what
     /// arrives meanwhile is refused with UNAVAILABLE rather than left unanswered.
     public var finalDrainQuietMilliseconds: Int = 50
+    /// How long a worker process may serve another model version after it was sent the
+    /// current one before it is sent it again and health reports it (protocol/README.md,
+    /// "Model sync").
+    public var workerModelResendMilliseconds: Int = 30_000
+    /// How long an ingest's idempotency key is remembered (its retries are answered with its
+    /// acknowledgement and not stored again).
+    public var idempotencyWindowMilliseconds: Int64 = 24 * 60 * 60 * 1000
+    /// The most idempotency keys remembered; beyond it the oldest are forgotten first. Each
+    /// costs about 200 bytes plus the key.
+    public var maxIdempotencyKeys: Int = 1_000_000
     /// Where `control` requests find model files: `<directory>/<version>.safetensors`.
     public var modelDirectory: String?
+    /// CURVE on the client and worker sockets (in-process workers are not affected); nil:
+    /// no encryption or authentication. The process must run a ``CurveAuthenticator``.
+    public var curve: CurveServerSecurity?
 
     public init() {}
 }

@@ -5,8 +5,10 @@
 /// Every message starts with the protocol tag frame `MDW1` and a one-byte command frame, so a
 /// peer of another kind or version is told apart at once.
 public enum WorkerMessage: Equatable, Sendable {
-    /// Worker → broker: ready to serve. `name` is for logs and stats.
-    case ready(name: String)
+    /// Worker → broker: ready to serve. `name` is for logs and stats. A worker that gives the
+    /// model version it serves (a `medley worker` process) is sent every model the service
+    /// serves (MODEL); one without it shares the server's models (a worker thread).
+    case ready(name: String, modelVersion: UInt64?)
     /// Both ways: still alive. From a worker it carries its `WorkerStats` (protobuf bytes).
     case heartbeat(stats: [UInt8])
     /// Broker → worker: a client's request to answer. `ticket` is echoed in the reply.
@@ -20,19 +22,22 @@ public enum WorkerMessage: Equatable, Sendable {
     case forget(userIDs: [String])
     /// Both ways: the peer is going away (or, from the broker, does not know this worker).
     case disconnect
+    /// Broker → worker: the model the service serves, as a publication: its
+    /// `ModelAnnouncement` (protobuf bytes) and the model file's bytes.
+    case model(announcement: [UInt8], modelBytes: [UInt8])
 
     /// The first frame of every message.
     public static let tag: [UInt8] = Array("MDW1".utf8)
 
     enum Command: UInt8 {
-        case ready = 1, heartbeat = 2, request = 3, reply = 4, events = 5, forget = 6, disconnect = 7
+        case ready = 1, heartbeat = 2, request = 3, reply = 4, events = 5, forget = 6, disconnect = 7, model = 8
     }
 
     /// The frames of the message, without any routing id.
     public var frames: [[UInt8]] {
         switch self {
-        case .ready(let name):
-            return [Self.tag, [Command.ready.rawValue], Array(name.utf8)]
+        case .ready(let name, let modelVersion):
+            return [Self.tag, [Command.ready.rawValue], Array(name.utf8)] + (modelVersion.map { [$0.littleEndianBytes] } ?? [])
         case .heartbeat(let stats):
             return [Self.tag, [Command.heartbeat.rawValue], stats]
         case .request(let ticket, let envelope, let body):
@@ -45,6 +50,8 @@ public enum WorkerMessage: Equatable, Sendable {
             return [Self.tag, [Command.forget.rawValue]] + userIDs.map { Array($0.utf8) }
         case .disconnect:
             return [Self.tag, [Command.disconnect.rawValue]]
+        case .model(let announcement, let modelBytes):
+            return [Self.tag, [Command.model.rawValue], announcement, modelBytes]
         }
     }
 
@@ -57,8 +64,15 @@ public enum WorkerMessage: Equatable, Sendable {
         let rest = frames.dropFirst(2)
         switch command {
         case .ready:
-            guard rest.count == 1 else { throw .wrongFrameCount(command: "READY", count: rest.count) }
-            self = .ready(name: String(decoding: rest.first!, as: UTF8.self))
+            guard rest.count == 1 || rest.count == 2 else { throw .wrongFrameCount(command: "READY", count: rest.count) }
+            let version: UInt64?
+            if rest.count == 2 {
+                guard let parsed = UInt64(littleEndianBytes: rest.last!) else { throw .wrongFrameCount(command: "READY", count: rest.count) }
+                version = parsed
+            } else {
+                version = nil
+            }
+            self = .ready(name: String(decoding: rest.first!, as: UTF8.self), modelVersion: version)
         case .heartbeat:
             guard rest.count <= 1 else { throw .wrongFrameCount(command: "HEARTBEAT", count: rest.count) }
             self = .heartbeat(stats: rest.first ?? [])
@@ -82,6 +96,9 @@ public enum WorkerMessage: Equatable, Sendable {
             self = .forget(userIDs: rest.map { String(decoding: $0, as: UTF8.self) })
         case .disconnect:
             self = .disconnect
+        case .model:
+            guard rest.count == 2 else { throw .wrongFrameCount(command: "MODEL", count: rest.count) }
+            self = .model(announcement: rest.first!, modelBytes: rest.last!)
         }
     }
 }

@@ -32,9 +32,12 @@ public final class ServiceClient {
     /// How long a call waits for its reply.
     public let timeoutMilliseconds: Int32
 
-    public init(context: Context, endpoint: String, timeoutMilliseconds: Int32 = 5000) throws {
+    /// `curve`: the client role towards a server that requires CURVE (its public key and this
+    /// client's key pair); nil: none.
+    public init(context: Context, endpoint: String, timeoutMilliseconds: Int32 = 5000, curve: CurveRole? = nil) throws {
         socket = try context.socket(.dealer)
         try socket.set(.lingerMilliseconds, 0)
+        if let curve { try socket.configureCurve(curve) }
         try socket.connect(endpoint)
         self.timeoutMilliseconds = timeoutMilliseconds
     }
@@ -72,10 +75,13 @@ public final class ServiceClient {
         }
     }
 
-    /// Stores events; returns the acknowledgement once they are durable.
-    public func ingest(_ events: [Medley_V1_SessionEvent]) throws -> Medley_V1_IngestAck {
+    /// Stores events; returns the acknowledgement once they are durable. With an idempotency
+    /// key, calling again with the same key and events (after a time-out, say) is safe: the
+    /// service answers with the first call's acknowledgement and stores nothing more.
+    public func ingest(_ events: [Medley_V1_SessionEvent], idempotencyKey: String? = nil) throws -> Medley_V1_IngestAck {
         var ingest = Medley_V1_IngestRequest()
         ingest.events = events
+        if let idempotencyKey { ingest.idempotencyKey = idempotencyKey }
         let reply = try call(.ingest(ingest))
         guard case .ingest(let ack) = reply.body else { throw ServiceClientError.unexpectedReply("\(String(describing: reply.body))") }
         return ack

@@ -28,8 +28,12 @@ public final class EventLogWriter {
         public var records: UInt64 = 0
         /// `pwrite` calls that carried records.
         public var writes: UInt64 = 0
+        /// Bytes those calls wrote.
+        public var bytesWritten: UInt64 = 0
         /// Data syncs of segments (each group's sync, and the sync that seals a segment).
         public var syncs: UInt64 = 0
+        /// How long the group syncs took (the `fdatasync` that acknowledgements wait for).
+        public var syncLatency = Histogram.latencySeconds()
         /// Segments created since opening.
         public var segmentsCreated: UInt64 = 0
         /// Writes and syncs that failed; each one failed its whole group.
@@ -180,8 +184,10 @@ public final class EventLogWriter {
         guard let file else { throw .closed }
         if needsRepair { try repair() }
         guard hasUnsyncedData else { return }
+        let started = ContinuousClock.now
         do throws(EventLogError) {
             try file.syncData()
+            statistics.syncLatency.record(started.duration(to: .now))
         } catch {
             // After a failed fsync the kernel may have dropped the dirty pages: what the file
             // holds past the last good sync is unknown, so it is cut and written again.
@@ -215,6 +221,7 @@ public final class EventLogWriter {
                 $0.sequence = firstSequence + UInt64(index)
                 $0.receivedAtMs = batch.receivedAtMs
                 $0.event = event
+                if index == batch.events.count - 1, let receipt = batch.receipt { $0.receipt = receipt }
             }
             let payload: [UInt8]
             do {
@@ -236,6 +243,7 @@ public final class EventLogWriter {
         try file.write(buffer, at: offset)
         offset += UInt64(buffer.count)
         statistics.writes += 1
+        statistics.bytesWritten += UInt64(buffer.count)
         hasUnsyncedData = true
         buffer.removeAll(keepingCapacity: true)
     }

@@ -62,16 +62,28 @@ public final class ModelInstaller: Sendable {
     /// The model before the current one. Held for the whole of an installation, so that two
     /// sources never verify against the same serving model and swap over each other.
     private let previous = Mutex<MultitaskModel?>(nil)
+    /// The serving model's publication and the one before it, for worker processes: written
+    /// with `previous` held, read without it.
+    private let publications: Mutex<(current: ModelPublication?, previous: ModelPublication?)>
     /// Separate from `previous` so that health and stats never wait for an installation.
     private let statusState = Mutex(ModelUpdateStatus())
 
+    /// `startup` is the publication of the model serving at start (its file's bytes and
+    /// signature), which worker processes are sent; nil when there is none to send.
     public init(models: ServingModel, configuration: ModelUpdateConfiguration = ModelUpdateConfiguration(),
-                modelDirectory: String?, logger: Logger = Logger(label: "medley.models")) {
+                modelDirectory: String?, startup: ModelPublication? = nil, logger: Logger = Logger(label: "medley.models")) {
         self.models = models
+        publications = Mutex((startup, nil))
         self.modelDirectory = modelDirectory
         verifier = ModelVerifier(configuration: configuration)
         warmUpPasses = configuration.warmUpPasses
         self.logger = logger
+    }
+
+    /// The publication of the model serving now, for worker processes; nil when its bytes are
+    /// not known (a server started from a model in memory).
+    public var currentPublication: ModelPublication? {
+        publications.withLock { $0.current }
     }
 
     /// Counters, the last refusal and whether the service is degraded by one.
@@ -80,18 +92,19 @@ public final class ModelInstaller: Sendable {
     }
 
     /// Verifies a publication and puts it in service. Returns nil when its version is already
-    /// serving (a repeat), the swap otherwise. `source` names where it came from, for the log.
+    /// serving (a repeat), the swap otherwise. `source` names where it came from, for the log;
+    /// `mustBeNewer` is false for a worker process following its server (see ``ModelVerifier``).
     @discardableResult
-    public func install(_ publication: ModelPublication, source: String) throws(ModelRejection) -> ModelSwap? {
+    public func install(_ publication: ModelPublication, source: String, mustBeNewer: Bool = true) throws(ModelRejection) -> ModelSwap? {
         try previous.withLock { previous throws(ModelRejection) -> ModelSwap? in
             let started = ContinuousClock.now
             let version = publication.announcement.version
             do throws(ModelRejection) {
-                guard let model = try verifier.verify(publication, serving: models.model) else {
+                guard let model = try verifier.verify(publication, serving: models.model, mustBeNewer: mustBeNewer) else {
                     logger.debug("model already serving", metadata: ["version": "\(version)", "source": "\(source)"])
                     return nil
                 }
-                return try put(model, replacing: &previous, source: source, startedAt: started)
+                return try put(model, replacing: &previous, publication: publication, source: source, startedAt: started)
             } catch {
                 refuse(version: version, source: source, because: error)
                 throw error
@@ -117,8 +130,15 @@ public final class ModelInstaller: Sendable {
                 throw .rejected(error)
             }
             do throws(ModelRejection) {
+                let signature: [UInt8]?
+                if let trainerKey = verifier.trainerKey {
+                    signature = try ModelSignatureFile.verify(bytes, version: version, modelPath: path, key: trainerKey)
+                } else {
+                    signature = try ModelSignatureFile.read(forModelAt: path)
+                }
                 let model = try verifier.verifyFile(bytes, expectedVersion: version, serving: models.model, mustBeNewer: mustBeNewer)
-                return try put(model, replacing: &previous, source: "\(source) (\(path))", startedAt: started)
+                let publication = ModelPublication(verifiedFileBytes: bytes, model: model, signature: signature)
+                return try put(model, replacing: &previous, publication: publication, source: "\(source) (\(path))", startedAt: started)
             } catch {
                 refuse(version: version, source: "\(source) (\(path))", because: error)
                 throw .rejected(error)
@@ -132,13 +152,14 @@ public final class ModelInstaller: Sendable {
     public func rollback() throws(ModelLoadError) -> ModelSwap {
         try previous.withLock { previous throws(ModelLoadError) -> ModelSwap in
             guard let target = previous else { throw .noPreviousModel }
-            let replaced = models.swap(to: target)
-            previous = replaced
-            let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: target.configuration.modelVersion)
             statusState.withLock {
                 $0.installed += 1
                 $0.degradedDetail = nil
             }
+            let replaced = models.swap(to: target)
+            previous = replaced
+            publications.withLock { $0 = ($0.previous, $0.current) }
+            let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: target.configuration.modelVersion)
             logger.notice("model rolled back", metadata: ["version": "\(swap.currentVersion)", "from": "\(swap.previousVersion)"])
             return swap
         }
@@ -159,20 +180,23 @@ public final class ModelInstaller: Sendable {
     }
 
     /// Warms a verified model up and swaps it in. Called with `previous` locked.
-    private func put(_ model: MultitaskModel, replacing previous: inout MultitaskModel?, source: String,
-                     startedAt: ContinuousClock.Instant) throws(ModelRejection) -> ModelSwap {
+    private func put(_ model: MultitaskModel, replacing previous: inout MultitaskModel?, publication: ModelPublication,
+                     source: String, startedAt: ContinuousClock.Instant) throws(ModelRejection) -> ModelSwap {
         let verified = ContinuousClock.now
         try ModelWarmUp.run(model, passes: warmUpPasses, nowMs: wallClockMilliseconds())
+        // Counted before the swap is visible, so that whoever sees the new version in health
+        // or a reply also sees it counted.
+        statusState.withLock {
+            $0.installed += 1
+            $0.degradedDetail = nil
+        }
         let replaced = models.swap(to: model)
+        publications.withLock { $0 = (publication, $0.current) }
         // The model before `replaced` is dropped here; it is freed once no batch holds it
         // (now, or by the last worker's batch; then the next swap returns its pages).
         previous = replaced
         FreedMemory.returnToSystem()
         let swap = ModelSwap(previousVersion: replaced?.configuration.modelVersion ?? 0, currentVersion: model.configuration.modelVersion)
-        statusState.withLock {
-            $0.installed += 1
-            $0.degradedDetail = nil
-        }
         let now = ContinuousClock.now
         logger.notice("model swapped in", metadata: [
             "version": "\(swap.currentVersion)", "previous": "\(swap.previousVersion)", "source": "\(source)",

@@ -29,6 +29,22 @@ public struct ModelPublication: Sendable {
         )
     }
 
+    /// The publication of a model file that has passed verification as `model`, with the
+    /// signature it came with (a publication's, or a detached `.sig`), if any: what the broker
+    /// sends a worker process so that it can verify the model as the server did.
+    init(verifiedFileBytes bytes: [UInt8], model: MultitaskModel, signature: [UInt8]?) {
+        var announcement = Self.announcement(describing: model.contents, bytes: bytes, signingKey: nil, createdAtMs: wallClockMilliseconds())
+        if let signature { announcement.signature = Data(signature) }
+        self.init(announcement: announcement, modelBytes: bytes)
+    }
+
+    /// The publication of the model file at `path`, which decodes as `model`, with its detached
+    /// signature (``ModelSignatureFile``) if one is beside it.
+    public init(modelFile path: String, model: MultitaskModel) throws {
+        let bytes = try AtomicFile.read(URL(fileURLWithPath: path))
+        self.init(verifiedFileBytes: bytes, model: model, signature: try ModelSignatureFile.read(forModelAt: path))
+    }
+
     /// Announces a model the trainer holds in memory: validates it, encodes it as a model file,
     /// hashes and signs it.
     public init(contents: ModelFileContents, signingKey: ModelSigningKey?, createdAtMs: Int64? = nil) throws(ModelFileError) {

@@ -41,6 +41,8 @@ public final class ModelPublisher: Sendable {
     private let ownsContext: Bool
     private let commandEndpoint: String
     private let finished = DispatchSemaphore(value: 0)
+    /// The ZAP handler of a publisher with CURVE; it stops when the context shuts down.
+    private let authenticator: CurveAuthenticator?
     /// True once closed. Held for the whole of a publish, so a close waits for it and a
     /// publish never waits for an answer from a thread that has gone.
     private let closed = Mutex(false)
@@ -53,6 +55,14 @@ public final class ModelPublisher: Sendable {
         self.context = context
         let commandEndpoint = "inproc://medley-publisher-\(UUID().uuidString)"
         self.commandEndpoint = commandEndpoint
+        do {
+            authenticator = try configuration.curve.map { security throws(ZMQError) in
+                try CurveAuthenticator(context: context, security: security, logger: logger)
+            }
+        } catch {
+            if ownsContext { try? context.terminate() }
+            throw error
+        }
         let outcome = StartOutcome()
         let finished = finished
         let thread = Thread {
@@ -74,7 +84,11 @@ public final class ModelPublisher: Sendable {
         case .success(let endpoints):
             (boundPublicationEndpoint, boundSnapshotEndpoint) = endpoints
         case .failure(let error):
-            if ownsContext { try? context.terminate() }
+            if ownsContext {
+                context.shutdown()
+                authenticator?.join()
+                try? context.terminate()
+            }
             throw error
         }
     }
@@ -132,7 +146,11 @@ public final class ModelPublisher: Sendable {
         }
         guard wasOpen else { return }
         finished.wait()
-        if ownsContext { try? context.terminate() }
+        if ownsContext {
+            context.shutdown()
+            authenticator?.join()
+            try? context.terminate()
+        }
     }
 
     /// One request to the publisher's thread on a socket of this call's own, so no socket
@@ -185,11 +203,14 @@ private final class PublisherLoop {
         try commands.bind(commandEndpoint)
         publisher = try context.socket(.publisher)
         try publisher.set(.sendHighWaterMark, configuration.sendHighWaterMark)
+        let curve = configuration.curve?.role(domain: CurveServerSecurity.subscriberDomain)
+        if let curve { try publisher.configureCurve(curve) }
         try publisher.bind(configuration.publicationEndpoint)
         publicationEndpoint = try publisher.lastEndpoint
         if let endpoint = configuration.snapshotEndpoint {
             let router = try context.socket(.router)
             try router.set(.maxMessageSize, Int64(ProtocolLimits.default.maxBodyBytes + 64 * 1024))
+            if let curve { try router.configureCurve(curve) }
             try router.bind(endpoint)
             snapshots = router
             snapshotEndpoint = try router.lastEndpoint

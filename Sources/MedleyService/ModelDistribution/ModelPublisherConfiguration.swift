@@ -11,6 +11,10 @@ public struct ModelPublisherConfiguration: Sendable {
     /// is three messages and holds a whole model, so this bounds the memory a stalled
     /// subscriber can pin: a dropped publication is caught up by the next one or a snapshot.
     public var sendHighWaterMark: Int32 = 12
+    /// CURVE on the publication and snapshot sockets, admitting the keys allowed in
+    /// ``CurveServerSecurity/subscriberDomain``; nil: none. The publisher then runs the ZAP
+    /// handler of its context.
+    public var curve: CurveServerSecurity?
 
     public init(publicationEndpoint: String, snapshotEndpoint: String? = nil, signingKey: ModelSigningKey? = nil) {
         self.publicationEndpoint = publicationEndpoint

@@ -11,7 +11,8 @@ public enum ModelRejection: Error, Equatable, Sendable, CustomStringConvertible 
     case sizeMismatch(announced: UInt64, received: Int)
     /// The model bytes' SHA-256 is not the announced one.
     case hashMismatch(announced: String, actual: String)
-    /// A trainer key is configured and the announcement carries no signature.
+    /// A trainer key is configured and the announcement, or the model file (no `.sig` beside
+    /// it), carries no signature.
     case unsigned
     /// The signature is not the trainer key's signature of this version and hash.
     case badSignature

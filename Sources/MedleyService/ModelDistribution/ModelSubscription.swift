@@ -38,6 +38,7 @@ final class ModelSubscription {
         // Each publication is a whole model: queue few, the newest matters.
         try subscriber.set(.receiveHighWaterMark, 12)
         try subscriber.set(.lingerMilliseconds, 0)
+        if let curve = endpoints.curve { try subscriber.configureCurve(curve) }
         try subscriber.connect(endpoints.publicationEndpoint)
         try subscriber.subscribe(ModelPublication.topic)
         logger.info("subscribed to model publications", metadata: [
@@ -113,6 +114,7 @@ final class ModelSubscription {
             socket = try context.socket(.dealer)
             try socket.set(.lingerMilliseconds, 0)
             try socket.set(.maxMessageSize, configuration.socketMaxMessageBytes)
+            if let curve = endpoints.curve { try socket.configureCurve(curve) }
             try socket.connect(endpoint)
             snapshotSocket = socket
         }

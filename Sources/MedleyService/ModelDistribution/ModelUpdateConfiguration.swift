@@ -1,3 +1,6 @@
+import MedleyModel
+import ZeroMQ
+
 /// How `medley serve` takes new models while it runs: from a trainer's publications, from
 /// files that appear in its model directory, or both. Control requests work either way.
 public struct ModelUpdateConfiguration: Sendable {
@@ -9,18 +12,21 @@ public struct ModelUpdateConfiguration: Sendable {
         /// The trainer's snapshot ROUTER endpoint; nil: no snapshots, so a server that starts
         /// late waits for the next publication.
         public var snapshotEndpoint: String?
+        /// CURVE towards a trainer whose sockets require it; nil: none.
+        public var curve: CurveRole?
 
-        public init(publicationEndpoint: String, snapshotEndpoint: String? = nil) {
+        public init(publicationEndpoint: String, snapshotEndpoint: String? = nil, curve: CurveRole? = nil) {
             self.publicationEndpoint = publicationEndpoint
             self.snapshotEndpoint = snapshotEndpoint
+            self.curve = curve
         }
     }
 
     /// Subscribe to a trainer's publications; nil: no subscription.
     public var subscription: Subscription?
-    /// The trainer's public key. When set, a publication must carry its signature; when nil,
-    /// signatures are not checked. Files from the model directory are not signed: whoever can
-    /// write that directory is trusted.
+    /// The trainer's public key. When set, a publication must carry its signature, and a file
+    /// loaded from the model directory (watched or by control request) its detached signature
+    /// (``ModelSignatureFile``); when nil, signatures are not checked.
     public var trainerKey: ModelVerificationKey?
     /// Load `<model directory>/<version>.safetensors` files newer than the serving model as
     /// they appear (by atomic rename).
@@ -34,6 +40,8 @@ public struct ModelUpdateConfiguration: Sendable {
     /// Forward passes (each a batch of representative requests) a new model runs before it
     /// serves: they fault its pages in and check that its outputs are finite.
     public var warmUpPasses = 3
+    /// The item table new models score from (the serving process's `--item-precision`).
+    public var itemPrecision: ItemPrecision = .float32
     /// Domains every model must serve, besides those of the model serving now (whose events
     /// the service accepts).
     public var requiredDomains: [String] = []

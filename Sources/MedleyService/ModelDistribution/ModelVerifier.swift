@@ -11,16 +11,20 @@ struct ModelVerifier: Sendable {
     var maxModelBytes: Int
     var trainerKey: ModelVerificationKey?
     var requiredDomains: [String]
+    var itemPrecision: ItemPrecision
 
     init(configuration: ModelUpdateConfiguration) {
         maxModelBytes = configuration.maxModelBytes
         trainerKey = configuration.trainerKey
         requiredDomains = configuration.requiredDomains
+        itemPrecision = configuration.itemPrecision
     }
 
     /// Verifies a publication against the model serving. Returns nil when its version is the
     /// one serving (a repeat, such as a snapshot of what was already published): not an error.
-    func verify(_ publication: ModelPublication, serving: MultitaskModel?) throws(ModelRejection) -> MultitaskModel? {
+    /// `mustBeNewer` is false for a worker process, which serves whatever its server serves
+    /// (a rollback included).
+    func verify(_ publication: ModelPublication, serving: MultitaskModel?, mustBeNewer: Bool = true) throws(ModelRejection) -> MultitaskModel? {
         let announcement = publication.announcement
         let bytes = publication.modelBytes
         guard announcement.sizeBytes <= UInt64(maxModelBytes), bytes.count <= maxModelBytes else {
@@ -40,7 +44,7 @@ struct ModelVerifier: Sendable {
             }
         }
         if let serving, announcement.version == serving.configuration.modelVersion { return nil }
-        try requireNewer(announcement.version, than: serving)
+        if mustBeNewer { try requireNewer(announcement.version, than: serving) }
         let model = try decode(bytes, expectedVersion: announcement.version)
         guard model.configuration.domains == announcement.domains else {
             throw .announcementMismatch("announced domains \(announcement.domains), the file has \(model.configuration.domains)")
@@ -68,7 +72,7 @@ struct ModelVerifier: Sendable {
     private func decode(_ bytes: [UInt8], expectedVersion: UInt64) throws(ModelRejection) -> MultitaskModel {
         let model: MultitaskModel
         do {
-            model = try MultitaskModel(ModelFile.decode(bytes))
+            model = try MultitaskModel(ModelFile.decode(bytes), itemPrecision: itemPrecision)
         } catch {
             throw .invalidModel(error)
         }

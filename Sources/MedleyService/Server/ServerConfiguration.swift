@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     /// New models while running: a trainer subscription, model-directory watching, and the
     /// checks every new model passes (docs/hot-reload.md).
     public var modelUpdates = ModelUpdateConfiguration()
+    /// `HOST:PORT` where Prometheus scrapes `/metrics`; nil: no metrics endpoint.
+    public var metricsAddress: String?
 
     public init() {}
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import MedleyProtocol
 import ZeroMQ
@@ -13,11 +14,22 @@ public struct ServingWorker: Sendable {
     let context: Context
     let models: ServingModel
     let logger: Logger
+    /// Where an in-process worker counts its batch sizes for `--metrics`.
+    let metrics: ServiceMetrics?
+    /// A worker process's own installer for `models`: it asks the broker for the service's
+    /// models and verifies, warms up and swaps in each one it is sent. Nil for a worker thread,
+    /// which shares the server's models.
+    let installer: ModelInstaller?
+    private let installs: DispatchQueue
 
-    public init(context: Context, models: ServingModel, configuration: WorkerConfiguration, logger: Logger? = nil) {
+    public init(context: Context, models: ServingModel, configuration: WorkerConfiguration, logger: Logger? = nil,
+                metrics: ServiceMetrics? = nil, installer: ModelInstaller? = nil) {
         self.context = context
         self.models = models
         self.configuration = configuration
+        self.metrics = metrics
+        self.installer = installer
+        installs = DispatchQueue(label: "medley.worker.\(configuration.name).models")
         self.logger = logger ?? Logger(label: "medley.worker.\(configuration.name)")
     }
 
@@ -46,8 +58,9 @@ public struct ServingWorker: Sendable {
         let socket = try context.socket(.dealer)
         // Requests wait in the broker, not in a dead connection's queue.
         try socket.set(.lingerMilliseconds, 0)
+        if let curve = configuration.curve { try socket.configureCurve(curve) }
         try socket.connect(configuration.brokerEndpoint)
-        try send(.ready(name: configuration.name), on: socket)
+        try send(readyMessage, on: socket)
         return socket
     }
 
@@ -65,6 +78,7 @@ public struct ServingWorker: Sendable {
         let stopIndex = stopDescriptor.map { poller.register(fileDescriptor: $0) }
         let responder = RecommendationResponder(configuration: configuration)
         var batch: [PendingRecommendation] = []
+        var batching = AdaptiveBatching(maxDelayMicroseconds: configuration.maxBatchDelayMicroseconds)
 
         func flush() throws {
             guard !batch.isEmpty else { return }
@@ -77,12 +91,15 @@ public struct ServingWorker: Sendable {
                 try send(.reply(ticket: pending.ticket, envelope: pending.envelope, body: body), on: socket)
             }
             state.requests += UInt64(batch.count)
+            metrics?.batchScored(size: batch.count)
+            batching.flushed(size: batch.count, at: clock.now)
             batch.removeAll(keepingCapacity: true)
         }
 
         while true {
-            // While a batch is open, wait only as long as its first request may wait.
-            let batchDeadline = batch.isEmpty ? nil : state.batchOpenedAt.map { $0.advanced(by: .microseconds(configuration.maxBatchDelayMicroseconds)) }
+            // While a batch is open, wait only as long as its first request may wait
+            // (not at all unless the worker is under load: AdaptiveBatching).
+            let batchDeadline = batch.isEmpty ? nil : state.batchOpenedAt.map(batching.deadline(forBatchOpenedAt:))
             let wake = batchDeadline.map { min($0, nextHeartbeat) } ?? nextHeartbeat
             let ready = try poller.poll(timeout: max(.zero, clock.now.duration(to: wake)))
             if let stopIndex, poller.isReadable(stopIndex) {
@@ -123,7 +140,9 @@ public struct ServingWorker: Sendable {
                         // The broker does not know this worker (it restarted): register again.
                         try flush()
                         state.sessions.removeAll()
-                        try send(.ready(name: configuration.name), on: socket)
+                        try send(readyMessage, on: socket)
+                    case .model(let announcement, let modelBytes):
+                        install(announcement: announcement, modelBytes: modelBytes)
                     case .ready, .reply:
                         logger.error("dropping a worker-bound message the broker should not send")
                     }
@@ -162,6 +181,31 @@ public struct ServingWorker: Sendable {
         state.errors += 1
         try? send(.reply(ticket: ticket, envelope: envelope, body: (try? reply.serializedFrame()) ?? []), on: socket)
         return nil
+    }
+
+    /// READY, with the version serving when this worker takes models from the broker.
+    private var readyMessage: WorkerMessage {
+        .ready(name: configuration.name, modelVersion: installer.map { _ in models.version })
+    }
+
+    /// Verifies, warms up and swaps in a model the broker sent, off the serving thread: requests
+    /// go on being answered by the current model meanwhile. Installs run one at a time, in order.
+    private func install(announcement: [UInt8], modelBytes: [UInt8]) {
+        guard let installer else {
+            logger.error("dropping a model: this worker shares its server's models")
+            return
+        }
+        let publication: ModelPublication
+        do {
+            publication = ModelPublication(announcement: try Medley_V1_ModelAnnouncement(serializedBytes: announcement), modelBytes: modelBytes)
+        } catch {
+            installer.refuse(version: 0, source: "broker", because: .malformedMessage("announcement: \(error)"))
+            return
+        }
+        installs.async {
+            // A refusal is logged and counted by the installer; the current model keeps serving.
+            _ = try? installer.install(publication, source: "broker", mustBeNewer: false)
+        }
     }
 
     private func send(_ message: WorkerMessage, on socket: Socket) throws {

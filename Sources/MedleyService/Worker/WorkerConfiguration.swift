@@ -1,3 +1,5 @@
+import ZeroMQ
+
 /// Settings of one serving worker.
 public struct WorkerConfiguration: Sendable {
     /// The broker's worker endpoint: `inproc://medley-workers` in `medley serve`,
@@ -12,14 +14,19 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatLiveness: Int = 3
     /// The most recommend requests scored in one batch.
     public var maxBatchSize: Int = 32
-    /// How long the first request of a batch may wait for others to join it, in microseconds.
-    public var maxBatchDelayMicroseconds: Int = 500
+    /// Under load only, how long the first request of a batch may wait for others to join it,
+    /// in microseconds (``AdaptiveBatching``): a request reaching an idle worker is scored at
+    /// once whatever this says, and the requests that arrive while a batch is scored form the
+    /// next batch without any delay, so 0 is the right value unless measurements say otherwise.
+    public var maxBatchDelayMicroseconds: Int = 0
     /// The list length when a request says 0.
     public var defaultListLength: Int = 10
     /// The longest list a request may ask for.
     public var maxListLength: Int = 1000
     /// The worker's session store.
     public var sessions = SessionConfiguration()
+    /// CURVE towards a broker whose worker socket requires it; nil: none.
+    public var curve: CurveRole?
 
     public init(brokerEndpoint: String, name: String) {
         self.brokerEndpoint = brokerEndpoint

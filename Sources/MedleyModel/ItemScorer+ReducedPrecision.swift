@@ -1,0 +1,54 @@
+/// Scoring from a bfloat16 copy of the item table, then exact float32 re-scoring.
+///
+/// The reduced pass reads half the bytes of the float32 table; it keeps, per list, the best
+/// ``candidateCount(forListLength:)`` items by their approximate scores, and those candidates
+/// are scored again exactly (the float32 dot product plus bias) before they are offered to the
+/// list. The returned scores are exact; a list differs from the float32 list only when one of
+/// its items ranked below the candidate cut in the reduced pass (BENCHMARKS.md measures how
+/// often).
+extension ItemScorer {
+    /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error
+    /// moves an item of the exact top `k` out of the candidates very rarely.
+    public static func candidateCount(forListLength k: Int) -> Int {
+        k <= 0 ? 0 : max(4 * k, k + 32)
+    }
+
+    /// Items expanded to float32 at a time: 512 rows of d = 64 are 128 KiB, resident in L2
+    /// while every query of the batch passes over them.
+    static let reducedTileRows = 512
+
+    /// Like ``offer(queries:queryCount:dimension:embeddings:biases:rows:into:excluding:)``, with
+    /// the first pass over `reduced` and exact re-scoring against `embeddings`.
+    public func offer(
+        queries: [Float], queryCount: Int, dimension: Int, reduced: BFloat16Table,
+        embeddings: [Float], biases: [Float], rows: Range<Int>,
+        into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>] = []
+    ) {
+        precondition(queries.count == queryCount * dimension, "queries are not queryCount × dimension")
+        precondition(reduced.dimension == dimension && reduced.rows * dimension == embeddings.count, "the reduced table is not the item table's copy")
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= reduced.rows && rows.upperBound <= biases.count, "rows outside the item table")
+        precondition(excluded.isEmpty || excluded.count == queryCount, "one exclusion set per query")
+        precondition(accumulators.count == queryCount, "one accumulator per query")
+        guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
+        var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
+        var expanded = [Float](repeating: 0, count: min(Self.reducedTileRows, rows.count) * dimension)
+        expanded.withUnsafeMutableBufferPointer { buffer in
+            scoreTiles(queries: queries, queryCount: queryCount, dimension: dimension, biases: biases, rows: rows,
+                       tileSize: Self.reducedTileRows, into: &candidates, excluding: excluded) { start, n in
+                reduced.expand(rows: start, count: n, into: buffer)
+                return UnsafeBufferPointer(rebasing: buffer[0..<(n * dimension)])
+            }
+        }
+        queries.withUnsafeBufferPointer { q in
+            embeddings.withUnsafeBufferPointer { e in
+                for b in 0..<queryCount {
+                    let query = q.baseAddress! + b * dimension
+                    for candidate in candidates[b].sorted() {
+                        let exact = ScoringKernels.dot(query, e.baseAddress! + candidate.index * dimension, dimension) + biases[candidate.index]
+                        accumulators[b].offer(index: candidate.index, score: exact)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Testing
+@testable import MedleyModel
+
+@Suite struct ReducedPrecisionTests {
+    @Test func bfloat16RoundsToNearestAndExpandsExactly() {
+        let values: [Float] = [1, -2.5, 0, 3.1415927, -1e-3, 65504, 1.00390625 /* 1 + 2⁻⁸: a tie, to even */, 1.01171875]
+        let table = BFloat16Table(values, dimension: 8)
+        #expect(table.values[0] == 0x3F80)
+        #expect(table.values[6] == 0x3F80)  // the tie rounds to the even neighbour, 1
+        #expect(table.values[7] == 0x3F82)  // 1 + 3·2⁻⁸ rounds up to 1 + 2⁻⁶
+        var expanded = [Float](repeating: .nan, count: 8)
+        expanded.withUnsafeMutableBufferPointer { table.expand(rows: 0, count: 1, into: $0) }
+        #expect(Array(expanded[0..<3]) == [1, -2.5, 0])
+        for (x, y) in zip(values, expanded) {
+            #expect(abs(x - y) <= abs(x) / 256, "\(x) became \(y)")
+        }
+    }
+
+    @Test func expandingAnyRowsGivesTheRoundedValues() {
+        // 3 rows of 11: the SIMD body and the scalar tail both run.
+        let values = (0..<33).map { Float($0) * 0.37 - 5 }
+        let table = BFloat16Table(values, dimension: 11)
+        var out = [Float](repeating: 0, count: 22)
+        out.withUnsafeMutableBufferPointer { table.expand(rows: 1, count: 2, into: $0) }
+        for i in 0..<22 {
+            #expect(out[i].bitPattern == UInt32(BFloat16Table.bfloat16(values[11 + i])) << 16)
+        }
+    }
+
+    /// Lists from the bfloat16 table, re-scored in float32, equal the exact float32 lists and
+    /// carry exact scores.
+    @Test(arguments: [1, 5])
+    func listsEqualTheExactListsWithExactScores(batchSize: Int) throws {
+        let exactModel = try Fixtures.catalogueModel(itemsPerDomain: [5_000, 1_200, 2_500], dimension: 16)
+        let reducedModel = try MultitaskModel(exactModel.contents, itemPrecision: .bfloat16)
+        let inputs = try Fixtures.randomInputs(20, model: exactModel, seed: 9)
+        let options = RecommendationOptions(perDomain: 10, session: 10, blended: 10)
+        for start in stride(from: 0, to: inputs.count, by: batchSize) {
+            let batch = Array(inputs[start..<min(inputs.count, start + batchSize)])
+            let exact = exactModel.recommend(batch, options: options)
+            let reduced = reducedModel.recommend(batch, options: options)
+            for (input, (e, r)) in zip(batch, zip(exact, reduced)) {
+                let pass = exactModel.forward(input)
+                for t in 0..<3 {
+                    #expect(r.perDomain[t].map(\.row) == e.perDomain[t].map(\.row), "domain \(t)")
+                    let exactTop = Fixtures.exactTopK(model: exactModel, query: pass.domainQuery(t),
+                                                      rows: exactModel.catalog.domainRanges[t], k: 10, excluding: input.excludedRows)
+                    // Re-scored with the same float32 dot product: the very same scores.
+                    #expect(r.perDomain[t].map(\.score) == exactTop.map(\.score))
+                }
+                #expect(r.session.map(\.row) == e.session.map(\.row))
+                #expect(r.blended.map(\.row) == e.blended.map(\.row))
+            }
+        }
+    }
+
+    @Test func candidateCountsLeaveAMargin() {
+        #expect(ItemScorer.candidateCount(forListLength: 0) == 0)
+        #expect(ItemScorer.candidateCount(forListLength: 1) == 33)
+        #expect(ItemScorer.candidateCount(forListLength: 10) == 42)
+        #expect(ItemScorer.candidateCount(forListLength: 100) == 400)
+    }
+}
