@@ -52,6 +52,26 @@ import Testing
         #expect(try directory.segmentNames() == Array(names.dropFirst(names.count / 2)))
     }
 
+    @Test func aReaderInsideADeletedSegmentStopsWithAnErrorInsteadOfSkipping() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try writeLog(directory, records: 6, retention: LogRetention(maxBytes: 1000))
+        let reader = EventLogReader(directory: directory.log)
+        let first = try #require(try reader.next())
+        #expect(first.record.sequence == 1)
+        for index in 6..<60 { _ = try writer.append([makeEvent(index)], receivedAtMs: 10) }
+        try writer.close()
+        #expect(!FileManager.default.fileExists(atPath: directory.segmentPath(1)))
+        // The open segment is read to its end; then the reader refuses to jump the gap.
+        var sequences: [UInt64] = [first.record.sequence]
+        #expect(throws: EventLogError.self) {
+            while let entry = try reader.next() { sequences.append(entry.record.sequence) }
+        }
+        #expect(sequences == Array(1...UInt64(sequences.count)))
+        // A reader started now begins at the oldest kept record.
+        let kept = try readAll(directory.log).map(\.record.sequence)
+        #expect(kept.first! > UInt64(sequences.count) && kept.last == 60)
+    }
+
     @Test func theLastSegmentIsNeverDeleted() throws {
         let directory = try TemporaryDirectory()
         let writer = try writeLog(directory, records: 30, retention: LogRetention(maxBytes: 1))

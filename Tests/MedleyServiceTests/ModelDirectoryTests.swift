@@ -12,17 +12,23 @@ struct ModelDirectoryTests {
         try ModelFile.write(contents, to: URL(fileURLWithPath: "\(directory)/\(contents.configuration.modelVersion).safetensors"))
     }
 
-    @Test func aNewFileInTheWatchedDirectoryIsPickedUp() throws {
-        let models = try ServiceFixtures.temporaryDirectory()
-        let server = try RunningServer(model: try ServiceFixtures.model(version: 1), logDirectory: try ServiceFixtures.temporaryDirectory()) {
+    /// A serving server that watches `models`, scanning every 50 ms, and a client of it.
+    static func watchingServer(model: MultitaskModel, models: String, context: Context) throws -> (RunningServer, ServiceClient) {
+        let server = try RunningServer(model: model, logDirectory: try ServiceFixtures.temporaryDirectory()) {
             $0.broker.modelDirectory = models
             $0.modelUpdates.watchModelDirectory = true
             $0.modelUpdates.watchIntervalMilliseconds = 50
         }
-        defer { try? server.shutDown() }
-        let context = try Context()
         let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
         try server.waitUntilServing(client: client, workers: 2)
+        return (server, client)
+    }
+
+    @Test func aNewFileInTheWatchedDirectoryIsPickedUp() throws {
+        let models = try ServiceFixtures.temporaryDirectory()
+        let context = try Context()
+        let (server, client) = try Self.watchingServer(model: try ServiceFixtures.model(version: 1), models: models, context: context)
+        defer { try? server.shutDown() }
 
         try Self.write(try HotReloadFixtures.contents(version: 5), to: models)
         #expect(try within { try client.health().modelVersion == 5 })
@@ -43,6 +49,29 @@ struct ModelDirectoryTests {
         let stats = try client.stats()
         #expect(stats.modelsRejected == 1)
         #expect(stats.modelsInstalled == 2)
+    }
+
+    @Test func theDefaultModelWithAnOverflowingBiasIsRefusedAndRepliesStayFull() throws {
+        // The reported case: models/default.safetensors with every encoder.layers.0.bias value
+        // set to 3e38, saved as version 21 into the watched directory.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let serving = try MultitaskModel(contentsOf: root.appendingPathComponent("models/default.safetensors"))
+        var bad = serving.contents
+        bad.configuration.modelVersion = 21
+        bad.parameters.tensors["encoder.layers.0.bias"]!.scalars = bad.parameters["encoder.layers.0.bias"].scalars.map { _ in 3e38 }
+        let models = try ServiceFixtures.temporaryDirectory()
+        let context = try Context()
+        let (server, client) = try Self.watchingServer(model: serving, models: models, context: context)
+        defer { try? server.shutDown() }
+        try Self.write(bad, to: models)
+        #expect(try within { try client.stats().modelsRejected == 1 })
+        #expect(try client.stats().lastModelRejection.contains("weights too large to serve"))
+        let health = try client.health()
+        #expect(health.status == .degraded)
+        #expect(health.modelVersion == 1)
+        let reply = try client.recommend(HotReloadFixtures.recommendRequest(user: "user-1"))
+        #expect(reply.domains.allSatisfy { $0.items.count == 5 })
+        #expect(reply.blended.count == 5)
     }
 
     @Test func controlRequestsLoadAVersionAndRollBack() throws {

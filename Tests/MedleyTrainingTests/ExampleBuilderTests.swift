@@ -45,6 +45,19 @@ import Testing
         #expect(input.lastItemRows == [nil, nil])
     }
 
+    @Test func idsThatDifferInBytesAreDifferentUsersAndItems() throws {
+        // Canonically equivalent spellings: equal as Swift strings, different ids on the wire.
+        let events = [
+            F.event("\u{C5}", "music", "K", at: 0),
+            F.event("\u{212B}", "music", "\u{212A}", at: 1 * F.minute),
+            F.event("\u{C5}", "video", "v1", at: 2 * F.minute),
+            F.event("\u{212B}", "video", "v1", at: 3 * F.minute),
+        ]
+        let data = try TrainingData(events: events, configuration: F.configuration())
+        #expect(data.users.ids.map { Array($0.utf8) } == [Array("\u{C5}".utf8), Array("\u{212B}".utf8)])
+        #expect(data.catalog.ids.map { Array($0.utf8) } == [Array("v1".utf8), Array("K".utf8), Array("\u{212A}".utf8)])
+    }
+
     @Test func timeFractionHoldsOutTheLatestEvents() throws {
         var configuration = F.configuration()
         configuration.validation = .timeFraction(0.25)

@@ -189,11 +189,15 @@ public final class Broker {
     private func answerQueuedRequests() {
         var poller = Poller()
         guard let index = try? poller.register(frontend) else { return }
-        var answered = statistics.requests
-        while (try? poller.poll(timeout: .milliseconds(configuration.finalDrainQuietMilliseconds))) ?? 0 > 0, poller.isReadable(index) {
-            guard (try? receiveFromClients(stopping: true)) != nil else { break }
+        let before = statistics.requests
+        // Bounded, so that a client sending without pause cannot hold the shutdown open.
+        let deadline = clock.now.advanced(by: .milliseconds(configuration.drainTimeoutMilliseconds))
+        while clock.now < deadline,
+              (try? poller.poll(timeout: .milliseconds(configuration.finalDrainQuietMilliseconds))) ?? 0 > 0, poller.isReadable(index) {
+            let received = statistics.requests
+            guard (try? receiveFromClients(stopping: true)) != nil, statistics.requests > received else { break }
         }
-        answered = statistics.requests - answered
+        let answered = statistics.requests - before
         if answered > 0 { logger.notice("refused requests that arrived while stopping", metadata: ["requests": "\(answered)"]) }
     }
 

@@ -54,9 +54,10 @@ extension EventTable {
             throw .invalidConfiguration("events", "more than \(Int32.max - 1) events in one training run")
         }
         var dropped = DroppedEvents()
-        var itemIndex = [[String: Int]](repeating: [:], count: domains.count)
+        // Keyed by the ids' bytes, as the service keys them (ids are opaque, not normalised).
+        var itemIndex = [[OpaqueID: Int]](repeating: [:], count: domains.count)
         var itemIDs = [[String]](repeating: [], count: domains.count)
-        var userIndex: [String: Int] = [:]
+        var userIndex: [OpaqueID: Int] = [:]
         var userIDs: [String] = []
 
         // First pass: vocabularies, and each usable event as (user, domain, local item, stream position).
@@ -67,19 +68,19 @@ extension EventTable {
             guard let domain = domainIndex[event.domain] else { dropped.unknownDomain += 1; continue }
             guard let type = EventType(event.type) else { dropped.unknownType += 1; continue }
             let item: Int
-            if let known = itemIndex[domain][event.itemID] {
+            if let known = itemIndex[domain][OpaqueID(event.itemID)] {
                 item = known
             } else {
                 item = itemIDs[domain].count
-                itemIndex[domain][event.itemID] = item
+                itemIndex[domain][OpaqueID(event.itemID)] = item
                 itemIDs[domain].append(event.itemID)
             }
             let user: Int
-            if let known = userIndex[event.userID] {
+            if let known = userIndex[OpaqueID(event.userID)] {
                 user = known
             } else {
                 user = userIDs.count
-                userIndex[event.userID] = user
+                userIndex[OpaqueID(event.userID)] = user
                 userIDs.append(event.userID)
             }
             usable.append((Int32(user), Int32(domain), Int32(item), type, event.timestampMs, Int32(position)))
