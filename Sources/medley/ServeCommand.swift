@@ -31,8 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The model file to serve.")
     var model: String = "models/default.safetensors"
 
-    @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
-    var itemPrecision: ItemPrecision = .float32
+    @OptionGroup(title: "Scoring") var scoring: ScoringOptions
 
     @Option(help: "Where control requests find model files (<dir>/<version>.safetensors).")
     var modelDir: String = "models"
@@ -72,7 +71,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.serve")
-        let loaded = try loadServingModel(model, itemPrecision: itemPrecision)
+        let loaded = try loadServingModel(model, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
         var configuration = ServerConfiguration()
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
@@ -85,7 +84,8 @@ struct ServeCommand: ParsableCommand {
         configuration.worker.maxBatchSize = maxBatch
         configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
         configuration.modelUpdates = try updates.configuration()
-        configuration.modelUpdates.itemPrecision = itemPrecision
+        configuration.modelUpdates.itemPrecision = scoring.itemPrecision
+        configuration.modelUpdates.itemIndex = scoring.itemIndex
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
