@@ -50,12 +50,15 @@ struct BenchModelCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         BLASThreads.set(1)
+        let loadStart = ContinuousClock.now
         let scored = try model.map { try loadServingModel($0, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex) }
             ?? seeded.model(itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
+        let loadTime = ContinuousClock.now - loadStart
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let inputs = try sessionInputs(max(batch, 64), model: scored, random: &random, now: now)
         print(BenchConditions.describe(model: scored, source: model ?? "seeded weights"))
+        print("model ready (read or seeded, tables and index built) in \(loadTime)")
         let options = RecommendationOptions(perDomain: k, session: k, blended: k)
         if scored.itemPrecision != .float32 || scored.index != .exact {
             let exact = try MultitaskModel(scored.contents, itemPrecision: .float32)
