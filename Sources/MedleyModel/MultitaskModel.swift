@@ -20,11 +20,14 @@ public final class MultitaskModel: Sendable {
     /// The item table the scoring pass reads.
     public let itemPrecision: ItemPrecision
     private let reducedEmbeddings: BFloat16Table?
+    /// How lists are found; with `.ivf`, the index of each large enough domain block.
+    public let index: ItemIndexKind
+    private let domainIndexes: [IVFIndex?]
 
     /// Wraps contents after checking that the parameters match the layout exactly and are finite
     /// (as ``ModelFile/decode(_:)-([UInt8])`` does), so a trainer's model is held to the file's rules.
     public init(_ contents: ModelFileContents, backend: ScoringBackend = .automatic,
-                itemPrecision: ItemPrecision = .float32) throws(ModelFileError) {
+                itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact) throws(ModelFileError) {
         try contents.configuration.validate()
         let layout = contents.layout
         for entry in layout.entries {
@@ -50,12 +53,22 @@ public final class MultitaskModel: Sendable {
         case .float32: reducedEmbeddings = nil
         case .bfloat16: reducedEmbeddings = BFloat16Table(embeddings, dimension: contents.configuration.embeddingDimension)
         }
+        self.index = index
+        switch index {
+        case .exact:
+            domainIndexes = contents.catalog.domainRanges.map { _ in nil }
+        case .ivf:
+            let (e, b, d) = (embeddings, biases, contents.configuration.embeddingDimension)
+            domainIndexes = contents.catalog.domainRanges.map { rows in
+                rows.count >= IVFIndex.minimumBlockRows ? IVFIndex(embeddings: e, biases: b, rows: rows, dimension: d) : nil
+            }
+        }
     }
 
     /// Loads and validates a model file.
     public convenience init(contentsOf url: URL, backend: ScoringBackend = .automatic,
-                            itemPrecision: ItemPrecision = .float32) throws(ModelFileError) {
-        try self.init(ModelFile.read(url), backend: backend, itemPrecision: itemPrecision)
+                            itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact) throws(ModelFileError) {
+        try self.init(ModelFile.read(url), backend: backend, itemPrecision: itemPrecision, index: index)
     }
 
     /// Writes the model atomically.
@@ -91,7 +104,9 @@ public final class MultitaskModel: Sendable {
             var accumulators = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.perDomain)) } + sessionLists
             let queries = passes.flatMap { $0.domainQuery(t) } + sessionQueries
             let rows = contents.catalog.domainRanges[t]
-            if let reducedEmbeddings {
+            if let ivf = domainIndexes[t], case .ivf(let probes) = index {
+                ivf.offer(queries: queries, queryCount: 2 * count, probes: probes, into: &accumulators, excluding: bothHeadsExclusions)
+            } else if let reducedEmbeddings {
                 scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings,
                              embeddings: embeddings, biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
             } else {

@@ -33,11 +33,11 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "A model file to measure; default: a seeded model of --items and --dimension.")
     var model: String?
     @OptionGroup var seeded: SeededModelOptions
-    @Option(help: "The item table scoring reads: float32 or bfloat16.") var itemPrecision: ItemPrecision = .float32
+    @OptionGroup var scoring: ScoringOptions
     @Option(help: "Requests per batch in the batched run.") var batch: Int = 32
     @Option(help: "Items per list.") var k: Int = 10
     @Option(help: "Seconds per run.") var seconds: Double = 3
-    @Option(help: "With --item-precision bfloat16: requests whose lists are compared with float32 scoring.")
+    @Option(help: "With bfloat16 or an index: requests whose lists are compared with exact float32 scoring.")
     var agreementRequests: Int = 2000
 
     func validate() throws {
@@ -50,13 +50,17 @@ struct BenchModelCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         BLASThreads.set(1)
-        let scored = try model.map { try loadServingModel($0, itemPrecision: itemPrecision) } ?? seeded.model(itemPrecision: itemPrecision)
+        let loadStart = ContinuousClock.now
+        let scored = try model.map { try loadServingModel($0, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex) }
+            ?? seeded.model(itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
+        let loadTime = ContinuousClock.now - loadStart
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let inputs = try sessionInputs(max(batch, 64), model: scored, random: &random, now: now)
         print(BenchConditions.describe(model: scored, source: model ?? "seeded weights"))
+        print("model ready (read or seeded, tables and index built) in \(loadTime)")
         let options = RecommendationOptions(perDomain: k, session: k, blended: k)
-        if itemPrecision != .float32 {
+        if scored.itemPrecision != .float32 || scored.index != .exact {
             let exact = try MultitaskModel(scored.contents, itemPrecision: .float32)
             let checked = try sessionInputs(agreementRequests, model: scored, random: &random, now: now)
             print(ListAgreement.measure(reduced: scored, exact: exact, inputs: checked, options: options, batch: batch))
@@ -115,8 +119,8 @@ enum ListAgreement {
                 }
             }
         }
-        return String(format: "%@ lists against float32: %d of %d requests identical in every list (%.3f %%); recall@%d %.5f",
-                      reduced.itemPrecision.rawValue, identical, inputs.count, 100 * Double(identical) / Double(max(1, inputs.count)),
+        return String(format: "%@, %@ lists against exact float32: %d of %d requests identical in every list (%.3f %%); recall@%d %.5f",
+                      reduced.itemPrecision.rawValue, reduced.index.description, identical, inputs.count, 100 * Double(identical) / Double(max(1, inputs.count)),
                       options.perDomain, Double(found) / Double(max(1, wanted)))
     }
 }
@@ -136,7 +140,7 @@ enum BenchConditions {
         return """
             model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension)
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
-            build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision)
+            build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision); index: \(model.index)
             """
     }
 }

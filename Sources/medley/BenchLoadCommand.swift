@@ -16,7 +16,9 @@ struct BenchLoadCommand: ParsableCommand {
             latency then counts from when a request was due. Percentiles come from a \
             log-linear histogram (at most 1.6 % above the true value). Requests cycle through \
             --users user ids; with --model, each carries --context-events events on random \
-            items of that model's catalogue (seen items are excluded from the answers).
+            items of that model's catalogue (seen items are excluded from the answers). With \
+            --ingest-events N the requests are ingest requests of N plays each instead, and \
+            the report adds the events acknowledged durable per second.
             """
     )
 
@@ -31,6 +33,8 @@ struct BenchLoadCommand: ParsableCommand {
     @Option(help: "Items per list.") var k: UInt32 = 10
     @Option(help: "A model file whose items the context events name.") var model: String?
     @Option(help: "Context events per request (with --model).") var contextEvents: Int = 5
+    @Option(help: "Send ingest requests of this many events each (with --model) instead of recommend requests.")
+    var ingestEvents: Int = 0
 
     func validate() throws {
         guard clients > 0, inFlight > 0, seconds > 0, warmUpSeconds >= 0, users > 0, contextEvents >= 0 else {
@@ -38,6 +42,8 @@ struct BenchLoadCommand: ParsableCommand {
         }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of requests per second") }
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
+        guard ingestEvents >= 0 else { throw ValidationError("--ingest-events must not be negative") }
+        if ingestEvents > 0 && model == nil { throw ValidationError("--ingest-events needs --model: the events name its items") }
     }
 
     func run() throws {
@@ -50,6 +56,7 @@ struct BenchLoadCommand: ParsableCommand {
         configuration.users = users
         configuration.k = k
         configuration.contextEvents = contextEvents
+        configuration.ingestEventsPerRequest = ingestEvents
         if let model {
             let contents: ModelFileContents
             do {

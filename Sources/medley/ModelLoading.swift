@@ -6,9 +6,9 @@ import MedleyService
 /// Loads the model a serving command starts with, held to the checks a published model
 /// passes (``ModelServability``); a refused file is reported as a usage error that names
 /// what is wrong with it.
-func loadServingModel(_ path: String, itemPrecision: ItemPrecision = .float32) throws -> MultitaskModel {
+func loadServingModel(_ path: String, itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact) throws -> MultitaskModel {
     do {
-        let model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path), itemPrecision: itemPrecision)
+        let model = try MultitaskModel(contentsOf: URL(fileURLWithPath: path), itemPrecision: itemPrecision, index: index)
         try ModelServability.check(model)
         return model
     } catch {

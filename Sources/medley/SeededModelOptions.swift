@@ -12,7 +12,7 @@ struct SeededModelOptions: ParsableArguments {
         guard items >= 3, dimension > 0 else { throw ValidationError("--items must be at least 3 and --dimension positive") }
     }
 
-    func model(itemPrecision: ItemPrecision = .float32) throws -> MultitaskModel {
+    func model(itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact) throws -> MultitaskModel {
         let domains = ["news", "video", "music"]
         let ids = (0..<items).map { "\(domains[$0 % 3])-\($0 / 3)" }
         let domainOfItem = (0..<items).map { $0 % 3 }
@@ -20,6 +20,6 @@ struct SeededModelOptions: ParsableArguments {
         let catalog = try ItemCatalog(ids: order.map { ids[$0] }, domainOfItem: order.map { domainOfItem[$0] }, domainCount: 3)
         let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension])
         return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1),
-                                  itemPrecision: itemPrecision)
+                                  itemPrecision: itemPrecision, index: index)
     }
 }

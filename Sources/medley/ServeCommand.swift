@@ -31,8 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The model file to serve (a relative path is relative to the working directory).")
     var model: String = "models/default.safetensors"
 
-    @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
-    var itemPrecision: ItemPrecision = .float32
+    @OptionGroup(title: "Scoring") var scoring: ScoringOptions
 
     @Option(help: "Where control requests find model files (<dir>/<version>.safetensors; relative to the working directory).")
     var modelDir: String = "models"
@@ -94,7 +93,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.serve")
-        let loaded = try loadServingModel(model, itemPrecision: itemPrecision)
+        let loaded = try loadServingModel(model, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
         var configuration = ServerConfiguration()
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
@@ -120,7 +119,8 @@ struct ServeCommand: ParsableCommand {
                 logger.notice("no CURVE keys: clients are not authenticated, so only endpoints on this machine are bound")
             }
         }
-        configuration.modelUpdates.itemPrecision = itemPrecision
+        configuration.modelUpdates.itemPrecision = scoring.itemPrecision
+        configuration.modelUpdates.itemIndex = scoring.itemIndex
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()

@@ -31,4 +31,23 @@ import Testing
             #expect(abs(Double(report.sent) - rate) <= 2)
         }
     }
+
+    @Test func ingestRunsCountTheEventsAcknowledgedDurable() throws {
+        let model = try ServiceFixtures.model()
+        let directory = try ServiceFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try RunningServer(model: model, logDirectory: directory)
+        defer { try? server.shutDown() }
+        var configuration = LoadConfiguration(endpoint: server.clientEndpoint, pattern: .closedLoop(clients: 2, inFlight: 4))
+        configuration.seconds = 1
+        configuration.warmUpSeconds = 0.2
+        configuration.drainSeconds = 20
+        configuration.ingestEventsPerRequest = 10
+        let domains = model.configuration.domains
+        configuration.items = zip(model.catalog.ids, model.catalog.domainOfItem).map { (domains[$1], $0) }
+        let report = try LoadGenerator.run(configuration)
+        #expect(report.requests == "ingest")
+        #expect(report.sent > 0 && report.completed == report.sent && report.errors.isEmpty)
+        #expect(report.eventsPerSecond == Double(report.completed * 10) / configuration.seconds)
+    }
 }

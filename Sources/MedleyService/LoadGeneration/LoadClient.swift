@@ -68,7 +68,7 @@ struct LoadClient {
         var request = Medley_V1_Request()
         request.protocolVersion = ProtocolVersion.current
         request.requestID = nextRequestID
-        request.body = .recommend(nextRecommendRequest())
+        request.body = configuration.ingestEventsPerRequest > 0 ? .ingest(nextIngestRequest()) : .recommend(nextRecommendRequest())
         let measured = due >= window.measureFrom && due < window.stopSendingAt
         outstanding[nextRequestID] = (due, measured)
         nextRequestID += 1
@@ -91,6 +91,11 @@ struct LoadClient {
             case .recommend:
                 tally.completed += 1
                 tally.histogram.record(entry.start.duration(to: now))
+            case .ingest(let ack):
+                tally.completed += 1
+                tally.eventsAccepted += UInt64(ack.accepted)
+                tally.histogram.record(entry.start.duration(to: now))
+                if !ack.rejections.isEmpty { tally.errors["rejected events", default: 0] += UInt64(ack.rejections.count) }
             case .error(let error):
                 tally.errors["\(error.code)", default: 0] += 1
             default:
@@ -102,21 +107,33 @@ struct LoadClient {
 
     private mutating func nextRecommendRequest() -> Medley_V1_RecommendRequest {
         var request = Medley_V1_RecommendRequest()
-        request.userID = "load-user-\(random.next() % UInt64(max(1, configuration.users)))"
+        request.userID = nextUserID()
         request.k = configuration.k
-        let items = configuration.items
-        if !items.isEmpty {
-            request.context = (0..<configuration.contextEvents).map { offset in
-                let item = items[Int(random.next() % UInt64(items.count))]
-                var event = Medley_V1_SessionEvent()
-                event.userID = request.userID
-                event.itemID = item.id
-                event.domain = item.domain
-                event.type = .play
-                event.timestampMs = receiveTimestampMs - Int64(offset) * 60_000
-                return event
-            }
+        if !configuration.items.isEmpty {
+            request.context = (0..<configuration.contextEvents).map { nextEvent(user: request.userID, minutesAgo: $0) }
         }
         return request
+    }
+
+    private mutating func nextIngestRequest() -> Medley_V1_IngestRequest {
+        var request = Medley_V1_IngestRequest()
+        request.events = (0..<configuration.ingestEventsPerRequest).map { _ in nextEvent(user: nextUserID(), minutesAgo: 0) }
+        return request
+    }
+
+    private mutating func nextUserID() -> String {
+        "load-user-\(random.next() % UInt64(max(1, configuration.users)))"
+    }
+
+    /// A play of a random item of the configured catalogue.
+    private mutating func nextEvent(user: String, minutesAgo: Int) -> Medley_V1_SessionEvent {
+        let item = configuration.items[Int(random.next() % UInt64(configuration.items.count))]
+        var event = Medley_V1_SessionEvent()
+        event.userID = user
+        event.itemID = item.id
+        event.domain = item.domain
+        event.type = .play
+        event.timestampMs = receiveTimestampMs - Int64(minutesAgo) * 60_000
+        return event
     }
 }

@@ -39,6 +39,9 @@ public struct LoadConfiguration: Sendable {
     public var drainSeconds: Double = 5
     /// The seed of the request mix.
     public var seed: UInt64 = 7
+    /// 0: recommend requests. More: ingest requests of this many events each (on `items`,
+    /// for random users), acknowledged once durable.
+    public var ingestEventsPerRequest: Int = 0
 
     public init(endpoint: String, pattern: LoadPattern) {
         self.endpoint = endpoint
@@ -65,7 +68,9 @@ public struct LoadReport: Sendable, Codable {
     public var seconds: Double
     /// Requests sent in the measured window.
     public var sent: UInt64
-    /// Of those, answered with a recommend reply.
+    /// "recommend" or "ingest".
+    public var requests: String = "recommend"
+    /// Of those, answered with a recommend reply or an ingest acknowledgement.
     public var completed: UInt64
     /// Of those, answered with an error reply (by error code name).
     public var errors: [String: UInt64]
@@ -73,6 +78,8 @@ public struct LoadReport: Sendable, Codable {
     public var unanswered: UInt64
     /// Completed requests per second of the measured window.
     public var throughput: Double
+    /// Ingest runs: events acknowledged durable per second of the measured window.
+    public var eventsPerSecond: Double?
     /// Of completed requests, from send (closed loop) or due time (open loop) to reply.
     public var latency: Latency
     public var conditions: [String: String]
@@ -143,6 +150,7 @@ struct ClientTally: Sendable {
     var completed: UInt64 = 0
     var errors: [String: UInt64] = [:]
     var unanswered: UInt64 = 0
+    var eventsAccepted: UInt64 = 0
     var failure: String?
 
     mutating func merge(_ other: ClientTally) {
@@ -151,6 +159,7 @@ struct ClientTally: Sendable {
         completed += other.completed
         errors.merge(other.errors, uniquingKeysWith: +)
         unanswered += other.unanswered
+        eventsAccepted += other.eventsAccepted
     }
 
     func report(configuration c: LoadConfiguration) -> LoadReport {
@@ -165,6 +174,10 @@ struct ClientTally: Sendable {
                            maxMs: ms(h.maximum), meanMs: h.mean / 1e6),
             conditions: MachineConditions.current()
         )
+        if c.ingestEventsPerRequest > 0 {
+            report.requests = "ingest"
+            report.eventsPerSecond = Double(eventsAccepted) / c.seconds
+        }
         switch c.pattern {
         case .closedLoop(_, let inFlight):
             report.mode = "closed"

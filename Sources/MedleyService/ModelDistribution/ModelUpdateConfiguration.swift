@@ -42,6 +42,8 @@ public struct ModelUpdateConfiguration: Sendable {
     public var warmUpPasses = 3
     /// The item table new models score from (the serving process's `--item-precision`).
     public var itemPrecision: ItemPrecision = .float32
+    /// The index new models score with (the serving process's `--index`).
+    public var itemIndex: ItemIndexKind = .exact
     /// Domains every model must serve, besides those of the model serving now (whose events
     /// the service accepts).
     public var requiredDomains: [String] = []

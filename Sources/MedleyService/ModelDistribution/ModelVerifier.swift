@@ -12,12 +12,14 @@ struct ModelVerifier: Sendable {
     var trainerKey: ModelVerificationKey?
     var requiredDomains: [String]
     var itemPrecision: ItemPrecision
+    var itemIndex: ItemIndexKind
 
     init(configuration: ModelUpdateConfiguration) {
         maxModelBytes = configuration.maxModelBytes
         trainerKey = configuration.trainerKey
         requiredDomains = configuration.requiredDomains
         itemPrecision = configuration.itemPrecision
+        itemIndex = configuration.itemIndex
     }
 
     /// Verifies a publication against the model serving. Returns nil when its version is the
@@ -72,7 +74,7 @@ struct ModelVerifier: Sendable {
     private func decode(_ bytes: [UInt8], expectedVersion: UInt64) throws(ModelRejection) -> MultitaskModel {
         let model: MultitaskModel
         do {
-            model = try MultitaskModel(ModelFile.decode(bytes), itemPrecision: itemPrecision)
+            model = try MultitaskModel(ModelFile.decode(bytes), itemPrecision: itemPrecision, index: itemIndex)
         } catch {
             throw .invalidModel(error)
         }

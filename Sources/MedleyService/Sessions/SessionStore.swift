@@ -55,11 +55,13 @@ public final class SessionStore {
     /// Adds an event to a user's session, making the session if needed.
     public func append(_ entry: SessionEntry, userID: String, clientSessionID: String? = nil, nowMs: Int64) {
         let key = OpaqueID(userID)
-        if var slot = sessions[key] {
-            slot.session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
-            slot.touchedAtMs = nowMs
-            recency.moveToFront(slot.node)
-            sessions[key] = slot
+        if let node = sessions[key]?.node {
+            // Mutated in place through the dictionary: a copy taken out would share the
+            // session's arrays with the dictionary, and every append would copy them whole
+            // (the bound on ingest throughput in a profile, BENCHMARKS.md).
+            sessions[key]?.session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
+            sessions[key]?.touchedAtMs = nowMs
+            recency.moveToFront(node)
             return
         }
         var session = UserSession(userID: userID, first: entry, clientSessionID: clientSessionID)

@@ -1,0 +1,28 @@
+import ArgumentParser
+import MedleyModel
+
+/// How a serving model scores its items: the item table's precision and the index, shared by
+/// `medley serve` and `medley bench model`.
+struct ScoringOptions: ParsableArguments {
+    @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
+    var itemPrecision: ItemPrecision = .float32
+
+    @Option(help: "exact (every item scored), or ivf: an inverted-file index, built at load, on domains of at least \(IVFIndex.minimumBlockRows) items (approximate lists; see BENCHMARKS.md).")
+    var index: IndexArgument = .exact
+
+    @Option(help: "With --index ivf: lists each query scores.")
+    var indexProbes: Int = 32
+
+    enum IndexArgument: String, ExpressibleByArgument, CaseIterable { case exact, ivf }
+
+    func validate() throws {
+        guard indexProbes > 0 else { throw ValidationError("--index-probes must be positive") }
+    }
+
+    var itemIndex: ItemIndexKind {
+        switch index {
+        case .exact: .exact
+        case .ivf: .ivf(probes: indexProbes)
+        }
+    }
+}
