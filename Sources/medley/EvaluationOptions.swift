@@ -29,6 +29,8 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Training threads.")
     var threads: Int = TrainingConfiguration().threads
 
+    @OptionGroup var sessionEncoder: SessionEncoderOptions
+
     @Option(help: "Write the JSON report to this file.")
     var json: String?
 
@@ -50,12 +52,17 @@ struct EvaluationOptions: ParsableArguments {
     }
 
     /// The trainer's configuration from these options (the rest at their documented defaults).
+    /// The evaluations train the attention session encoder unless `--session-encoder none`.
     var trainingConfiguration: TrainingConfiguration {
-        var model = ModelConfiguration()
-        model.embeddingDimension = dimension
-        model.hiddenDimensions = [hidden]
-        return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-                                     earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
+        get throws {
+            var model = ModelConfiguration()
+            model.embeddingDimension = dimension
+            model.hiddenDimensions = [hidden]
+            model.sessionAttention = try sessionEncoder.shape(default: SessionAttentionShape())
+            return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                         dropout: sessionEncoder.dropout, earlyStopping: EarlyStopping(patience: patience),
+                                         seed: seed, threads: threads)
+        }
     }
 
     /// Prints the table and writes the JSON report when asked.
