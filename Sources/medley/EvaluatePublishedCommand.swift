@@ -36,7 +36,7 @@ struct EvaluatePublishedCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let source: ModelEvaluation.Source = try model.map { .given(try loadServingModel($0)) }
-            ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: .none))
+            ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration(defaultTasks: .session), singleTaskHeads: .none))
         let location = movieLensLocation(data)
         let report = try PublishedProtocolEvaluation.run(
             dataDirectory: location.directory, datasetName: location.name, models: source,
