@@ -25,10 +25,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Requests per batch in the batched run.") var batch: Int = 32
     @Option(help: "Items per list.") var k: Int = 10
     @Option(help: "Seconds per run.") var seconds: Double = 3
+    @Option(help: "Events in each request's session.") var sessionEvents: Int = 5
+    @OptionGroup var sessionEncoder: SessionEncoderOptions
 
     func validate() throws {
-        guard items >= 3, dimension > 0, batch > 0, k > 0, seconds > 0 else {
-            throw ValidationError("--items (at least 3), --dimension, --batch, -k and --seconds must be positive")
+        guard items >= 3, dimension > 0, batch > 0, k > 0, seconds > 0, sessionEvents > 0 else {
+            throw ValidationError("--items (at least 3), --dimension, --batch, -k, --seconds and --session-events must be positive")
         }
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
     }
@@ -41,7 +43,7 @@ struct BenchCommand: ParsableCommand {
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let inputs = try (0..<max(batch, 64)).map { _ -> EncodedInput in
-            let events = (0..<5).map { offset -> SessionEvent in
+            let events = (0..<sessionEvents).map { offset -> SessionEvent in
                 let row = Int(random.next() % UInt64(catalog.count))
                 let item = ItemReference(domain: scored.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row])
                 return SessionEvent(item: item, type: .play, timestampMilliseconds: now - Int64(offset) * 60_000)
@@ -78,7 +80,8 @@ struct BenchCommand: ParsableCommand {
         let domainOfItem = (0..<items).map { $0 % 3 }
         let order = ids.indices.sorted { (domainOfItem[$0], $0) < (domainOfItem[$1], $1) }
         let catalog = try ItemCatalog(ids: order.map { ids[$0] }, domainOfItem: order.map { domainOfItem[$0] }, domainCount: 3)
-        let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension])
+        let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension],
+                                               sessionAttention: try sessionEncoder.shape(default: nil))
         return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1))
     }
 }
@@ -96,7 +99,8 @@ enum BenchConditions {
         let build = "release"
         #endif
         return """
-            model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension)
+            model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension), session encoder \(
+                model.configuration.sessionAttention.map { "attention (n \($0.length), \($0.blocks) blocks, \($0.heads) heads)" } ?? "none")
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
             build: \(build); OpenBLAS threads: 1
             """
