@@ -133,10 +133,7 @@ public struct SessionAttention: Sendable {
         for (j, row) in rows.enumerated() {
             for k in 0..<d { h[j * d + k] = items[row * d + k] + positions[j * d + k] }
         }
-        if dropout != nil {
-            cache.embeddingMask = dropout!.mask(m * d)
-            for i in h.indices { h[i] *= cache.embeddingMask[i] }
-        }
+        cache.embeddingMask = Self.drop(&h, dropout: &dropout)
         for names in blockNames {
             let (a, norm1) = LayerNorm.forward(h, rows: m, scale: parameters[names.attentionScale], shift: parameters[names.attentionShift])
             let q = RowwiseLinear.forward(weight: parameters[names.query.weight], bias: parameters[names.query.bias], input: a, rows: m)
@@ -145,11 +142,7 @@ public struct SessionAttention: Sendable {
             let (attended, probabilities) = attend(queries: q, keys: k, values: v, rows: m)
             var o = RowwiseLinear.forward(weight: parameters[names.output.weight], bias: parameters[names.output.bias],
                                           input: attended, rows: m)
-            var attentionMask: [Float] = []
-            if dropout != nil {
-                attentionMask = dropout!.mask(m * d)
-                for i in o.indices { o[i] *= attentionMask[i] }
-            }
+            let attentionMask = Self.drop(&o, dropout: &dropout)
             for i in h.indices { h[i] += o[i] }
             let afterAttention = h
             let (c, norm2) = LayerNorm.forward(h, rows: m, scale: parameters[names.feedForwardScale],
@@ -158,11 +151,7 @@ public struct SessionAttention: Sendable {
             let inner = ReLU.forward(z)
             var f = RowwiseLinear.forward(weight: parameters[names.outer.weight], bias: parameters[names.outer.bias],
                                           input: inner, rows: m)
-            var feedForwardMask: [Float] = []
-            if dropout != nil {
-                feedForwardMask = dropout!.mask(m * d)
-                for i in f.indices { f[i] *= feedForwardMask[i] }
-            }
+            let feedForwardMask = Self.drop(&f, dropout: &dropout)
             for i in h.indices { h[i] += f[i] }
             cache.blocks.append(BlockCache(
                 attentionNorm: norm1, normalizedInput: a, queries: q, keys: k, values: v, probabilities: probabilities,
@@ -173,6 +162,21 @@ public struct SessionAttention: Sendable {
         cache.finalNorm = finalNorm
         cache.output = y
         return cache
+    }
+
+    /// Multiplies `values` by a fresh dropout mask when training and returns the mask; returns
+    /// an empty mask (and leaves `values` alone) otherwise.
+    private static func drop(_ values: inout [Float], dropout: inout Dropout?) -> [Float] {
+        guard dropout != nil else { return [] }
+        let mask = dropout!.mask(values.count)
+        multiply(&values, by: mask)
+        return mask
+    }
+
+    /// `values ⊙= mask`; an empty mask (no dropout) changes nothing.
+    private static func multiply(_ values: inout [Float], by mask: [Float]) {
+        guard !mask.isEmpty else { return }
+        for i in values.indices { values[i] *= mask[i] }
     }
 
     /// The inference pass: no dropout.
@@ -238,7 +242,7 @@ public struct SessionAttention: Sendable {
         for (names, block) in zip(blockNames, cache.blocks).reversed() {
             // Feed-forward residual: h_out = h_mid + mask ⊙ FFN(LN₂(h_mid)).
             var df = dh
-            if !block.feedForwardMask.isEmpty { for i in df.indices { df[i] *= block.feedForwardMask[i] } }
+            Self.multiply(&df, by: block.feedForwardMask)
             var dInner = linearBackward(names.outer, input: block.inner, rows: m, outputGradient: df,
                                         parameters: parameters, gradients: &gradients)
             dInner = ReLU.backward(preActivation: block.innerPreActivation, outputGradient: dInner)
@@ -251,7 +255,7 @@ public struct SessionAttention: Sendable {
             for i in dh.indices { dh[i] += dMid[i] }
             // Attention residual: h_mid = h_in + mask ⊙ (attend(LN₁(h_in)) W_oᵀ + b_o).
             var dO = dh
-            if !block.attentionMask.isEmpty { for i in dO.indices { dO[i] *= block.attentionMask[i] } }
+            Self.multiply(&dO, by: block.attentionMask)
             let dAttended = linearBackward(names.output, input: block.attended, rows: m, outputGradient: dO,
                                            parameters: parameters, gradients: &gradients)
             let (dq, dk, dv) = attendBackward(block, outputGradient: dAttended, rows: m)
@@ -268,7 +272,7 @@ public struct SessionAttention: Sendable {
             }
             for i in dh.indices { dh[i] += dIn[i] }
         }
-        if !cache.embeddingMask.isEmpty { for i in dh.indices { dh[i] *= cache.embeddingMask[i] } }
+        Self.multiply(&dh, by: cache.embeddingMask)
         gradients.tensors[positionName]!.scalars.withUnsafeMutableBufferPointer { g in
             for i in 0..<(m * d) { g[i] += dh[i] }
         }
