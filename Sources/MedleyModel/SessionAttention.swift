@@ -107,6 +107,7 @@ public struct SessionAttention: Sendable {
     /// The activations of one pass over a sequence, and its output.
     public struct Cache: Sendable {
         public var rows: [Int]
+        var dimension: Int
         var embeddingMask: [Float] = []
         var blocks: [BlockCache] = []
         var finalNorm: LayerNorm.Cache?
@@ -116,15 +117,20 @@ public struct SessionAttention: Sendable {
         /// The output row after the last item (the serving output); nil for an empty sequence.
         public var lastOutput: [Float]? {
             guard !rows.isEmpty else { return nil }
-            let d = output.count / rows.count
-            return Array(output[(output.count - d)...])
+            return Array(output.suffix(dimension))
         }
     }
 
     /// The forward pass over `rows` (oldest first, at most ``SessionAttentionShape/length``).
-    public func forward(_ rows: [Int], parameters: ModelParameters, dropout: inout Dropout?) -> Cache {
+    ///
+    /// With `lastRowOnly` (serving, which reads only the newest position) the last block
+    /// computes the query, attention, feed-forward and final norm of the newest position alone
+    /// (it still needs every position's keys and values); the cache then holds one output row
+    /// and is not for ``backward(_:outputGradient:parameters:into:)``.
+    public func forward(_ rows: [Int], parameters: ModelParameters, dropout: inout Dropout?,
+                        lastRowOnly: Bool = false) -> Cache {
         precondition(rows.count <= shape.length, "a sequence of \(rows.count) items, the encoder reads \(shape.length)")
-        var cache = Cache(rows: rows)
+        var cache = Cache(rows: rows, dimension: dimension)
         let m = rows.count, d = dimension
         guard m > 0 else { return cache }
         let items = parameters[ParameterLayout.itemEmbedding].scalars
@@ -134,23 +140,30 @@ public struct SessionAttention: Sendable {
             for k in 0..<d { h[j * d + k] = items[row * d + k] + positions[j * d + k] }
         }
         cache.embeddingMask = Self.drop(&h, dropout: &dropout)
-        for names in blockNames {
-            let (a, norm1) = LayerNorm.forward(h, rows: m, scale: parameters[names.attentionScale], shift: parameters[names.attentionShift])
-            let q = RowwiseLinear.forward(weight: parameters[names.query.weight], bias: parameters[names.query.bias], input: a, rows: m)
+        // r: the positions whose output this block computes (the newest r of the m).
+        var r = m
+        for (b, names) in blockNames.enumerated() {
+            let (a, norm1) = LayerNorm.forward(h, rows: r, scale: parameters[names.attentionScale], shift: parameters[names.attentionShift])
             let k = RowwiseLinear.forward(weight: parameters[names.key.weight], bias: parameters[names.key.bias], input: a, rows: m)
             let v = RowwiseLinear.forward(weight: parameters[names.value.weight], bias: parameters[names.value.bias], input: a, rows: m)
-            let (attended, probabilities) = attend(queries: q, keys: k, values: v, rows: m)
+            if lastRowOnly && b == blockNames.count - 1 {
+                r = 1
+                h = Array(h.suffix(d))
+            }
+            let q = RowwiseLinear.forward(weight: parameters[names.query.weight], bias: parameters[names.query.bias],
+                                          input: Array(a.suffix(r * d)), rows: r)
+            let (attended, probabilities) = attend(queries: q, queryRows: r, keys: k, values: v, rows: m)
             var o = RowwiseLinear.forward(weight: parameters[names.output.weight], bias: parameters[names.output.bias],
-                                          input: attended, rows: m)
+                                          input: attended, rows: r)
             let attentionMask = Self.drop(&o, dropout: &dropout)
             for i in h.indices { h[i] += o[i] }
             let afterAttention = h
-            let (c, norm2) = LayerNorm.forward(h, rows: m, scale: parameters[names.feedForwardScale],
+            let (c, norm2) = LayerNorm.forward(h, rows: r, scale: parameters[names.feedForwardScale],
                                                shift: parameters[names.feedForwardShift])
-            let z = RowwiseLinear.forward(weight: parameters[names.inner.weight], bias: parameters[names.inner.bias], input: c, rows: m)
+            let z = RowwiseLinear.forward(weight: parameters[names.inner.weight], bias: parameters[names.inner.bias], input: c, rows: r)
             let inner = ReLU.forward(z)
             var f = RowwiseLinear.forward(weight: parameters[names.outer.weight], bias: parameters[names.outer.bias],
-                                          input: inner, rows: m)
+                                          input: inner, rows: r)
             let feedForwardMask = Self.drop(&f, dropout: &dropout)
             for i in h.indices { h[i] += f[i] }
             cache.blocks.append(BlockCache(
@@ -158,7 +171,7 @@ public struct SessionAttention: Sendable {
                 attended: attended, attentionMask: attentionMask, afterAttention: afterAttention, feedForwardNorm: norm2,
                 feedForwardInput: c, innerPreActivation: z, inner: inner, feedForwardMask: feedForwardMask))
         }
-        let (y, finalNorm) = LayerNorm.forward(h, rows: m, scale: parameters[finalScale], shift: parameters[finalShift])
+        let (y, finalNorm) = LayerNorm.forward(h, rows: r, scale: parameters[finalScale], shift: parameters[finalShift])
         cache.finalNorm = finalNorm
         cache.output = y
         return cache
@@ -185,40 +198,49 @@ public struct SessionAttention: Sendable {
         return forward(rows, parameters: parameters, dropout: &none)
     }
 
-    /// Causal multi-head attention: per head, P = softmax(Q_h K_hᵀ / √(d/H)) over positions
-    /// ≤ j for row j, and the output columns of that head are P V_h.
-    private func attend(queries q: [Float], keys k: [Float], values v: [Float], rows m: Int) -> ([Float], [[Float]]) {
+    /// The serving output: the newest position's row, computed without the other positions'
+    /// last-block work; nil for an empty sequence.
+    public func lastOutput(_ rows: [Int], parameters: ModelParameters) -> [Float]? {
+        var none: Dropout? = nil
+        return forward(rows, parameters: parameters, dropout: &none, lastRowOnly: true).lastOutput
+    }
+
+    /// Causal multi-head attention of the newest `r` positions' queries over all `m` keys:
+    /// per head, P = softmax(Q_h K_hᵀ / √(d/H)) with query row i (position m − r + i) seeing
+    /// positions ≤ m − r + i, and the output columns of that head are P V_h (r × d).
+    private func attend(queries q: [Float], queryRows r: Int, keys k: [Float], values v: [Float], rows m: Int) -> ([Float], [[Float]]) {
         let d = dimension, heads = shape.heads, width = d / heads
         let scale = 1 / Float(width).squareRoot()
-        var out = [Float](repeating: 0, count: m * d)
+        var out = [Float](repeating: 0, count: r * d)
         var probabilities: [[Float]] = []
         for head in 0..<heads {
-            var s = [Float](repeating: 0, count: m * m)
+            var s = [Float](repeating: 0, count: r * m)
             q.withUnsafeBufferPointer { qp in
                 k.withUnsafeBufferPointer { kp in
                     s.withUnsafeMutableBufferPointer { sp in
                         MatrixProduct.multiply(qp.baseAddress! + head * width, lda: d, kp.baseAddress! + head * width,
-                                               transposeB: true, ldb: d, into: sp.baseAddress!, m: m, n: m, k: width, alpha: scale)
+                                               transposeB: true, ldb: d, into: sp.baseAddress!, m: r, n: m, k: width, alpha: scale)
                     }
                 }
             }
-            for i in 0..<m {
+            for i in 0..<r {
+                let position = m - r + i
                 var maximum = -Float.infinity
-                for j in 0...i { maximum = max(maximum, s[i * m + j]) }
+                for j in 0...position { maximum = max(maximum, s[i * m + j]) }
                 var total: Float = 0
-                for j in 0...i {
+                for j in 0...position {
                     let e = expf(s[i * m + j] - maximum)
                     s[i * m + j] = e
                     total += e
                 }
-                for j in 0...i { s[i * m + j] /= total }
-                for j in (i + 1)..<m { s[i * m + j] = 0 }
+                for j in 0...position { s[i * m + j] /= total }
+                for j in (position + 1)..<m { s[i * m + j] = 0 }
             }
             s.withUnsafeBufferPointer { sp in
                 v.withUnsafeBufferPointer { vp in
                     out.withUnsafeMutableBufferPointer { op in
                         MatrixProduct.multiply(sp.baseAddress!, vp.baseAddress! + head * width, ldb: d,
-                                               into: op.baseAddress! + head * width, ldc: d, m: m, n: width, k: m)
+                                               into: op.baseAddress! + head * width, ldc: d, m: r, n: width, k: m)
                     }
                 }
             }

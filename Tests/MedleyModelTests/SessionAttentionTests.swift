@@ -67,6 +67,10 @@ import Testing
         let changed = encoder.forward([3, 0, 7, 8, 5], parameters: contents.parameters).output
         #expect(allClose(Array(changed[0..<12]), prefix, absolute: 1e-5))
         #expect(!allClose(Array(changed[12..<16]), Array(full[12..<16]), absolute: 1e-4))
+        // The serving pass (newest position only in the last block) gives the full pass's last row.
+        #expect(allClose(encoder.lastOutput([3, 0, 7, 3, 5], parameters: contents.parameters)!, Array(full[16..<20]), absolute: 1e-5))
+        #expect(allClose(encoder.lastOutput([3], parameters: contents.parameters)!, Array(full[0..<4]), absolute: 1e-5))
+        #expect(encoder.lastOutput([], parameters: contents.parameters) == nil)
         // Order matters: the same items in another order give another last output.
         let swapped = encoder.forward([0, 3, 7, 3, 5], parameters: contents.parameters).lastOutput!
         #expect(!allClose(swapped, Array(full[16..<20]), absolute: 1e-4))
