@@ -48,6 +48,45 @@ def softmax(z):
     return e / e.sum()
 
 
+def layer_norm(x, scale, shift):
+    mean = x.mean(axis=1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+    return ((x - mean) / np.sqrt(var + 1e-6) * scale + shift).astype(np.float32)
+
+
+def session_attention(t, meta, E, rows, d):
+    """The session attention's output after the last of `rows` (models/README.md, "Session attention")."""
+    if not rows:
+        return np.zeros(d, np.float32)
+    p = "session_encoder"
+    heads = int(meta["attention_heads"])
+    width = d // heads
+    m = len(rows)
+    h = (E[rows] + t[f"{p}.position.embedding"][:m]).astype(np.float32)
+    mask = np.tril(np.ones((m, m), dtype=bool))
+
+    def linear(name, x):
+        return (x @ t[f"{name}.weight"].T + t[f"{name}.bias"]).astype(np.float32)
+
+    for b in range(int(meta["attention_blocks"])):
+        block = f"{p}.blocks.{b}"
+        a = layer_norm(h, t[f"{block}.attention_norm.scale"], t[f"{block}.attention_norm.shift"])
+        q, k, v = linear(f"{block}.query", a), linear(f"{block}.key", a), linear(f"{block}.value", a)
+        attended = np.zeros((m, d), np.float32)
+        for hd in range(heads):
+            cols = slice(hd * width, (hd + 1) * width)
+            s = (q[:, cols] @ k[:, cols].T) / np.sqrt(width)
+            s = np.where(mask, s, -np.inf)
+            e = np.exp(s - s.max(axis=1, keepdims=True))
+            attended[:, cols] = (e / e.sum(axis=1, keepdims=True)) @ v[:, cols]
+        h = h + linear(f"{block}.output", attended)
+        c = layer_norm(h, t[f"{block}.feed_forward_norm.scale"], t[f"{block}.feed_forward_norm.shift"])
+        inner = np.maximum(linear(f"{block}.feed_forward.layers.0", c), 0)
+        h = h + linear(f"{block}.feed_forward.layers.1", inner)
+    y = layer_norm(h, t[f"{p}.final_norm.scale"], t[f"{p}.final_norm.shift"])
+    return y[-1]
+
+
 def main():
     meta, t = load(sys.argv[1])
     with open(sys.argv[2]) as f:
@@ -90,7 +129,11 @@ def main():
     newest_first = [r for _, r in reversed(known)]
     for k in range(slots):
         slot_vecs.append(E[newest_first[k]] if k < len(newest_first) else np.zeros(d, np.float32))
-    x = np.concatenate([u, s] + slot_vecs + [np.array(req["context"], np.float32)]).astype(np.float32)
+    parts = [u, s] + slot_vecs + [np.array(req["context"], np.float32)]
+    if meta.get("session_encoder", "none") == "attention":
+        n = int(meta["sequence_length"])
+        parts.append(session_attention(t, meta, E, [r for _, r in known][-n:], d))
+    x = np.concatenate(parts).astype(np.float32)
 
     # Forward pass.
     tasks = [f"domain.{name}" for name in domains] + ["session", "next_domain"]

@@ -52,6 +52,10 @@ public enum ModelFile {
         public static let itemIDs = "item_ids"
         public static let itemDomains = "item_domains"
         public static let userIDs = "user_ids"
+        public static let sessionEncoder = "session_encoder"
+        public static let sequenceLength = "sequence_length"
+        public static let attentionBlocks = "attention_blocks"
+        public static let attentionHeads = "attention_heads"
     }
 
     /// The value of the `format` key.
@@ -86,6 +90,13 @@ public enum ModelFile {
         case .mmoe(let experts):
             metadata[Key.architecture] = "mmoe"
             metadata[Key.experts] = String(experts)
+        }
+        // Written only for a model that has the encoder, so older files stay byte for byte the same.
+        if let shape = c.sessionAttention {
+            metadata[Key.sessionEncoder] = "attention"
+            metadata[Key.sequenceLength] = String(shape.length)
+            metadata[Key.attentionBlocks] = String(shape.blocks)
+            metadata[Key.attentionHeads] = String(shape.heads)
         }
         let tensors = layout.entries.map { entry -> (name: String, tensor: Tensor) in
             guard let tensor = contents.parameters.tensors[entry.name], tensor.shape == entry.shape else {
@@ -191,6 +202,16 @@ public enum ModelFile {
         guard let halfLife = Float(try string(Key.recencyHalfLife)) else {
             throw .invalidMetadata(key: Key.recencyHalfLife, reason: "not a number")
         }
+        var sessionAttention: SessionAttentionShape?
+        switch m[Key.sessionEncoder] {
+        case nil, "none":
+            sessionAttention = nil
+        case "attention":
+            sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
+                                                     heads: try integer(Key.attentionHeads))
+        case let other?:
+            throw .invalidMetadata(key: Key.sessionEncoder, reason: "unknown session encoder \"\(other)\"")
+        }
         let configuration = ModelConfiguration(
             modelVersion: modelVersion,
             domains: try decoded(Key.domains, as: [String].self, "a JSON array of strings"),
@@ -201,7 +222,8 @@ public enum ModelFile {
             towerHiddenDimensions: try decoded(Key.towerHiddenDims, as: [Int].self, "a JSON array of integers"),
             architecture: architecture,
             eventWeights: try EventWeights(weights),
-            recencyHalfLifeSeconds: halfLife
+            recencyHalfLifeSeconds: halfLife,
+            sessionAttention: sessionAttention
         )
         try configuration.validate()
         let catalog = try ItemCatalog(

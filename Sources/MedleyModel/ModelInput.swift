@@ -73,6 +73,9 @@ public struct EncodedInput: Sendable, Equatable {
     public var sessionWeights: [Float]
     /// The most recent items, newest first, one per slot; nil for an empty slot.
     public var lastItemRows: [Int?]
+    /// The session attention's input: the newest known session items, at most its sequence
+    /// length, oldest first (empty for a model without the encoder).
+    public var sequenceRows: [Int]
     public var context: [Float]
     /// Rows never to recommend.
     public var excludedRows: Set<Int>
@@ -80,12 +83,14 @@ public struct EncodedInput: Sendable, Equatable {
     public var ignoredEventCount: Int
 
     public init(userRow: Int?, foldInRows: [Int], sessionRows: [Int], sessionWeights: [Float],
-                lastItemRows: [Int?], context: [Float], excludedRows: Set<Int> = [], ignoredEventCount: Int = 0) {
+                lastItemRows: [Int?], context: [Float], excludedRows: Set<Int> = [], ignoredEventCount: Int = 0,
+                sequenceRows: [Int] = []) {
         self.userRow = userRow
         self.foldInRows = foldInRows
         self.sessionRows = sessionRows
         self.sessionWeights = sessionWeights
         self.lastItemRows = lastItemRows
+        self.sequenceRows = sequenceRows
         self.context = context
         self.excludedRows = excludedRows
         self.ignoredEventCount = ignoredEventCount
@@ -144,7 +149,8 @@ public struct InputEncoder: Sendable {
         if excludeSessionItems { excluded.formUnion(known.map(\.1)) }
         return EncodedInput(userRow: userRow, foldInRows: foldIn, sessionRows: known.map(\.1), sessionWeights: weights,
                             lastItemRows: slots, context: input.context, excludedRows: excluded,
-                            ignoredEventCount: input.events.count - known.count)
+                            ignoredEventCount: input.events.count - known.count,
+                            sequenceRows: known.suffix(configuration.sessionAttention?.length ?? 0).map(\.1))
     }
 }
 

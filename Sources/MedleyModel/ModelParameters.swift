@@ -21,7 +21,8 @@ public struct ModelParameters: Sendable, Equatable {
     }
 
     /// Fresh parameters for training: weights drawn uniformly in ±sqrt(6 / (in + out))
-    /// (Glorot), embeddings in ±0.1 (scaled by 1/sqrt(d)), biases zero; deterministic for a seed.
+    /// (Glorot), embedding tables (item, user, session positions) in ±1/sqrt(d), layer-norm
+    /// scales one, biases and shifts zero; deterministic for a seed.
     public static func initialized(layout: ParameterLayout, seed: UInt64) -> ModelParameters {
         var rng = SplitMix64(seed: seed)
         var tensors: [String: Tensor] = [:]
@@ -31,9 +32,11 @@ public struct ModelParameters: Sendable, Equatable {
             if entry.name.hasSuffix(".weight") {
                 let limit = (6 / Float(max(1, entry.shape[0] + entry.shape[1]))).squareRoot()
                 for i in 0..<count { scalars[i] = rng.nextFloat(in: -limit...limit) }
-            } else if entry.name == ParameterLayout.itemEmbedding || entry.name == ParameterLayout.userEmbedding {
+            } else if entry.name.hasSuffix(".embedding") {
                 let limit = 1 / Float(max(1, entry.shape[1])).squareRoot()
                 for i in 0..<count { scalars[i] = rng.nextFloat(in: -limit...limit) }
+            } else if entry.name.hasSuffix(".scale") {
+                scalars = [Float](repeating: 1, count: count)
             }
             tensors[entry.name] = Tensor(shape: entry.shape, scalars: scalars)
         }

@@ -81,9 +81,12 @@ public final class MultitaskModel: Sendable {
         try inputEncoder.encode(input, excludeSessionItems: excludeSessionItems)
     }
 
-    /// The forward pass for one input: queries and next-domain logits.
+    /// The forward pass for one input: queries and next-domain logits. The session attention,
+    /// if any, computes only the newest position's output (all that serving reads).
     public func forward(_ input: EncodedInput) -> Network.ForwardPass {
-        network.forward(input, parameters: contents.parameters)
+        guard let attention = network.attention else { return network.forward(input, parameters: contents.parameters) }
+        return network.forward(input, parameters: contents.parameters,
+                               attentionOutput: attention.lastOutput(input.sequenceRows, parameters: contents.parameters))
     }
 
     /// Recommendations for a batch of inputs, in one pass over the item table: for each domain

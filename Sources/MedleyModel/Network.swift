@@ -1,7 +1,8 @@
 /// The multitask network's computation, separate from its values: the forward pass with the
 /// activations the backward pass needs, and the backward pass producing named gradients.
 ///
-/// Per example: x = [user; session; last-item slots; context] → shared encoder (MLP, or MMoE
+/// Per example: x = [user; session; last-item slots; context; session attention's output,
+/// when the model has one (``SessionAttention``)] → shared encoder (MLP, or MMoE
 /// with one gate per task) → one tower per task → a query vector per domain, a session query,
 /// and next-domain logits. Scoring queries against items is done by ``ItemScorer`` (serving)
 /// or ``Losses`` (training).
@@ -11,9 +12,12 @@ public struct Network: Sendable {
     private let experts: [MLP]
     private let gateNames: [(weight: String, bias: String)]
     private let heads: [MLP]
+    /// The order-aware session encoder, when the configuration has one.
+    public let attention: SessionAttention?
 
     public init(configuration c: ModelConfiguration) {
         configuration = c
+        attention = c.sessionAttention.map { SessionAttention(shape: $0, dimension: c.embeddingDimension) }
         let tasks = c.tasks
         switch c.architecture {
         case .mlp:
@@ -57,6 +61,8 @@ public struct Network: Sendable {
         /// Per task, the representation its head reads.
         public var representations: [[Float]] = []
         var headCaches: [MLP.Cache] = []
+        /// The session attention's pass, when this forward pass ran it (not when its output was given).
+        public var attentionCache: SessionAttention.Cache?
 
         /// The query vector of domain `d`'s head.
         public func domainQuery(_ d: Int) -> [Float] { headCaches[d].output }
@@ -79,8 +85,14 @@ public struct Network: Sendable {
         }
     }
 
-    /// The encoder input x = [user; session; slot 1 … slot L; context] (models/README.md).
-    public func inputVector(_ input: EncodedInput, parameters: ModelParameters) -> [Float] {
+    /// Where the session attention's output starts in x.
+    private var attentionOffset: Int {
+        configuration.embeddingDimension * (2 + configuration.lastItemSlots) + configuration.contextDimension
+    }
+
+    /// The encoder input x = [user; session; slot 1 … slot L; context; attention output]
+    /// (models/README.md); the attention output is zeros when not given.
+    public func inputVector(_ input: EncodedInput, parameters: ModelParameters, attentionOutput: [Float]? = nil) -> [Float] {
         let d = configuration.embeddingDimension
         let items = parameters[ParameterLayout.itemEmbedding].scalars
         var x = [Float](repeating: 0, count: configuration.encoderInputDimension)
@@ -99,11 +111,24 @@ public struct Network: Sendable {
         }
         let contextStart = d * (2 + configuration.lastItemSlots)
         for (k, v) in input.context.enumerated() { x[contextStart + k] = v }
+        if attention != nil, let attentionOutput {
+            for k in 0..<d { x[attentionOffset + k] = attentionOutput[k] }
+        }
         return x
     }
 
+    /// The forward pass, running the session attention over the input's sequence rows.
     public func forward(_ input: EncodedInput, parameters: ModelParameters) -> ForwardPass {
-        let x = inputVector(input, parameters: parameters)
+        let cache = attention?.forward(input.sequenceRows, parameters: parameters)
+        var pass = forward(input, parameters: parameters, attentionOutput: cache?.lastOutput)
+        pass.attentionCache = cache
+        return pass
+    }
+
+    /// The forward pass with the session attention's output for this input given (computed
+    /// for a whole sequence at once in training); nil reads as zeros (an empty session).
+    public func forward(_ input: EncodedInput, parameters: ModelParameters, attentionOutput: [Float]?) -> ForwardPass {
+        let x = inputVector(input, parameters: parameters, attentionOutput: attentionOutput)
         var pass = ForwardPass(input: input, x: x)
         let taskCount = configuration.tasks.count
         if let encoder {
@@ -128,9 +153,12 @@ public struct Network: Sendable {
     }
 
     /// Accumulates into `gradients` (shaped like the parameters) the gradient of the loss whose
-    /// output gradients are given, through heads, encoder and the input's embeddings.
+    /// output gradients are given, through heads, encoder and the input's embeddings, and
+    /// through the session attention when this pass ran it. Returns the gradient with respect
+    /// to the attention output (nil without an encoder), for a caller that gave that output.
+    @discardableResult
     public func backward(_ pass: ForwardPass, outputGradients g: OutputGradients, parameters: ModelParameters,
-                         into gradients: inout ModelParameters) {
+                         into gradients: inout ModelParameters) -> [Float]? {
         let tasks = configuration.tasks
         let width = configuration.representationDimension
         var dx = [Float](repeating: 0, count: configuration.encoderInputDimension)
@@ -179,6 +207,15 @@ public struct Network: Sendable {
             }
         }
         backwardInput(pass.input, dx: dx, into: &gradients)
+        guard let attention else { return nil }
+        let d = configuration.embeddingDimension
+        let dAttention = Array(dx[attentionOffset..<(attentionOffset + d)])
+        if let cache = pass.attentionCache, !cache.rows.isEmpty {
+            var dOutput = [Float](repeating: 0, count: cache.rows.count * d)
+            for k in 0..<d { dOutput[dOutput.count - d + k] = dAttention[k] }
+            attention.backward(cache, outputGradient: dOutput, parameters: parameters, into: &gradients)
+        }
+        return dAttention
     }
 
     /// Spreads the input gradient over the user and item rows the input vector was built from.

@@ -43,6 +43,9 @@ public struct ParameterLayout: Sendable, Equatable {
             mlp(Self.headPrefix(task, domains: c.domains), input: c.representationDimension,
                 sizes: c.towerHiddenDimensions + [output])
         }
+        if let shape = c.sessionAttention {
+            entries += SessionAttention(shape: shape, dimension: d).layoutEntries
+        }
         self.entries = entries
     }
 

@@ -39,10 +39,12 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Seconds per run.") var seconds: Double = 3
     @Option(help: "With bfloat16 or an index: requests whose lists are compared with exact float32 scoring.")
     var agreementRequests: Int = 2000
+    @Option(help: "Events in each request's session.") var sessionEvents: Int = 5
+    @OptionGroup var sessionEncoder: SessionEncoderOptions
 
     func validate() throws {
-        guard batch > 0, k > 0, seconds > 0 else {
-            throw ValidationError("--batch, -k and --seconds must be positive")
+        guard batch > 0, k > 0, seconds > 0, sessionEvents > 0 else {
+            throw ValidationError("--batch, -k, --seconds and --session-events must be positive")
         }
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
     }
@@ -52,7 +54,8 @@ struct BenchModelCommand: ParsableCommand {
         BLASThreads.set(1)
         let loadStart = ContinuousClock.now
         let scored = try model.map { try loadServingModel($0, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex) }
-            ?? seeded.model(itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
+            ?? seeded.model(itemPrecision: scoring.itemPrecision, index: scoring.itemIndex,
+                            sessionAttention: try sessionEncoder.shape(default: nil))
         let loadTime = ContinuousClock.now - loadStart
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -89,11 +92,11 @@ struct BenchModelCommand: ParsableCommand {
 }
 
 extension BenchModelCommand {
-    /// Inputs with sessions of five random items each.
+    /// Inputs with sessions of `--session-events` random items each.
     private func sessionInputs(_ count: Int, model: MultitaskModel, random: inout SplitMix64, now: Int64) throws -> [EncodedInput] {
         let catalog = model.catalog
         return try (0..<count).map { _ -> EncodedInput in
-            let events = (0..<5).map { offset -> SessionEvent in
+            let events = (0..<sessionEvents).map { offset -> SessionEvent in
                 let row = Int(random.next() % UInt64(catalog.count))
                 let item = ItemReference(domain: model.configuration.domains[catalog.domainOfItem[row]], id: catalog.ids[row])
                 return SessionEvent(item: item, type: .play, timestampMilliseconds: now - Int64(offset) * 60_000)
@@ -138,7 +141,8 @@ enum BenchConditions {
         let build = "release"
         #endif
         return """
-            model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension)
+            model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension), session encoder \(
+                model.configuration.sessionAttention.map { "attention (n \($0.length), \($0.blocks) blocks, \($0.heads) heads)" } ?? "none")
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
             build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision); index: \(model.index)
             """

@@ -63,7 +63,7 @@ struct EvaluateChronologicalCommand: ParsableCommand {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.eval")
         let source: ModelEvaluation.Source = try model.map { .given(try loadServingModel($0)) }
-            ?? .train(ModelEvaluation.Configuration(training: options.trainingConfiguration, singleTaskHeads: singleTask))
+            ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: singleTask))
         let splitCut: ChronologicalCut = cut == .perUser ? .perUser(testFraction: testFraction) : .global(testFraction: testFraction)
         let configuration = ChronologicalEvaluation.Configuration(maxTargetsPerUser: maxTargetsPerUser)
         let report: EvaluationReport

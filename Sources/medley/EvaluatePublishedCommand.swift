@@ -11,9 +11,12 @@ struct EvaluatePublishedCommand: ParsableCommand {
             Ratings >= 3; users and items with at least 10 interactions, repeated until stable; \
             leave-one-out by timestamp; the last 50 items as input; full ranking; HR@10 and \
             NDCG@10 over users, with all items ranked (RecBole's way) and with seen items \
-            excluded (the service's). The multitask model's session head is trained on each \
-            user's training and validation interactions (the validation one held out for early \
-            stopping) and evaluated next to popularity, sequential rules and V-SKNN.
+            excluded (the service's). The model's session head is trained on each user's \
+            training and validation interactions (the validation one held out for early \
+            stopping) and evaluated next to popularity, sequential rules and V-SKNN. By default \
+            the model has the session attention and trains the session head's loss alone \
+            (--tasks all trains every head); docs/results-ml1m.md and docs/results-ml100k.md \
+            give the figures of the defaults.
             """
     )
 
@@ -36,7 +39,7 @@ struct EvaluatePublishedCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let source: ModelEvaluation.Source = try model.map { .given(try loadServingModel($0)) }
-            ?? .train(ModelEvaluation.Configuration(training: options.trainingConfiguration, singleTaskHeads: .none))
+            ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration(defaultTasks: .session), singleTaskHeads: .none))
         let location = movieLensLocation(data)
         let report = try PublishedProtocolEvaluation.run(
             dataDirectory: location.directory, datasetName: location.name, models: source,

@@ -5,6 +5,11 @@ import MedleyTraining
 
 /// The training and report options every `medley eval` mode takes.
 struct EvaluationOptions: ParsableArguments {
+    /// One validation target per user is a noisy signal on small data sets (939 users on
+    /// MovieLens-100K): one epoch more than the trainer's default patience keeps a lucky
+    /// epoch from ending training.
+    static let defaultPatience = EarlyStopping().patience + 1
+
     @Option(help: "Training epochs at most (early stopping may end sooner).")
     var epochs: Int = TrainingConfiguration().epochs
 
@@ -21,13 +26,18 @@ struct EvaluationOptions: ParsableArguments {
     var learningRate: Float = TrainingConfiguration().learningRate
 
     @Option(help: "Epochs without a better validation HR@10 before training stops.")
-    var patience: Int = EarlyStopping().patience
+    var patience: Int = EvaluationOptions.defaultPatience
 
     @Option(help: "The training seed.")
     var seed: UInt64 = TrainingConfiguration().seed
 
     @Option(help: "Training threads.")
     var threads: Int = TrainingConfiguration().threads
+
+    @OptionGroup var sessionEncoder: SessionEncoderOptions
+
+    @Option(help: "The losses trained: all (every head, equal weights) or session (the session head alone). Default: session for `eval published`, which evaluates only the session head; all otherwise.")
+    var tasks: TrainedTasks?
 
     @Option(help: "Write the JSON report to this file.")
     var json: String?
@@ -50,11 +60,19 @@ struct EvaluationOptions: ParsableArguments {
     }
 
     /// The trainer's configuration from these options (the rest at their documented defaults).
+    /// The evaluations train the attention session encoder unless `--session-encoder none`.
     var trainingConfiguration: TrainingConfiguration {
+        get throws { try trainingConfiguration(defaultTasks: .all) }
+    }
+
+    /// The same, with the losses trained when `--tasks` is not given.
+    func trainingConfiguration(defaultTasks: TrainedTasks) throws -> TrainingConfiguration {
         var model = ModelConfiguration()
         model.embeddingDimension = dimension
         model.hiddenDimensions = [hidden]
+        model.sessionAttention = try sessionEncoder.shape(default: SessionAttentionShape())
         return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                     dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting,
                                      earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
     }
 
@@ -64,6 +82,19 @@ struct EvaluationOptions: ParsableArguments {
         if let json {
             try report.json().write(to: URL(fileURLWithPath: json), options: .atomic)
             print("JSON report: \(json)")
+        }
+    }
+}
+
+/// Which losses the evaluated model trains, as an option value.
+enum TrainedTasks: String, ExpressibleByArgument, CaseIterable {
+    case all
+    case session
+
+    var weighting: TaskWeighting {
+        switch self {
+        case .all: return .equal
+        case .session: return .only(.session)
         }
     }
 }

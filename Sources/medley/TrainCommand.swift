@@ -44,6 +44,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Widths of the shared encoder's layers, comma-separated.") var hidden: String = "64"
     @Option(help: "Shared encoder: mlp, or mmoe:EXPERTS.") var architecture: String = "mlp"
     @Option(help: "Task weighting: equal or uncertainty.") var taskWeighting: String = "equal"
+    @OptionGroup var sessionEncoder: SessionEncoderOptions
     @Option(help: "Most epochs (early stopping may end sooner).") var epochs: Int = 20
     @Option(help: "Examples per mini-batch.") var batchSize: Int = 256
     @Option(help: "Adam's learning rate.") var learningRate: Float = 0.002
@@ -146,8 +147,9 @@ struct TrainCommand: ParsableCommand {
         var configuration = TrainingConfiguration(
             model: ModelConfiguration(
                 modelVersion: version, domains: domainList, embeddingDimension: dimension,
-                hiddenDimensions: try parsedHidden(), architecture: try parsedArchitecture()),
-            epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                hiddenDimensions: try parsedHidden(), architecture: try parsedArchitecture(),
+                sessionAttention: try sessionEncoder.shape(default: nil)),
+            epochs: epochs, batchSize: batchSize, learningRate: learningRate, dropout: sessionEncoder.dropout,
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
         configuration.progressIntervalSeconds = 10
         try configuration.validate()

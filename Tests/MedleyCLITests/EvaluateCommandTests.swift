@@ -20,6 +20,29 @@ struct EvaluateCommandTests {
         let rows = try #require(report["rows"] as? [[String: Any]])
         #expect(rows.contains { $0["method"] as? String == "Medley multitask (session head)" })
         #expect((report["conditions"] as? [String: String])?["data set"]?.hasPrefix("synthetic") == true)
+        // The evaluations train the session attention unless told otherwise.
+        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50, 2 blocks, 1 heads, dropout 0.2)") == true)
+    }
+
+    /// `medley train --session-encoder attention` writes a model with the encoder; `medley
+    /// inspect` shows its metadata and tensors.
+    @Test func trainWritesAModelWithSessionAttention() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("log").path
+        let models = directory.appendingPathComponent("models").path
+        let generated = try MedleyExecutable.run(["gen", "--out", log, "--users", "20", "--items-per-domain", "10", "--clusters", "2"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let trained = try MedleyExecutable.run([
+            "train", "--log", log, "--models-dir", models, "--version", "1", "--dimension", "8", "--hidden", "16", "--epochs", "1",
+            "--session-encoder", "attention", "--sequence-length", "6", "--attention-blocks", "1", "--attention-heads", "2",
+        ], timeoutSeconds: 120)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let inspected = try MedleyExecutable.run(["inspect", "\(models)/1.safetensors"])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        for text in ["session_encoder", "attention", "session_encoder.position.embedding", "session_encoder.blocks.0.query.weight"] {
+            #expect(inspected.stdout.contains(text), "missing \(text)")
+        }
     }
 
     @Test func refusesBadArguments() throws {
@@ -33,6 +56,12 @@ struct EvaluateCommandTests {
         let epochs = try MedleyExecutable.run(["eval", "synthetic", "--epochs", "0"])
         #expect(epochs.status != 0)
         #expect(epochs.stderr.contains("--epochs"))
+        let encoder = try MedleyExecutable.run(["eval", "synthetic", "--session-encoder", "gru"])
+        #expect(encoder.status != 0)
+        #expect(encoder.stderr.contains("--session-encoder"))
+        let dropout = try MedleyExecutable.run(["eval", "synthetic", "--dropout", "1"])
+        #expect(dropout.status != 0)
+        #expect(dropout.stderr.contains("--dropout"))
         let json = try MedleyExecutable.run(["eval", "synthetic", "--json", directory.appendingPathComponent("no/such/report.json").path])
         #expect(json.status != 0)
         #expect(json.stderr.contains("--json"))

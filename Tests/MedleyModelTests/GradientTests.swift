@@ -129,7 +129,18 @@ import Testing
     /// experts) and the session encoder into user and item embeddings.
     @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3)], [true, false])
     func wholeNetwork(architecture: ModelConfiguration.Architecture, knownUser: Bool) throws {
-        let contents = try Fixtures.randomContents(architecture: architecture)
+        try checkWholeNetwork(try Fixtures.randomContents(architecture: architecture), knownUser: knownUser)
+    }
+
+    /// The same with the session attention's output in the encoder input: its gradient reaches
+    /// the attention blocks, the position table and the session's item rows.
+    @Test(arguments: [true, false])
+    func wholeNetworkWithSessionAttention(knownUser: Bool) throws {
+        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 2, heads: 2))
+        try checkWholeNetwork(contents, knownUser: knownUser)
+    }
+
+    private func checkWholeNetwork(_ contents: ModelFileContents, knownUser: Bool) throws {
         let encoder = InputEncoder(configuration: contents.configuration, catalog: contents.catalog, users: contents.users)
         let input = try encoder.encode(knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput)
         let network = Network(configuration: contents.configuration)

@@ -15,6 +15,51 @@ import Testing
         #expect((8 + n) % 8 == 0)
     }
 
+    /// A model with the session attention keeps its shape metadata and tensors; without the
+    /// `session_encoder` key the same tensors no longer fit the layout (the encoder input is
+    /// d narrower), and the file is refused.
+    @Test func roundTripWithSessionAttention() throws {
+        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 6, blocks: 2, heads: 2))
+        let bytes = ModelFile.encode(contents)
+        let decoded = try ModelFile.decode(bytes)
+        #expect(decoded == contents)
+        #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2))
+        #expect(decoded.parameters["session_encoder.position.embedding"].shape == [6, 4])
+        #expect(ModelFile.encode(decoded) == bytes)
+        let header = split(bytes).header
+        let metadata = try #require(header["__metadata__"] as? [String: String])
+        #expect(metadata["session_encoder"] == "attention" && metadata["sequence_length"] == "6")
+        #expect(metadata["attention_blocks"] == "2" && metadata["attention_heads"] == "2")
+        var stripped = metadata
+        stripped.removeValue(forKey: "session_encoder")
+        var edited = header
+        edited["__metadata__"] = stripped
+        expectRefusal(assemble(header: edited, data: split(bytes).data)) {
+            $0 == .shapeMismatch(tensor: "encoder.layers.0.weight", expected: [6, 18], actual: [6, 22])
+        }
+        // Files of the original architectures carry none of the keys.
+        let plain = split(ModelFile.encode(try Fixtures.randomContents())).header["__metadata__"] as? [String: String]
+        #expect(plain?["session_encoder"] == nil && plain?["sequence_length"] == nil)
+    }
+
+    @Test func sessionAttentionMetadataIsChecked() throws {
+        let bytes = ModelFile.encode(try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 1, heads: 1)))
+        func editing(_ edit: (inout [String: String]) -> Void) -> [UInt8] {
+            var (header, data) = split(bytes)
+            var metadata = header["__metadata__"] as! [String: String]
+            edit(&metadata)
+            header["__metadata__"] = metadata
+            return assemble(header: header, data: data)
+        }
+        expectRefusal(editing { $0["session_encoder"] = "gru" }) { if case .invalidMetadata(key: "session_encoder", _) = $0 { true } else { false } }
+        expectRefusal(editing { $0["attention_heads"] = "3" }) { if case .invalidMetadata(key: "attention_heads", _) = $0 { true } else { false } }
+        expectRefusal(editing { $0["sequence_length"] = "0" }) { if case .invalidMetadata(key: "sequence_length", _) = $0 { true } else { false } }
+        expectRefusal(editing { $0.removeValue(forKey: "attention_blocks") }) { $0 == .missingMetadata(key: "attention_blocks") }
+        expectRefusal(editing { $0["sequence_length"] = "4" }) {
+            $0 == .shapeMismatch(tensor: "session_encoder.position.embedding", expected: [4, 4], actual: [3, 4])
+        }
+    }
+
     @Test func atomicWriteAndRead() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -50,10 +50,25 @@ struct ReferenceScorerTests {
 
     @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3)], [true, false])
     func referenceScorerReproducesMedley(architecture: ModelConfiguration.Architecture, knownUser: Bool) throws {
+        try checkReference(try Fixtures.randomContents(architecture: architecture, towerHidden: [5]), knownUser: knownUser)
+    }
+
+    /// A model with the session attention (two blocks, two heads); the sequence is the known
+    /// session items, cut to the sequence length (3 of the 3 known events, 1 of 1).
+    @Test(arguments: [true, false])
+    func referenceScorerReproducesSessionAttention(knownUser: Bool) throws {
+        let shape = SessionAttentionShape(length: 3, blocks: 2, heads: 2)
+        try checkReference(try Fixtures.randomContents(towerHidden: [5], sessionAttention: shape), knownUser: knownUser)
+        // A sequence longer than the encoder reads: only the newest two items count.
+        let short = SessionAttentionShape(length: 2, blocks: 1, heads: 1)
+        try checkReference(try Fixtures.randomContents(sessionAttention: short, seed: 11), knownUser: knownUser)
+    }
+
+    private func checkReference(_ contents: ModelFileContents, knownUser: Bool) throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let modelURL = directory.appendingPathComponent("m.safetensors")
-        let model = try MultitaskModel(try Fixtures.randomContents(architecture: architecture, towerHidden: [5]))
+        let model = try MultitaskModel(contents)
         try model.write(to: modelURL)
 
         let input = knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput

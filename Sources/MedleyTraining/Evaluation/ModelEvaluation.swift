@@ -187,7 +187,8 @@ public enum ModelEvaluation {
         if let c = configuration {
             let m = c.model
             conditions["model"] = "d \(m.embeddingDimension), encoder \(m.hiddenDimensions), \(m.architecture), "
-                + "last-item slots \(m.lastItemSlots), context \(m.contextDimension)"
+                + "last-item slots \(m.lastItemSlots), context \(m.contextDimension), session encoder "
+                + (m.sessionAttention.map { "attention (n \($0.length), \($0.blocks) blocks, \($0.heads) heads, dropout \(c.dropout))" } ?? "none")
             conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate), seed \(c.seed), "
                 + "\(c.threads) threads, early stopping " + (c.earlyStopping.enabled ? "patience \(c.earlyStopping.patience)" : "off")
                 + ", validation \(c.validation)"

@@ -75,7 +75,8 @@ struct ExampleBuilder: Sendable {
         return EncodedInput(
             userRow: Int(table.userRows[t]), foldInRows: [],
             sessionRows: session.map { Int(table.itemRows[$0]) }, sessionWeights: weights,
-            lastItemRows: slots, context: ExampleBuilder.context(timestampMilliseconds: reference, dimension: model.contextDimension))
+            lastItemRows: slots, context: ExampleBuilder.context(timestampMilliseconds: reference, dimension: model.contextDimension),
+            sequenceRows: session.suffix(model.sessionAttention?.length ?? 0).map { Int(table.itemRows[$0]) })
     }
 
     /// The default context features, or none for a model without context.

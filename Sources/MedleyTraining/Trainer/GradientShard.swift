@@ -45,10 +45,14 @@ final class GradientShard: @unchecked Sendable {
     /// Computes the gradient of Σ_examples Σ_m c_m · loss_m(example) into ``gradients``
     /// (cleared first), where `taskCoefficients[m]` = λ_m / (examples of task m in the batch).
     ///
-    /// - Parameter sampleSeeds: one seed per example for its negatives (used only when a head samples).
+    /// - Parameters:
+    ///   - sampleSeeds: one seed per example for its negatives (used only when a head samples)
+    ///     and, for the first example of a chunk, the session attention's dropout masks.
+    ///   - dropoutRate: the session attention's dropout (0: none).
     func compute(
         _ examples: ArraySlice<TrainingExample>, sampleSeeds: ArraySlice<UInt64>, data: TrainingData,
-        network: Network, parameters: ModelParameters, plan: SoftmaxPlan, taskCoefficients: [Float]
+        network: Network, parameters: ModelParameters, plan: SoftmaxPlan, taskCoefficients: [Float],
+        dropoutRate: Float = 0
     ) {
         for name in gradients.tensors.keys {
             gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
@@ -62,7 +66,16 @@ final class GradientShard: @unchecked Sendable {
         let session = domainCount, nextDomain = domainCount + 1
         let d = c.embeddingDimension
 
-        let passes = examples.map { network.forward(data.encodedInput($0), parameters: parameters) }
+        // With the session attention: one pass per chunk of the slice, every example reading its row.
+        let pieces = network.attention.map {
+            AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, attention: $0, parameters: parameters,
+                            dropoutRate: dropoutRate)
+        }
+        let passes = examples.enumerated().map { i, example in
+            let input = data.encodedInput(example)
+            guard let pieces else { return network.forward(input, parameters: parameters) }
+            return network.forward(input, parameters: parameters, attentionOutput: pieces.output(forExample: i, dimension: d))
+        }
         let targets = examples.map { data.target($0) }
         var outputs = passes.indices.map { _ in Network.OutputGradients(domainCount: domainCount) }
         let seeds = Array(sampleSeeds)
@@ -122,8 +135,12 @@ final class GradientShard: @unchecked Sendable {
             }
             lossCounts[nextDomain] += passes.count
         }
+        var attentionGradients = [[Float]?](repeating: nil, count: passes.count)
         for i in passes.indices {
-            network.backward(passes[i], outputGradients: outputs[i], parameters: parameters, into: &gradients)
+            attentionGradients[i] = network.backward(passes[i], outputGradients: outputs[i], parameters: parameters, into: &gradients)
+        }
+        if let pieces, let attention = network.attention {
+            pieces.backward(attentionGradients, attention: attention, parameters: parameters, into: &gradients)
         }
     }
 }

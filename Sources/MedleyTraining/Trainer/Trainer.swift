@@ -89,7 +89,14 @@ public struct Trainer: Sendable {
 
         for epoch in 1...c.epochs {
             let epochStart = clock.now
-            Self.shuffle(&order, seed: Self.mix(c.seed, UInt64(epoch)))
+            if let chunks = data.sequenceChunks {
+                // Chunks in random order, each chunk's examples together (whole-sequence training).
+                var chunkOrder = Array(chunks.ranges.indices)
+                Self.shuffle(&chunkOrder, seed: Self.mix(c.seed, UInt64(epoch)))
+                order = chunkOrder.flatMap { chunks.ranges[$0] }
+            } else {
+                Self.shuffle(&order, seed: Self.mix(c.seed, UInt64(epoch)))
+            }
             var epochSums = [Double](repeating: 0, count: tasks.count), epochCounts = [Int](repeating: 0, count: tasks.count)
             var recentSums = epochSums, recentCounts = epochCounts
             var lastReport = clock.now
@@ -115,7 +122,8 @@ public struct Trainer: Sendable {
                     DispatchQueue.concurrentPerform(iterations: shards.count) { s in
                         let range = min(examples.count, s * perShard)..<min(examples.count, (s + 1) * perShard)
                         shards[s].compute(examples[range], sampleSeeds: seeds[range], data: data, network: network,
-                                          parameters: current, plan: plan, taskCoefficients: coefficients)
+                                          parameters: current, plan: plan, taskCoefficients: coefficients,
+                                          dropoutRate: c.dropout)
                     }
                 }
                 for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients) }
@@ -218,6 +226,7 @@ public struct Trainer: Sendable {
         let a = data.builder.model, b = configuration.model
         guard a.domains == b.domains, a.lastItemSlots == b.lastItemSlots, a.eventWeights == b.eventWeights,
               a.recencyHalfLifeSeconds == b.recencyHalfLifeSeconds, a.contextDimension == b.contextDimension,
+              a.sessionAttention?.length == b.sessionAttention?.length,
               data.builder.maxSessionLength == configuration.maxSessionLength,
               data.sessionGapMilliseconds == configuration.sessionGapMilliseconds,
               data.validationSplit == configuration.validation

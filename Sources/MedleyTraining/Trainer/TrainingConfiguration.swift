@@ -28,6 +28,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// decayed; embedding rows only when the batch updates them. Default 1e-4.
     public var weightDecay: Float
 
+    /// Dropout of the session attention (``ModelConfiguration/sessionAttention``) while
+    /// training: of its input embeddings and of each block's attention and feed-forward
+    /// outputs. Never applied when serving. Default 0.2.
+    public var dropout: Float
+
     /// A head whose candidate items (a domain's block, or the whole catalogue for the session
     /// head) number more than this is trained with sampled softmax and the log-Q correction
     /// instead of the full softmax. Default 20,000: below it the full softmax, computed as
@@ -72,6 +77,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         adamBeta2: Float = 0.999,
         adamEpsilon: Float = 1e-8,
         weightDecay: Float = 1e-4,
+        dropout: Float = 0.2,
         sampledSoftmaxThreshold: Int = 20_000,
         sampledNegatives: Int = 1_024,
         negativeSamplingExponent: Double = 0.75,
@@ -92,6 +98,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         self.adamBeta2 = adamBeta2
         self.adamEpsilon = adamEpsilon
         self.weightDecay = weightDecay
+        self.dropout = dropout
         self.sampledSoftmaxThreshold = sampledSoftmaxThreshold
         self.sampledNegatives = sampledNegatives
         self.negativeSamplingExponent = negativeSamplingExponent
@@ -139,6 +146,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         guard (0..<1).contains(adamBeta2) else { throw bad("adamBeta2", "must be in [0, 1)") }
         guard adamEpsilon.isFinite, adamEpsilon > 0 else { throw bad("adamEpsilon", "must be positive") }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weightDecay", "must not be negative") }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw bad("dropout", "must be in [0, 1)") }
         guard sampledSoftmaxThreshold >= 1 else { throw bad("sampledSoftmaxThreshold", "must be at least 1") }
         guard sampledNegatives >= 1 else { throw bad("sampledNegatives", "must be at least 1") }
         guard negativeSamplingExponent.isFinite, negativeSamplingExponent >= 0 else {

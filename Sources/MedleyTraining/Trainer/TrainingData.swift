@@ -24,6 +24,9 @@ public struct TrainingData: Sendable {
     let validationSplit: ValidationSplit
     let trainingExamples: [TrainingExample]
     let validationExamples: [TrainingExample]
+    /// The training examples cut for whole-sequence training of the session attention; nil
+    /// for a model without it.
+    let sequenceChunks: SequenceChunks?
 
     /// Counts describing the data, for the training summary.
     public struct Statistics: Sendable, Equatable {
@@ -68,6 +71,7 @@ public struct TrainingData: Sendable {
         self.validationSplit = configuration.validation
         self.trainingExamples = training
         self.validationExamples = validation
+        self.sequenceChunks = model.sessionAttention.map { SequenceChunks(examples: training, table: table, length: $0.length) }
         self.statistics = Statistics(
             eventsRead: events.count, dropped: dropped, sessions: sessions,
             trainingExamples: training.count, validationExamples: validation.count,

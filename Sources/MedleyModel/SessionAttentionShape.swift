@@ -1,0 +1,31 @@
+/// The shape of the order-aware session encoder: SASRec-style causal self-attention over the
+/// session's most recent items (models/README.md, "Session attention"). Stored in a model
+/// file's metadata as `session_encoder` = `attention`, `sequence_length`, `attention_blocks`
+/// and `attention_heads`.
+public struct SessionAttentionShape: Sendable, Equatable {
+    /// n: how many of the newest known session items the encoder reads.
+    public var length: Int
+    /// Transformer blocks, each attention then feed-forward, with pre-normalisation.
+    public var blocks: Int
+    /// Attention heads; the embedding dimension must be a multiple of it.
+    public var heads: Int
+
+    public init(length: Int = 50, blocks: Int = 2, heads: Int = 1) {
+        self.length = length
+        self.blocks = blocks
+        self.heads = heads
+    }
+
+    /// Checks the numbers against the embedding dimension d.
+    func validate(embeddingDimension d: Int) throws(ModelFileError) {
+        guard (1...4096).contains(length) else {
+            throw .invalidMetadata(key: ModelFile.Key.sequenceLength, reason: "must be between 1 and 4096")
+        }
+        guard (1...64).contains(blocks) else {
+            throw .invalidMetadata(key: ModelFile.Key.attentionBlocks, reason: "must be between 1 and 64")
+        }
+        guard heads >= 1, heads <= d, d % heads == 0 else {
+            throw .invalidMetadata(key: ModelFile.Key.attentionHeads, reason: "must divide embedding_dim (\(d))")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import MedleyModel
+import MedleyTraining
+
+/// The session-encoder options `medley train` and `medley eval` share. Each command has its
+/// own default encoder: `medley train` none (the bundled default model's shape), the
+/// evaluations the attention encoder with the settings below.
+struct SessionEncoderOptions: ParsableArguments {
+    @Option(help: "Session encoder: attention (causal self-attention over the newest session items) or none.")
+    var sessionEncoder: String?
+
+    @Option(help: "Session items the attention encoder reads.")
+    var sequenceLength: Int = SessionAttentionShape().length
+
+    @Option(help: "Transformer blocks of the attention encoder.")
+    var attentionBlocks: Int = SessionAttentionShape().blocks
+
+    @Option(help: "Attention heads (must divide the embedding dimension).")
+    var attentionHeads: Int = SessionAttentionShape().heads
+
+    @Option(help: "Dropout of the attention encoder while training.")
+    var dropout: Float = TrainingConfiguration().dropout
+
+    func validate() throws {
+        _ = try shape(default: nil)
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
+    }
+
+    /// The encoder's shape, or nil for none; `defaultEncoder` applies when the option is not given.
+    func shape(default defaultEncoder: SessionAttentionShape?) throws -> SessionAttentionShape? {
+        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads)
+        switch sessionEncoder {
+        case nil: return defaultEncoder == nil ? nil : shape
+        case "none": return nil
+        case "attention":
+            guard sequenceLength >= 1, attentionBlocks >= 1, attentionHeads >= 1 else {
+                throw ValidationError("--sequence-length, --attention-blocks and --attention-heads must be positive")
+            }
+            return shape
+        case let other?: throw ValidationError("--session-encoder is attention or none, not \(other)")
+        }
+    }
+}

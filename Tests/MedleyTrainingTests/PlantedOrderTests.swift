@@ -1,0 +1,73 @@
+import Foundation
+import MedleyModel
+import MedleyProtocol
+import Testing
+@testable import MedleyTraining
+
+/// A stream in which only the order of items further back than the last-item slots predicts
+/// the next item: each session opens with a pair (a_i, b_i) in either order, then three random
+/// fillers, then X_i when a_i came first and Y_i otherwise. All of a session's events share one
+/// timestamp, so the recency-weighted mean is the same for both orders and the three slots
+/// hold only fillers: the mean-pool model can learn which pair was seen (X_i or Y_i) but not
+/// which of the two. The session attention can.
+@Suite struct PlantedOrderTests {
+    private let pairs = 4
+    private let fillers = 8
+
+    private func session(_ user: String, pair: Int, aFirst: Bool, fillers picks: [Int], at time: Int64,
+                         withTarget: Bool) -> [Medley_V1_SessionEvent] {
+        let opening = aFirst ? ["a\(pair)", "b\(pair)"] : ["b\(pair)", "a\(pair)"]
+        var items = opening + picks.map { "f\($0)" }
+        if withTarget { items.append(aFirst ? "x\(pair)" : "y\(pair)") }
+        return items.map { TrainerFixtures.event(user, "video", $0, at: time) }
+    }
+
+    private func stream(users: Int, sessionsPerUser: Int, seed: UInt64) -> [Medley_V1_SessionEvent] {
+        var rng = SplitMix64(seed: seed)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        var events: [Medley_V1_SessionEvent] = []
+        for u in 0..<users {
+            for s in 0..<sessionsPerUser {
+                events += session("u\(u)", pair: pick(pairs), aFirst: pick(2) == 0, fillers: (0..<3).map { _ in pick(fillers) },
+                                  at: Int64(s) * 24 * TrainerFixtures.hour, withTarget: true)
+            }
+        }
+        return events
+    }
+
+    private func train(_ attention: SessionAttentionShape?) throws -> MultitaskModel {
+        let configuration = TrainingConfiguration(
+            model: ModelConfiguration(domains: ["video"], embeddingDimension: 16, lastItemSlots: 3, hiddenDimensions: [32],
+                                      sessionAttention: attention),
+            epochs: 25, batchSize: 64, learningRate: 0.01, dropout: 0, validation: .none,
+            earlyStopping: EarlyStopping(enabled: false), seed: 3)
+        let result = try Trainer(configuration: configuration).train(events: stream(users: 160, sessionsPerUser: 4, seed: 5),
+                                                                    modelVersion: 1)
+        return try MultitaskModel(result.model)
+    }
+
+    /// The share of unseen sessions (new users) whose top session-head item is the planted one.
+    private func accuracy(_ model: MultitaskModel) throws -> Double {
+        var rng = SplitMix64(seed: 77)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        var correct = 0
+        let trials = 64
+        for trial in 0..<trials {
+            let pair = pick(pairs), aFirst = pick(2) == 0
+            let events = session("new-\(trial)", pair: pair, aFirst: aFirst, fillers: (0..<3).map { _ in pick(fillers) },
+                                 at: 1_000_000_000, withTarget: false)
+            let input = try model.encode(model.input(forUser: "new-\(trial)", history: events))
+            let scores = model.itemScores([input])[0].session
+            let best = scores.indices.max { scores[$0] < scores[$1] }!
+            if model.catalog.ids[best] == (aFirst ? "x\(pair)" : "y\(pair)") { correct += 1 }
+        }
+        return Double(correct) / Double(trials)
+    }
+
+    @Test func attentionLearnsOrderTheMeanPoolCannot() throws {
+        let attention = try accuracy(train(SessionAttentionShape(length: 8, blocks: 1, heads: 1)))
+        let meanPool = try accuracy(train(nil))
+        #expect(attention >= 0.9, "session attention: \(attention)")
+        #expect(meanPool <= 0.7, "mean pool: \(meanPool)")
+    }
+}
