@@ -49,6 +49,10 @@ struct EvaluateChronologicalCommand: ParsableCommand {
     @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, or none.")
     var singleTask: ModelEvaluation.Configuration.SingleTaskHeads = .all
 
+    @Option(name: .customLong("compare"),
+            help: "Also train a multitask model ARCHITECTURE/WEIGHTING on the same split, e.g. ple:2:1:1/mgda; repeatable.")
+    var comparisons: [String] = []
+
     func validate() throws {
         guard (data == nil) != (log == nil) else { throw ValidationError("give exactly one of --data and --log") }
         if let path = data ?? log, !FileManager.default.fileExists(atPath: path) {
@@ -57,13 +61,26 @@ struct EvaluateChronologicalCommand: ParsableCommand {
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be between 0 and 1") }
         if let cap = maxTargetsPerUser, cap < 1 { throw ValidationError("--max-targets-per-user must be at least 1") }
+        if model != nil, !comparisons.isEmpty { throw ValidationError("--compare trains models; it cannot go with --model") }
+        _ = try variants()
+    }
+
+    /// The --compare values.
+    func variants() throws -> [ModelEvaluation.Configuration.Variant] {
+        try comparisons.map { text in
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw ValidationError("--compare takes ARCHITECTURE/WEIGHTING, e.g. mlp/mgda, not \"\(text)\"") }
+            return ModelEvaluation.Configuration.Variant(architecture: try MultitaskOptionParsing.architecture(String(parts[0])),
+                                                         taskWeighting: try MultitaskOptionParsing.taskWeighting(String(parts[1])))
+        }
     }
 
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.eval")
         let source: ModelEvaluation.Source = try model.map { .given(try loadServingModel($0)) }
-            ?? .train(ModelEvaluation.Configuration(training: options.trainingConfiguration, singleTaskHeads: singleTask))
+            ?? .train(ModelEvaluation.Configuration(training: options.trainingConfiguration, singleTaskHeads: singleTask,
+                                                    variants: try variants()))
         let splitCut: ChronologicalCut = cut == .perUser ? .perUser(testFraction: testFraction) : .global(testFraction: testFraction)
         let configuration = ChronologicalEvaluation.Configuration(maxTargetsPerUser: maxTargetsPerUser)
         let report: EvaluationReport

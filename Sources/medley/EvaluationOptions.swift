@@ -14,6 +14,12 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Width of the shared encoder's hidden layer.")
     var hidden: Int = ModelConfiguration().hiddenDimensions.first ?? 64
 
+    @Option(help: "The multitask model's shared encoder: \(MultitaskOptionParsing.architectureHelp).")
+    var architecture: String = "mlp"
+
+    @Option(help: "The multitask model's task weighting: \(MultitaskOptionParsing.taskWeightingHelp).")
+    var taskWeighting: String = "equal"
+
     @Option(help: "Examples per optimiser step.")
     var batchSize: Int = TrainingConfiguration().batchSize
 
@@ -40,6 +46,8 @@ struct EvaluationOptions: ParsableArguments {
         guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        _ = try MultitaskOptionParsing.architecture(architecture)
+        _ = try MultitaskOptionParsing.taskWeighting(taskWeighting)
         if let json {
             let directory = URL(fileURLWithPath: json).deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
@@ -50,11 +58,14 @@ struct EvaluationOptions: ParsableArguments {
     }
 
     /// The trainer's configuration from these options (the rest at their documented defaults).
+    /// `validate()` has checked the architecture and task weighting.
     var trainingConfiguration: TrainingConfiguration {
         var model = ModelConfiguration()
         model.embeddingDimension = dimension
         model.hiddenDimensions = [hidden]
+        model.architecture = (try? MultitaskOptionParsing.architecture(architecture)) ?? model.architecture
         return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                     taskWeighting: (try? MultitaskOptionParsing.taskWeighting(taskWeighting)) ?? .equal,
                                      earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
     }
 
