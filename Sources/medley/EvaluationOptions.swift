@@ -18,7 +18,7 @@ struct EvaluationOptions: ParsableArguments {
     var architecture: String = "mlp"
 
     @Option(help: "The multitask model's task weighting: \(MultitaskOptionParsing.taskWeightingHelp).")
-    var taskWeighting: String = "equal"
+    var taskWeighting: String = "gradnorm"
 
     @Option(help: "Examples per optimiser step.")
     var batchSize: Int = TrainingConfiguration().batchSize

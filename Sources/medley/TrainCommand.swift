@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Embedding dimension.") var dimension: Int = 32
     @Option(help: "Widths of the shared encoder's layers, comma-separated.") var hidden: String = "64"
     @Option(help: "Shared encoder: \(MultitaskOptionParsing.architectureHelp).") var architecture: String = "mlp"
-    @Option(help: "Task weighting: \(MultitaskOptionParsing.taskWeightingHelp).") var taskWeighting: String = "equal"
+    @Option(help: "Task weighting: \(MultitaskOptionParsing.taskWeightingHelp).") var taskWeighting: String = "gradnorm"
     @Option(help: "Most epochs (early stopping may end sooner).") var epochs: Int = 20
     @Option(help: "Examples per mini-batch.") var batchSize: Int = 256
     @Option(help: "Adam's learning rate.") var learningRate: Float = 0.002

@@ -40,7 +40,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Default 0.75.
     public var negativeSamplingExponent: Double
 
-    /// How the task losses are combined. Default ``TaskWeighting/equal`` (weight 1 each).
+    /// How the task losses are combined. Default ``TaskWeighting/gradNorm(alpha:)`` with α = 1.5,
+    /// the best of the weightings on MovieLens-1M's chronological split (docs/results-ml1m.md).
     public var taskWeighting: TaskWeighting
     /// Which events are held out to decide when to stop. Default: the last event of each user.
     public var validation: ValidationSplit
@@ -75,7 +76,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         sampledSoftmaxThreshold: Int = 20_000,
         sampledNegatives: Int = 1_024,
         negativeSamplingExponent: Double = 0.75,
-        taskWeighting: TaskWeighting = .equal,
+        taskWeighting: TaskWeighting = .gradNorm(alpha: 1.5),
         validation: ValidationSplit = .lastEventsPerUser(1),
         earlyStopping: EarlyStopping = EarlyStopping(),
         seed: UInt64 = 1,
