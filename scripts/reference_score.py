@@ -140,6 +140,27 @@ def main():
     if meta["architecture"] == "mlp":
         r = mlp(t, "encoder", x, len(hidden), True)
         reps = {task: r for task in tasks}
+    elif meta["architecture"] == "ple":
+        # Progressive Layered Extraction: per level, each task's gate mixes its own experts
+        # then the shared ones; below the top, the shared gate mixes every expert.
+        n_shared, n_own, levels = (int(meta[k]) for k in ("shared_experts", "task_experts", "levels"))
+        task_in = {task: x for task in tasks}
+        shared_in = x
+        for l in range(levels):
+            pre = f"encoder.levels.{l}"
+            shared = [mlp(t, f"{pre}.shared.{e}", shared_in, len(hidden), True) for e in range(n_shared)]
+            own = {task: [mlp(t, f"{pre}.tasks.{task}.{e}", task_in[task], len(hidden), True) for e in range(n_own)]
+                   for task in tasks}
+            nxt = {}
+            for task in tasks:
+                g = softmax(t[f"{pre}.gates.{task}.weight"] @ task_in[task] + t[f"{pre}.gates.{task}.bias"])
+                nxt[task] = sum(gk * h for gk, h in zip(g, own[task] + shared))
+            if l < levels - 1:
+                g = softmax(t[f"{pre}.gates.shared.weight"] @ shared_in + t[f"{pre}.gates.shared.bias"])
+                everything = [h for task in tasks for h in own[task]] + shared
+                shared_in = sum(gk * h for gk, h in zip(g, everything))
+            task_in = nxt
+        reps = task_in
     else:
         experts = [mlp(t, f"encoder.experts.{e}", x, len(hidden), True) for e in range(int(meta["experts"]))]
         reps = {}

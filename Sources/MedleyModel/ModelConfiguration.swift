@@ -8,6 +8,11 @@ public struct ModelConfiguration: Sendable, Equatable {
         /// Multi-gate mixture of experts: `experts` MLPs shared by all tasks, and one softmax
         /// gate per task that mixes their outputs.
         case mmoe(experts: Int)
+        /// Progressive Layered Extraction: at each of `levels` levels, `sharedExperts` MLPs
+        /// shared by all tasks and `taskExperts` MLPs of each task's own, one gate per task over
+        /// its own and the shared experts, and (below the top level) a shared gate over all of
+        /// them that feeds the next level (``ProgressiveLayeredExtraction``).
+        case ple(sharedExperts: Int, taskExperts: Int, levels: Int)
     }
 
     /// The model file format version this code reads and writes.
@@ -93,6 +98,11 @@ public struct ModelConfiguration: Sendable, Equatable {
         }
         guard towerHiddenDimensions.allSatisfy({ $0 > 0 }) else { throw bad("tower_hidden_dims", "sizes must be positive") }
         if case .mmoe(let experts) = architecture, experts < 1 { throw bad("experts", "must be at least 1") }
+        if case .ple(let shared, let own, let levels) = architecture {
+            guard shared >= 1, shared <= 1024 else { throw bad("shared_experts", "must be between 1 and 1024") }
+            guard own >= 1, own <= 1024 else { throw bad("task_experts", "must be between 1 and 1024") }
+            guard levels >= 1, levels <= 8 else { throw bad("levels", "must be between 1 and 8") }
+        }
         guard recencyHalfLifeSeconds.isFinite, recencyHalfLifeSeconds > 0 else {
             throw bad("recency_half_life_seconds", "must be positive and finite")
         }

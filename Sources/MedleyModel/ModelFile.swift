@@ -40,6 +40,9 @@ public enum ModelFile {
         public static let modelVersion = "model_version"
         public static let architecture = "architecture"
         public static let experts = "experts"
+        public static let sharedExperts = "shared_experts"
+        public static let taskExperts = "task_experts"
+        public static let levels = "levels"
         public static let activation = "activation"
         public static let domains = "domains"
         public static let embeddingDim = "embedding_dim"
@@ -90,6 +93,11 @@ public enum ModelFile {
         case .mmoe(let experts):
             metadata[Key.architecture] = "mmoe"
             metadata[Key.experts] = String(experts)
+        case .ple(let shared, let own, let levels):
+            metadata[Key.architecture] = "ple"
+            metadata[Key.sharedExperts] = String(shared)
+            metadata[Key.taskExperts] = String(own)
+            metadata[Key.levels] = String(levels)
         }
         // Written only for a model that has the encoder, so older files stay byte for byte the same.
         if let shape = c.sessionAttention {
@@ -189,6 +197,9 @@ public enum ModelFile {
         switch try string(Key.architecture) {
         case "mlp": architecture = .mlp
         case "mmoe": architecture = .mmoe(experts: try integer(Key.experts))
+        case "ple":
+            architecture = .ple(sharedExperts: try integer(Key.sharedExperts), taskExperts: try integer(Key.taskExperts),
+                                levels: try integer(Key.levels))
         case let other: throw .invalidMetadata(key: Key.architecture, reason: "unknown architecture \"\(other)\"")
         }
         let rawWeights = try decoded(Key.eventWeights, as: [String: Float].self, "a JSON object of numbers")

@@ -28,6 +28,9 @@ public enum ModelServability {
         var x = zip(users, items).map { max($0, $1) } + items
         for _ in 0..<c.lastItemSlots { x += items }
         x += [Double](repeating: contextBound, count: c.contextDimension)
+        if let shape = c.sessionAttention {
+            x += try sessionAttention(SessionAttention(shape: shape, dimension: d), items: items, parameters: p)
+        }
 
         let representation: [Double]
         switch c.architecture {
@@ -43,6 +46,25 @@ public enum ModelServability {
                 _ = try layer(ParameterLayout.gatePrefix(task, domains: c.domains), input: x, parameters: p)
             }
             representation = mixed
+        case .ple(let shared, let own, let levels):
+            // Every gate mixes convexly, so a level's outputs are bounded by the largest bound of
+            // any of its experts; the next level reads such mixtures.
+            var input = x
+            for l in 0..<levels {
+                var mixed = [Double](repeating: 0, count: c.representationDimension)
+                var prefixes = (0..<shared).map { ParameterLayout.pleSharedExpertPrefix(level: l, expert: $0) }
+                for task in c.tasks {
+                    prefixes += (0..<own).map { ParameterLayout.pleTaskExpertPrefix(level: l, task: task, expert: $0, domains: c.domains) }
+                    _ = try layer(ParameterLayout.pleTaskGatePrefix(level: l, task: task, domains: c.domains), input: input, parameters: p)
+                }
+                if l < levels - 1 { _ = try layer(ParameterLayout.pleSharedGatePrefix(level: l), input: input, parameters: p) }
+                for prefix in prefixes {
+                    let h = try mlp(prefix, layers: c.hiddenDimensions.count, input: input, parameters: p)
+                    mixed = zip(mixed, h).map { max($0, $1) }
+                }
+                input = mixed
+            }
+            representation = input
         }
 
         let embeddings = p[ParameterLayout.itemEmbedding].scalars
@@ -64,6 +86,37 @@ public enum ModelServability {
                 }
             }
         }
+    }
+
+    /// Bounds of the session attention's output (models/README.md) over any sequence of items:
+    /// each layer norm's output is bounded by √d·|scale| + |shift| whatever its (finite) input,
+    /// attention mixes the values convexly, and every sum on the way is checked.
+    static func sessionAttention(_ attention: SessionAttention, items: [Double], parameters p: ModelParameters)
+        throws(ModelServabilityProblem) -> [Double] {
+        let d = attention.dimension
+        func linear(_ names: (weight: String, bias: String), _ input: [Double]) throws(ModelServabilityProblem) -> [Double] {
+            try layer(String(names.weight.dropLast(".weight".count)), input: input, parameters: p)
+        }
+        func norm(_ scale: String, _ shift: String) -> [Double] {
+            zip(p[scale].scalars, p[shift].scalars).map { (Double(d).squareRoot() * Double(abs($0))) + Double(abs($1)) }
+        }
+        func sum(_ a: [Double], _ b: [Double], _ what: String) throws(ModelServabilityProblem) -> [Double] {
+            let total = zip(a, b).map(+)
+            if let worst = total.max(), worst > limit { throw .outputMayOverflow(what: what, bound: worst) }
+            return total
+        }
+        var h = try sum(items, columnBounds(p[attention.positionName], width: d), "\(SessionAttention.prefix) input")
+        for (b, names) in attention.blockNames.enumerated() {
+            let a = norm(names.attentionScale, names.attentionShift)
+            let query = try linear(names.query, a), key = try linear(names.key, a)
+            let logit = zip(query, key).reduce(0) { $0 + $1.0 * $1.1 } / Double(d / attention.shape.heads).squareRoot()
+            guard logit <= limit else { throw .outputMayOverflow(what: "\(SessionAttention.prefix) block \(b) attention logits", bound: logit) }
+            let attended = try linear(names.value, a)
+            h = try sum(h, linear(names.output, attended), "\(SessionAttention.prefix) block \(b) after attention")
+            let inner = try linear(names.inner, norm(names.feedForwardScale, names.feedForwardShift))
+            h = try sum(h, linear(names.outer, inner), "\(SessionAttention.prefix) block \(b) after the feed-forward layer")
+        }
+        return norm(attention.finalScale, attention.finalShift)
     }
 
     /// The largest magnitude in each column of a [rows, width] table (zeros for no rows).

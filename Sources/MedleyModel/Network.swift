@@ -2,8 +2,9 @@
 /// activations the backward pass needs, and the backward pass producing named gradients.
 ///
 /// Per example: x = [user; session; last-item slots; context; session attention's output,
-/// when the model has one (``SessionAttention``)] → shared encoder (MLP, or MMoE
-/// with one gate per task) → one tower per task → a query vector per domain, a session query,
+/// when the model has one (``SessionAttention``)] → shared encoder (MLP, MMoE with one gate
+/// per task, or PLE with shared and per-task experts) → one tower per task → a query vector
+/// per domain, a session query,
 /// and next-domain logits. Scoring queries against items is done by ``ItemScorer`` (serving)
 /// or ``Losses`` (training).
 public struct Network: Sendable {
@@ -14,6 +15,7 @@ public struct Network: Sendable {
     private let heads: [MLP]
     /// The order-aware session encoder, when the configuration has one.
     public let attention: SessionAttention?
+    private let ple: ProgressiveLayeredExtraction?
 
     public init(configuration c: ModelConfiguration) {
         configuration = c
@@ -24,6 +26,7 @@ public struct Network: Sendable {
             encoder = MLP(prefix: ParameterLayout.encoderPrefix, layerCount: c.hiddenDimensions.count, activateOutput: true)
             experts = []
             gateNames = []
+            ple = nil
         case .mmoe(let count):
             encoder = nil
             experts = (0..<count).map {
@@ -33,6 +36,12 @@ public struct Network: Sendable {
                 let prefix = ParameterLayout.gatePrefix($0, domains: c.domains)
                 return ("\(prefix).weight", "\(prefix).bias")
             }
+            ple = nil
+        case .ple(let shared, let own, let levels):
+            encoder = nil
+            experts = []
+            gateNames = []
+            ple = ProgressiveLayeredExtraction(configuration: c, sharedExperts: shared, taskExperts: own, levels: levels)
         }
         heads = tasks.map {
             MLP(prefix: ParameterLayout.headPrefix($0, domains: c.domains),
@@ -56,7 +65,8 @@ public struct Network: Sendable {
         public var x: [Float]
         var encoderCache: MLP.Cache?
         var expertCaches: [MLP.Cache] = []
-        /// Per task, the gate's mixing probabilities over experts (MMoE only).
+        var pleCache: ProgressiveLayeredExtraction.Cache?
+        /// Per task, its gate's mixing probabilities over experts (MMoE; for PLE the top level's task gates).
         public var gateProbabilities: [[Float]] = []
         /// Per task, the representation its head reads.
         public var representations: [[Float]] = []
@@ -135,6 +145,11 @@ public struct Network: Sendable {
             let cache = encoder.forward(x, parameters: parameters)
             pass.encoderCache = cache
             pass.representations = Array(repeating: cache.output, count: taskCount)
+        } else if let ple {
+            let cache = ple.forward(x, taskCount: taskCount, parameters: parameters)
+            pass.pleCache = cache
+            pass.representations = cache.outputs
+            pass.gateProbabilities = cache.levels[cache.levels.count - 1].taskGates
         } else {
             pass.expertCaches = experts.map { $0.forward(x, parameters: parameters) }
             let width = configuration.representationDimension
@@ -159,9 +174,17 @@ public struct Network: Sendable {
     @discardableResult
     public func backward(_ pass: ForwardPass, outputGradients g: OutputGradients, parameters: ModelParameters,
                          into gradients: inout ModelParameters) -> [Float]? {
+        let dRepresentation = backwardHeads(pass, outputGradients: g, parameters: parameters, into: &gradients)
+        return backwardEncoder(pass, representationGradients: dRepresentation, parameters: parameters, into: &gradients)
+    }
+
+    /// The first half of ``backward(_:outputGradients:parameters:into:)``: accumulates the heads'
+    /// parameter gradients and returns, per task index, the gradient with respect to the
+    /// representation the task's head reads (nil where the task has no loss). Task weightings
+    /// that look at each task's gradient separately (MGDA, GradNorm) act between the halves.
+    public func backwardHeads(_ pass: ForwardPass, outputGradients g: OutputGradients, parameters: ModelParameters,
+                              into gradients: inout ModelParameters) -> [[Float]?] {
         let tasks = configuration.tasks
-        let width = configuration.representationDimension
-        var dx = [Float](repeating: 0, count: configuration.encoderInputDimension)
         var dRepresentation: [[Float]?] = Array(repeating: nil, count: tasks.count)
         for task in tasks {
             let dOut: [Float]?
@@ -174,10 +197,24 @@ public struct Network: Sendable {
             let t = taskIndex(task)
             dRepresentation[t] = heads[t].backward(pass.headCaches[t], outputGradient: dOut, parameters: parameters, into: &gradients)
         }
+        return dRepresentation
+    }
+
+    /// The second half of ``backward(_:outputGradients:parameters:into:)``: from the per-task
+    /// representation gradients, through the shared encoder into the input's embeddings and the
+    /// session attention (when this pass ran it). Returns the gradient with respect to the
+    /// attention output (nil without an encoder).
+    @discardableResult
+    public func backwardEncoder(_ pass: ForwardPass, representationGradients dRepresentation: [[Float]?],
+                                parameters: ModelParameters, into gradients: inout ModelParameters) -> [Float]? {
+        let width = configuration.representationDimension
+        var dx = [Float](repeating: 0, count: configuration.encoderInputDimension)
         if let encoder, let cache = pass.encoderCache {
             var dh = [Float](repeating: 0, count: width)
             for case let dr? in dRepresentation { for k in 0..<width { dh[k] += dr[k] } }
             dx = encoder.backward(cache, outputGradient: dh, parameters: parameters, into: &gradients)
+        } else if let ple, let cache = pass.pleCache {
+            dx = ple.backward(cache, representationGradients: dRepresentation, parameters: parameters, into: &gradients)
         } else {
             var dExpert = [[Float]](repeating: [Float](repeating: 0, count: width), count: experts.count)
             for (t, dr) in dRepresentation.enumerated() {
@@ -217,6 +254,24 @@ public struct Network: Sendable {
         }
         return dAttention
     }
+
+    /// Task `t`'s gradient with respect to the last representation every task shares, given the
+    /// gradient `dr` with respect to the representation its head reads: `dr` itself for the MLP
+    /// encoder (one representation for all), the experts' outputs for MMoE (expert e receives
+    /// g_t[e] · dr), the top level's shared experts' outputs for PLE. MGDA-UB and GradNorm
+    /// compare tasks by these vectors.
+    public func sharedRepresentationGradient(_ pass: ForwardPass, task t: Int, representationGradient dr: [Float]) -> [Float] {
+        if encoder != nil { return dr }
+        if let ple, let cache = pass.pleCache { return ple.sharedExpertsGradient(cache, task: t, representationGradient: dr) }
+        let p = pass.gateProbabilities[t]
+        var result = [Float]()
+        result.reserveCapacity(p.count * dr.count)
+        for e in p.indices { for k in dr.indices { result.append(p[e] * dr[k]) } }
+        return result
+    }
+
+    /// The names of the tensors of task `t`'s head (its tower), which no other task reads.
+    public func headParameterNames(_ t: Int) -> [String] { heads[t].weightNames + heads[t].biasNames }
 
     /// Spreads the input gradient over the user and item rows the input vector was built from.
     private func backwardInput(_ input: EncodedInput, dx: [Float], into gradients: inout ModelParameters) {

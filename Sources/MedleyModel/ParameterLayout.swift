@@ -37,6 +37,27 @@ public struct ParameterLayout: Sendable, Equatable {
                 entries.append(("\(prefix).weight", [experts, input]))
                 entries.append(("\(prefix).bias", [experts]))
             }
+        case .ple(let shared, let own, let levels):
+            for l in 0..<levels {
+                let width = l == 0 ? input : c.representationDimension
+                for e in 0..<shared { mlp(Self.pleSharedExpertPrefix(level: l, expert: e), input: width, sizes: c.hiddenDimensions) }
+                for task in c.tasks {
+                    for e in 0..<own {
+                        mlp(Self.pleTaskExpertPrefix(level: l, task: task, expert: e, domains: c.domains), input: width,
+                            sizes: c.hiddenDimensions)
+                    }
+                }
+                for task in c.tasks {
+                    let prefix = Self.pleTaskGatePrefix(level: l, task: task, domains: c.domains)
+                    entries.append(("\(prefix).weight", [own + shared, width]))
+                    entries.append(("\(prefix).bias", [own + shared]))
+                }
+                if l < levels - 1 {
+                    let all = c.tasks.count * own + shared
+                    entries.append(("\(Self.pleSharedGatePrefix(level: l)).weight", [all, width]))
+                    entries.append(("\(Self.pleSharedGatePrefix(level: l)).bias", [all]))
+                }
+            }
         }
         for task in c.tasks {
             let output = task == .nextDomain ? c.domains.count : d
@@ -55,6 +76,20 @@ public struct ParameterLayout: Sendable, Equatable {
     public static let encoderPrefix = "encoder"
 
     public static func expertPrefix(_ expert: Int) -> String { "encoder.experts.\(expert)" }
+
+    /// PLE: `encoder.levels.<l>.shared.<e>`, `encoder.levels.<l>.tasks.<task>.<e>`,
+    /// `encoder.levels.<l>.gates.<task>` and `encoder.levels.<l>.gates.shared`.
+    public static func pleSharedExpertPrefix(level: Int, expert: Int) -> String { "encoder.levels.\(level).shared.\(expert)" }
+
+    public static func pleTaskExpertPrefix(level: Int, task: Task, expert: Int, domains: [String]) -> String {
+        "encoder.levels.\(level).tasks.\(taskName(task, domains: domains)).\(expert)"
+    }
+
+    public static func pleTaskGatePrefix(level: Int, task: Task, domains: [String]) -> String {
+        "encoder.levels.\(level).gates.\(taskName(task, domains: domains))"
+    }
+
+    public static func pleSharedGatePrefix(level: Int) -> String { "encoder.levels.\(level).gates.shared" }
 
     /// Tasks in names: `domain.<name>`, `session`, `next_domain`.
     public static func taskName(_ task: Task, domains: [String]) -> String {

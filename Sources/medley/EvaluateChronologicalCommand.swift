@@ -49,6 +49,16 @@ struct EvaluateChronologicalCommand: ParsableCommand {
     @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, or none.")
     var singleTask: ModelEvaluation.Configuration.SingleTaskHeads = .all
 
+    @Option(name: .customLong("compare"),
+            help: "Also train a multitask model ARCHITECTURE/WEIGHTING on the same split, e.g. ple:2:1:1/mgda; repeatable.")
+    var comparisons: [String] = []
+
+    @Option(help: "Apply the cold-in-domain protocol with this many target events per domain (0: off).")
+    var coldTargetsPerDomain: Int = 0
+
+    @Option(help: "With --cold-targets-per-domain: the seed that draws the cold users.")
+    var coldSeed: UInt64 = 1
+
     func validate() throws {
         guard (data == nil) != (log == nil) else { throw ValidationError("give exactly one of --data and --log") }
         if let path = data ?? log, !FileManager.default.fileExists(atPath: path) {
@@ -57,27 +67,48 @@ struct EvaluateChronologicalCommand: ParsableCommand {
         if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("no model file at \(model)") }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be between 0 and 1") }
         if let cap = maxTargetsPerUser, cap < 1 { throw ValidationError("--max-targets-per-user must be at least 1") }
+        guard coldTargetsPerDomain >= 0 else { throw ValidationError("--cold-targets-per-domain must not be negative") }
+        if model != nil, coldTargetsPerDomain > 0 {
+            throw ValidationError("--cold-targets-per-domain removes events from training; it cannot go with a --model trained on them")
+        }
+        if model != nil, !comparisons.isEmpty { throw ValidationError("--compare trains models; it cannot go with --model") }
+        _ = try variants()
+    }
+
+    /// The --compare values.
+    func variants() throws -> [ModelEvaluation.Configuration.Variant] {
+        try comparisons.map { text in
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw ValidationError("--compare takes ARCHITECTURE/WEIGHTING, e.g. mlp/mgda, not \"\(text)\"") }
+            return ModelEvaluation.Configuration.Variant(architecture: try MultitaskOptionParsing.architecture(String(parts[0])),
+                                                         taskWeighting: try MultitaskOptionParsing.taskWeighting(String(parts[1])))
+        }
     }
 
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.eval")
         let source: ModelEvaluation.Source = try model.map { .given(try loadServingModel($0)) }
-            ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: singleTask))
+            ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: singleTask,
+                                                    variants: try variants()))
         let splitCut: ChronologicalCut = cut == .perUser ? .perUser(testFraction: testFraction) : .global(testFraction: testFraction)
         let configuration = ChronologicalEvaluation.Configuration(maxTargetsPerUser: maxTargetsPerUser)
+        let coldProtocol = coldTargetsPerDomain > 0
+            ? ColdDomainProtocol.Configuration(targetsPerDomain: coldTargetsPerDomain, seed: coldSeed) : nil
         let report: EvaluationReport
         if let data {
             let location = movieLensLocation(data)
             report = try ChronologicalEvaluation.run(dataDirectory: location.directory, datasetName: location.name, cut: splitCut,
-                                                     configuration: configuration, models: source, logger: logger)
+                                                     configuration: configuration, models: source, coldProtocol: coldProtocol,
+                                                     logger: logger)
         } else if let log {
             let start = ContinuousClock.now
             logger.info("reading the event log", metadata: ["directory": "\(log)"])
             let reader = EventLogReader(directory: log)
             var events: [Medley_V1_SessionEvent] = []
             while let entry = try reader.next() { events.append(entry.record.event) }
-            let split = ChronologicalSplit(dataset: SequenceDataset(events: events), cut: splitCut)
+            var split = ChronologicalSplit(dataset: SequenceDataset(events: events), cut: splitCut)
+            if let coldProtocol { split = ColdDomainProtocol.apply(to: split, configuration: coldProtocol) }
             var logReport = try ChronologicalEvaluation.evaluate(split: split, configuration: configuration, models: source,
                                                                  title: "chronological split, event log", logger: logger)
             logReport.conditions["data set"] = "event log \(log) (\(events.count) events)"

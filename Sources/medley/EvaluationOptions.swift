@@ -19,6 +19,12 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Width of the shared encoder's hidden layer.")
     var hidden: Int = ModelConfiguration().hiddenDimensions.first ?? 64
 
+    @Option(help: "The multitask model's shared encoder: \(MultitaskOptionParsing.architectureHelp).")
+    var architecture: String = "mlp"
+
+    @Option(help: "The multitask model's task weighting: \(MultitaskOptionParsing.taskWeightingHelp).")
+    var taskWeighting: String = "gradnorm"
+
     @Option(help: "Examples per optimiser step.")
     var batchSize: Int = TrainingConfiguration().batchSize
 
@@ -36,7 +42,7 @@ struct EvaluationOptions: ParsableArguments {
 
     @OptionGroup var sessionEncoder: SessionEncoderOptions
 
-    @Option(help: "The losses trained: all (every head, equal weights) or session (the session head alone). Default: session for `eval published`, which evaluates only the session head; all otherwise.")
+    @Option(help: "The losses trained: all (every head, weighted by --task-weighting) or session (the session head alone). Default: session for `eval published`, which evaluates only the session head; all otherwise.")
     var tasks: TrainedTasks?
 
     @Option(help: "Write the JSON report to this file.")
@@ -50,6 +56,8 @@ struct EvaluationOptions: ParsableArguments {
         guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        _ = try MultitaskOptionParsing.architecture(architecture)
+        _ = try MultitaskOptionParsing.taskWeighting(taskWeighting)
         if let json {
             let directory = URL(fileURLWithPath: json).deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
@@ -60,7 +68,8 @@ struct EvaluationOptions: ParsableArguments {
     }
 
     /// The trainer's configuration from these options (the rest at their documented defaults).
-    /// The evaluations train the attention session encoder unless `--session-encoder none`.
+    /// The evaluations train the attention session encoder unless `--session-encoder none`;
+    /// `validate()` has checked the architecture and task weighting.
     var trainingConfiguration: TrainingConfiguration {
         get throws { try trainingConfiguration(defaultTasks: .all) }
     }
@@ -71,8 +80,10 @@ struct EvaluationOptions: ParsableArguments {
         model.embeddingDimension = dimension
         model.hiddenDimensions = [hidden]
         model.sessionAttention = try sessionEncoder.shape(default: SessionAttentionShape())
+        model.architecture = (try? MultitaskOptionParsing.architecture(architecture)) ?? model.architecture
+        let allHeads = (try? MultitaskOptionParsing.taskWeighting(taskWeighting)) ?? .equal
         return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-                                     dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting,
+                                     dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting(allHeads: allHeads),
                                      earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
     }
 
@@ -91,9 +102,10 @@ enum TrainedTasks: String, ExpressibleByArgument, CaseIterable {
     case all
     case session
 
-    var weighting: TaskWeighting {
+    /// The weighting: `allHeads` (the `--task-weighting`) for every head, or the session head alone.
+    func weighting(allHeads: TaskWeighting) -> TaskWeighting {
         switch self {
-        case .all: return .equal
+        case .all: return allHeads
         case .session: return .only(.session)
         }
     }

@@ -42,8 +42,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Domains, in the model's order, comma-separated.") var domains: String = "news,video,music"
     @Option(help: "Embedding dimension.") var dimension: Int = 32
     @Option(help: "Widths of the shared encoder's layers, comma-separated.") var hidden: String = "64"
-    @Option(help: "Shared encoder: mlp, or mmoe:EXPERTS.") var architecture: String = "mlp"
-    @Option(help: "Task weighting: equal or uncertainty.") var taskWeighting: String = "equal"
+    @Option(help: "Shared encoder: \(MultitaskOptionParsing.architectureHelp).") var architecture: String = "mlp"
+    @Option(help: "Task weighting: \(MultitaskOptionParsing.taskWeightingHelp).") var taskWeighting: String = "gradnorm"
     @OptionGroup var sessionEncoder: SessionEncoderOptions
     @Option(help: "Most epochs (early stopping may end sooner).") var epochs: Int = 20
     @Option(help: "Examples per mini-batch.") var batchSize: Int = 256
@@ -88,17 +88,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     func parsedArchitecture() throws -> ModelConfiguration.Architecture {
-        if architecture == "mlp" { return .mlp }
-        if architecture.hasPrefix("mmoe:"), let experts = Int(architecture.dropFirst(5)), experts > 0 { return .mmoe(experts: experts) }
-        throw ValidationError("--architecture is mlp or mmoe:EXPERTS (e.g. mmoe:4)")
+        try MultitaskOptionParsing.architecture(architecture)
     }
 
     func parsedTaskWeighting() throws -> TaskWeighting {
-        switch taskWeighting {
-        case "equal": return .equal
-        case "uncertainty": return .uncertainty
-        default: throw ValidationError("--task-weighting is equal or uncertainty")
-        }
+        try MultitaskOptionParsing.taskWeighting(taskWeighting)
     }
 
     /// One more than the newest `<version>.safetensors` in the models directory.

@@ -127,7 +127,7 @@ import Testing
 
     /// The whole network: every head's loss, through towers, encoder (MLP or MMoE gates and
     /// experts) and the session encoder into user and item embeddings.
-    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3)], [true, false])
+    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3), .ple(sharedExperts: 2, taskExperts: 1, levels: 2)], [true, false])
     func wholeNetwork(architecture: ModelConfiguration.Architecture, knownUser: Bool) throws {
         try checkWholeNetwork(try Fixtures.randomContents(architecture: architecture), knownUser: knownUser)
     }

@@ -3,7 +3,7 @@ import Testing
 @testable import MedleyModel
 
 @Suite struct ModelFileTests {
-    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 2)])
+    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 2), .ple(sharedExperts: 2, taskExperts: 1, levels: 2)])
     func roundTrip(architecture: ModelConfiguration.Architecture) throws {
         let contents = try Fixtures.randomContents(architecture: architecture)
         let bytes = ModelFile.encode(contents)

@@ -5,8 +5,9 @@ import Testing
 @Suite("Servability: what verification promises about every input")
 struct ModelServabilityTests {
     /// The tiny fixture model with the service's context width.
-    private func servable(_ architecture: ModelConfiguration.Architecture = .mlp) throws -> ModelFileContents {
-        let fixture = try Fixtures.randomContents(architecture: architecture)
+    private func servable(_ architecture: ModelConfiguration.Architecture = .mlp,
+                          sessionAttention: SessionAttentionShape? = nil) throws -> ModelFileContents {
+        let fixture = try Fixtures.randomContents(architecture: architecture, sessionAttention: sessionAttention)
         var configuration = fixture.configuration
         configuration.contextDimension = ContextFeatures.dimension
         return try ModelFileContents.initialized(configuration: configuration, catalog: fixture.catalog, users: fixture.users, seed: 3)
@@ -15,6 +16,18 @@ struct ModelServabilityTests {
     @Test func trainedSizedWeightsPass() throws {
         try ModelServability.check(MultitaskModel(servable()))
         try ModelServability.check(MultitaskModel(servable(.mmoe(experts: 2))))
+        try ModelServability.check(MultitaskModel(servable(.ple(sharedExperts: 2, taskExperts: 1, levels: 2))))
+        try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2))))
+    }
+
+    @Test(arguments: ["session_encoder.position.embedding", "session_encoder.blocks.1.feed_forward.layers.1.bias",
+                      "session_encoder.final_norm.scale", "encoder.levels.1.shared.0.layers.1.bias"])
+    func finiteValuesThatOverflowInTheNewerEncodersAreRefused(tensor: String) throws {
+        var contents = try servable(tensor.hasPrefix("encoder.levels") ? .ple(sharedExperts: 2, taskExperts: 1, levels: 2) : .mlp,
+                                    sessionAttention: tensor.hasPrefix("session_encoder") ? SessionAttentionShape(length: 4, blocks: 2, heads: 2) : nil)
+        contents.parameters.tensors[tensor]!.scalars[0] = 3e38
+        let model = try MultitaskModel(contents)
+        #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
     }
 
     @Test func anotherContextWidthIsRefusedWithTheReason() throws {

@@ -48,7 +48,7 @@ struct ReferenceScorerTests {
         #expect(emptyOutput.contains("user.embedding float32 [0, 4]"))
     }
 
-    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3)], [true, false])
+    @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3), .ple(sharedExperts: 2, taskExperts: 1, levels: 2)], [true, false])
     func referenceScorerReproducesMedley(architecture: ModelConfiguration.Architecture, knownUser: Bool) throws {
         try checkReference(try Fixtures.randomContents(architecture: architecture, towerHidden: [5]), knownUser: knownUser)
     }

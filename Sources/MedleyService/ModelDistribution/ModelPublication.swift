@@ -78,6 +78,7 @@ public struct ModelPublication: Sendable {
         switch c.architecture {
         case .mlp: announcement.architecture = "mlp"
         case .mmoe: announcement.architecture = "mmoe"
+        case .ple: announcement.architecture = "ple"
         }
         announcement.createdAtMs = createdAtMs
         if let signingKey {

@@ -44,10 +44,12 @@ extension ChronologicalEvaluation {
 
     /// Reads a MovieLens data set as ``run(dataDirectory:datasetName:cut:configuration:additionalScorers:logger:)``
     /// does, and evaluates the baselines and the models on its chronological split: the entry
-    /// point of `medley eval chronological --data`.
+    /// point of `medley eval chronological --data`. With `coldProtocol`, the split is reduced
+    /// by ``ColdDomainProtocol`` first, for every model and baseline alike.
     public static func run(dataDirectory: String, datasetName: String = "ml-1m",
                            cut: ChronologicalCut = .perUser(testFraction: 0.2),
                            configuration: Configuration = Configuration(), models: ModelEvaluation.Source,
+                           coldProtocol: ColdDomainProtocol.Configuration? = nil,
                            logger: Logger = Logger(label: "medley.training.eval")) throws(EvaluationError) -> EvaluationReport {
         let start = ContinuousClock.now
         let data: (dataset: SequenceDataset, description: String)
@@ -58,7 +60,9 @@ extension ChronologicalEvaluation {
         }
         var report: EvaluationReport
         do {
-            report = try evaluate(split: ChronologicalSplit(dataset: data.dataset, cut: cut), configuration: configuration,
+            var split = ChronologicalSplit(dataset: data.dataset, cut: cut)
+            if let coldProtocol { split = ColdDomainProtocol.apply(to: split, configuration: coldProtocol) }
+            report = try evaluate(split: split, configuration: configuration,
                                   models: models, title: "chronological split, \(datasetName)", logger: logger)
         } catch {
             throw .training(error)

@@ -11,7 +11,10 @@ import Logging
 /// - segment "cold:<domain>": the part of "<domain>" whose user had no interaction in that
 ///   domain before the target but at least `warmMinimum` in other domains: the cross-domain
 ///   case, where only what the user did elsewhere can help;
-/// - segment "cold": the cold slices of every domain together.
+/// - segment "cold": the cold slices of every domain together;
+/// - with the cold-in-domain protocol (``ColdDomainProtocol``), segments
+///   "cold-in-domain:<domain>" and "cold-in-domain": its probes, ranked among the domain's
+///   items, and in no other segment.
 ///
 /// With `excludeSeen`, items the user interacted with before the target are not candidates
 /// (the service's behaviour); the target itself always is.
@@ -77,6 +80,9 @@ public enum ChronologicalEvaluation {
         let coldKeys = dataset.domains.map { RowKey(variant: variant, segment: "cold:\($0)") }
         let allKey = RowKey(variant: variant, segment: allDomainsSegment)
         let coldKey = RowKey(variant: variant, segment: coldSegment)
+        let probeKeys = dataset.domains.map { RowKey(variant: variant, segment: ColdDomainProtocol.segment($0)) }
+        let probeKey = RowKey(variant: variant, segment: ColdDomainProtocol.pooledSegment)
+        let probes = split.coldProbes
 
         let sums = RankingRun.run(scorer: scorer, queries: queries(split: split, configuration: configuration),
                                   cutoffs: cutoffs) { query, scores, accumulators in
@@ -85,6 +91,12 @@ public enum ChronologicalEvaluation {
             let before = sequence[..<query.targetPosition]
             let excluded = excludeSeen ? before : []
             let domain = dataset.itemDomain[target]
+            if probes[query.user] != nil {
+                let rank = RankingMetrics.rank(of: target, scores: scores, candidates: dataset.domainRanges[domain], excluded: excluded)
+                accumulators[probeKeys[domain], default: MetricAccumulator(cutoffs: cutoffs)].add(rank: rank)
+                accumulators[probeKey, default: MetricAccumulator(cutoffs: cutoffs)].add(rank: rank)
+                return
+            }
 
             accumulators[allKey, default: MetricAccumulator(cutoffs: cutoffs)]
                 .add(rank: RankingMetrics.rank(of: target, scores: scores, candidates: 0..<dataset.itemCount, excluded: excluded))
@@ -99,7 +111,7 @@ public enum ChronologicalEvaluation {
             }
         }
         let seconds = fitSeconds + RankingRun.seconds(since: start)
-        return ([allKey] + domainKeys + coldKeys + [coldKey]).compactMap { key in
+        return ([allKey] + domainKeys + coldKeys + [coldKey] + probeKeys + [probeKey]).compactMap { key in
             guard let sum = sums[key] else { return nil }
             return EvaluationReport.Row(method: scorer.name, variant: key.variant, segment: key.segment,
                                         targets: sum.count, metrics: sum.means, seconds: seconds)
@@ -141,7 +153,7 @@ public enum ChronologicalEvaluation {
             logger.info("evaluating \(scorer.name)")
             rows += evaluate(scorer, split: split, configuration: configuration)
         }
-        let conditions: [String: String] = [
+        var conditions: [String: String] = [
             "split": split.cut.description,
             "targets": "\(split.targets.count) test events" + (configuration.maxTargetsPerUser.map { ", at most \($0) per user" } ?? "")
                 + "; \(split.unknownItemTargets) left out (item not in training)",
@@ -155,6 +167,11 @@ public enum ChronologicalEvaluation {
             "rank": "items scored above the target + half the items tied with it",
             "cores": String(ProcessInfo.processInfo.activeProcessorCount),
         ]
+        if let cold = split.coldProtocol {
+            conditions["cold-in-domain protocol"] = cold.description + "; \(split.coldProbes.count) probes, "
+                + "\(Set(split.coldProbes.keys.map { split.dataset.userIDs[$0] }).count) users"
+            conditions["users"] = String(split.dataset.userCount - split.coldProbes.count)
+        }
         return EvaluationReport(title: title, conditions: conditions, cutoffs: configuration.cutoffs, rows: rows)
     }
 

@@ -41,9 +41,13 @@ public struct ChronologicalSplit: Sendable {
     public let targets: [(user: Int, position: Int)]
     /// The test interactions left out because their item is not in the training data.
     public let unknownItemTargets: Int
+    /// The cold-in-domain protocol's probe users (index → the domain they are cold in), and
+    /// its settings, when it was applied (``ColdDomainProtocol``).
+    public internal(set) var coldProbes: [Int: Int] = [:]
+    public internal(set) var coldProtocol: ColdDomainProtocol.Configuration?
 
     public init(dataset: SequenceDataset, cut: ChronologicalCut) {
-        var lengths: [Int]
+        let lengths: [Int]
         switch cut {
         case .perUser(let fraction):
             precondition(fraction > 0 && fraction < 1, "testFraction must be in (0, 1)")
@@ -60,13 +64,19 @@ public struct ChronologicalSplit: Sendable {
         case .at(let boundary):
             lengths = dataset.timestamps.map { userTimes in userTimes.partitioningIndex { $0 >= boundary } }
         }
+        self.init(dataset: dataset, cut: cut, trainingLength: lengths)
+    }
+
+    /// The split whose training part is the first `lengths[u]` interactions of each user; its
+    /// targets start at `firstTargets[u]` (default: right after the training part).
+    init(dataset: SequenceDataset, cut: ChronologicalCut, trainingLength lengths: [Int], firstTargets: [Int]? = nil) {
         let training = TrainingSequences(dataset: dataset, trainingLength: lengths)
         var known = [Bool](repeating: false, count: dataset.itemCount)
         for sequence in training.sequences { for item in sequence { known[item] = true } }
         var targets: [(user: Int, position: Int)] = []
         var unknown = 0
         for (user, sequence) in dataset.sequences.enumerated() {
-            for position in lengths[user]..<sequence.count {
+            for position in max(lengths[user], firstTargets?[user] ?? 0)..<sequence.count {
                 if known[sequence[position]] { targets.append((user, position)) } else { unknown += 1 }
             }
         }

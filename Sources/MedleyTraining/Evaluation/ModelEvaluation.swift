@@ -23,6 +23,23 @@ public enum ModelEvaluation {
         /// The heads that get a single-task baseline. Default: every domain head and the
         /// session head. Empty: train the multitask model only.
         public var singleTaskHeads: SingleTaskHeads
+        /// Further multitask models trained on the same data, each with its own encoder and
+        /// task weighting (the rest as `training`), for comparisons. Default none.
+        public var variants: [Variant]
+
+        /// A multitask model's encoder and task weighting.
+        public struct Variant: Sendable, Equatable {
+            public var architecture: ModelConfiguration.Architecture
+            public var taskWeighting: TaskWeighting
+
+            public init(architecture: ModelConfiguration.Architecture, taskWeighting: TaskWeighting) {
+                self.architecture = architecture
+                self.taskWeighting = taskWeighting
+            }
+
+            /// How reports name it, e.g. "ple:2:1:2/mgda".
+            public var label: String { "\(ModelEvaluation.label(architecture))/\(ModelEvaluation.label(taskWeighting))" }
+        }
 
         /// Which single-task baselines to train.
         public enum SingleTaskHeads: String, Sendable, CaseIterable {
@@ -34,9 +51,11 @@ public enum ModelEvaluation {
             case none
         }
 
-        public init(training: TrainingConfiguration = TrainingConfiguration(), singleTaskHeads: SingleTaskHeads = .all) {
+        public init(training: TrainingConfiguration = TrainingConfiguration(), singleTaskHeads: SingleTaskHeads = .all,
+                    variants: [Variant] = []) {
             self.training = training
             self.singleTaskHeads = singleTaskHeads
+            self.variants = variants
         }
     }
 
@@ -67,7 +86,33 @@ public enum ModelEvaluation {
         public var rules: SessionRules
         /// Seconds spent preparing the data and training everything.
         public var trainingSeconds: Double
+        /// The further multitask models of a comparison, by variant.
+        public var variants: [(variant: Configuration.Variant, trained: TrainedModel)] = []
     }
+
+    /// An encoder as the command line spells it: `mlp`, `mmoe:E`, `ple:S:P:V`.
+    public static func label(_ architecture: ModelConfiguration.Architecture) -> String {
+        switch architecture {
+        case .mlp: return "mlp"
+        case .mmoe(let experts): return "mmoe:\(experts)"
+        case .ple(let shared, let own, let levels): return "ple:\(shared):\(own):\(levels)"
+        }
+    }
+
+    /// A task weighting as the command line spells it.
+    public static func label(_ weighting: TaskWeighting) -> String {
+        switch weighting {
+        case .equal: return "equal"
+        case .fixed: return "fixed"
+        case .uncertainty: return "uncertainty"
+        case .gradNorm(let alpha): return "gradnorm:\(alpha)"
+        case .mgda: return "mgda"
+        }
+    }
+
+    /// Report names of a comparison variant's scorers.
+    public static func variantDomainHeads(_ variant: Configuration.Variant) -> String { "Medley \(variant.label) (domain heads)" }
+    public static func variantSessionHead(_ variant: Configuration.Variant) -> String { "Medley \(variant.label) (session head)" }
 
     /// A scorer with the time it took to obtain (training) and whether its cross-domain row
     /// means anything (not for domain heads, whose domains are scored by different heads).
@@ -146,13 +191,23 @@ public enum ModelEvaluation {
         for head in heads {
             singles[head] = try trainOne("single-task \(ParameterLayout.taskName(head, domains: dataset.domains))", training.singleTask(head))
         }
-        return Models(multitask: multitask.model, multitaskSummary: multitask.summary, singleTask: singles,
-                      rules: SessionRules(configuration: training), trainingSeconds: RankingRun.seconds(since: start))
+        var variants: [(variant: Configuration.Variant, trained: TrainedModel)] = []
+        for variant in configuration.variants {
+            var c = training
+            c.model.architecture = variant.architecture
+            c.taskWeighting = variant.taskWeighting
+            variants.append((variant, try trainOne("multitask \(variant.label)", c)))
+        }
+        var models = Models(multitask: multitask.model, multitaskSummary: multitask.summary, singleTask: singles,
+                            rules: SessionRules(configuration: training), trainingSeconds: RankingRun.seconds(since: start))
+        models.variants = variants
+        return models
     }
 
     /// The scorers of a set of models for `dataset`: the multitask model's domain heads and
     /// session head, then the single-task baselines' (the domain heads together, each domain
-    /// scored by its own model).
+    /// scored by its own model), then each comparison variant's domain and session heads.
+    /// A variant's rows count its own training seconds; the others', the whole training.
     public static func scorers(_ models: Models, dataset: SequenceDataset) -> [EvaluatedScorer] {
         let fit = models.trainingSeconds
         var result = [
@@ -177,6 +232,14 @@ public enum ModelEvaluation {
                                                               dataset: dataset, rules: models.rules),
                                           fitSeconds: fit, ranksAcrossDomains: true))
         }
+        for (variant, trained) in models.variants {
+            result.append(EvaluatedScorer(scorer: ModelScorer(name: variantDomainHeads(variant), model: trained.model, head: .domains,
+                                                              dataset: dataset, rules: models.rules),
+                                          fitSeconds: trained.summary.seconds, ranksAcrossDomains: false))
+            result.append(EvaluatedScorer(scorer: ModelScorer(name: variantSessionHead(variant), model: trained.model, head: .session,
+                                                              dataset: dataset, rules: models.rules),
+                                          fitSeconds: trained.summary.seconds, ranksAcrossDomains: true))
+        }
         return result
     }
 
@@ -186,7 +249,8 @@ public enum ModelEvaluation {
         var conditions: [String: String] = [:]
         if let c = configuration {
             let m = c.model
-            conditions["model"] = "d \(m.embeddingDimension), encoder \(m.hiddenDimensions), \(m.architecture), "
+            conditions["model"] = "d \(m.embeddingDimension), encoder \(m.hiddenDimensions), \(label(m.architecture)), "
+                + "task weighting \(label(c.taskWeighting)), "
                 + "last-item slots \(m.lastItemSlots), context \(m.contextDimension), session encoder "
                 + (m.sessionAttention.map { "attention (n \($0.length), \($0.blocks) blocks, \($0.heads) heads, dropout \(c.dropout))" } ?? "none")
             conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate), seed \(c.seed), "
@@ -210,6 +274,15 @@ public enum ModelEvaluation {
         }
         for (task, trained) in models.singleTask {
             conditions["single-task training, \(ParameterLayout.taskName(task, domains: trained.summary.domains))"] = describe(trained.summary)
+        }
+        for (variant, trained) in models.variants {
+            let weights = trained.summary.epochs.first { $0.epoch == trained.summary.keptEpoch }?.taskWeights ?? [:]
+            let shown = weights.values.contains { $0 != 1 }
+                ? "; kept epoch's task weights " + trained.summary.orderedTasks.compactMap { task in
+                    weights[task].map { "\(trained.summary.taskName(task)) \(String(format: "%.3f", $0))" }
+                }.joined(separator: ", ")
+                : ""
+            conditions["multitask training, \(variant.label)"] = describe(trained.summary) + shown
         }
         if models.multitaskSummary != nil {
             conditions["training seconds (all models)"] = String(format: "%.1f", models.trainingSeconds)

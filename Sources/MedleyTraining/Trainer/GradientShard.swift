@@ -27,19 +27,38 @@ struct SoftmaxPlan: Sendable {
 /// never write to shared memory. The trainer adds the shards up in shard order, which makes
 /// the result independent of how the threads were scheduled.
 ///
-/// `@unchecked Sendable`: a shard is handed to exactly one thread per batch (shard `s` to
+/// A step is computed in two halves: ``computeHeads(_:sampleSeeds:data:network:parameters:plan:taskCoefficients:dropoutRate:separateItemGradients:measureGram:)``
+/// (forward pass, the heads' losses and the heads' backward pass) and
+/// ``finish(network:parameters:taskScales:)`` (the shared encoder's and the embeddings'
+/// backward pass). Between them the trainer may look at every task's gradient with respect to
+/// the shared representation (``gram``) and rescale the tasks (MGDA); ``compute(_:sampleSeeds:data:network:parameters:plan:taskCoefficients:dropoutRate:measureGram:)``
+/// runs both halves at once.
+///
+/// `@unchecked Sendable`: a shard is handed to exactly one thread per half-step (shard `s` to
 /// iteration `s` of `concurrentPerform`), and read by the trainer only after all return.
 final class GradientShard: @unchecked Sendable {
     var gradients: ModelParameters
     /// Per task index: the sum of the unweighted losses of this shard's examples, and their number.
     var lossSums: [Double]
     var lossCounts: [Int]
+    /// When measured: G[s·T + t] = Σ over this shard's examples of ⟨z_s, z_t⟩, where z_t is the
+    /// example's gradient of task t's (coefficient-weighted) loss with respect to the shared
+    /// representation (``Network/sharedRepresentationGradient(_:task:representationGradient:)``).
+    var gram: [Double]
     private var softmax = BatchedSoftmax()
+    /// Between the halves: the examples' forward passes and per-task representation gradients.
+    private var passes: [Network.ForwardPass] = []
+    private var representationGradients: [[[Float]?]] = []
+    /// Between the halves: the session attention's passes over this shard's chunks.
+    private var attentionPieces: AttentionPieces?
+    /// Per task, the item table's gradient from that task's loss alone (when kept separate).
+    private var taskItemGradients: [ModelParameters] = []
 
     init(layout: ParameterLayout, taskCount: Int) {
         gradients = ModelParameters(zerosFor: layout)
         lossSums = Array(repeating: 0, count: taskCount)
         lossCounts = Array(repeating: 0, count: taskCount)
+        gram = Array(repeating: 0, count: taskCount * taskCount)
     }
 
     /// Computes the gradient of Σ_examples Σ_m c_m · loss_m(example) into ``gradients``
@@ -52,7 +71,22 @@ final class GradientShard: @unchecked Sendable {
     func compute(
         _ examples: ArraySlice<TrainingExample>, sampleSeeds: ArraySlice<UInt64>, data: TrainingData,
         network: Network, parameters: ModelParameters, plan: SoftmaxPlan, taskCoefficients: [Float],
-        dropoutRate: Float = 0
+        dropoutRate: Float = 0, measureGram: Bool = false
+    ) {
+        computeHeads(examples, sampleSeeds: sampleSeeds, data: data, network: network, parameters: parameters, plan: plan,
+                     taskCoefficients: taskCoefficients, dropoutRate: dropoutRate, separateItemGradients: false, measureGram: measureGram)
+        finish(network: network, parameters: parameters, taskScales: nil)
+    }
+
+    /// The first half of a step: clears the buffers, runs the forward pass (the session
+    /// attention once per chunk of the slice), the heads' losses (scaled by `taskCoefficients`)
+    /// and the heads' backward pass, and keeps what the second half needs. With
+    /// `separateItemGradients`, each task's gradient of the item table is kept apart until
+    /// ``finish(network:parameters:taskScales:)`` weighs it.
+    func computeHeads(
+        _ examples: ArraySlice<TrainingExample>, sampleSeeds: ArraySlice<UInt64>, data: TrainingData,
+        network: Network, parameters: ModelParameters, plan: SoftmaxPlan, taskCoefficients: [Float],
+        dropoutRate: Float = 0, separateItemGradients: Bool, measureGram: Bool
     ) {
         for name in gradients.tensors.keys {
             gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
@@ -61,17 +95,35 @@ final class GradientShard: @unchecked Sendable {
             lossSums[t] = 0
             lossCounts[t] = 0
         }
+        for k in gram.indices { gram[k] = 0 }
         let c = network.configuration
         let domainCount = c.domains.count
+        let taskCount = c.tasks.count
         let session = domainCount, nextDomain = domainCount + 1
         let d = c.embeddingDimension
+        if separateItemGradients {
+            if taskItemGradients.isEmpty {
+                let items = ModelParameters(tensors: [
+                    ParameterLayout.itemEmbedding: Tensor(zeros: gradients[ParameterLayout.itemEmbedding].shape),
+                    ParameterLayout.itemBias: Tensor(zeros: gradients[ParameterLayout.itemBias].shape),
+                ])
+                taskItemGradients = Array(repeating: items, count: taskCount)
+            } else {
+                for t in taskItemGradients.indices {
+                    for name in taskItemGradients[t].tensors.keys {
+                        taskItemGradients[t].tensors[name]!.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                    }
+                }
+            }
+        }
 
         // With the session attention: one pass per chunk of the slice, every example reading its row.
-        let pieces = network.attention.map {
+        attentionPieces = network.attention.map {
             AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, attention: $0, parameters: parameters,
                             dropoutRate: dropoutRate)
         }
-        let passes = examples.enumerated().map { i, example in
+        let pieces = attentionPieces
+        passes = examples.enumerated().map { i, example in
             let input = data.encodedInput(example)
             guard let pieces else { return network.forward(input, parameters: parameters) }
             return network.forward(input, parameters: parameters, attentionOutput: pieces.output(forExample: i, dimension: d))
@@ -98,31 +150,43 @@ final class GradientShard: @unchecked Sendable {
             func setGradient(_ i: Int, _ g: [Float]) {
                 if task == session { outputs[i].sessionQuery = g } else { outputs[i].domainQueries[task] = g }
             }
-            if let sampler {
-                for i in members {
-                    // The seed differs per head so the session and domain heads draw independently.
-                    var rng = SplitMix64(seed: seeds[i] &+ UInt64(task) &* 0x9E37_79B9_7F4A_7C15)
-                    let (negatives, logQ) = sampler.sample(plan.negatives, using: &rng)
-                    let result = Losses.sampledSoftmaxCrossEntropy(
-                        query: query(i), target: targets[i].row,
-                        targetLogProbability: sampler.logProbability(ofRow: targets[i].row),
-                        negatives: negatives, negativeLogProbabilities: logQ, parameters: parameters,
-                        weight: weight, gradients: &gradients)
-                    lossSums[task] += Double(result.loss)
-                    setGradient(i, result.inputGradient)
+            func accumulate(into itemGradients: inout ModelParameters) {
+                if let sampler {
+                    for i in members {
+                        // The seed differs per head so the session and domain heads draw independently.
+                        var rng = SplitMix64(seed: seeds[i] &+ UInt64(task) &* 0x9E37_79B9_7F4A_7C15)
+                        let (negatives, logQ) = sampler.sample(plan.negatives, using: &rng)
+                        let result = Losses.sampledSoftmaxCrossEntropy(
+                            query: query(i), target: targets[i].row,
+                            targetLogProbability: sampler.logProbability(ofRow: targets[i].row),
+                            negatives: negatives, negativeLogProbabilities: logQ, parameters: parameters,
+                            weight: weight, gradients: &itemGradients)
+                        lossSums[task] += Double(result.loss)
+                        setGradient(i, result.inputGradient)
+                    }
+                } else {
+                    var queries = [Float]()
+                    queries.reserveCapacity(members.count * d)
+                    for i in members { queries.append(contentsOf: query(i)) }
+                    let (losses, dQueries) = softmax.crossEntropy(
+                        queries: queries, targets: members.map { targets[$0].row },
+                        weights: Array(repeating: weight, count: members.count), rows: rows,
+                        parameters: parameters, gradients: &itemGradients)
+                    for (k, i) in members.enumerated() {
+                        lossSums[task] += Double(losses[k])
+                        setGradient(i, Array(dQueries[(k * d)..<((k + 1) * d)]))
+                    }
                 }
+            }
+            // The item table's gradient goes to the task's own buffer when kept apart (moved
+            // out and back, so that it is not copied).
+            if separateItemGradients {
+                var own = taskItemGradients[task]
+                taskItemGradients[task] = ModelParameters(tensors: [:])
+                accumulate(into: &own)
+                taskItemGradients[task] = own
             } else {
-                var queries = [Float]()
-                queries.reserveCapacity(members.count * d)
-                for i in members { queries.append(contentsOf: query(i)) }
-                let (losses, dQueries) = softmax.crossEntropy(
-                    queries: queries, targets: members.map { targets[$0].row },
-                    weights: Array(repeating: weight, count: members.count), rows: rows,
-                    parameters: parameters, gradients: &gradients)
-                for (k, i) in members.enumerated() {
-                    lossSums[task] += Double(losses[k])
-                    setGradient(i, Array(dQueries[(k * d)..<((k + 1) * d)]))
-                }
+                accumulate(into: &gradients)
             }
             lossCounts[task] += members.count
         }
@@ -135,12 +199,65 @@ final class GradientShard: @unchecked Sendable {
             }
             lossCounts[nextDomain] += passes.count
         }
+        representationGradients = passes.indices.map { i in
+            network.backwardHeads(passes[i], outputGradients: outputs[i], parameters: parameters, into: &gradients)
+        }
+        if measureGram {
+            for i in passes.indices {
+                let shared = representationGradients[i].enumerated().map { t, dr in
+                    dr.map { network.sharedRepresentationGradient(passes[i], task: t, representationGradient: $0) }
+                }
+                for s in 0..<taskCount {
+                    guard let a = shared[s] else { continue }
+                    for t in s..<taskCount {
+                        guard let b = shared[t] else { continue }
+                        var dot = 0.0
+                        for k in a.indices { dot += Double(a[k]) * Double(b[k]) }
+                        gram[s * taskCount + t] += dot
+                        if t != s { gram[t * taskCount + s] += dot }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The second half of a step: scales each task's head and item-table gradients and its
+    /// representation gradients by `taskScales` (when given), then runs the shared encoder's
+    /// and the embeddings' backward pass.
+    func finish(network: Network, parameters: ModelParameters, taskScales: [Float]?) {
+        if let taskScales {
+            for (t, scale) in taskScales.enumerated() {
+                for name in network.headParameterNames(t) {
+                    gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { g in
+                        for k in g.indices { g[k] *= scale }
+                    }
+                }
+                if t < taskItemGradients.count {
+                    for (name, tensor) in taskItemGradients[t].tensors where scale != 0 {
+                        gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { g in
+                            tensor.scalars.withUnsafeBufferPointer { source in
+                                for k in g.indices { g[k] += scale * source[k] }
+                            }
+                        }
+                    }
+                }
+            }
+            for i in representationGradients.indices {
+                for t in representationGradients[i].indices {
+                    representationGradients[i][t] = representationGradients[i][t].map { dr in dr.map { taskScales[t] * $0 } }
+                }
+            }
+        }
         var attentionGradients = [[Float]?](repeating: nil, count: passes.count)
         for i in passes.indices {
-            attentionGradients[i] = network.backward(passes[i], outputGradients: outputs[i], parameters: parameters, into: &gradients)
+            attentionGradients[i] = network.backwardEncoder(passes[i], representationGradients: representationGradients[i],
+                                                            parameters: parameters, into: &gradients)
         }
-        if let pieces, let attention = network.attention {
+        if let pieces = attentionPieces, let attention = network.attention {
             pieces.backward(attentionGradients, attention: attention, parameters: parameters, into: &gradients)
         }
+        passes = []
+        representationGradients = []
+        attentionPieces = nil
     }
 }

@@ -89,6 +89,7 @@ public struct Trainer: Sendable {
 
         for epoch in 1...c.epochs {
             let epochStart = clock.now
+            weights.startEpoch()
             if let chunks = data.sequenceChunks {
                 // Chunks in random order, each chunk's examples together (whole-sequence training).
                 var chunkOrder = Array(chunks.ranges.indices)
@@ -111,22 +112,47 @@ public struct Trainer: Sendable {
                 counts[domainCount] = examples.count
                 counts[domainCount + 1] = examples.count
                 for example in examples { counts[data.target(example).domain] += 1 }
+                // MGDA weighs the tasks inside the step: their losses enter with weight 1 and
+                // are rescaled once every task's gradient of this batch is known.
                 let coefficients = tasks.indices.map { t in
-                    counts[t] > 0 && c.taskWeighting.trains(tasks[t]) ? weights.weight(t) / Float(counts[t]) : 0
+                    guard counts[t] > 0 && c.taskWeighting.trains(tasks[t]) else { return Float(0) }
+                    return (weights.combinesWithinStep ? 1 : weights.weight(t)) / Float(counts[t])
                 }
                 let perShard = (examples.count + shards.count - 1) / shards.count
+                let ranges = shards.indices.map { s in min(examples.count, s * perShard)..<min(examples.count, (s + 1) * perShard) }
+                var gram = [Double](repeating: 0, count: tasks.count * tasks.count)
+                func addGrams() {
+                    for shard in shards { for k in gram.indices { gram[k] += shard.gram[k] } }
+                }
                 do {
                     // Scoped so that the threads' copy is gone before the optimiser writes the
                     // parameters in place (otherwise every tensor would be copied each step).
                     let current = parameters
-                    DispatchQueue.concurrentPerform(iterations: shards.count) { s in
-                        let range = min(examples.count, s * perShard)..<min(examples.count, (s + 1) * perShard)
-                        shards[s].compute(examples[range], sampleSeeds: seeds[range], data: data, network: network,
-                                          parameters: current, plan: plan, taskCoefficients: coefficients,
-                                          dropoutRate: c.dropout)
+                    if weights.combinesWithinStep {
+                        DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                            shards[s].computeHeads(examples[ranges[s]], sampleSeeds: seeds[ranges[s]], data: data, network: network,
+                                                   parameters: current, plan: plan, taskCoefficients: coefficients,
+                                                   dropoutRate: c.dropout, separateItemGradients: true, measureGram: true)
+                        }
+                        addGrams()
+                        let scales = weights.combine(gram: gram, present: coefficients.map { $0 > 0 })
+                        DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                            shards[s].finish(network: network, parameters: current, taskScales: scales)
+                        }
+                    } else {
+                        let measureGram = weights.needsGradientNorms
+                        DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                            shards[s].compute(examples[ranges[s]], sampleSeeds: seeds[ranges[s]], data: data, network: network,
+                                              parameters: current, plan: plan, taskCoefficients: coefficients,
+                                              dropoutRate: c.dropout, measureGram: measureGram)
+                        }
+                        if measureGram { addGrams() }
                     }
                 }
                 for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients) }
+                let gradientNorms = tasks.indices.map { t in
+                    coefficients[t] > 0 ? Float(gram[t * tasks.count + t].squareRoot()) : nil
+                }
 
                 var meanLosses = [Float?](repeating: nil, count: tasks.count)
                 for t in tasks.indices {
@@ -140,7 +166,7 @@ public struct Trainer: Sendable {
                     recentSums[t] += sum
                     recentCounts[t] += count
                 }
-                weights.update(meanLosses: meanLosses, learningRate: c.learningRate, beta1: c.adamBeta1,
+                weights.update(meanLosses: meanLosses, gradientNorms: gradientNorms, learningRate: c.learningRate, beta1: c.adamBeta1,
                                beta2: c.adamBeta2, epsilon: c.adamEpsilon)
                 optimizer.update(&parameters, gradients: shards[0].gradients)
                 examplesSinceReport += examples.count

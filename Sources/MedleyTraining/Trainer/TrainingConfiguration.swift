@@ -45,7 +45,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Default 0.75.
     public var negativeSamplingExponent: Double
 
-    /// How the task losses are combined. Default ``TaskWeighting/equal`` (weight 1 each).
+    /// How the task losses are combined. Default ``TaskWeighting/gradNorm(alpha:)`` with α = 1.5,
+    /// the best of the weightings on MovieLens-1M's chronological split (docs/results-ml1m.md).
     public var taskWeighting: TaskWeighting
     /// Which events are held out to decide when to stop. Default: the last event of each user.
     public var validation: ValidationSplit
@@ -81,7 +82,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         sampledSoftmaxThreshold: Int = 20_000,
         sampledNegatives: Int = 1_024,
         negativeSamplingExponent: Double = 0.75,
-        taskWeighting: TaskWeighting = .equal,
+        taskWeighting: TaskWeighting = .gradNorm(alpha: 1.5),
         validation: ValidationSplit = .lastEventsPerUser(1),
         earlyStopping: EarlyStopping = EarlyStopping(),
         seed: UInt64 = 1,
@@ -180,9 +181,16 @@ public enum TaskWeighting: Sendable, Equatable {
     /// starting at 0 and learned by the same optimiser, and the loss Σ_m exp(−s_m) L_m + s_m.
     /// A noisier task (a higher irreducible loss) ends with a larger s_m, hence a smaller weight.
     case uncertainty
-
-    // GradNorm (Chen et al. 2018) fits the same place: a learned weight per task, updated from
-    // the tasks' gradient norms at the last shared layer; see ``TaskWeightState``.
+    /// GradNorm (Chen et al. 2018): a weight per task, starting at 1, moved after each batch so
+    /// that each task's gradient norm at the shared representation follows its relative
+    /// inverse training rate raised to `alpha`, and renormalised to sum to the task count
+    /// (``GradNormWeights``). The paper's α is 0.5–3; 1.5 is its usual choice.
+    case gradNorm(alpha: Float)
+    /// MGDA-UB (Sener & Koltun 2018): each batch, the weights are the minimum-norm convex
+    /// combination of the tasks' gradients with respect to the shared representation
+    /// (``MinimumNormCombination``), scaled to sum to the number of tasks in the batch. The
+    /// step is then one that no task's loss opposes to first order.
+    case mgda
 
     /// Only one task's loss: the single-task baseline of that head.
     public static func only(_ task: Task) -> TaskWeighting { .fixed([task: 1]) }
@@ -190,12 +198,15 @@ public enum TaskWeighting: Sendable, Equatable {
     /// Whether the task's loss reaches the optimiser.
     public func trains(_ task: Task) -> Bool {
         switch self {
-        case .equal, .uncertainty: return true
+        case .equal, .uncertainty, .gradNorm, .mgda: return true
         case .fixed(let weights): return (weights[task] ?? 0) > 0
         }
     }
 
     func validate(domainCount: Int) throws(TrainingError) {
+        if case .gradNorm(let alpha) = self, !(alpha.isFinite && alpha >= 0) {
+            throw .invalidConfiguration("taskWeighting", "GradNorm's alpha must be finite and not negative")
+        }
         guard case .fixed(let weights) = self else { return }
         for (task, weight) in weights {
             if case .domain(let d) = task, !(0..<domainCount).contains(d) {

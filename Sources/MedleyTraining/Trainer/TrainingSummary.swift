@@ -69,6 +69,12 @@ extension TrainingSummary: CustomStringConvertible {
                 }
                 lines.append("  validation: " + parts.joined(separator: "; "))
             }
+            // Learned or per-batch weights (uncertainty, GradNorm, MGDA); equal weights are not repeated.
+            if report.taskWeights.values.contains(where: { $0 != 1 }) {
+                lines.append("  task weights: " + orderedTasks.compactMap { task in
+                    report.taskWeights[task].map { "\(taskName(task)) " + fixed(Double($0)) }
+                }.joined(separator: ", "))
+            }
             if !report.logVariances.isEmpty {
                 lines.append("  log-variances: " + orderedTasks.compactMap { task in
                     report.logVariances[task].map { "\(taskName(task)) " + fixed(Double($0)) }
