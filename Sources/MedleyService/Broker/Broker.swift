@@ -333,18 +333,20 @@ public final class Broker {
                 return
             }
             let fingerprint = IngestReceipts.fingerprint(ingest.events)
-            let earlier = receipts.lookup(key, nowMs: nowMs)?.fingerprint ?? pendingKeys[key].flatMap { pendingIngests[$0]?.idempotency?.fingerprint }
-            if let earlier, earlier != fingerprint {
+            // The earlier request with this key: answered (a receipt) or still on its way to disk.
+            let done = receipts.lookup(key, nowMs: nowMs)
+            let pending = pendingKeys[key]
+            if let earlier = done?.fingerprint ?? pending.flatMap({ pendingIngests[$0]?.idempotency?.fingerprint }), earlier != fingerprint {
                 reply(.error(.conflict, message: "idempotency_key \"\(key)\" was used for other events; use a new key for a new request", requestID: requestID),
                       to: envelope, arrivedAt: arrivedAt)
                 return
             }
-            if let done = receipts.lookup(key, nowMs: nowMs) {
+            if let done {
                 reply(Medley_V1_Reply(requestID: requestID, body: .ingest(done.ack)), to: envelope, arrivedAt: arrivedAt)
                 return
             }
-            if let token = pendingKeys[key] {
-                pendingIngests[token]?.retries.append((envelope, requestID, arrivedAt))
+            if let pending {
+                pendingIngests[pending]?.retries.append((envelope, requestID, arrivedAt))
                 return
             }
             idempotency = (key, fingerprint)
