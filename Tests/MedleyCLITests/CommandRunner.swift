@@ -95,39 +95,43 @@ final class RunningProcess: @unchecked Sendable {
         kill(process.processIdentifier, number)
     }
 
+    /// Starts `medley` with `arguments` and waits for one log capture per pattern; returns the
+    /// process and the captures, or nil (recorded, the process killed) if one never appeared.
+    static func started(_ arguments: [String], waitingFor patterns: [String]) throws -> (RunningProcess, [String])? {
+        let process = RunningProcess(arguments: arguments)
+        try process.start()
+        var captures: [String] = []
+        for pattern in patterns {
+            guard let capture = process.waitForLog(pattern) else {
+                Issue.record("medley \(arguments[0]) never logged \(pattern): \(process.standardError)")
+                process.signal(SIGKILL)
+                _ = process.wait(timeoutSeconds: 10)
+                return nil
+            }
+            captures.append(capture)
+        }
+        return (process, captures)
+    }
+
     /// Starts `medley serve` of `model` with its log in `directory`, clients and worker processes
     /// on ephemeral ports, no worker threads, and `arguments`; returns it with its client and
     /// worker endpoints, or nil (recorded) if it did not get ready.
     static func serverForWorkerProcesses(model: String, in directory: URL, _ arguments: [String]) throws
         -> (process: RunningProcess, clients: String, workers: String)? {
-        let server = RunningProcess(arguments: [
+        guard let (server, endpoints) = try started([
             "serve", "--model", model, "--log-dir", directory.appendingPathComponent("log").path,
             "--bind", "tcp://127.0.0.1:*", "--workers", "0", "--worker-bind", "tcp://127.0.0.1:*",
-        ] + arguments)
-        try server.start()
-        guard let clients = server.waitForLog(#"clients=(tcp://[0-9.:]+).*\] ready"#),
-              let workers = server.waitForLog(#"workers=(tcp://[0-9.:]+).*\] ready"#) else {
-            Issue.record("medley serve did not report ready: \(server.standardError)")
-            server.signal(SIGKILL)
-            _ = server.wait(timeoutSeconds: 10)
-            return nil
-        }
-        return (server, clients, workers)
+        ] + arguments, waitingFor: [#"clients=(tcp://[0-9.:]+).*\] ready"#, #"workers=(tcp://[0-9.:]+).*\] ready"#]) else { return nil }
+        return (server, endpoints[0], endpoints[1])
     }
 
     /// Starts `medley publish` on ephemeral ports with `arguments` after the endpoints; returns
     /// it with its publication and snapshot endpoints, or nil (recorded) if it did not bind.
     static func publisher(_ arguments: [String]) throws -> (process: RunningProcess, publication: String, snapshot: String)? {
-        let publisher = RunningProcess(arguments: ["publish", "--publish", "tcp://127.0.0.1:*", "--snapshot", "tcp://127.0.0.1:*"] + arguments)
-        try publisher.start()
-        guard let snapshot = publisher.waitForLog(#"snapshot=(tcp://[0-9.:]+)"#),
-              let publication = publisher.waitForLog(#"publication=(tcp://[0-9.:]+)"#) else {
-            Issue.record("medley publish did not bind: \(publisher.standardError)")
-            publisher.signal(SIGKILL)
-            _ = publisher.wait(timeoutSeconds: 10)
-            return nil
-        }
-        return (publisher, publication, snapshot)
+        guard let (publisher, endpoints) = try started(
+            ["publish", "--publish", "tcp://127.0.0.1:*", "--snapshot", "tcp://127.0.0.1:*"] + arguments,
+            waitingFor: [#"publication=(tcp://[0-9.:]+)"#, #"snapshot=(tcp://[0-9.:]+)"#]) else { return nil }
+        return (publisher, endpoints[0], endpoints[1])
     }
 }
 
