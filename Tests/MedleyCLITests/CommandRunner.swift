@@ -30,6 +30,9 @@ final class RunningProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var stdoutData = Data()
     private var stderrData = Data()
+    /// Set when a stream's handler saw end of file: everything the process wrote is in.
+    private var stdoutClosed = false
+    private var stderrClosed = false
     private let input: String?
 
     init(arguments: [String], standardInput: String? = nil) {
@@ -45,11 +48,17 @@ final class RunningProcess: @unchecked Sendable {
         process.standardInput = inPipe
         out.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            self?.lock.withLock { self?.stdoutData.append(data) }
+            self?.lock.withLock {
+                self?.stdoutData.append(data)
+                if data.isEmpty { self?.stdoutClosed = true }
+            }
         }
         err.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            self?.lock.withLock { self?.stderrData.append(data) }
+            self?.lock.withLock {
+                self?.stderrData.append(data)
+                if data.isEmpty { self?.stderrClosed = true }
+            }
         }
         try process.run()
         if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
@@ -70,8 +79,10 @@ final class RunningProcess: @unchecked Sendable {
             return -1
         }
         process.waitUntilExit()
-        // Let the readability handlers take the last bytes.
-        usleep(50_000)
+        // The handlers take the last bytes on their own thread, which a loaded machine may run
+        // late: wait (boundedly) until both streams have reached end of file.
+        let drained = Date().addingTimeInterval(5)
+        while !lock.withLock({ stdoutClosed && stderrClosed }) && Date() < drained { usleep(10_000) }
         return process.terminationStatus
     }
 
