@@ -24,8 +24,14 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "MedleyProtocol", targets: ["MedleyProtocol"]),
         .library(name: "MedleyModel", targets: ["MedleyModel"]),
+        .library(name: "MedleySystem", targets: ["MedleySystem"]),
+        .library(name: "MedleyEventLog", targets: ["MedleyEventLog"]),
+        .library(name: "MedleySecurity", targets: ["MedleySecurity"]),
+        .library(name: "MedleyModelDistribution", targets: ["MedleyModelDistribution"]),
+        .library(name: "MedleyClient", targets: ["MedleyClient"]),
         .library(name: "MedleyService", targets: ["MedleyService"]),
         .library(name: "MedleyTraining", targets: ["MedleyTraining"]),
+        .library(name: "MedleyEvaluation", targets: ["MedleyEvaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,7 +58,56 @@ let package = Package(
             name: "MedleyProtocolTests",
             dependencies: [
                 "MedleyProtocol",
+                "MedleySystem",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // The runtime layer every process shares: system calls, files, threads, services.
+        .target(
+            name: "MedleySystem",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        // The durable event log: written by the service, read by the trainer and the tools.
+        .target(
+            name: "MedleyEventLog",
+            dependencies: [
+                "MedleyProtocol",
+                "MedleySystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "MedleyEventLogTests", dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem"]),
+        // Key files and CURVE authentication for every socket that takes keys.
+        .target(
+            name: "MedleySecurity",
+            dependencies: [
+                "ZeroMQ",
+                "MedleySystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Publishing, subscribing to, verifying and installing signed models.
+        .target(
+            name: "MedleyModelDistribution",
+            dependencies: [
+                "MedleyProtocol",
+                "MedleyModel",
+                "MedleySecurity",
+                "MedleySystem",
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // What a client of `medley serve` links: no broker, no worker, no log.
+        .target(
+            name: "MedleyClient",
+            dependencies: [
+                "MedleyProtocol",
+                "MedleySecurity",
+                "MedleySystem",
+                "ZeroMQ",
             ]
         ),
         .target(
@@ -60,13 +115,23 @@ let package = Package(
             dependencies: [
                 "MedleyProtocol",
                 "MedleyModel",
+                "MedleyEventLog",
+                "MedleyModelDistribution",
+                "MedleySecurity",
+                "MedleySystem",
                 "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "MedleyServiceTests", dependencies: ["MedleyService", "MedleyProtocol", "MedleyModel", "MedleyTraining", "MedleyTestSupport"]),
+        .testTarget(
+            name: "MedleyServiceTests",
+            dependencies: [
+                "MedleyService", "MedleyEventLog", "MedleyModelDistribution", "MedleySecurity", "MedleySystem",
+                "MedleyClient", "MedleyProtocol", "MedleyModel", "MedleyTraining", "MedleyEvaluation", "MedleyTestSupport",
+            ]
+        ),
         // What every test target shares: temporary directories removed when the tests exit.
         .target(name: "MedleyTestSupport", path: "Tests/MedleyTestSupport"),
         .executableTarget(
@@ -75,8 +140,14 @@ let package = Package(
                 "ZeroMQ",
                 "MedleyProtocol",
                 "MedleyModel",
+                "MedleyEventLog",
+                "MedleyModelDistribution",
+                "MedleySecurity",
+                "MedleySystem",
+                "MedleyClient",
                 "MedleyService",
                 "MedleyTraining",
+                "MedleyEvaluation",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,7 +156,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(
             name: "MedleyCLITests",
-            dependencies: ["medley", "MedleyModel", "MedleyService", "MedleyProtocol", "MedleyTestSupport"]
+            dependencies: ["medley", "MedleyModel", "MedleyModelDistribution", "MedleySecurity", "MedleyEventLog", "MedleyClient", "MedleyService", "MedleyProtocol", "MedleyTestSupport"]
         ),
         // cblas.h lives on the compiler's default multiarch include path, so the module map
         // only links libopenblas; no pkg-config flags are needed.
@@ -95,12 +166,12 @@ let package = Package(
         ),
         .target(
             name: "MedleyModel",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "MedleySystem"],
             swiftSettings: modelSwiftSettings
         ),
         .testTarget(
             name: "MedleyModelTests",
-            dependencies: ["MedleyModel", "MedleyTestSupport"]
+            dependencies: ["MedleyModel", "MedleySystem", "MedleyTestSupport"]
         ),
         // The trainer calls OpenBLAS directly for the batched softmax's three matrix products.
         .target(
@@ -108,6 +179,7 @@ let package = Package(
             dependencies: [
                 "MedleyProtocol",
                 "MedleyModel",
+                "MedleySystem",
                 "COpenBLAS",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,7 +187,17 @@ let package = Package(
             // without a resource bundle that must travel beside the binary.
             resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
         ),
-        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyModel", "MedleyProtocol", "MedleyTestSupport"]),
+        // Evaluation protocols, baselines and synthetic data: what measures a trained model.
+        .target(
+            name: "MedleyEvaluation",
+            dependencies: [
+                "MedleyTraining",
+                "MedleyProtocol",
+                "MedleyModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyEvaluation", "MedleySystem", "MedleyModel", "MedleyProtocol", "MedleyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import MedleySystem
 /// An inverted-file index over one block of the item table (one domain's items), for
 /// approximate top-K by inner product when the block is too large to scan per request.
 ///

@@ -1,3 +1,4 @@
+import MedleySystem
 /// A model's learned values as named tensors (names and shapes from ``ParameterLayout``).
 /// The same type holds gradients, which have the parameters' names and shapes.
 public struct ModelParameters: Sendable, Equatable {
@@ -62,27 +63,5 @@ public struct ModelParameters: Sendable, Equatable {
                 }
             }
         }
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64), so that initialisation and sampling are
-/// reproducible across platforms.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A float uniformly in `range`, from the top 24 bits (exactly representable steps).
-    public mutating func nextFloat(in range: ClosedRange<Float>) -> Float {
-        let unit = Float(next() >> 40) / Float(1 << 24)
-        return range.lowerBound + (range.upperBound - range.lowerBound) * unit
     }
 }

@@ -1,3 +1,4 @@
+import MedleySystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedleyModel
+import MedleySystem
 
 /// `medley bench`: speed measurements. `bench model` (the default) times the model in process,
 /// `bench load` drives a running server over the protocol, `bench write-model` writes the

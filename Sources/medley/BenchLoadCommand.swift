@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import MedleyClient
 import MedleyModel
-import MedleyService
 
 /// `medley bench load`: drives any server that speaks the request protocol with recommend
 /// requests and prints what it measured as JSON.

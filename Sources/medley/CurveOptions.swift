@@ -1,5 +1,5 @@
 import ArgumentParser
-import MedleyService
+import MedleySecurity
 import ZeroMQ
 
 /// CURVE for a command that connects to a server which requires it (`send`, `recommend`,

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MedleyEvaluation
+import MedleyEventLog
 import MedleyProtocol
-import MedleyService
 import MedleyTraining
 
 struct EvaluateChronologicalCommand: ParsableCommand {

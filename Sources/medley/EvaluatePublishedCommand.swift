@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MedleyEvaluation
 import MedleyTraining
 
 struct EvaluatePublishedCommand: ParsableCommand {

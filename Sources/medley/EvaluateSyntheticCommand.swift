@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MedleyEvaluation
 import MedleyTraining
 
 struct EvaluateSyntheticCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MedleyEvaluation
 import MedleyModel
 import MedleyTraining
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import MedleyEvaluation
 import MedleyTraining
+import MedleyEventLog
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

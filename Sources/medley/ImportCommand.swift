@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedleyTraining
+import MedleyEventLog
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

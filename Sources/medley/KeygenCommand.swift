@@ -1,5 +1,6 @@
 import ArgumentParser
-import MedleyService
+import MedleyModelDistribution
+import MedleySecurity
 
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedleyModel
-import MedleyService
+import MedleyModelDistribution
 
 /// Loads the model a serving command starts with, held to the checks a published model
 /// passes (``ModelServability``); a refused file is reported as a usage error that names

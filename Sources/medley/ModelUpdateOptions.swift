@@ -1,5 +1,5 @@
 import ArgumentParser
-import MedleyService
+import MedleyModelDistribution
 
 /// `medley serve`'s options for taking new models while it runs.
 struct ModelUpdateOptions: ParsableArguments {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import MedleyService
+import MedleySystem
 
 struct PublishCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
-import MedleyService
+import MedleyModelDistribution
+import MedleySecurity
 
 /// Where a command that publishes models (`medley publish`, `medley train --publish`) binds
 /// its sockets and which key signs.

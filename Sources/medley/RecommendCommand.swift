@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import MedleyClient
 import MedleyProtocol
-import MedleyService
 import SwiftProtobuf
 import ZeroMQ
 

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MedleyEventLog
 import MedleyModel
+import MedleySecurity
 import MedleyService
+import MedleySystem
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

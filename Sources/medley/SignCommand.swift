@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MedleyModel
-import MedleyService
+import MedleyModelDistribution
 
 struct SignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MedleyEventLog
 import MedleyModel
+import MedleyModelDistribution
 import MedleyProtocol
-import MedleyService
 import MedleyTraining
+import MedleySystem
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

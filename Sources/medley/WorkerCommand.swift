@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import MedleyModel
+import MedleyModelDistribution
 import MedleyService
 import ZeroMQ
+import MedleySystem
 
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

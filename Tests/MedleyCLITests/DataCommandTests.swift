@@ -1,4 +1,5 @@
 import Foundation
+import MedleyEventLog
 import MedleyProtocol
 import MedleyService
 import Testing

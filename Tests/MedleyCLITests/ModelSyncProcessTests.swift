@@ -1,4 +1,5 @@
 import Foundation
+import MedleyClient
 import MedleyProtocol
 import MedleyService
 import Synchronization

@@ -1,6 +1,7 @@
 import Foundation
 import MedleyTestSupport
 @testable import MedleyModel
+@testable import MedleySystem
 
 /// Small models and helpers shared by the tests.
 enum Fixtures {

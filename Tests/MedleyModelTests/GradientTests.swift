@@ -1,5 +1,6 @@
 import Testing
 @testable import MedleyModel
+@testable import MedleySystem
 
 /// Finite-difference checks of every backward pass.
 @Suite struct GradientTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import MedleyModel
+@testable import MedleySystem
 
 @Suite struct IVFIndexTests {
     /// Random rows, or rows around a few centres when `clusters` is set.

@@ -1,5 +1,6 @@
 import Testing
 @testable import MedleyModel
+@testable import MedleySystem
 
 /// The session attention: finite-difference checks of its layers (layer norm, row-wise linear,
 /// causal multi-head attention, whole blocks with dropout) and its causal structure.

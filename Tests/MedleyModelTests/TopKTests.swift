@@ -1,5 +1,6 @@
 import Testing
 @testable import MedleyModel
+@testable import MedleySystem
 
 @Suite struct TopKTests {
     @Test func accumulatorMatchesBruteForceWithTiesAndExclusions() {

@@ -1,6 +1,7 @@
 import MedleyProtocol
 import SwiftProtobuf
 import Testing
+import MedleySystem
 
 @Suite struct RequestValidationTests {
     private func frame(_ request: Medley_V1_Request) throws -> [UInt8] {

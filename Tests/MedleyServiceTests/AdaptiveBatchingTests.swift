@@ -3,6 +3,7 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
 @testable import MedleyService
 
 @Suite struct AdaptiveBatchingTests {

@@ -2,6 +2,7 @@ import Foundation
 import MedleyModel
 import Testing
 
+@testable import MedleyModelDistribution
 @testable import MedleyService
 
 /// medley.proto's description of `ModelAnnouncement` names what announcements carry.

@@ -1,4 +1,5 @@
 import Foundation
+import MedleySecurity
 import MedleyService
 import Testing
 import ZeroMQ
@@ -23,8 +24,8 @@ struct CurveSecurityTests {
         let pair = try CurveKeyFiles.generate(prefix: prefix)
         #expect(try CurveKeyFiles.readSecret("\(prefix).key") == pair)
         #expect(try CurveKeyFiles.readPublic("\(prefix).pub") == pair.publicKey)
-        #expect(throws: ModelKeyError.self) { try CurveKeyFiles.generate(prefix: prefix) }
-        #expect(throws: ModelKeyError.self) { try CurveKeyFiles.readPublic("\(prefix).key") }
+        #expect(throws: KeyFileError.self) { try CurveKeyFiles.generate(prefix: prefix) }
+        #expect(throws: KeyFileError.self) { try CurveKeyFiles.readPublic("\(prefix).key") }
         let secretMode = try FileManager.default.attributesOfItem(atPath: "\(prefix).key")[.posixPermissions] as? Int
         #expect(secretMode == 0o600)
     }
@@ -46,6 +47,6 @@ struct CurveSecurityTests {
         #expect(!allowed.contains(alice.publicKey), "a key file removed revokes the key")
         try FileManager.default.removeItem(at: directory)
         #expect(!allowed.contains(bob.publicKey), "a directory that is gone admits no one")
-        #expect(throws: ModelKeyError.self) { try AuthorizedCurveKeys(directory: directory.path) }
+        #expect(throws: KeyFileError.self) { try AuthorizedCurveKeys(directory: directory.path) }
     }
 }

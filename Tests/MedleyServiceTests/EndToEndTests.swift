@@ -4,6 +4,8 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyEventLog
 @testable import MedleyService
 
 @Suite("medley serve end to end", .serialized)

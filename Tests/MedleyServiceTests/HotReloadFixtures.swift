@@ -5,6 +5,8 @@ import Synchronization
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyModelDistribution
 @testable import MedleyService
 
 /// Models, publishers and servers for the hot-reload tests.

@@ -4,6 +4,8 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyModelDistribution
 @testable import MedleyService
 
 @Suite("hot reload over the publication socket", .serialized)

@@ -3,6 +3,8 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyEventLog
 @testable import MedleyService
 
 @Suite("idempotent ingest", .serialized)

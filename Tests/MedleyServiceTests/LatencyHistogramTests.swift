@@ -1,5 +1,6 @@
 import Testing
 
+@testable import MedleyClient
 @testable import MedleyService
 
 @Suite struct LatencyHistogramTests {

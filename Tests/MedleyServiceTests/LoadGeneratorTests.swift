@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import MedleyClient
 @testable import MedleyService
 
 /// The load generator against a real server: every request it counts is accounted for, and

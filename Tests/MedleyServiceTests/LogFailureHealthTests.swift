@@ -5,7 +5,10 @@ import MedleyTestSupport
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyEventLog
 @testable import MedleyService
+@testable import MedleySystem
 
 @Suite("health while the event log cannot be written", .serialized)
 struct LogFailureHealthTests {

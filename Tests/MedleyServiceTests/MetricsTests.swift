@@ -2,8 +2,9 @@ import Foundation
 import MedleyProtocol
 import Testing
 import ZeroMQ
-
+@testable import MedleyClient
 @testable import MedleyService
+@testable import MedleySystem
 
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
 @testable import MedleyService
 
 @Suite("models from the model directory", .serialized)

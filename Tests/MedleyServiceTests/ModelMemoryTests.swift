@@ -2,6 +2,7 @@ import Foundation
 import MedleyModel
 import Testing
 
+@testable import MedleyModelDistribution
 @testable import MedleyService
 
 /// Resident memory over 100 swaps of a 50,000-item model is measured by the hot-reload

@@ -4,6 +4,8 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyModelDistribution
 @testable import MedleyService
 
 @Suite("bad publications are refused while the service keeps serving", .serialized)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import MedleyModelDistribution
+@testable import MedleySecurity
 @testable import MedleyService
 
 @Suite("model signing keys")
@@ -38,10 +40,10 @@ struct ModelSigningTests {
         let directory = try ServiceFixtures.temporaryDirectory()
         let key = ModelSigningKey()
         try key.write(toFile: "\(directory)/k.secret")
-        #expect(throws: ModelKeyError.self) { try ModelVerificationKey(contentsOfFile: "\(directory)/k.secret") }
-        #expect(throws: ModelKeyError.self) { try key.write(toFile: "\(directory)/k.secret") }
+        #expect(throws: KeyFileError.self) { try ModelVerificationKey(contentsOfFile: "\(directory)/k.secret") }
+        #expect(throws: KeyFileError.self) { try key.write(toFile: "\(directory)/k.secret") }
         try Data("medley-ed25519-public-key AAAA\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/short.public"))
-        #expect(throws: ModelKeyError.self) { try ModelVerificationKey(contentsOfFile: "\(directory)/short.public") }
-        #expect(throws: ModelKeyError.self) { try ModelVerificationKey(contentsOfFile: "\(directory)/missing.public") }
+        #expect(throws: KeyFileError.self) { try ModelVerificationKey(contentsOfFile: "\(directory)/short.public") }
+        #expect(throws: KeyFileError.self) { try ModelVerificationKey(contentsOfFile: "\(directory)/missing.public") }
     }
 }

@@ -1,11 +1,14 @@
 import Foundation
-import MedleyTestSupport
 import MedleyModel
 import MedleyProtocol
+import MedleyTestSupport
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyModelDistribution
 @testable import MedleyService
+@testable import MedleySystem
 
 /// A real `medley serve` (event log, broker, workers) on loopback with a temporary log
 /// directory, for end-to-end tests.

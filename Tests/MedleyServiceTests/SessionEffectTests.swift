@@ -5,6 +5,8 @@ import MedleyTraining
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyEvaluation
 @testable import MedleyService
 
 /// With the bundled default model (trained on the synthetic data set of seed 1, see

@@ -4,6 +4,8 @@ import MedleyProtocol
 import Testing
 import ZeroMQ
 
+@testable import MedleyClient
+@testable import MedleyModelDistribution
 @testable import MedleyService
 
 /// With a trainer key, model files from the model directory need their detached signature.

@@ -2,6 +2,7 @@ import Foundation
 import MedleyModel
 import Testing
 @testable import MedleyTraining
+@testable import MedleySystem
 
 @Suite struct BatchedSoftmaxTests {
     /// The matrix-product softmax gives the per-example loss of ``Losses`` and the same gradients.

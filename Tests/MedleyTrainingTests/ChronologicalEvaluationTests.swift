@@ -1,3 +1,4 @@
+import MedleyEvaluation
 import MedleyTraining
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import MedleyModel
 import Testing
+@testable import MedleyEvaluation
 @testable import MedleyTraining
 
 /// The cold-in-domain protocol: what it removes, what it probes, and that sharing pays on it

@@ -2,6 +2,7 @@ import Foundation
 import MedleyModel
 import MedleyProtocol
 import Testing
+@testable import MedleyEvaluation
 @testable import MedleyTraining
 
 @Suite struct ModelScorerTests {

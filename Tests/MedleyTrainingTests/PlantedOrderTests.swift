@@ -3,6 +3,7 @@ import MedleyModel
 import MedleyProtocol
 import Testing
 @testable import MedleyTraining
+@testable import MedleySystem
 
 /// A stream in which only the order of items further back than the last-item slots predicts
 /// the next item: each session opens with a pair (a_i, b_i) in either order, then three random

@@ -1,4 +1,5 @@
 import Foundation
+import MedleyEvaluation
 import MedleyTraining
 import Testing
 

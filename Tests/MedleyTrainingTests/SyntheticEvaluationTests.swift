@@ -1,7 +1,9 @@
 import Foundation
-import Testing
 import MedleyModel
+import Testing
+@testable import MedleyEvaluation
 @testable import MedleyTraining
+@testable import MedleySystem
 
 /// The end-to-end evaluation on planted data: the multitask model must recover the taste that
 /// users share across domains, which shows for users cold in the target's domain.

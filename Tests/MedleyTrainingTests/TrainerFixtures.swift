@@ -3,6 +3,7 @@ import MedleyTestSupport
 import MedleyModel
 import MedleyProtocol
 @testable import MedleyTraining
+@testable import MedleySystem
 
 /// Streams and settings shared by the trainer's tests.
 enum TrainerFixtures {

@@ -3,6 +3,7 @@ import MedleyModel
 import MedleyProtocol
 import Testing
 @testable import MedleyTraining
+@testable import MedleySystem
 
 @Suite struct TrainerTests {
     typealias F = TrainerFixtures

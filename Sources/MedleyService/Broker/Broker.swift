@@ -1,7 +1,11 @@
 import Foundation
 import Logging
+import MedleyEventLog
 import MedleyModel
+import MedleyModelDistribution
 import MedleyProtocol
+import MedleySecurity
+import MedleySystem
 import ZeroMQ
 
 /// The broker of `medley serve`: it takes client requests on a ROUTER socket, validates

@@ -1,4 +1,5 @@
 import MedleyProtocol
+import MedleySecurity
 import ZeroMQ
 
 /// Settings of the broker: where clients and workers connect, and the limits it enforces.

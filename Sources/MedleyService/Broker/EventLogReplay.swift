@@ -1,3 +1,4 @@
+import MedleyEventLog
 import MedleyProtocol
 
 /// Reads back the recent part of the event log, to rebuild sessions when users move to

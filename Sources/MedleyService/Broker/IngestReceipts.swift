@@ -1,4 +1,5 @@
 import Crypto
+import MedleyEventLog
 import MedleyProtocol
 
 /// What ingests with an idempotency key were answered, for their retries: by key, the

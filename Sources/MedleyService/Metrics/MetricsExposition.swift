@@ -1,3 +1,5 @@
+import MedleyEventLog
+import MedleyModelDistribution
 import MedleyProtocol
 
 /// The page `medley serve --metrics` answers a scrape with (names and meanings in README.md,

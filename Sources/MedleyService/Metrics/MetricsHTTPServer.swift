@@ -1,4 +1,5 @@
 import Foundation
+import MedleySystem
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import MedleySystem
 /// Prometheus's text exposition format (version 0.0.4): `# HELP` and `# TYPE` lines, then one
 /// sample per line, `name{label="value",…} number`.
 struct PrometheusText {

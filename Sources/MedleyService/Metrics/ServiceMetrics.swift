@@ -1,4 +1,5 @@
 import MedleyProtocol
+import MedleySystem
 import Synchronization
 
 /// What `medley serve` counts for `--metrics`, beside what its parts already keep (the event

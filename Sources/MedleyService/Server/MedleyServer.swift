@@ -1,6 +1,10 @@
 import Foundation
 import Logging
+import MedleyEventLog
 import MedleyModel
+import MedleyModelDistribution
+import MedleySecurity
+import MedleySystem
 import Synchronization
 import ZeroMQ
 

@@ -1,4 +1,6 @@
+import MedleyEventLog
 import MedleyModel
+import MedleyModelDistribution
 
 /// Everything `medley serve` needs to know.
 public struct ServerConfiguration: Sendable {

@@ -1,6 +1,8 @@
 import Dispatch
 import Logging
+import MedleyModelDistribution
 import MedleyProtocol
+import MedleySystem
 import ZeroMQ
 
 /// One serving worker: it holds the sessions of the users the broker assigns to it, folds

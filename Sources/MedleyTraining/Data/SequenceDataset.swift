@@ -119,3 +119,18 @@ public struct SequenceDataset: Sendable {
         })
     }
 }
+
+extension SequenceDataset {
+    /// A data set from its parts (users may share an id: the cold protocol's probes do).
+    package init(domains: [String], itemIDs: [String], itemDomain: [Int], domainRanges: [Range<Int>], userIDs: [String],
+         sequences: [[Int]], timestamps: [[Int64]], eventTypes: [[Medley_V1_EventType]]) {
+        self.domains = domains
+        self.itemIDs = itemIDs
+        self.itemDomain = itemDomain
+        self.domainRanges = domainRanges
+        self.userIDs = userIDs
+        self.sequences = sequences
+        self.timestamps = timestamps
+        self.eventTypes = eventTypes
+    }
+}

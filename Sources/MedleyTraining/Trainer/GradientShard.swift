@@ -1,4 +1,5 @@
 import MedleyModel
+import MedleySystem
 
 /// The item heads' softmax settings for one training run: which heads use sampled softmax,
 /// with which sampler, and how many negatives.

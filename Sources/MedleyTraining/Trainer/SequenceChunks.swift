@@ -1,4 +1,5 @@
 import MedleyModel
+import MedleySystem
 
 /// Whole-sequence training of the session attention (as SASRec trains): the training examples
 /// of one session are cut into chunks of consecutive targets whose attention inputs are

@@ -1,6 +1,7 @@
 import Dispatch
 import MedleyModel
 import MedleyProtocol
+import MedleySystem
 
 /// Trains a multitask model from a stream of session events.
 ///
@@ -269,7 +270,7 @@ public struct Trainer: Sendable {
 
     /// Fisher–Yates with SplitMix64, written out so that the order does not depend on the
     /// standard library's shuffling algorithm.
-    static func shuffle(_ values: inout [Int], seed: UInt64) {
+    package static func shuffle(_ values: inout [Int], seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         var i = values.count - 1
         while i > 0 {
@@ -280,7 +281,7 @@ public struct Trainer: Sendable {
     }
 
     /// A seed derived from two numbers.
-    static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    package static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
         var rng = SplitMix64(seed: a ^ (b &* 0xD1B5_4A32_D192_ED03))
         return rng.next()
     }

@@ -31,10 +31,10 @@ public struct TrainingSummary: Sendable {
     public var examplesPerSecond: Double
     public var threads: Int
 
-    func taskName(_ task: Task) -> String { ParameterLayout.taskName(task, domains: domains) }
+    package func taskName(_ task: Task) -> String { ParameterLayout.taskName(task, domains: domains) }
 
     /// The tasks in the model's order.
-    var orderedTasks: [Task] { domains.indices.map { Task.domain($0) } + [.session, .nextDomain] }
+    package var orderedTasks: [Task] { domains.indices.map { Task.domain($0) } + [.session, .nextDomain] }
 }
 
 /// Four decimals, for the summary's tables.

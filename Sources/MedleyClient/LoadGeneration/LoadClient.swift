@@ -1,0 +1,139 @@
+import MedleyProtocol
+import MedleySystem
+import ZeroMQ
+
+/// One connection of a load run, on its own thread: sends recommend requests by the run's
+/// pattern, matches replies by request id and records their latency in its histogram.
+struct LoadClient {
+    let index: Int
+    let configuration: LoadConfiguration
+    let window: LoadWindow
+    var tally = ClientTally()
+    /// Request id → the instant its latency counts from, and whether it is measured.
+    private var outstanding: [UInt64: (start: ContinuousClock.Instant, measured: Bool)] = [:]
+    private var nextRequestID: UInt64 = 1
+    private var random: SplitMix64
+    private var receiveTimestampMs: Int64
+
+    init(index: Int, configuration: LoadConfiguration, window: LoadWindow) {
+        self.index = index
+        self.configuration = configuration
+        self.window = window
+        random = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9)
+        receiveTimestampMs = wallClockMilliseconds()
+    }
+
+    mutating func run(context: Context) throws {
+        let socket = try context.socket(.dealer)
+        defer { socket.close() }
+        try socket.set(.lingerMilliseconds, 0)
+        try socket.connect(configuration.endpoint)
+        var poller = Poller()
+        try poller.register(socket)
+        let clock = ContinuousClock()
+        switch configuration.pattern {
+        case .closedLoop(_, let inFlight):
+            for _ in 0..<inFlight { try send(on: socket, due: clock.now) }
+            while clock.now < window.giveUpAt {
+                if clock.now >= window.stopSendingAt && outstanding.isEmpty { break }
+                let wait = min(Duration.milliseconds(50), clock.now.duration(to: window.giveUpAt))
+                guard try poller.poll(timeout: max(.zero, wait)) > 0 else { continue }
+                let answered = try receiveReplies(from: socket)
+                if clock.now < window.stopSendingAt {
+                    for _ in 0..<answered { try send(on: socket, due: clock.now) }
+                }
+            }
+        case .openLoop(let clients, let rate):
+            let interval = Duration.seconds(Double(clients) / rate)
+            // Clients start staggered so that their requests interleave evenly.
+            var due = clock.now.advanced(by: interval * (Double(index) / Double(clients)))
+            while clock.now < window.giveUpAt {
+                let sending = due < window.stopSendingAt
+                if !sending && outstanding.isEmpty { break }
+                let wake = sending ? min(due, window.giveUpAt) : window.giveUpAt
+                if try poller.poll(timeout: max(.zero, min(clock.now.duration(to: wake), .milliseconds(50)))) > 0 {
+                    _ = try receiveReplies(from: socket)
+                }
+                while due < window.stopSendingAt && clock.now >= due {
+                    try send(on: socket, due: due)
+                    due = due.advanced(by: interval)
+                }
+            }
+        }
+        tally.unanswered += UInt64(outstanding.values.filter(\.measured).count)
+    }
+
+    /// Sends one request whose latency counts from `due`.
+    private mutating func send(on socket: Socket, due: ContinuousClock.Instant) throws {
+        var request = Medley_V1_Request()
+        request.protocolVersion = ProtocolVersion.current
+        request.requestID = nextRequestID
+        request.body = configuration.ingestEventsPerRequest > 0 ? .ingest(nextIngestRequest()) : .recommend(nextRecommendRequest())
+        let measured = due >= window.measureFrom && due < window.stopSendingAt
+        outstanding[nextRequestID] = (due, measured)
+        nextRequestID += 1
+        if measured { tally.sent += 1 }
+        try socket.send(multipart: [[], try request.serializedBytes()])
+    }
+
+    /// Takes every reply waiting; returns how many outstanding requests they answered.
+    private mutating func receiveReplies(from socket: Socket) throws -> Int {
+        var answered = 0
+        let clock = ContinuousClock()
+        while let frames = try socket.tryReceiveMultipart() {
+            let now = clock.now
+            guard frames.count == 2, frames[0].isEmpty,
+                  let reply = try? Medley_V1_Reply(serializedBytes: frames[1]),
+                  let entry = outstanding.removeValue(forKey: reply.requestID) else { continue }
+            answered += 1
+            guard entry.measured else { continue }
+            switch reply.body {
+            case .recommend:
+                tally.completed += 1
+                tally.histogram.record(entry.start.duration(to: now))
+            case .ingest(let ack):
+                tally.completed += 1
+                tally.eventsAccepted += UInt64(ack.accepted)
+                tally.histogram.record(entry.start.duration(to: now))
+                if !ack.rejections.isEmpty { tally.errors["rejected events", default: 0] += UInt64(ack.rejections.count) }
+            case .error(let error):
+                tally.errors["\(error.code)", default: 0] += 1
+            default:
+                tally.errors["unexpected reply", default: 0] += 1
+            }
+        }
+        return answered
+    }
+
+    private mutating func nextRecommendRequest() -> Medley_V1_RecommendRequest {
+        var request = Medley_V1_RecommendRequest()
+        request.userID = nextUserID()
+        request.k = configuration.k
+        if !configuration.items.isEmpty {
+            request.context = (0..<configuration.contextEvents).map { nextEvent(user: request.userID, minutesAgo: $0) }
+        }
+        return request
+    }
+
+    private mutating func nextIngestRequest() -> Medley_V1_IngestRequest {
+        var request = Medley_V1_IngestRequest()
+        request.events = (0..<configuration.ingestEventsPerRequest).map { _ in nextEvent(user: nextUserID(), minutesAgo: 0) }
+        return request
+    }
+
+    private mutating func nextUserID() -> String {
+        "load-user-\(random.next() % UInt64(max(1, configuration.users)))"
+    }
+
+    /// A play of a random item of the configured catalogue.
+    private mutating func nextEvent(user: String, minutesAgo: Int) -> Medley_V1_SessionEvent {
+        let item = configuration.items[Int(random.next() % UInt64(configuration.items.count))]
+        var event = Medley_V1_SessionEvent()
+        event.userID = user
+        event.itemID = item.id
+        event.domain = item.domain
+        event.type = .play
+        event.timestampMs = receiveTimestampMs - Int64(minutesAgo) * 60_000
+        return event
+    }
+}
