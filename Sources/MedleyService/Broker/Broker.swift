@@ -32,53 +32,17 @@ public final class Broker {
 
     private let frontend: Socket
     private let backend: Socket
-    private let mailbox: EventLogCompletionMailbox<UInt64>
     private var registry = WorkerRegistry()
-    private var ordering = UserOrdering<HeldRequest>()
-    private var pendingIngests: [UInt64: PendingIngest] = [:]
-    /// Idempotency keys of the ingests in `pendingIngests`, to their tokens.
-    private var pendingKeys: [String: UInt64] = [:]
-    /// How ingests with idempotency keys were answered (protocol/README.md, "Retrying an ingest").
-    private var receipts: IngestReceipts
+    private var ingest: IngestPipeline
     private var inFlight: [UInt64: InFlightRequest] = [:]
     private var nextTicket: UInt64 = 1
-    /// Every record up to this sequence has been handed to its owner (or was in the log at
-    /// start-up); replays stop here so that a record is never delivered twice.
-    private var forwardedThrough: UInt64
-    /// Why the latest batch could not be stored, until one is stored again (health is DEGRADED).
-    private var logWriteFailure: String?
-    private var logFailureLine = RepeatedLogLine()
     private var statistics = BrokerStatistics()
     private let clock = ContinuousClock()
     private let startedAt: ContinuousClock.Instant
 
-    struct HeldRequest {
-        let envelope: [[UInt8]]
-        let requestID: UInt64
-        let userID: String
-        let body: [UInt8]
-        let arrivedAt: ContinuousClock.Instant
-    }
-
-    struct PendingIngest {
-        let envelope: [[UInt8]]
-        let requestID: UInt64
-        let events: [Medley_V1_SessionEvent]
-        let rejections: [Medley_V1_EventRejection]
-        let users: Set<OpaqueID>
-        let receivedAtMs: Int64
-        let arrivedAt: ContinuousClock.Instant
-        /// The idempotency key and the request's fingerprint, when the client gave a key.
-        let idempotency: (key: String, fingerprint: [UInt8])?
-        /// Retries of this request that arrived before it was durable: answered with it.
-        var retries: [(envelope: [[UInt8]], requestID: UInt64, arrivedAt: ContinuousClock.Instant)] = []
-    }
-
     struct InFlightRequest {
         let worker: [UInt8]
-        let envelope: [[UInt8]]
-        let requestID: UInt64
-        let arrivedAt: ContinuousClock.Instant
+        let client: ClientAddress
     }
 
     /// Binds the client and worker endpoints. Call on the thread that will call ``run(until:)``.
@@ -99,12 +63,7 @@ public final class Broker {
         self.logDirectory = logDirectory
         self.logger = logger
         startedAt = clock.now
-        receipts = try IngestReceipts.rebuilt(
-            fromLogIn: logDirectory, windowMs: configuration.idempotencyWindowMilliseconds,
-            maxKeys: configuration.maxIdempotencyKeys, nowMs: wallClockMilliseconds())
-        // Everything recovered from disk counts as handed over: replays deliver it on demand.
-        forwardedThrough = log.recoveryReport.nextSequence - 1
-        mailbox = try EventLogCompletionMailbox<UInt64>()
+        ingest = try IngestPipeline(models: models, log: log, logDirectory: logDirectory, configuration: configuration, logger: logger)
 
         frontend = try context.socket(.router)
         try frontend.set(.maxMessageSize, configuration.socketMaxMessageBytes)
@@ -139,7 +98,7 @@ public final class Broker {
         var poller = Poller()
         let frontendIndex = try poller.register(frontend)
         let backendIndex = try poller.register(backend)
-        let mailboxIndex = poller.register(fileDescriptor: mailbox.fileDescriptor)
+        let mailboxIndex = poller.register(fileDescriptor: ingest.fileDescriptor)
         let stopIndex = poller.register(fileDescriptor: stopDescriptor)
         let interval = Duration.milliseconds(configuration.heartbeatIntervalMilliseconds)
         var nextTick = clock.now.advanced(by: interval)
@@ -166,9 +125,9 @@ public final class Broker {
                     nextTick = now.advanced(by: interval)
                 }
                 if let deadline = drainDeadline {
-                    if inFlight.isEmpty && pendingIngests.isEmpty && ordering.isIdle { break }
+                    if inFlight.isEmpty && ingest.isIdle { break }
                     if now >= deadline {
-                        logger.warning("stopping with \(inFlight.count) requests and \(pendingIngests.count) ingests unanswered after the drain time-out")
+                        logger.warning("stopping with \(inFlight.count) requests and \(ingest.pendingCount) ingests unanswered after the drain time-out")
                         break
                     }
                     // Poll briefly so the drain notices completions promptly.
@@ -246,39 +205,35 @@ public final class Broker {
             request = try Medley_V1_Request(validating: routed.body, limits: configuration.protocolLimits)
         } catch {
             metrics?.requestReceived(kind: "malformed")
-            reply(Medley_V1_Reply(failure: error), to: routed.envelope, arrivedAt: arrivedAt)
+            reply(Medley_V1_Reply(failure: error), to: ClientAddress(envelope: routed.envelope, requestID: 0, arrivedAt: arrivedAt))
             return
         }
         metrics?.requestReceived(kind: request.body?.kindName ?? "none")
+        let client = ClientAddress(envelope: routed.envelope, requestID: request.requestID, arrivedAt: arrivedAt)
         if stopping {
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.requestID)
             reply.error.retryAfterMs = 1000
-            self.reply(reply, to: routed.envelope, arrivedAt: arrivedAt)
+            self.reply(reply, to: client)
             return
         }
         switch request.body {
-        case .ingest(let ingest):
-            handleIngest(ingest, requestID: request.requestID, envelope: routed.envelope, arrivedAt: arrivedAt)
+        case .ingest(let body):
+            if let reply = ingest.submit(body, from: client) { self.reply(reply, to: client) }
         case .recommend(let recommend):
             guard !recommend.userID.isEmpty else {
-                reply(.error(.invalidArgument, message: "user_id is empty", requestID: request.requestID), to: routed.envelope, arrivedAt: arrivedAt)
+                reply(.error(.invalidArgument, message: "user_id is empty", requestID: request.requestID), to: client)
                 return
             }
-            let held = HeldRequest(envelope: routed.envelope, requestID: request.requestID, userID: recommend.userID, body: routed.body, arrivedAt: arrivedAt)
-            if ordering.mustHold(recommend.userID) {
-                ordering.hold(held, for: recommend.userID)
-            } else {
-                dispatch(held)
-            }
+            if let request = ingest.admit(HeldRequest(client: client, userID: recommend.userID, body: routed.body)) { dispatch(request) }
         case .health:
-            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .health(health())), to: routed.envelope, arrivedAt: arrivedAt)
+            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .health(health())), to: client)
         case .stats:
-            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .stats(stats())), to: routed.envelope, arrivedAt: arrivedAt)
+            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .stats(stats())), to: client)
         case .control(let control):
-            reply(handleControl(control, requestID: request.requestID), to: routed.envelope, arrivedAt: arrivedAt)
+            reply(handleControl(control, requestID: request.requestID), to: client)
         case .none:
             // Request validation refuses a request without a known body.
-            reply(.error(.unknownMessage, message: "the request has no body this service knows", requestID: request.requestID), to: routed.envelope, arrivedAt: arrivedAt)
+            reply(.error(.unknownMessage, message: "the request has no body this service knows", requestID: request.requestID), to: client)
         }
     }
 
@@ -288,11 +243,11 @@ public final class Broker {
             logger.debug("dropping a client message with no routing id")
             return
         }
-        self.reply(reply, to: envelope, arrivedAt: arrivedAt)
+        self.reply(reply, to: ClientAddress(envelope: envelope, requestID: 0, arrivedAt: arrivedAt))
     }
 
     /// Sends a reply the broker made itself.
-    private func reply(_ reply: Medley_V1_Reply, to envelope: [[UInt8]], arrivedAt: ContinuousClock.Instant) {
+    private func reply(_ reply: Medley_V1_Reply, to client: ClientAddress) {
         if case .error(let error) = reply.body {
             statistics.errors += 1
             metrics?.errorReplied(code: error.code)
@@ -301,151 +256,41 @@ public final class Broker {
             logger.error("a reply could not be encoded")
             return
         }
-        sendToClient(envelope: envelope, body: body, arrivedAt: arrivedAt)
+        sendToClient(client, body: body)
     }
 
-    private func sendToClient(envelope: [[UInt8]], body: [UInt8], arrivedAt: ContinuousClock.Instant) {
+    private func sendToClient(_ client: ClientAddress, body: [UInt8]) {
         do {
             // Non-blocking: a client that stops reading loses its own replies at the
             // high-water mark, and never stalls the broker.
-            try frontend.send(multipart: envelope + [body], mode: .nonBlocking)
+            try frontend.send(multipart: client.envelope + [body], mode: .nonBlocking)
         } catch {
             logger.debug("reply not delivered: \(error)")
         }
-        let latency = arrivedAt.duration(to: clock.now)
+        let latency = client.arrivedAt.duration(to: clock.now)
         statistics.latency.record(latency)
         metrics?.replied(after: latency)
     }
 
     // MARK: - Ingest
 
-    private func handleIngest(_ ingest: Medley_V1_IngestRequest, requestID: UInt64, envelope: [[UInt8]], arrivedAt: ContinuousClock.Instant) {
-        guard let model = models.model else {
-            var reply = Medley_V1_Reply.error(.unavailable, message: "no model is loaded, so the service cannot check event domains yet; retry shortly", requestID: requestID)
-            reply.error.retryAfterMs = 1000
-            self.reply(reply, to: envelope, arrivedAt: arrivedAt)
-            return
-        }
-        let nowMs = wallClockMilliseconds()
-        var idempotency: (key: String, fingerprint: [UInt8])?
-        if !ingest.idempotencyKey.isEmpty {
-            let key = ingest.idempotencyKey
-            let limit = configuration.protocolLimits.maxIDBytes
-            guard key.utf8.count <= limit else {
-                reply(.error(.invalidArgument, message: "idempotency_key is \(key.utf8.count) bytes; at most \(limit), as for every identifier", requestID: requestID),
-                      to: envelope, arrivedAt: arrivedAt)
-                return
-            }
-            let fingerprint = IngestReceipts.fingerprint(ingest.events)
-            // The earlier request with this key: answered (a receipt) or still on its way to disk.
-            let done = receipts.lookup(key, nowMs: nowMs)
-            let pending = pendingKeys[key]
-            if let earlier = done?.fingerprint ?? pending.flatMap({ pendingIngests[$0]?.idempotency?.fingerprint }), earlier != fingerprint {
-                reply(.error(.conflict, message: "idempotency_key \"\(key)\" was used for other events; use a new key for a new request", requestID: requestID),
-                      to: envelope, arrivedAt: arrivedAt)
-                return
-            }
-            if let done {
-                reply(Medley_V1_Reply(requestID: requestID, body: .ingest(done.ack)), to: envelope, arrivedAt: arrivedAt)
-                return
-            }
-            if let pending {
-                pendingIngests[pending]?.retries.append((envelope, requestID, arrivedAt))
-                return
-            }
-            idempotency = (key, fingerprint)
-        }
-        let validator = IngestValidator(domains: Set(model.configuration.domains))
-        let (accepted, rejections) = validator.validate(ingest.events, nowMs: nowMs)
-        guard !accepted.isEmpty else {
-            var ack = Medley_V1_IngestAck()
-            ack.rejections = rejections
-            // Nothing is stored, so the receipt lives in memory only: a retry is refused alike.
-            if let idempotency {
-                receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: nowMs), nowMs: nowMs)
-            }
-            reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
-            return
-        }
-        let events = accepted.map { ingest.events[$0] }
-        let users = Set(events.map { OpaqueID($0.userID) })
-        let token = nextTicket
-        nextTicket += 1
-        pendingIngests[token] = PendingIngest(
-            envelope: envelope, requestID: requestID, events: events, rejections: rejections,
-            users: users, receivedAtMs: nowMs, arrivedAt: arrivedAt, idempotency: idempotency
-        )
-        ordering.ingestStarted(users: users)
-        let receipt = idempotency.map { idempotency in
-            Medley_V1_IngestReceipt.with {
-                $0.idempotencyKey = idempotency.key
-                $0.requestSha256 = Data(idempotency.fingerprint)
-                $0.ack.accepted = UInt32(events.count)
-                $0.ack.rejections = rejections
-            }
-        }
-        if let idempotency { pendingKeys[idempotency.key] = token }
-        log.submit(EventLogBatch(events: events, receivedAtMs: nowMs, receipt: receipt), token: token, to: mailbox)
-    }
-
-    /// Acknowledges ingests whose events are durable, hands the events to their owners, and
-    /// releases the requests that waited for them. Completions arrive in submission order.
+    /// Sends what the ingest pipeline's completions call for, in order.
     private func completeIngests() {
-        for completion in mailbox.drain() {
-            guard let ingest = pendingIngests.removeValue(forKey: completion.token) else { continue }
-            if let key = ingest.idempotency?.key { pendingKeys[key] = nil }
-            let answered = [(ingest.envelope, ingest.requestID, ingest.arrivedAt)] + ingest.retries
-            switch completion.result {
-            case .success(let positions):
-                if let failure = logWriteFailure {
-                    logger.notice("the event log is writable again", metadata: ["after": "\(failure)"])
-                    logWriteFailure = nil
-                    logFailureLine.reset()
+        for step in ingest.complete() {
+            switch step {
+            case .forward(let records):
+                var byWorker: [[UInt8]: [[UInt8]]] = [:]
+                for (userID, record) in records {
+                    // With no worker yet, the log keeps the events; a joining worker gets them replayed.
+                    guard let owner = registry.owner(of: userID) else { continue }
+                    byWorker[owner, default: []].append(record)
                 }
-                forward(ingest, positions: positions)
-                var ack = Medley_V1_IngestAck()
-                ack.accepted = UInt32(ingest.events.count)
-                ack.rejections = ingest.rejections
-                if let last = positions.last { ack.durablePosition = last }
-                statistics.eventsLogged += UInt64(ingest.events.count)
-                if let idempotency = ingest.idempotency {
-                    receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: ingest.receivedAtMs),
-                                      nowMs: wallClockMilliseconds())
-                }
-                for (envelope, requestID, arrivedAt) in answered {
-                    reply(Medley_V1_Reply(requestID: requestID, body: .ingest(ack)), to: envelope, arrivedAt: arrivedAt)
-                }
-            case .failure(let error):
-                // Until a batch is stored again, health says so; the line is logged once per interval.
-                logWriteFailure = "\(error)"
-                if let notLogged = logFailureLine.admit() {
-                    logger.error("event log write failed; ingests are refused", metadata: ["error": "\(error)", "failures_not_logged": "\(notLogged)"])
-                }
-                for (envelope, requestID, arrivedAt) in answered {
-                    var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: requestID)
-                    reply.error.retryAfterMs = 1000
-                    self.reply(reply, to: envelope, arrivedAt: arrivedAt)
-                }
+                for (worker, records) in byWorker { sendToWorker(worker, .events(records)) }
+            case .reply(let reply, let client):
+                self.reply(reply, to: client)
+            case .release(let held):
+                dispatch(held)
             }
-            for held in ordering.ingestFinished(users: ingest.users) { dispatch(held) }
-        }
-    }
-
-    private func forward(_ ingest: PendingIngest, positions: [Medley_V1_LogPosition]) {
-        var byWorker: [[UInt8]: [[UInt8]]] = [:]
-        for (event, position) in zip(ingest.events, positions) {
-            forwardedThrough = max(forwardedThrough, position.sequence)
-            // With no worker yet, the log keeps the events; a joining worker gets them replayed.
-            guard let owner = registry.owner(of: event.userID) else { continue }
-            var record = Medley_V1_EventLogRecord()
-            record.sequence = position.sequence
-            record.receivedAtMs = ingest.receivedAtMs
-            record.event = event
-            guard let bytes = try? record.serializedBytes() as [UInt8] else { continue }
-            byWorker[owner, default: []].append(bytes)
-        }
-        for (worker, records) in byWorker {
-            sendToWorker(worker, .events(records))
         }
     }
 
@@ -453,16 +298,16 @@ public final class Broker {
 
     private func dispatch(_ request: HeldRequest) {
         guard let worker = registry.owner(of: request.userID) else {
-            var reply = Medley_V1_Reply.error(.unavailable, message: "no worker is serving yet; retry shortly", requestID: request.requestID)
+            var reply = Medley_V1_Reply.error(.unavailable, message: "no worker is serving yet; retry shortly", requestID: request.client.requestID)
             reply.error.retryAfterMs = 500
-            self.reply(reply, to: request.envelope, arrivedAt: request.arrivedAt)
+            self.reply(reply, to: request.client)
             return
         }
         let ticket = nextTicket
         nextTicket += 1
-        inFlight[ticket] = InFlightRequest(worker: worker, envelope: request.envelope, requestID: request.requestID, arrivedAt: request.arrivedAt)
+        inFlight[ticket] = InFlightRequest(worker: worker, client: request.client)
         registry[worker]?.inFlight.insert(ticket)
-        sendToWorker(worker, .request(ticket: ticket, envelope: request.envelope, body: request.body))
+        sendToWorker(worker, .request(ticket: ticket, envelope: request.client.envelope, body: request.body))
     }
 
     private func sendToWorker(_ worker: [UInt8], _ message: WorkerMessage) {
@@ -525,7 +370,7 @@ public final class Broker {
         case .reply(let ticket, _, let body):
             guard let request = inFlight.removeValue(forKey: ticket) else { return }
             registry[worker]?.inFlight.remove(ticket)
-            sendToClient(envelope: request.envelope, body: body, arrivedAt: request.arrivedAt)
+            sendToClient(request.client, body: body)
         case .disconnect:
             removeWorker(worker, reason: "disconnected")
         case .ready, .request, .events, .forget, .model:
@@ -572,9 +417,9 @@ public final class Broker {
         logger.warning("worker left", metadata: ["worker": "\(removed.name)", "reason": "\(reason)", "workers": "\(registry.count)"])
         for ticket in removed.inFlight.sorted() {
             guard let request = inFlight.removeValue(forKey: ticket) else { continue }
-            var reply = Medley_V1_Reply.error(.unavailable, message: "the worker serving this user stopped answering; retry", requestID: request.requestID)
+            var reply = Medley_V1_Reply.error(.unavailable, message: "the worker serving this user stopped answering; retry", requestID: request.client.requestID)
             reply.error.retryAfterMs = 100
-            self.reply(reply, to: request.envelope, arrivedAt: request.arrivedAt)
+            self.reply(reply, to: request.client)
         }
         rebalance(from: before, to: registry.routingIDs, reset: nil)
     }
@@ -613,7 +458,7 @@ public final class Broker {
         }
         do {
             for pass in (refilled.isEmpty ? [2] : [1, 2]) {
-                let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: forwardedThrough)
+                let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: ingest.forwardedThrough)
                 while let (record, bytes) = try replay.next() {
                     let owners = owners(of: record.event.userID)
                     if pass == 1 || refilled.isEmpty, let old = owners.old, old != owners.new, after.contains(old) {
@@ -666,7 +511,7 @@ public final class Broker {
         } else if registry.isEmpty {
             health.status = .notReady
             health.detail = "no worker connected"
-        } else if let failure = logWriteFailure {
+        } else if let failure = ingest.logWriteFailure {
             health.status = .degraded
             health.detail = "the event log cannot be written (\(failure)); ingests are refused with UNAVAILABLE"
         } else if let detail = installer.status.degradedDetail {
@@ -687,7 +532,7 @@ public final class Broker {
         stats.errors = statistics.errors
         stats.latency = statistics.latency.summary
         stats.modelVersion = models.version
-        stats.eventsLogged = statistics.eventsLogged
+        stats.eventsLogged = ingest.eventsLogged
         stats.uptimeMs = UInt64(startedAt.duration(to: clock.now).components.seconds * 1000)
         let updates = installer.status
         stats.modelsInstalled = updates.installed
@@ -739,6 +584,5 @@ extension Broker: Sendable {}
 struct BrokerStatistics {
     var requests: UInt64 = 0
     var errors: UInt64 = 0
-    var eventsLogged: UInt64 = 0
     var latency = LatencyWindow()
 }

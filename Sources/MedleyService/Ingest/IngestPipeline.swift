@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import MedleyEventLog
+import MedleyModel
+import MedleyModelDistribution
+import MedleyProtocol
+import MedleySystem
+
+/// The way of an ingest request through `medley serve`, from the broker's poll thread:
+/// validation against the served model's domains, idempotency keys (receipts of answered
+/// ingests, and retries of ingests still on their way to disk), submission to the event log,
+/// completion once the events are durable, per-user ordering of the requests that must not
+/// overtake them, the log's failure state, and the records to forward to the users' workers.
+///
+/// It owns no socket: ``submit(_:from:)`` and ``complete()`` return what the broker is to
+/// send, in the order it is to send it.
+struct IngestPipeline {
+    /// What the broker does with the outcome of a completion, in order.
+    enum Step {
+        /// Logged records (`EventLogRecord` protobuf) for the workers that own their users.
+        case forward([(userID: String, record: [UInt8])])
+        case reply(Medley_V1_Reply, to: ClientAddress)
+        /// A request that waited for an ingest of its user and may go to its worker now.
+        case release(HeldRequest)
+    }
+
+    private struct PendingIngest {
+        let client: ClientAddress
+        let events: [Medley_V1_SessionEvent]
+        let rejections: [Medley_V1_EventRejection]
+        let users: Set<OpaqueID>
+        let receivedAtMs: Int64
+        /// The idempotency key and the request's fingerprint, when the client gave a key.
+        let idempotency: (key: String, fingerprint: [UInt8])?
+        /// Retries of this request that arrived before it was durable: answered with it.
+        var retries: [ClientAddress] = []
+    }
+
+    private let models: ServingModel
+    private let log: EventLogAppender
+    private let limits: ProtocolLimits
+    private let logger: Logger
+    /// Wakes the broker's poll loop when batches are durable; poll ``fileDescriptor``.
+    private let mailbox: EventLogCompletionMailbox<UInt64>
+    private var ordering = UserOrdering<HeldRequest>()
+    private var pending: [UInt64: PendingIngest] = [:]
+    /// Idempotency keys of the ingests in `pending`, to their tokens.
+    private var pendingKeys: [String: UInt64] = [:]
+    /// How ingests with idempotency keys were answered (protocol/README.md, "Retrying an ingest").
+    private var receipts: IngestReceipts
+    private var nextToken: UInt64 = 1
+    private var logFailureLine = RepeatedLogLine()
+
+    /// Every record up to this sequence has been handed to its owner (or was in the log at
+    /// start-up); replays stop here so that a record is never delivered twice.
+    private(set) var forwardedThrough: UInt64
+    /// Why the latest batch could not be stored, until one is stored again (health is DEGRADED).
+    private(set) var logWriteFailure: String?
+    /// Events acknowledged durable since start.
+    private(set) var eventsLogged: UInt64 = 0
+
+    /// Rebuilds the idempotency receipts from the log in `logDirectory`.
+    init(models: ServingModel, log: EventLogAppender, logDirectory: String, configuration: BrokerConfiguration, logger: Logger) throws {
+        self.models = models
+        self.log = log
+        self.limits = configuration.protocolLimits
+        self.logger = logger
+        receipts = try IngestReceipts.rebuilt(
+            fromLogIn: logDirectory, windowMs: configuration.idempotencyWindowMilliseconds,
+            maxKeys: configuration.maxIdempotencyKeys, nowMs: wallClockMilliseconds())
+        // Everything recovered from disk counts as handed over: replays deliver it on demand.
+        forwardedThrough = log.recoveryReport.nextSequence - 1
+        mailbox = try EventLogCompletionMailbox<UInt64>()
+    }
+
+    /// Readable when ``complete()`` has work.
+    var fileDescriptor: CInt { mailbox.fileDescriptor }
+
+    /// Ingests on their way to disk.
+    var pendingCount: Int { pending.count }
+
+    /// Whether no ingest is on its way to disk and no request waits for one.
+    var isIdle: Bool { pending.isEmpty && ordering.isIdle }
+
+    /// Takes a recommend request: returns it if it may go to its worker now, or holds it until
+    /// the ingests of its user before it are durable (then ``complete()`` releases it).
+    mutating func admit(_ request: HeldRequest) -> HeldRequest? {
+        guard ordering.mustHold(request.userID) else { return request }
+        ordering.hold(request, for: request.userID)
+        return nil
+    }
+
+    /// Takes an ingest request: returns its reply when it is answered at once (refused, all
+    /// events rejected, or a retry of an answered request), or nil when it is on its way to
+    /// the log (or waits for an earlier request with its key that is).
+    mutating func submit(_ ingest: Medley_V1_IngestRequest, from client: ClientAddress) -> Medley_V1_Reply? {
+        let requestID = client.requestID
+        guard let model = models.model else {
+            var reply = Medley_V1_Reply.error(.unavailable, message: "no model is loaded, so the service cannot check event domains yet; retry shortly", requestID: requestID)
+            reply.error.retryAfterMs = 1000
+            return reply
+        }
+        let nowMs = wallClockMilliseconds()
+        var idempotency: (key: String, fingerprint: [UInt8])?
+        if !ingest.idempotencyKey.isEmpty {
+            let key = ingest.idempotencyKey
+            guard key.utf8.count <= limits.maxIDBytes else {
+                return .error(.invalidArgument, message: "idempotency_key is \(key.utf8.count) bytes; at most \(limits.maxIDBytes), as for every identifier", requestID: requestID)
+            }
+            let fingerprint = IngestReceipts.fingerprint(ingest.events)
+            // The earlier request with this key: answered (a receipt) or still on its way to disk.
+            let done = receipts.lookup(key, nowMs: nowMs)
+            let earlierToken = pendingKeys[key]
+            if let earlier = done?.fingerprint ?? earlierToken.flatMap({ pending[$0]?.idempotency?.fingerprint }), earlier != fingerprint {
+                return .error(.conflict, message: "idempotency_key \"\(key)\" was used for other events; use a new key for a new request", requestID: requestID)
+            }
+            if let done { return Medley_V1_Reply(requestID: requestID, body: .ingest(done.ack)) }
+            if let earlierToken {
+                pending[earlierToken]?.retries.append(client)
+                return nil
+            }
+            idempotency = (key, fingerprint)
+        }
+        let validator = IngestValidator(domains: Set(model.configuration.domains))
+        let (accepted, rejections) = validator.validate(ingest.events, nowMs: nowMs)
+        guard !accepted.isEmpty else {
+            var ack = Medley_V1_IngestAck()
+            ack.rejections = rejections
+            // Nothing is stored, so the receipt lives in memory only: a retry is refused alike.
+            if let idempotency {
+                receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: nowMs), nowMs: nowMs)
+            }
+            return Medley_V1_Reply(requestID: requestID, body: .ingest(ack))
+        }
+        let events = accepted.map { ingest.events[$0] }
+        let users = Set(events.map { OpaqueID($0.userID) })
+        let token = nextToken
+        nextToken += 1
+        pending[token] = PendingIngest(
+            client: client, events: events, rejections: rejections, users: users, receivedAtMs: nowMs, idempotency: idempotency
+        )
+        ordering.ingestStarted(users: users)
+        let receipt = idempotency.map { idempotency in
+            Medley_V1_IngestReceipt.with {
+                $0.idempotencyKey = idempotency.key
+                $0.requestSha256 = Data(idempotency.fingerprint)
+                $0.ack.accepted = UInt32(events.count)
+                $0.ack.rejections = rejections
+            }
+        }
+        if let idempotency { pendingKeys[idempotency.key] = token }
+        log.submit(EventLogBatch(events: events, receivedAtMs: nowMs, receipt: receipt), token: token, to: mailbox)
+        return nil
+    }
+
+    /// Acknowledges the ingests whose events are durable (or refuses those whose batch failed),
+    /// and says what to forward and which held requests to release. Completions arrive in
+    /// submission order; for each, its records come before its replies and releases.
+    mutating func complete() -> [Step] {
+        var steps: [Step] = []
+        for completion in mailbox.drain() {
+            guard let ingest = pending.removeValue(forKey: completion.token) else { continue }
+            if let key = ingest.idempotency?.key { pendingKeys[key] = nil }
+            let answered = [ingest.client] + ingest.retries
+            switch completion.result {
+            case .success(let positions):
+                if let failure = logWriteFailure {
+                    logger.notice("the event log is writable again", metadata: ["after": "\(failure)"])
+                    logWriteFailure = nil
+                    logFailureLine.reset()
+                }
+                steps.append(.forward(records(of: ingest, at: positions)))
+                var ack = Medley_V1_IngestAck()
+                ack.accepted = UInt32(ingest.events.count)
+                ack.rejections = ingest.rejections
+                if let last = positions.last { ack.durablePosition = last }
+                eventsLogged += UInt64(ingest.events.count)
+                if let idempotency = ingest.idempotency {
+                    receipts.remember(idempotency.key, .init(fingerprint: idempotency.fingerprint, ack: ack, receivedAtMs: ingest.receivedAtMs),
+                                      nowMs: wallClockMilliseconds())
+                }
+                for client in answered {
+                    steps.append(.reply(Medley_V1_Reply(requestID: client.requestID, body: .ingest(ack)), to: client))
+                }
+            case .failure(let error):
+                // Until a batch is stored again, health says so; the line is logged once per interval.
+                logWriteFailure = "\(error)"
+                if let notLogged = logFailureLine.admit() {
+                    logger.error("event log write failed; ingests are refused", metadata: ["error": "\(error)", "failures_not_logged": "\(notLogged)"])
+                }
+                for client in answered {
+                    var reply = Medley_V1_Reply.error(.unavailable, message: "the event log could not store the batch (\(error)); none of its events was stored", requestID: client.requestID)
+                    reply.error.retryAfterMs = 1000
+                    steps.append(.reply(reply, to: client))
+                }
+            }
+            for held in ordering.ingestFinished(users: ingest.users) { steps.append(.release(held)) }
+        }
+        return steps
+    }
+
+    /// The ingest's events as the records the log stored, in log order.
+    private mutating func records(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition]) -> [(userID: String, record: [UInt8])] {
+        var records: [(userID: String, record: [UInt8])] = []
+        records.reserveCapacity(ingest.events.count)
+        for (event, position) in zip(ingest.events, positions) {
+            forwardedThrough = max(forwardedThrough, position.sequence)
+            var record = Medley_V1_EventLogRecord()
+            record.sequence = position.sequence
+            record.receivedAtMs = ingest.receivedAtMs
+            record.event = event
+            guard let bytes = try? record.serializedBytes() as [UInt8] else { continue }
+            records.append((event.userID, bytes))
+        }
+        return records
+    }
+}
