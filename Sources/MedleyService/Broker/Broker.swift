@@ -36,9 +36,8 @@ public final class Broker {
     private var ingest: IngestPipeline
     private var inFlight: [UInt64: InFlightRequest] = [:]
     private var nextTicket: UInt64 = 1
-    private var statistics = BrokerStatistics()
+    private var status: ServiceStatus
     private let clock = ContinuousClock()
-    private let startedAt: ContinuousClock.Instant
 
     struct InFlightRequest {
         let worker: [UInt8]
@@ -62,7 +61,7 @@ public final class Broker {
         self.log = log
         self.logDirectory = logDirectory
         self.logger = logger
-        startedAt = clock.now
+        status = ServiceStatus(models: models, installer: self.installer, metrics: metrics)
         ingest = try IngestPipeline(models: models, log: log, logDirectory: logDirectory, configuration: configuration, logger: logger)
 
         frontend = try context.socket(.router)
@@ -152,15 +151,15 @@ public final class Broker {
     private func answerQueuedRequests() {
         var poller = Poller()
         guard let index = try? poller.register(frontend) else { return }
-        let before = statistics.requests
+        let before = status.requests
         // Bounded, so that a client sending without pause cannot hold the shutdown open.
         let deadline = clock.now.advanced(by: .milliseconds(configuration.drainTimeoutMilliseconds))
         while clock.now < deadline,
               (try? poller.poll(timeout: .milliseconds(configuration.finalDrainQuietMilliseconds))) ?? 0 > 0, poller.isReadable(index) {
-            let received = statistics.requests
-            guard (try? receiveFromClients(stopping: true)) != nil, statistics.requests > received else { break }
+            let received = status.requests
+            guard (try? receiveFromClients(stopping: true)) != nil, status.requests > received else { break }
         }
-        let answered = statistics.requests - before
+        let answered = status.requests - before
         if answered > 0 { logger.notice("refused requests that arrived while stopping", metadata: ["requests": "\(answered)"]) }
     }
 
@@ -180,7 +179,7 @@ public final class Broker {
 
     private func handleClientMessage(_ received: BoundedMultipart, stopping: Bool) {
         let arrivedAt = clock.now
-        statistics.requests += 1
+        status.received()
         if received.isTruncated {
             let tooManyFrames = received.totalFrames > configuration.maxFramesPerMessage
             let reply = Medley_V1_Reply.error(
@@ -204,11 +203,11 @@ public final class Broker {
         do {
             request = try Medley_V1_Request(validating: routed.body, limits: configuration.protocolLimits)
         } catch {
-            metrics?.requestReceived(kind: "malformed")
+            status.decoded(kind: "malformed")
             reply(Medley_V1_Reply(failure: error), to: ClientAddress(envelope: routed.envelope, requestID: 0, arrivedAt: arrivedAt))
             return
         }
-        metrics?.requestReceived(kind: request.body?.kindName ?? "none")
+        status.decoded(kind: request.body?.kindName ?? "none")
         let client = ClientAddress(envelope: routed.envelope, requestID: request.requestID, arrivedAt: arrivedAt)
         if stopping {
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.requestID)
@@ -226,9 +225,9 @@ public final class Broker {
             }
             if let request = ingest.admit(HeldRequest(client: client, userID: recommend.userID, body: routed.body)) { dispatch(request) }
         case .health:
-            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .health(health())), to: client)
+            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .health(status.health(workers: registry, modelSync: modelSync, logWriteFailure: ingest.logWriteFailure))), to: client)
         case .stats:
-            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .stats(stats())), to: client)
+            reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .stats(status.stats(workers: registry, eventsLogged: ingest.eventsLogged))), to: client)
         case .control(let control):
             reply(handleControl(control, requestID: request.requestID), to: client)
         case .none:
@@ -239,7 +238,7 @@ public final class Broker {
 
     private func replyToUnsplittable(_ frames: [[UInt8]], reply: Medley_V1_Reply, arrivedAt: ContinuousClock.Instant) {
         guard let envelope = RoutedMessage.replyEnvelope(forUnsplittable: frames) else {
-            statistics.errors += 1
+            status.dropped()
             logger.debug("dropping a client message with no routing id")
             return
         }
@@ -248,10 +247,7 @@ public final class Broker {
 
     /// Sends a reply the broker made itself.
     private func reply(_ reply: Medley_V1_Reply, to client: ClientAddress) {
-        if case .error(let error) = reply.body {
-            statistics.errors += 1
-            metrics?.errorReplied(code: error.code)
-        }
+        if case .error(let error) = reply.body { status.repliedError(error.code) }
         guard let body = try? reply.serializedFrame() else {
             logger.error("a reply could not be encoded")
             return
@@ -267,9 +263,7 @@ public final class Broker {
         } catch {
             logger.debug("reply not delivered: \(error)")
         }
-        let latency = client.arrivedAt.duration(to: clock.now)
-        statistics.latency.record(latency)
-        metrics?.replied(after: latency)
+        status.replied(after: client.arrivedAt.duration(to: clock.now))
     }
 
     // MARK: - Ingest
@@ -487,68 +481,7 @@ public final class Broker {
         }
     }
 
-    // MARK: - Health, stats, control
-
-    private func health() -> Medley_V1_HealthReply {
-        var health = Medley_V1_HealthReply()
-        let model = models.model
-        health.modelVersion = model?.configuration.modelVersion ?? 0
-        health.maxIDBytes = UInt32(ProtocolLimits.default.maxIDBytes)
-        if let model {
-            // What a client may ask for, without access to the model's file.
-            health.domains = model.configuration.domains.enumerated().map { index, name in
-                var domain = Medley_V1_DomainCatalogue()
-                domain.name = name
-                domain.items = UInt64(model.catalog.domainRanges[index].count)
-                return domain
-            }
-            health.modelUsers = UInt64(model.users.count)
-        }
-        health.uptimeMs = UInt64(startedAt.duration(to: clock.now).components.seconds * 1000)
-        if models.model == nil {
-            health.status = .notReady
-            health.detail = "no model loaded"
-        } else if registry.isEmpty {
-            health.status = .notReady
-            health.detail = "no worker connected"
-        } else if let failure = ingest.logWriteFailure {
-            health.status = .degraded
-            health.detail = "the event log cannot be written (\(failure)); ingests are refused with UNAVAILABLE"
-        } else if let detail = installer.status.degradedDetail {
-            health.status = .degraded
-            health.detail = detail
-        } else if let lagging = modelSync.lagging(current: models.version, now: clock.now).first {
-            health.status = .degraded
-            health.detail = "worker \(registry[lagging.worker]?.name ?? "?") serves model version \(lagging.version), not \(models.version)"
-        } else {
-            health.status = .serving
-        }
-        return health
-    }
-
-    private func stats() -> Medley_V1_StatsReply {
-        var stats = Medley_V1_StatsReply()
-        stats.requests = statistics.requests
-        stats.errors = statistics.errors
-        stats.latency = statistics.latency.summary
-        stats.modelVersion = models.version
-        stats.eventsLogged = ingest.eventsLogged
-        stats.uptimeMs = UInt64(startedAt.duration(to: clock.now).components.seconds * 1000)
-        let updates = installer.status
-        stats.modelsInstalled = updates.installed
-        stats.modelsRejected = updates.rejected
-        stats.lastModelRejection = updates.lastRejection ?? ""
-        for worker in registry.routingIDs {
-            guard let entry = registry[worker] else { continue }
-            var figures = entry.stats
-            figures.worker = entry.index
-            figures.queueDepth = UInt32(entry.inFlight.count)
-            stats.workers.append(figures)
-            stats.sessions += figures.sessions
-            stats.errors += figures.errors
-        }
-        return stats
-    }
+    // MARK: - Control
 
     /// Loading verifies and warms the model up on this thread: an operator's action, rare
     /// enough that the pause is accepted. Publications and directory pickups load off it.
@@ -579,10 +512,3 @@ public final class Broker {
 
 @available(*, unavailable)
 extension Broker: Sendable {}
-
-/// The broker's own counters.
-struct BrokerStatistics {
-    var requests: UInt64 = 0
-    var errors: UInt64 = 0
-    var latency = LatencyWindow()
-}
