@@ -37,6 +37,8 @@ public final class Broker {
     private var inFlight: [UInt64: InFlightRequest] = [:]
     private var nextTicket: UInt64 = 1
     private var status: ServiceStatus
+    /// Rebuilds sessions from the log on its own thread when the pool changes.
+    private let rebalancer: Rebalancer
     private let clock = ContinuousClock()
 
     struct InFlightRequest {
@@ -47,10 +49,20 @@ public final class Broker {
     /// Binds the client and worker endpoints. Call on the thread that will call ``run(until:)``.
     /// `installer` carries out control requests and reports model refusals; by default one
     /// that loads from `configuration.modelDirectory`.
-    public init(
+    public convenience init(
         context: Context, configuration: BrokerConfiguration, models: ServingModel,
         log: EventLogAppender, logDirectory: String, installer: ModelInstaller? = nil, metrics: ServiceMetrics? = nil,
         logger: Logger = Logger(label: "medley.broker")
+    ) throws {
+        try self.init(context: context, configuration: configuration, models: models, log: log, logDirectory: logDirectory,
+                      installer: installer, metrics: metrics, replaySource: EventLogReplay.factory(directory: logDirectory), logger: logger)
+    }
+
+    /// `replaySource` reads the events that rebuild sessions after a pool change.
+    init(
+        context: Context, configuration: BrokerConfiguration, models: ServingModel,
+        log: EventLogAppender, logDirectory: String, installer: ModelInstaller?, metrics: ServiceMetrics?,
+        replaySource: @escaping SessionReplaySourceFactory, logger: Logger
     ) throws {
         self.metrics = metrics
         modelSync = WorkerModelSync(resendAfter: .milliseconds(configuration.workerModelResendMilliseconds))
@@ -71,6 +83,8 @@ public final class Broker {
         if let curve = configuration.curve { try frontend.configureCurve(curve.role(domain: CurveServerSecurity.clientDomain)) }
         for endpoint in configuration.clientEndpoints { try frontend.bind(endpoint) }
 
+        rebalancer = try Rebalancer(context: context, source: replaySource, windowMs: configuration.sessionReplayWindowMilliseconds,
+                                    logger: logger)
         backend = try context.socket(.router)
         // A send to a worker that has gone fails loudly instead of vanishing.
         try backend.set(.routerMandatory, true)
@@ -98,6 +112,7 @@ public final class Broker {
         let frontendIndex = try poller.register(frontend)
         let backendIndex = try poller.register(backend)
         let mailboxIndex = poller.register(fileDescriptor: ingest.fileDescriptor)
+        let replayIndex = try poller.register(rebalancer.socket)
         let stopIndex = poller.register(fileDescriptor: stopDescriptor)
         let interval = Duration.milliseconds(configuration.heartbeatIntervalMilliseconds)
         var nextTick = clock.now.advanced(by: interval)
@@ -108,11 +123,13 @@ public final class Broker {
                 let timeout = max(.zero, clock.now.duration(to: nextTick))
                 if try poller.poll(timeout: timeout) > 0 {
                     if poller.isReadable(mailboxIndex) { completeIngests() }
+                    if poller.isReadable(replayIndex) { try receiveFromReplay() }
                     if poller.isReadable(backendIndex) { try receiveFromWorkers() }
                     if poller.isReadable(frontendIndex) { try receiveFromClients(stopping: drainDeadline != nil) }
                     if poller.isReadable(stopIndex) && drainDeadline == nil {
                         logger.notice("stopping: answering requests in flight, refusing new ones")
                         drainDeadline = clock.now.advanced(by: .milliseconds(configuration.drainTimeoutMilliseconds))
+                        stopReplay()
                     }
                 }
                 let now = clock.now
@@ -137,6 +154,8 @@ public final class Broker {
         } catch let error as ZMQError where error.kind == .contextTerminated {
             logger.debug("broker stopping: context shut down")
         }
+        stopReplay()
+        rebalancer.socket.close()
         for worker in registry.routingIDs {
             try? backend.send(multipart: [worker] + WorkerMessage.disconnect.frames, mode: .nonBlocking)
         }
@@ -304,9 +323,21 @@ public final class Broker {
         sendToWorker(worker, .request(ticket: ticket, envelope: request.client.envelope, body: request.body))
     }
 
+    /// Events and requests for a worker that a replay is filling wait until it is done, so
+    /// that none overtakes the older events it replays.
     private func sendToWorker(_ worker: [UInt8], _ message: WorkerMessage) {
+        switch message {
+        case .events, .request:
+            if rebalancer.hold(message, for: worker) { return }
+        case .ready, .heartbeat, .reply, .forget, .disconnect, .model:
+            break
+        }
+        sendToWorker(worker, frames: message.frames)
+    }
+
+    private func sendToWorker(_ worker: [UInt8], frames: [[UInt8]]) {
         do {
-            try backend.send(multipart: [worker] + message.frames)
+            try backend.send(multipart: [worker] + frames)
         } catch {
             // The worker's connection is gone: take it out now rather than at its time-out.
             logger.warning("worker unreachable: \(error)")
@@ -407,6 +438,7 @@ public final class Broker {
         let before = registry.routingIDs
         guard let removed = registry.remove(worker) else { return }
         modelSync.left(worker)
+        rebalancer.workerLeft(worker)
         metrics?.workerLeft(index: removed.index)
         logger.warning("worker left", metadata: ["worker": "\(removed.name)", "reason": "\(reason)", "workers": "\(registry.count)"])
         for ticket in removed.inFlight.sorted() {
@@ -424,60 +456,28 @@ public final class Broker {
     /// lost users to drop them. `reset` is a worker that lost all its sessions and needs every
     /// one of its users replayed.
     private func rebalance(from before: [[UInt8]], to after: [[UInt8]], reset: [UInt8]?) {
-        guard !after.isEmpty else { return }
-        let sinceMs = wallClockMilliseconds() - configuration.sessionReplayWindowMilliseconds
-        // A joining worker takes users from every worker there before. Those workers may have
-        // dropped some of their own users to make room for the ones now leaving (a store is
-        // capped: the first worker to join was sent every user), so after FORGET they are sent
-        // their own users' events again. A worker skips records it already holds (by
-        // sequence) but counts them as activity, so each ends with its own newest users.
-        let joined = after.contains { !before.contains($0) }
-        let refilled = Set(joined ? before.filter(after.contains) : [])
-        var outgoing: [[UInt8]: [[UInt8]]] = [:]
-        var forgotten: [[UInt8]: Set<OpaqueID>] = [:]
-        var ownerCache: [OpaqueID: (old: [UInt8]?, new: [UInt8])] = [:]
-        var replayed = 0
-        func owners(of userID: String) -> (old: [UInt8]?, new: [UInt8]) {
-            let user = OpaqueID(userID)
-            if let cached = ownerCache[user] { return cached }
-            let owners = (WorkerRegistry.owner(of: userID, among: before), WorkerRegistry.owner(of: userID, among: after)!)
-            ownerCache[user] = owners
-            return owners
-        }
-        func sendForgets() {
-            for (worker, users) in forgotten {
-                sendToWorker(worker, .forget(userIDs: users.map { String(decoding: $0.bytes, as: UTF8.self) }))
+        rebalancer.poolChanged(.init(before: before, after: after, reset: reset), throughSequence: ingest.forwardedThrough)
+    }
+
+    /// Sends on what the replay handed over, and what waited for it once it is done.
+    private func receiveFromReplay() throws {
+        for delivery in try rebalancer.receive(burst: configuration.burst, throughSequence: ingest.forwardedThrough) {
+            switch delivery {
+            case .send(let worker, let frames): sendToWorker(worker, frames: frames)
+            case .release(let worker, let message): sendToWorker(worker, message)
             }
-            forgotten = [:]
         }
-        do {
-            for pass in (refilled.isEmpty ? [2] : [1, 2]) {
-                let replay = try EventLogReplay(directory: logDirectory, receivedSinceMs: sinceMs, throughSequence: ingest.forwardedThrough)
-                while let (record, bytes) = try replay.next() {
-                    let owners = owners(of: record.event.userID)
-                    if pass == 1 || refilled.isEmpty, let old = owners.old, old != owners.new, after.contains(old) {
-                        forgotten[old, default: []].insert(OpaqueID(record.event.userID))
-                    }
-                    guard pass == 2, owners.old != owners.new || owners.new == reset || refilled.contains(owners.new) else { continue }
-                    outgoing[owners.new, default: []].append(bytes)
-                    replayed += 1
-                    if outgoing[owners.new]!.count >= 512 {
-                        sendToWorker(owners.new, .events(outgoing[owners.new]!))
-                        outgoing[owners.new] = []
-                    }
-                }
-                // Old owners forget moved users before their own users are sent again.
-                if pass == 1 { sendForgets() }
-            }
-        } catch {
-            logger.error("could not replay the event log to rebuild sessions: \(error)")
-        }
-        sendForgets()
-        for (worker, records) in outgoing where !records.isEmpty {
-            sendToWorker(worker, .events(records))
-        }
-        if replayed > 0 {
-            logger.info("rebuilt sessions from the log", metadata: ["events": "\(replayed)", "users": "\(ownerCache.count)"])
+    }
+
+    /// Ends a replay early (the broker is stopping): the requests that waited for it are
+    /// refused as at a worker's loss, and the events that waited stay in the log for the next start.
+    private func stopReplay() {
+        for (_, message) in rebalancer.stop() {
+            guard case .request(let ticket, _, _) = message, let request = inFlight.removeValue(forKey: ticket) else { continue }
+            registry[request.worker]?.inFlight.remove(ticket)
+            var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.client.requestID)
+            reply.error.retryAfterMs = 1000
+            self.reply(reply, to: request.client)
         }
     }
 
