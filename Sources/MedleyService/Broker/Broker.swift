@@ -39,6 +39,8 @@ public final class Broker {
     private var status: ServiceStatus
     /// Rebuilds sessions from the log on its own thread when the pool changes.
     private let rebalancer: Rebalancer
+    /// Control requests go to the model manager's thread through it.
+    private let modelControl: ModelControlLink
     private let clock = ContinuousClock()
 
     struct InFlightRequest {
@@ -83,6 +85,7 @@ public final class Broker {
         if let curve = configuration.curve { try frontend.configureCurve(curve.role(domain: CurveServerSecurity.clientDomain)) }
         for endpoint in configuration.clientEndpoints { try frontend.bind(endpoint) }
 
+        modelControl = try ModelControlLink(context: context)
         rebalancer = try Rebalancer(context: context, source: replaySource, windowMs: configuration.sessionReplayWindowMilliseconds,
                                     logger: logger)
         backend = try context.socket(.router)
@@ -99,6 +102,9 @@ public final class Broker {
         get throws { try frontend.lastEndpoint }
     }
 
+    /// Where the model manager connects to carry out control requests.
+    var controlEndpoint: String { modelControl.endpoint }
+
     /// The last worker endpoint bound (with its port chosen for `tcp://...:*`).
     public var boundWorkerEndpoint: String {
         get throws { try backend.lastEndpoint }
@@ -113,6 +119,7 @@ public final class Broker {
         let backendIndex = try poller.register(backend)
         let mailboxIndex = poller.register(fileDescriptor: ingest.fileDescriptor)
         let replayIndex = try poller.register(rebalancer.socket)
+        let controlIndex = try poller.register(modelControl.socket)
         let stopIndex = poller.register(fileDescriptor: stopDescriptor)
         let interval = Duration.milliseconds(configuration.heartbeatIntervalMilliseconds)
         var nextTick = clock.now.advanced(by: interval)
@@ -124,12 +131,16 @@ public final class Broker {
                 if try poller.poll(timeout: timeout) > 0 {
                     if poller.isReadable(mailboxIndex) { completeIngests() }
                     if poller.isReadable(replayIndex) { try receiveFromReplay() }
+                    if poller.isReadable(controlIndex) {
+                        for (reply, client) in try modelControl.receive(burst: configuration.burst) { self.reply(reply, to: client) }
+                    }
                     if poller.isReadable(backendIndex) { try receiveFromWorkers() }
                     if poller.isReadable(frontendIndex) { try receiveFromClients(stopping: drainDeadline != nil) }
                     if poller.isReadable(stopIndex) && drainDeadline == nil {
                         logger.notice("stopping: answering requests in flight, refusing new ones")
                         drainDeadline = clock.now.advanced(by: .milliseconds(configuration.drainTimeoutMilliseconds))
                         stopReplay()
+                        for (reply, client) in modelControl.refuseWaiting() { self.reply(reply, to: client) }
                     }
                 }
                 let now = clock.now
@@ -156,6 +167,7 @@ public final class Broker {
         }
         stopReplay()
         rebalancer.socket.close()
+        modelControl.socket.close()
         for worker in registry.routingIDs {
             try? backend.send(multipart: [worker] + WorkerMessage.disconnect.frames, mode: .nonBlocking)
         }
@@ -248,7 +260,7 @@ public final class Broker {
         case .stats:
             reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .stats(status.stats(workers: registry, eventsLogged: ingest.eventsLogged))), to: client)
         case .control(let control):
-            reply(handleControl(control, requestID: request.requestID), to: client)
+            if let reply = modelControl.submit(control, from: client) { self.reply(reply, to: client) }
         case .none:
             // Request validation refuses a request without a known body.
             reply(.error(.unknownMessage, message: "the request has no body this service knows", requestID: request.requestID), to: client)
@@ -479,34 +491,6 @@ public final class Broker {
             reply.error.retryAfterMs = 1000
             self.reply(reply, to: request.client)
         }
-    }
-
-    // MARK: - Control
-
-    /// Loading verifies and warms the model up on this thread: an operator's action, rare
-    /// enough that the pause is accepted. Publications and directory pickups load off it.
-    private func handleControl(_ control: Medley_V1_ControlRequest, requestID: UInt64) -> Medley_V1_Reply {
-        let swap: ModelSwap
-        do {
-            switch control.action {
-            case .loadModel(let load):
-                swap = try installer.load(version: load.version)
-            case .rollbackModel:
-                swap = try installer.rollback()
-            case .none:
-                return .error(.invalidArgument, message: "the control request has no action", requestID: requestID)
-            }
-        } catch {
-            switch error {
-            case .noModelDirectory: return .error(.invalidArgument, message: error.description, requestID: requestID)
-            case .notFound, .noPreviousModel: return .error(.notFound, message: error.description, requestID: requestID)
-            case .rejected: return .error(.modelRejected, message: error.description, requestID: requestID)
-            }
-        }
-        var reply = Medley_V1_ControlReply()
-        reply.previousVersion = swap.previousVersion
-        reply.currentVersion = swap.currentVersion
-        return Medley_V1_Reply(requestID: requestID, modelVersion: swap.currentVersion, body: .control(reply))
     }
 }
 

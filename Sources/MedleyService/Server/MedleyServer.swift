@@ -66,9 +66,9 @@ public final class MedleyServer: Sendable {
                 workers.append(WorkerThread(ServingWorker(context: context, models: models, configuration: settings, metrics: metrics)))
             }
         }
-        let manager = configuration.modelUpdates.needsManager
-            ? ModelManager(context: context, installer: installer, configuration: configuration.modelUpdates).start(until: stop.fileDescriptor)
-            : nil
+        // Always running: it carries out control requests, off the broker's thread.
+        let manager = ModelManager(context: context, installer: installer, configuration: configuration.modelUpdates)
+            .start(until: stop.fileDescriptor, controlEndpoint: broker.controlEndpoint)
         let startedAt = ContinuousClock.now
         let metricsServer = try metrics.map { metrics throws in
             try MetricsHTTPServer(address: configuration.metricsAddress!, stopDescriptor: stop.fileDescriptor) { [models, installer] in
@@ -100,7 +100,7 @@ public final class MedleyServer: Sendable {
         }
         context.shutdown()
         for worker in workers { worker.join() }
-        manager?.join()
+        manager.join()
         authenticator?.join()
         try context.terminate()
         logger.info("stopped")
