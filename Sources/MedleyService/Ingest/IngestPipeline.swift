@@ -15,10 +15,18 @@ import MedleySystem
 /// It owns no socket: ``submit(_:from:)`` and ``complete()`` return what the broker is to
 /// send, in the order it is to send it.
 struct IngestPipeline {
+    /// One logged event as the workers take it.
+    struct LoggedRecord {
+        let userID: String
+        let sequence: UInt64
+        /// The `EventLogRecord` protobuf.
+        let bytes: [UInt8]
+    }
+
     /// What the broker does with the outcome of a completion, in order.
     enum Step {
-        /// Logged records (`EventLogRecord` protobuf) for the workers that own their users.
-        case forward([(userID: String, record: [UInt8])])
+        /// Logged records for the workers that own their users, in log order.
+        case forward([LoggedRecord])
         case reply(Medley_V1_Reply, to: ClientAddress)
         /// A request that waited for an ingest of its user and may go to its worker now.
         case release(HeldRequest)
@@ -51,9 +59,6 @@ struct IngestPipeline {
     private var nextToken: UInt64 = 1
     private var logFailureLine = RepeatedLogLine()
 
-    /// Every record up to this sequence has been handed to its owner (or was in the log at
-    /// start-up); replays stop here so that a record is never delivered twice.
-    private(set) var forwardedThrough: UInt64
     /// Why the latest batch could not be stored, until one is stored again (health is DEGRADED).
     private(set) var logWriteFailure: String?
     /// Events acknowledged durable since start.
@@ -68,8 +73,6 @@ struct IngestPipeline {
         receipts = try IngestReceipts.rebuilt(
             fromLogIn: logDirectory, windowMs: configuration.idempotencyWindowMilliseconds,
             maxKeys: configuration.maxIdempotencyKeys, nowMs: wallClockMilliseconds())
-        // Everything recovered from disk counts as handed over: replays deliver it on demand.
-        forwardedThrough = log.recoveryReport.nextSequence - 1
         mailbox = try EventLogCompletionMailbox<UInt64>()
     }
 
@@ -200,17 +203,16 @@ struct IngestPipeline {
     }
 
     /// The ingest's events as the records the log stored, in log order.
-    private mutating func records(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition]) -> [(userID: String, record: [UInt8])] {
-        var records: [(userID: String, record: [UInt8])] = []
+    private func records(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition]) -> [LoggedRecord] {
+        var records: [LoggedRecord] = []
         records.reserveCapacity(ingest.events.count)
         for (event, position) in zip(ingest.events, positions) {
-            forwardedThrough = max(forwardedThrough, position.sequence)
             var record = Medley_V1_EventLogRecord()
             record.sequence = position.sequence
             record.receivedAtMs = ingest.receivedAtMs
             record.event = event
             guard let bytes = try? record.serializedBytes() as [UInt8] else { continue }
-            records.append((event.userID, bytes))
+            records.append(LoggedRecord(userID: event.userID, sequence: position.sequence, bytes: bytes))
         }
         return records
     }
