@@ -14,7 +14,7 @@ struct RecommendationResponderTests {
         request.k = k
         request.domains = domains
         request.includeScores = true
-        return PendingRecommendation(ticket: id, envelope: [[]], requestID: id, request: request)
+        return PendingRecommendation(ticket: id, requestID: id, request: request)
     }
 
     @Test func aBatchAnswersLikeSingleRequestsAndIsolatesBadOnes() throws {
@@ -119,7 +119,7 @@ struct RecommendationResponderTests {
         #expect(earlier != current)
         func ask(_ user: String, session: String) -> Medley_V1_Reply {
             var request = pending(user, id: 7)
-            request = PendingRecommendation(ticket: 7, envelope: [[]], requestID: 7, request: { var r = request.request; r.sessionID = session; return r }())
+            request = PendingRecommendation(ticket: 7, requestID: 7, request: { var r = request.request; r.sessionID = session; return r }())
             return responder.answer([request], sessions: sessions, model: model, nowMs: now)[0]
         }
         for (user, session) in [("ana", "no-such-session"), ("ana", earlier), ("nobody", current)] {
@@ -140,8 +140,8 @@ struct RecommendationResponderTests {
         var contextRequest = pending("ana", id: 9).request
         contextRequest.context = [ServiceFixtures.event(user: "ana", item: long, domain: "music", at: now)]
         let replies = responder.answer([pending(long, id: 7),
-                                        PendingRecommendation(ticket: 8, envelope: [[]], requestID: 8, request: sessionRequest),
-                                        PendingRecommendation(ticket: 9, envelope: [[]], requestID: 9, request: contextRequest),
+                                        PendingRecommendation(ticket: 8, requestID: 8, request: sessionRequest),
+                                        PendingRecommendation(ticket: 9, requestID: 9, request: contextRequest),
                                         pending(String(repeating: "u", count: 256), id: 10)],
                                        sessions: SessionStore(), model: model, nowMs: now)
         #expect(replies[0].error.code == .invalidArgument)
@@ -158,7 +158,7 @@ struct RecommendationResponderTests {
         sessions.append(SessionEntry(itemID: "m1", domain: "music", type: .play, timestampMs: now), userID: "ana", nowMs: now)
         var request = pending("ana", id: 3).request
         request.requestTimeMs = now - 5 * 3_600_000
-        let asked = PendingRecommendation(ticket: 3, envelope: [[]], requestID: 3, request: request)
+        let asked = PendingRecommendation(ticket: 3, requestID: 3, request: request)
         let first = responder.answer([asked], sessions: sessions, model: model, nowMs: now)[0]
         let later = responder.answer([asked], sessions: sessions, model: model, nowMs: now + 11 * 3_600_000)[0]
         #expect(first.recommend.requestTimeMs == request.requestTimeMs)
@@ -168,7 +168,7 @@ struct RecommendationResponderTests {
         #expect(unset.recommend.requestTimeMs == now)
         #expect(unset.recommend.nextDomainProbability != first.recommend.nextDomainProbability)
         request.requestTimeMs = -1
-        let refused = responder.answer([PendingRecommendation(ticket: 3, envelope: [[]], requestID: 3, request: request)], sessions: sessions, model: model, nowMs: now)[0]
+        let refused = responder.answer([PendingRecommendation(ticket: 3, requestID: 3, request: request)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(refused.error.code == .invalidArgument)
     }
 
@@ -188,7 +188,7 @@ struct RecommendationResponderTests {
         bad.domain = "music"
         bad.type = .unspecified
         bad.timestampMs = 1
-        request = PendingRecommendation(ticket: 9, envelope: [[]], requestID: 9, request: {
+        request = PendingRecommendation(ticket: 9, requestID: 9, request: {
             var r = request.request
             r.context = [bad]
             return r
@@ -198,7 +198,7 @@ struct RecommendationResponderTests {
         #expect(refused.error.message.contains("context event 0"))
 
         bad.type = .like
-        let good = PendingRecommendation(ticket: 9, envelope: [[]], requestID: 9, request: {
+        let good = PendingRecommendation(ticket: 9, requestID: 9, request: {
             var r = request.request
             r.context = [bad]
             return r

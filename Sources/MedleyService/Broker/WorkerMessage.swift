@@ -2,8 +2,9 @@
 /// (ROUTER, bound by `medley serve`; workers connect with DEALER). protocol/README.md
 /// documents the frames.
 ///
-/// Every message starts with the protocol tag frame `MDW1` and a one-byte command frame, so a
-/// peer of another kind or version is told apart at once.
+/// Every message starts with the protocol tag frame `MDW2` and a one-byte command frame, so a
+/// peer of another kind or version (`MDW1` carried the client's envelope to the worker and
+/// back) is told apart at once.
 public enum WorkerMessage: Equatable, Sendable {
     /// Worker → broker: ready to serve. `name` is for logs and stats. A worker that gives the
     /// model version it serves (a `medley worker` process) is sent every model the service
@@ -11,10 +12,11 @@ public enum WorkerMessage: Equatable, Sendable {
     case ready(name: String, modelVersion: UInt64?)
     /// Both ways: still alive. From a worker it carries its `WorkerStats` (protobuf bytes).
     case heartbeat(stats: [UInt8])
-    /// Broker → worker: a client's request to answer. `ticket` is echoed in the reply.
-    case request(ticket: UInt64, envelope: [[UInt8]], body: [UInt8])
-    /// Worker → broker: the answer to a request, with the request's ticket and envelope.
-    case reply(ticket: UInt64, envelope: [[UInt8]], body: [UInt8])
+    /// Broker → worker: a client's request (the `Request` body the broker validated) to answer.
+    /// `ticket` is echoed in the reply; the broker keeps the client's envelope by it.
+    case request(ticket: UInt64, body: [UInt8])
+    /// Worker → broker: the `Reply` body to a request, with the request's ticket.
+    case reply(ticket: UInt64, body: [UInt8])
     /// Broker → worker: logged events (`EventLogRecord` protobuf, one per frame) to fold
     /// into the sessions of users the worker owns, in log order.
     case events([[UInt8]])
@@ -27,7 +29,7 @@ public enum WorkerMessage: Equatable, Sendable {
     case model(announcement: [UInt8], modelBytes: [UInt8])
 
     /// The first frame of every message.
-    public static let tag: [UInt8] = Array("MDW1".utf8)
+    public static let tag: [UInt8] = Array("MDW2".utf8)
 
     enum Command: UInt8 {
         case ready = 1, heartbeat = 2, request = 3, reply = 4, events = 5, forget = 6, disconnect = 7, model = 8
@@ -40,10 +42,10 @@ public enum WorkerMessage: Equatable, Sendable {
             return [Self.tag, [Command.ready.rawValue], Array(name.utf8)] + (modelVersion.map { [$0.littleEndianBytes] } ?? [])
         case .heartbeat(let stats):
             return [Self.tag, [Command.heartbeat.rawValue], stats]
-        case .request(let ticket, let envelope, let body):
-            return [Self.tag, [Command.request.rawValue], ticket.littleEndianBytes] + envelope + [body]
-        case .reply(let ticket, let envelope, let body):
-            return [Self.tag, [Command.reply.rawValue], ticket.littleEndianBytes] + envelope + [body]
+        case .request(let ticket, let body):
+            return [Self.tag, [Command.request.rawValue], ticket.littleEndianBytes, body]
+        case .reply(let ticket, let body):
+            return [Self.tag, [Command.reply.rawValue], ticket.littleEndianBytes, body]
         case .events(let records):
             return [Self.tag, [Command.events.rawValue]] + records
         case .forget(let userIDs):
@@ -77,19 +79,10 @@ public enum WorkerMessage: Equatable, Sendable {
             guard rest.count <= 1 else { throw .wrongFrameCount(command: "HEARTBEAT", count: rest.count) }
             self = .heartbeat(stats: rest.first ?? [])
         case .request, .reply:
-            // ticket, envelope frames ending in the empty delimiter, body.
-            guard rest.count >= 3, let ticket = UInt64(littleEndianBytes: rest.first!) else {
-                throw .malformedRouting(command: command == .request ? "REQUEST" : "REPLY")
-            }
-            let routed = Array(rest.dropFirst())
-            guard let delimiter = routed.firstIndex(where: \.isEmpty), delimiter == routed.count - 2 else {
-                throw .malformedRouting(command: command == .request ? "REQUEST" : "REPLY")
-            }
-            let envelope = Array(routed[...delimiter])
-            let body = routed[routed.count - 1]
-            self = command == .request
-                ? .request(ticket: ticket, envelope: envelope, body: body)
-                : .reply(ticket: ticket, envelope: envelope, body: body)
+            let name = command == .request ? "REQUEST" : "REPLY"
+            guard rest.count == 2 else { throw .wrongFrameCount(command: name, count: rest.count) }
+            guard let ticket = UInt64(littleEndianBytes: rest.first!) else { throw .malformedTicket(command: name) }
+            self = command == .request ? .request(ticket: ticket, body: rest.last!) : .reply(ticket: ticket, body: rest.last!)
         case .events:
             self = .events(Array(rest))
         case .forget:
@@ -108,14 +101,14 @@ public enum WorkerProtocolError: Error, Equatable, Sendable, CustomStringConvert
     case notWorkerProtocol
     case unknownCommand([UInt8])
     case wrongFrameCount(command: String, count: Int)
-    case malformedRouting(command: String)
+    case malformedTicket(command: String)
 
     public var description: String {
         switch self {
-        case .notWorkerProtocol: "not a worker-protocol message (no MDW1 tag)"
+        case .notWorkerProtocol: "not a worker-protocol message (no MDW2 tag)"
         case .unknownCommand(let bytes): "unknown worker command \(bytes)"
         case .wrongFrameCount(let command, let count): "\(command) with \(count) frames after the command"
-        case .malformedRouting(let command): "\(command) without ticket, envelope and body"
+        case .malformedTicket(let command): "\(command) whose ticket is not 8 bytes"
         }
     }
 }

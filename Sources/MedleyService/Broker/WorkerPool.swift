@@ -92,7 +92,7 @@ final class WorkerPool {
         nextTicket += 1
         inFlight[ticket] = InFlightRequest(worker: worker, client: request.client)
         registry[worker]?.inFlight.insert(ticket)
-        send(.request(ticket: ticket, envelope: request.client.envelope, body: request.body), to: worker)
+        send(.request(ticket: ticket, body: request.body), to: worker)
     }
 
     /// Hands logged records to the workers that own their users, in log order.
@@ -154,7 +154,7 @@ final class WorkerPool {
                 modelSync.reported(worker, modelVersion: stats.modelVersion)
                 metrics?.workerReported(index: entry.index, name: entry.name, stats: stats)
             }
-        case .reply(let ticket, _, let body):
+        case .reply(let ticket, let body):
             guard let request = inFlight.removeValue(forKey: ticket) else { return }
             registry[worker]?.inFlight.remove(ticket)
             replies.append(.answered(body: body, to: request.client))
@@ -262,7 +262,7 @@ final class WorkerPool {
     /// refused, and the events that waited stay in the log for the next start.
     func stopReplay() {
         for (_, message) in rebalancer.stop() {
-            guard case .request(let ticket, _, _) = message, let request = inFlight.removeValue(forKey: ticket) else { continue }
+            guard case .request(let ticket, _) = message, let request = inFlight.removeValue(forKey: ticket) else { continue }
             registry[request.worker]?.inFlight.remove(ticket)
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.client.requestID)
             reply.error.retryAfterMs = 1000

@@ -4,7 +4,6 @@ import MedleyProtocol
 /// A recommend request waiting in a worker's batch.
 struct PendingRecommendation {
     let ticket: UInt64
-    let envelope: [[UInt8]]
     let requestID: UInt64
     let request: Medley_V1_RecommendRequest
 }

@@ -90,7 +90,7 @@ public struct ServingWorker: Sendable {
             for (pending, reply) in zip(batch, replies) {
                 if case .error = reply.body { state.errors += 1 }
                 let body = (try? reply.serializedFrame()) ?? []
-                try send(.reply(ticket: pending.ticket, envelope: pending.envelope, body: body), on: socket)
+                try send(.reply(ticket: pending.ticket, body: body), on: socket)
             }
             state.requests += UInt64(batch.count)
             metrics?.batchScored(size: batch.count)
@@ -123,8 +123,8 @@ public struct ServingWorker: Sendable {
                         continue
                     }
                     switch message {
-                    case .request(let ticket, let envelope, let body):
-                        if let pending = decodeRecommendation(ticket: ticket, envelope: envelope, body: body, socket: socket, state: &state) {
+                    case .request(let ticket, let body):
+                        if let pending = decodeRecommendation(ticket: ticket, body: body, socket: socket, state: &state) {
                             if batch.isEmpty { state.batchOpenedAt = clock.now }
                             batch.append(pending)
                             if batch.count >= configuration.maxBatchSize { try flush() }
@@ -167,21 +167,22 @@ public struct ServingWorker: Sendable {
 
     /// Decodes a request body; a request that is not a recommend request is answered here.
     private func decodeRecommendation(
-        ticket: UInt64, envelope: [[UInt8]], body: [UInt8], socket: Socket, state: inout WorkerState
+        ticket: UInt64, body: [UInt8], socket: Socket, state: inout WorkerState
     ) -> PendingRecommendation? {
         let reply: Medley_V1_Reply
         do {
-            let request = try Medley_V1_Request(validating: body)
+            // The broker validated the request against its limits; here it is only parsed.
+            let request = try Medley_V1_Request(serializedBytes: body)
             if case .recommend(let recommend) = request.body {
-                return PendingRecommendation(ticket: ticket, envelope: envelope, requestID: request.requestID, request: recommend)
+                return PendingRecommendation(ticket: ticket, requestID: request.requestID, request: recommend)
             }
             reply = .error(.unknownMessage, message: "workers answer recommend requests only", requestID: request.requestID)
         } catch {
-            reply = Medley_V1_Reply(failure: error)
+            reply = .error(.malformedFrame, message: "the worker could not parse a request the broker sent: \(error)", requestID: 0)
         }
         state.requests += 1
         state.errors += 1
-        try? send(.reply(ticket: ticket, envelope: envelope, body: (try? reply.serializedFrame()) ?? []), on: socket)
+        try? send(.reply(ticket: ticket, body: (try? reply.serializedFrame()) ?? []), on: socket)
         return nil
     }
 
