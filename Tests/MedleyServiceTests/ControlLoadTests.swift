@@ -29,25 +29,15 @@ struct ControlLoadTests {
         let raw = try RawClient(context: context, endpoint: server.clientEndpoint)
         try raw.socket.set(.receiveTimeoutMilliseconds, 60_000)
         defer { raw.socket.close() }
-        func send(_ requestID: UInt64, _ body: Medley_V1_Request.OneOf_Body) throws {
-            var request = Medley_V1_Request()
-            request.protocolVersion = ProtocolVersion.current
-            request.requestID = requestID
-            request.body = body
-            try raw.socket.send(multipart: [[], try request.serializedBytes()])
-        }
-        func receive() throws -> Medley_V1_Reply {
-            try Medley_V1_Reply(serializedBytes: raw.socket.receiveMultipart().last ?? [])
-        }
         var load = Medley_V1_ControlRequest()
         load.loadModel.version = 3
-        try send(1, .control(load))
-        try send(2, .health(Medley_V1_HealthRequest()))
+        try raw.send(1, .control(load))
+        try raw.send(2, .health(Medley_V1_HealthRequest()))
 
-        let first = try receive()
+        let first = try raw.receiveReply()
         #expect(first.requestID == 2, "the control load held up the health request")
         #expect(first.health.modelVersion == 1)
-        let loaded = first.requestID == 1 ? first : try receive()
+        let loaded = first.requestID == 1 ? first : try raw.receiveReply()
         #expect(loaded.requestID == 1)
         #expect(loaded.control.previousVersion == 1 && loaded.control.currentVersion == 3, "\(loaded)")
         #expect(try client.health().modelVersion == 3)

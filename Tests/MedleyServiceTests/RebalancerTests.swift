@@ -18,41 +18,18 @@ struct RebalancerTests {
     /// broker's replay busy for as long as the test runs.
     @Test func theBrokerAnswersHealthAndStopsWhileAReplayIsInProgress() throws {
         let source = EndlessReplaySource()
-        let context = try Context()
-        let logDirectory = try ServiceFixtures.temporaryDirectory()
-        let log = try EventLogAppender(directory: logDirectory)
-        let models = ServingModel(try ServiceFixtures.model())
-        let brokerRun = try BrokerRun(context: context, models: models, log: log, logDirectory: logDirectory, replaySource: { _, _ in source })
-        let workerStop = StopSignal()
-        let workerDone = DispatchSemaphore(value: 0)
-        let worker = ServingWorker(context: context, models: models, configuration: WorkerConfiguration(brokerEndpoint: brokerRun.workerEndpoint, name: "filled"))
-        Thread {
-            try? worker.run(until: workerStop.fileDescriptor)
-            workerDone.signal()
-        }.start()
-        var brokerStopped = false
-        defer {
-            // As `medley serve` stops: the worker may be blocked sending to the closed broker.
-            workerStop.trigger()
-            context.shutdown()
-            _ = workerDone.wait(timeout: .now() + 30)
-            try? log.close()
-            // A broker that never stopped still holds its sockets, and terminating would wait for it.
-            if brokerStopped { try? context.terminate() }
-        }
+        let broker = try ReplayingBroker(source: source)
+        defer { broker.tearDown() }
 
         // The worker's READY starts the replay.
         #expect(within { source.recordsRead > 0 }, "the replay never started")
         do {
-            let client = try ServiceClient(context: context, endpoint: brokerRun.clientEndpoint)
+            let client = try ServiceClient(context: broker.context, endpoint: broker.run.clientEndpoint)
             let health = try client.health()
             #expect(health.status == .serving)
             #expect(source.recordsRead > 0 && !source.exhausted, "the replay is still in progress")
         }
-
-        brokerRun.stop.trigger()
-        brokerStopped = brokerRun.finished.wait(timeout: .now() + 30) == .success
-        #expect(brokerStopped, "the broker did not stop during the replay")
+        #expect(broker.stop(), "the broker did not stop during the replay")
     }
 }
 
@@ -111,58 +88,77 @@ extension RebalancerTests {
     /// session the replay rebuilds, not from half of it.
     @Test func aRequestForAUserBeingReplayedWaitsForTheReplay() throws {
         let source = PausedReplaySource()
-        let context = try Context()
-        let logDirectory = try ServiceFixtures.temporaryDirectory()
-        let log = try EventLogAppender(directory: logDirectory)
-        let models = ServingModel(try ServiceFixtures.model())
-        let brokerRun = try BrokerRun(context: context, models: models, log: log, logDirectory: logDirectory, replaySource: { _, _ in source })
-        let workerStop = StopSignal()
-        let workerDone = DispatchSemaphore(value: 0)
-        let worker = ServingWorker(context: context, models: models, configuration: WorkerConfiguration(brokerEndpoint: brokerRun.workerEndpoint, name: "filled"))
-        Thread {
-            try? worker.run(until: workerStop.fileDescriptor)
-            workerDone.signal()
-        }.start()
+        let broker = try ReplayingBroker(source: source)
         var released = false
         defer {
             if !released { source.release.signal() }
-            brokerRun.stop.trigger()
-            _ = brokerRun.finished.wait(timeout: .now() + 30)
-            workerStop.trigger()
-            context.shutdown()
-            _ = workerDone.wait(timeout: .now() + 30)
-            try? log.close()
-            try? context.terminate()
+            broker.tearDown()
         }
         #expect(source.paused.wait(timeout: .now() + 30) == .success, "the replay never paused")
 
-        let raw = try RawClient(context: context, endpoint: brokerRun.clientEndpoint)
+        let raw = try RawClient(context: broker.context, endpoint: broker.run.clientEndpoint)
         defer { raw.socket.close() }
-        func send(_ requestID: UInt64, _ body: Medley_V1_Request.OneOf_Body) throws {
-            var request = Medley_V1_Request()
-            request.protocolVersion = ProtocolVersion.current
-            request.requestID = requestID
-            request.body = body
-            try raw.socket.send(multipart: [[], try request.serializedBytes()])
-        }
-        func receive() throws -> Medley_V1_Reply {
-            try Medley_V1_Reply(serializedBytes: raw.socket.receiveMultipart().last ?? [])
-        }
         var recommend = Medley_V1_RecommendRequest()
         recommend.userID = PausedReplaySource.user
-        try send(1, .recommend(recommend))
+        try raw.send(1, .recommend(recommend))
         // The broker reads one connection's requests in order: health's reply coming first
         // shows that the recommend request arrived and waits.
-        try send(2, .health(Medley_V1_HealthRequest()))
-        let first = try receive()
+        try raw.send(2, .health(Medley_V1_HealthRequest()))
+        let first = try raw.receiveReply()
         #expect(first.requestID == 2, "the request overtook the replay")
 
         source.release.signal()
         released = true
-        let answer = first.requestID == 1 ? first : try receive()
+        let answer = first.requestID == 1 ? first : try raw.receiveReply()
         #expect(answer.requestID == 1)
         #expect(answer.recommend.sessionID == "\(PausedReplaySource.user)@\(source.currentSessionStartMs)",
                 "answered from the session the whole replay rebuilt")
+    }
+}
+
+/// A broker whose replays read `source`, and one worker thread on its in-process endpoint,
+/// whose READY starts a replay.
+final class ReplayingBroker {
+    let context: Context
+    let run: BrokerRun
+    private let log: EventLogAppender
+    private let workerStop = StopSignal()
+    private let workerDone = DispatchSemaphore(value: 0)
+    private var stopped: Bool?
+
+    init(source: any SessionReplaySource & Sendable) throws {
+        context = try Context()
+        let logDirectory = try ServiceFixtures.temporaryDirectory()
+        log = try EventLogAppender(directory: logDirectory)
+        let models = ServingModel(try ServiceFixtures.model())
+        run = try BrokerRun(context: context, models: models, log: log, logDirectory: logDirectory, replaySource: { _, _ in source })
+        let worker = ServingWorker(context: context, models: models, configuration: WorkerConfiguration(brokerEndpoint: run.workerEndpoint, name: "filled"))
+        let workerStop = workerStop, workerDone = workerDone
+        Thread {
+            try? worker.run(until: workerStop.fileDescriptor)
+            workerDone.signal()
+        }.start()
+    }
+
+    /// Stops the broker; returns whether it stopped.
+    func stop() -> Bool {
+        if let stopped { return stopped }
+        run.stop.trigger()
+        let result = run.finished.wait(timeout: .now() + 30) == .success
+        stopped = result
+        return result
+    }
+
+    /// Stops the broker and the worker, as `medley serve` does.
+    func tearDown() {
+        let brokerStopped = stop()
+        // The worker may be blocked sending to the closed broker.
+        workerStop.trigger()
+        context.shutdown()
+        _ = workerDone.wait(timeout: .now() + 30)
+        try? log.close()
+        // A broker that never stopped still holds its sockets, and terminating would wait for it.
+        if brokerStopped { try? context.terminate() }
     }
 }
 

@@ -147,6 +147,20 @@ final class RawClient {
         try socket.connect(endpoint)
     }
 
+    /// Sends a well-formed request without waiting for its reply.
+    func send(_ requestID: UInt64, _ body: Medley_V1_Request.OneOf_Body) throws {
+        var request = Medley_V1_Request()
+        request.protocolVersion = ProtocolVersion.current
+        request.requestID = requestID
+        request.body = body
+        try socket.send(multipart: [[], try request.serializedBytes()])
+    }
+
+    /// The next reply, decoded.
+    func receiveReply() throws -> Medley_V1_Reply {
+        try Medley_V1_Reply(serializedBytes: socket.receiveMultipart().last ?? [])
+    }
+
     /// Sends frames and returns the reply's body decoded.
     func exchange(_ frames: [[UInt8]]) throws -> Medley_V1_Reply {
         try socket.send(multipart: frames)
