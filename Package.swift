@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libzmq's pkg-config file adds `-isystem` flags (krb5, pgm, libxml2) that SwiftPM
@@ -65,7 +66,18 @@ let package = Package(
         // The runtime layer every process shares: system calls, files, threads, services.
         .target(
             name: "MedleySystem",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(
+            name: "MedleySystemTests",
+            dependencies: [
+                "MedleySystem", "MedleyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // The durable event log: written by the service, read by the trainer and the tools.
         .target(
@@ -75,6 +87,7 @@ let package = Package(
                 "MedleySystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(name: "MedleyEventLogTests", dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem"]),

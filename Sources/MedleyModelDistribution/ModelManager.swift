@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MedleySystem
 import ZeroMQ
 
 /// The model manager of `medley serve`: on a thread of its own, off the request path, it
@@ -73,25 +74,21 @@ public final class ModelManager: Sendable {
 /// The model manager's OS thread: it blocks in `zmq_poll`, so it must not occupy a Swift
 /// concurrency thread.
 public final class ModelManagerThread: Sendable {
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread: OwnedThread
 
     init(_ manager: ModelManager, stopDescriptor: CInt) {
-        let finished = finished
-        let thread = Thread {
+        thread = OwnedThread(name: "medley-models") {
             do {
                 try manager.run(until: stopDescriptor)
             } catch {
                 manager.logger.error("model manager failed; models are no longer updated: \(error)")
                 manager.installer.updatesStopped(because: "\(error)")
             }
-            finished.signal()
         }
-        thread.name = "medley-models"
-        thread.start()
     }
 
     /// Waits for the manager to return.
     public func join() {
-        finished.wait()
+        thread.join()
     }
 }

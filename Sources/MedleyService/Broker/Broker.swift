@@ -182,6 +182,12 @@ public final class Broker {
         for worker in registry.routingIDs {
             try? backend.send(multipart: [worker] + WorkerMessage.disconnect.frames, mode: .nonBlocking)
         }
+        close()
+    }
+
+    /// Closes the client and worker sockets (``run(until:)`` does when it returns); the
+    /// context cannot terminate while they are open. Closing twice does nothing.
+    public func close() {
         frontend.close()
         backend.close()
     }
