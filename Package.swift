@@ -49,11 +49,13 @@ let package = Package(
         ),
         .target(
             name: "ZeroMQ",
-            dependencies: ["CZeroMQ"]
+            dependencies: ["CZeroMQ"],
+            exclude: ["README.md"]
         ),
         .target(
             name: "MedleyProtocol",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
         ),
         .testTarget(
             name: "MedleyProtocolTests",
@@ -69,7 +71,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(
             name: "MedleySystemTests",
@@ -88,7 +91,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "MedleyEventLogTests", dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem"]),
         // Key files and CURVE authentication for every socket that takes keys.
@@ -98,7 +102,8 @@ let package = Package(
                 "ZeroMQ",
                 "MedleySystem",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Publishing, subscribing to, verifying and installing signed models.
         .target(
@@ -111,7 +116,8 @@ let package = Package(
                 "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // What a client of `medley serve` links: no broker, no worker, no log.
         .target(
@@ -121,7 +127,8 @@ let package = Package(
                 "MedleySecurity",
                 "MedleySystem",
                 "ZeroMQ",
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "MedleyService",
@@ -136,7 +143,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(
             name: "MedleyServiceTests",
@@ -145,6 +153,8 @@ let package = Package(
                 "MedleyClient", "MedleyProtocol", "MedleyModel", "MedleyTraining", "MedleyEvaluation", "MedleyTestSupport",
             ]
         ),
+        // Holds the code to the module graph each module's README states.
+        .testTarget(name: "ArchitectureTests"),
         // What every test target shares: temporary directories removed when the tests exit.
         .target(name: "MedleyTestSupport", path: "Tests/MedleyTestSupport"),
         .executableTarget(
@@ -164,7 +174,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(
@@ -180,6 +191,7 @@ let package = Package(
         .target(
             name: "MedleyModel",
             dependencies: ["COpenBLAS", "MedleySystem"],
+            exclude: ["README.md"],
             swiftSettings: modelSwiftSettings
         ),
         .testTarget(
@@ -196,6 +208,7 @@ let package = Package(
                 "COpenBLAS",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             // Embedded, so that the command-line tool and the tests read the same bytes
             // without a resource bundle that must travel beside the binary.
             resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
@@ -208,7 +221,8 @@ let package = Package(
                 "MedleyProtocol",
                 "MedleyModel",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyEvaluation", "MedleySystem", "MedleyModel", "MedleyProtocol", "MedleyTestSupport"]),
     ],
