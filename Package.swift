@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libzmq's pkg-config file adds `-isystem` flags (krb5, pgm, libxml2) that SwiftPM
@@ -48,11 +49,13 @@ let package = Package(
         ),
         .target(
             name: "ZeroMQ",
-            dependencies: ["CZeroMQ"]
+            dependencies: ["CZeroMQ"],
+            exclude: ["README.md"]
         ),
         .target(
             name: "MedleyProtocol",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
         ),
         .testTarget(
             name: "MedleyProtocolTests",
@@ -65,7 +68,19 @@ let package = Package(
         // The runtime layer every process shares: system calls, files, threads, services.
         .target(
             name: "MedleySystem",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "MedleySystemTests",
+            dependencies: [
+                "MedleySystem", "MedleyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // The durable event log: written by the service, read by the trainer and the tools.
         .target(
@@ -75,7 +90,9 @@ let package = Package(
                 "MedleySystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "MedleyEventLogTests", dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem"]),
         // Key files and CURVE authentication for every socket that takes keys.
@@ -85,7 +102,8 @@ let package = Package(
                 "ZeroMQ",
                 "MedleySystem",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Publishing, subscribing to, verifying and installing signed models.
         .target(
@@ -98,7 +116,8 @@ let package = Package(
                 "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // What a client of `medley serve` links: no broker, no worker, no log.
         .target(
@@ -108,7 +127,8 @@ let package = Package(
                 "MedleySecurity",
                 "MedleySystem",
                 "ZeroMQ",
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "MedleyService",
@@ -123,7 +143,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(
             name: "MedleyServiceTests",
@@ -132,6 +153,8 @@ let package = Package(
                 "MedleyClient", "MedleyProtocol", "MedleyModel", "MedleyTraining", "MedleyEvaluation", "MedleyTestSupport",
             ]
         ),
+        // Holds the code to the module graph each module's README states.
+        .testTarget(name: "ArchitectureTests"),
         // What every test target shares: temporary directories removed when the tests exit.
         .target(name: "MedleyTestSupport", path: "Tests/MedleyTestSupport"),
         .executableTarget(
@@ -151,7 +174,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(
@@ -167,6 +191,7 @@ let package = Package(
         .target(
             name: "MedleyModel",
             dependencies: ["COpenBLAS", "MedleySystem"],
+            exclude: ["README.md"],
             swiftSettings: modelSwiftSettings
         ),
         .testTarget(
@@ -183,6 +208,7 @@ let package = Package(
                 "COpenBLAS",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             // Embedded, so that the command-line tool and the tests read the same bytes
             // without a resource bundle that must travel beside the binary.
             resources: [.embedInCode("Resources/movielens-genres-v1.tsv")]
@@ -195,7 +221,8 @@ let package = Package(
                 "MedleyProtocol",
                 "MedleyModel",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyEvaluation", "MedleySystem", "MedleyModel", "MedleyProtocol", "MedleyTestSupport"]),
     ],

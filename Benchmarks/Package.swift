@@ -11,6 +11,10 @@ let service: [Target.Dependency] = [
     .product(name: "MedleyModel", package: "Medley"),
     .product(name: "MedleyProtocol", package: "Medley"),
     .product(name: "MedleyService", package: "Medley"),
+    .product(name: "MedleyClient", package: "Medley"),
+    .product(name: "MedleyEventLog", package: "Medley"),
+    .product(name: "MedleyModelDistribution", package: "Medley"),
+    .product(name: "MedleySystem", package: "Medley"),
     .product(name: "ZeroMQ", package: "Medley"),
 ]
 
@@ -23,7 +27,10 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "ScoringBenchmark",
-            dependencies: [.product(name: "MedleyModel", package: "Medley")]
+            dependencies: [
+                .product(name: "MedleyModel", package: "Medley"),
+                .product(name: "MedleySystem", package: "Medley"),
+            ]
         ),
         .executableTarget(
             name: "TrainingBenchmark",
@@ -31,6 +38,7 @@ let package = Package(
                 .product(name: "MedleyModel", package: "Medley"),
                 .product(name: "MedleyTraining", package: "Medley"),
                 .product(name: "MedleyProtocol", package: "Medley"),
+                .product(name: "MedleySystem", package: "Medley"),
             ]
         ),
         .executableTarget(name: "ServiceBenchmark", dependencies: service),

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import MedleyProtocol
+import MedleySystem
 
 /// Group commit: runs an ``EventLogWriter`` on a dedicated thread and takes batches from any
 /// number of producers.
@@ -27,6 +28,7 @@ public final class EventLogAppender: Sendable {
     public let recoveryReport: RecoveryReport
     public let configuration: EventLogConfiguration
     private let queue: SubmissionQueue
+    private let thread: OwnedThread
 
     /// Opens the log on a new log thread and waits until recovery is done.
     ///
@@ -39,7 +41,7 @@ public final class EventLogAppender: Sendable {
     ) throws(EventLogError) {
         let queue = SubmissionQueue()
         let opened = OpenResult()
-        let thread = Thread {
+        thread = OwnedThread(name: "medley-eventlog") {
             let writer: EventLogWriter
             do throws(EventLogError) {
                 writer = try EventLogWriter(directory: directory, configuration: configuration, logger: logger)
@@ -51,8 +53,6 @@ public final class EventLogAppender: Sendable {
             opened.finish(.success(writer.recoveryReport))
             LogThread(writer: writer, queue: queue, logger: logger).run()
         }
-        thread.name = "medley-eventlog"
-        thread.start()
         self.recoveryReport = try opened.wait().get()
         self.configuration = configuration
         self.queue = queue
@@ -97,6 +97,7 @@ public final class EventLogAppender: Sendable {
     /// completion callback.
     public func close() throws(EventLogError) {
         queue.requestClose()
+        defer { thread.join() }
         try queue.waitUntilFinished()
     }
 }

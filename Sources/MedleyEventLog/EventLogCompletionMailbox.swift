@@ -1,13 +1,6 @@
 import MedleyProtocol
+import MedleySystem
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where ``EventLogAppender`` leaves completions for a thread that runs a poll loop, such as
 /// the broker's ZeroMQ loop, together with a file descriptor that becomes readable when there
@@ -34,24 +27,16 @@ public final class EventLogCompletionMailbox<Token: Sendable>: Sendable {
     }
 
     /// The descriptor to poll for readability.
-    public let fileDescriptor: CInt
-    private let writeDescriptor: CInt
+    public var fileDescriptor: CInt { wakeUp.fileDescriptor }
+    private let wakeUp: WakeUpPipe
     private let state = Mutex(State())
 
     public init() throws(EventLogError) {
-        var descriptors: [CInt] = [-1, -1]
-        _ = try systemCall("pipe", path: "completion mailbox") { pipe(&descriptors) }
-        for descriptor in descriptors {
-            _ = try systemCall("fcntl", path: "completion mailbox") { fcntl(descriptor, F_SETFL, O_NONBLOCK) }
-            _ = try systemCall("fcntl", path: "completion mailbox") { fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        do {
+            wakeUp = try WakeUpPipe()
+        } catch {
+            throw .system(error)
         }
-        fileDescriptor = descriptors[0]
-        writeDescriptor = descriptors[1]
-    }
-
-    deinit {
-        close(fileDescriptor)
-        close(writeDescriptor)
     }
 
     /// Leaves a completion and wakes the polling thread if it was not already woken.
@@ -60,9 +45,7 @@ public final class EventLogCompletionMailbox<Token: Sendable>: Sendable {
             state.completions.append(completion)
             guard !state.signalled else { return }
             state.signalled = true
-            var byte: UInt8 = 1
-            // A full pipe is already readable, so EAGAIN needs no handling.
-            while write(writeDescriptor, &byte, 1) < 0 && errno == EINTR {}
+            wakeUp.signal()
         }
     }
 
@@ -70,12 +53,7 @@ public final class EventLogCompletionMailbox<Token: Sendable>: Sendable {
     /// descriptor's readability. Never blocks; returns an empty array when nothing waits.
     public func drain() -> [Completion] {
         state.withLock { state in
-            var scratch: UInt8 = 0
-            while true {
-                let count = read(fileDescriptor, &scratch, 1)
-                if count > 0 || (count < 0 && errno == EINTR) { continue }
-                break
-            }
+            wakeUp.drain()
             state.signalled = false
             let taken = state.completions
             state.completions = []

@@ -1,3 +1,4 @@
+import MedleySystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -37,8 +38,8 @@ public enum RecordDefect: Equatable, Sendable, CustomStringConvertible {
 
 /// Everything that can go wrong in the event log, with the file it concerns.
 public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A system call failed; `errno` is the C error number it set.
-    case systemCall(operation: String, path: String, errno: CInt)
+    /// A system call failed.
+    case system(SystemCallError)
     /// A record that is not the log's torn tail is invalid: in a sealed segment, or in the
     /// middle of the log. Opening refuses such a log rather than drop what follows.
     case corruptRecord(segment: String, offset: UInt64, defect: RecordDefect)
@@ -60,14 +61,13 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The C library's text for the error number, when there is one.
     public var systemMessage: String? {
-        guard case .systemCall(_, _, let code) = self else { return nil }
-        return String(cString: strerror(code))
+        guard case .system(let error) = self else { return nil }
+        return String(cString: strerror(error.errno.rawValue))
     }
 
     public var description: String {
         switch self {
-        case .systemCall(let operation, let path, let code):
-            "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
+        case .system(let error): error.description
         case .corruptRecord(let segment, let offset, let defect):
             "corrupt record in segment \(segment) at offset \(offset): \(defect)"
         case .invalidSegmentHeader(let segment, let reason):

@@ -1,4 +1,6 @@
 import MedleyProtocol
+import MedleySystem
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -187,7 +189,7 @@ public final class EventLogReader {
         let current = segments[index]
         segments = try segmentDirectory.segments()
         guard let refreshed = segments.firstIndex(of: current) else {
-            throw .systemCall(operation: "read", path: current.path, errno: ENOENT)
+            throw .system(SystemCallError(operation: "read", path: current.path, errno: Errno(rawValue: ENOENT)))
         }
         segmentIndex = refreshed
         return refreshed + 1 < segments.count

@@ -1,3 +1,6 @@
+import MedleySystem
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,27 +9,18 @@ import Musl
 import Darwin
 #endif
 
-/// The one place the event log's system calls go through.
-///
-/// It reads `errno` right after the failing call, retries `EINTR` (a signal is no reason to
-/// fail an append), stops on `EBADF` and `EFAULT` (a closed descriptor or a bad pointer can
-/// only be a bug here), and throws ``EventLogError/systemCall(operation:path:errno:)`` with
-/// the path for everything else.
+/// The event log's system calls, through MedleySystem's ``logSystemCall(_:path:_:)`` (which
+/// retries EINTR and names what failed); failures become ``EventLogError/system(_:)``.
 @inline(__always)
-func systemCall<Result: BinaryInteger>(
+func logSystemCall<Result: BinaryInteger>(
     _ operation: @autoclosure () -> String,
     path: @autoclosure () -> String,
     _ body: () -> Result
 ) throws(EventLogError) -> Result {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        let code = errno
-        if code == EINTR { continue }
-        if code == EBADF || code == EFAULT {
-            preconditionFailure("\(operation()) \(path()): errno \(code), a bug in the event log")
-        }
-        throw EventLogError.systemCall(operation: operation(), path: path(), errno: code)
+    do {
+        return try systemCall(operation(), path: path(), body)
+    } catch {
+        throw .system(error)
     }
 }
 
@@ -42,7 +36,7 @@ final class LogFile {
     /// never inherits a segment.
     init(path: String, flags: CInt, mode: mode_t = 0o644) throws(EventLogError) {
         self.path = path
-        self.descriptor = try systemCall("open", path: path) { open(path, flags | O_CLOEXEC, mode) }
+        self.descriptor = try logSystemCall("open", path: path) { open(path, flags | O_CLOEXEC, mode) }
     }
 
     deinit { _ = close(descriptor) }
@@ -51,12 +45,12 @@ final class LogFile {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(EventLogError) {
         var done = 0
         while done < bytes.count {
-            let written = try systemCall("pwrite", path: path) {
+            let written = try logSystemCall("pwrite", path: path) {
                 pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
             }
             // pwrite returns 0 only when nothing can be written; report it as a full disk
             // instead of spinning.
-            if written == 0 { throw EventLogError.systemCall(operation: "pwrite", path: path, errno: ENOSPC) }
+            if written == 0 { throw EventLogError.system(SystemCallError(operation: "pwrite", path: path, errno: Errno(rawValue: ENOSPC))) }
             done += written
         }
     }
@@ -74,7 +68,7 @@ final class LogFile {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(EventLogError) -> Int {
         var done = 0
         while done < buffer.count {
-            let count = try systemCall("pread", path: path) {
+            let count = try logSystemCall("pread", path: path) {
                 pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             }
             if count == 0 { break }
@@ -87,37 +81,37 @@ final class LogFile {
     /// such as the modification time that recovery does not need.
     func syncData() throws(EventLogError) {
         #if canImport(Darwin)
-        _ = try systemCall("fsync", path: path) { fsync(descriptor) }
+        _ = try logSystemCall("fsync", path: path) { fsync(descriptor) }
         #else
-        _ = try systemCall("fdatasync", path: path) { fdatasync(descriptor) }
+        _ = try logSystemCall("fdatasync", path: path) { fdatasync(descriptor) }
         #endif
     }
 
     /// Makes data and metadata durable: needed after a size change and for directories.
     func syncAll() throws(EventLogError) {
-        _ = try systemCall("fsync", path: path) { fsync(descriptor) }
+        _ = try logSystemCall("fsync", path: path) { fsync(descriptor) }
     }
 
     func truncate(to size: UInt64) throws(EventLogError) {
-        _ = try systemCall("ftruncate", path: path) { ftruncate(descriptor, off_t(size)) }
+        _ = try logSystemCall("ftruncate", path: path) { ftruncate(descriptor, off_t(size)) }
     }
 
     /// The file's current size.
     func size() throws(EventLogError) -> UInt64 {
         var status = stat()
-        _ = try systemCall("fstat", path: path) { fstat(descriptor, &status) }
+        _ = try logSystemCall("fstat", path: path) { fstat(descriptor, &status) }
         return UInt64(status.st_size)
     }
 
     /// Takes an exclusive advisory lock without waiting; false if another process (or another
     /// descriptor in this one) holds it.
     func tryLockExclusive() throws(EventLogError) -> Bool {
-        while true {
-            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EWOULDBLOCK { return false }
-            throw EventLogError.systemCall(operation: "flock", path: path, errno: code)
+        do {
+            _ = try systemCall("flock", path: path) { flock(descriptor, LOCK_EX | LOCK_NB) }
+            return true
+        } catch {
+            if error.errno == .wouldBlock { return false }
+            throw .system(error)
         }
     }
 }
@@ -129,9 +123,10 @@ enum LogFileSystem {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component
-            if mkdir(prefix, 0o755) != 0 {
-                let code = errno
-                if code != EEXIST { throw EventLogError.systemCall(operation: "mkdir", path: prefix, errno: code) }
+            do {
+                _ = try systemCall("mkdir", path: prefix) { mkdir(prefix, 0o755) }
+            } catch {
+                if error.errno != .fileExists { throw .system(error) }
             }
             prefix += "/"
         }
@@ -139,14 +134,17 @@ enum LogFileSystem {
 
     /// Makes a directory's entries (created, renamed, removed files) durable.
     static func syncDirectory(_ path: String) throws(EventLogError) {
-        let directory = try LogFile(path: path, flags: O_RDONLY | O_DIRECTORY)
-        try directory.syncAll()
+        do {
+            try AtomicFile.syncDirectory(path)
+        } catch {
+            throw .system(error)
+        }
     }
 
     /// The names in a directory, without `.` and `..`.
     static func entries(of path: String) throws(EventLogError) -> [String] {
         guard let stream = opendir(path) else {
-            throw EventLogError.systemCall(operation: "opendir", path: path, errno: errno)
+            throw EventLogError.system(SystemCallError(operation: "opendir", path: path, errno: Errno(rawValue: errno)))
         }
         defer { closedir(stream) }
         var names: [String] = []
@@ -161,10 +159,10 @@ enum LogFileSystem {
 
     /// Renames atomically (`rename(2)`), replacing `destination` if it exists.
     static func move(_ source: String, to destination: String) throws(EventLogError) {
-        _ = try systemCall("rename", path: "\(source) -> \(destination)") { rename(source, destination) }
+        _ = try logSystemCall("rename", path: "\(source) -> \(destination)") { rename(source, destination) }
     }
 
     static func remove(_ path: String) throws(EventLogError) {
-        _ = try systemCall("unlink", path: path) { unlink(path) }
+        _ = try logSystemCall("unlink", path: path) { unlink(path) }
     }
 }

@@ -1,3 +1,5 @@
+import MedleySystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +47,7 @@ public struct LogRetention: Sendable, Equatable {
     /// A segment's size and last modification (its last record's write), from `stat(2)`.
     private static func status(of path: String) throws(EventLogError) -> (bytes: UInt64, modifiedMs: Int64) {
         var info = stat()
-        _ = try systemCall("stat", path: path) { stat(path, &info) }
+        _ = try logSystemCall("stat", path: path) { stat(path, &info) }
         return (UInt64(info.st_size), Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MedleySystem
 
 /// Everything a model file holds.
 public struct ModelFileContents: Sendable, Equatable {
@@ -118,7 +119,25 @@ public enum ModelFile {
 
     /// Writes the file atomically (temporary file, fsync, rename, fsync of the directory).
     public static func write(_ contents: ModelFileContents, to url: URL) throws(ModelFileError) {
-        try AtomicFile.write(encode(contents), to: url)
+        try writeBytes(encode(contents), to: url)
+    }
+
+    /// Writes bytes already encoded (a model file, or a signature beside one) atomically.
+    public static func writeBytes(_ bytes: [UInt8], to url: URL) throws(ModelFileError) {
+        do {
+            try AtomicFile.write(bytes, to: url)
+        } catch {
+            throw ModelFileError(error)
+        }
+    }
+
+    /// A model file's bytes, not yet decoded.
+    public static func readBytes(_ url: URL) throws(ModelFileError) -> [UInt8] {
+        do {
+            return try AtomicFile.read(url)
+        } catch {
+            throw ModelFileError(error)
+        }
     }
 
     private static func json<T: Encodable>(_ value: T) -> String {
@@ -131,7 +150,7 @@ public enum ModelFile {
 
     /// Reads and validates a model file.
     public static func read(_ url: URL) throws(ModelFileError) -> ModelFileContents {
-        try decode(AtomicFile.read(url))
+        try decode(readBytes(url))
     }
 
     /// Validates and decodes a model file's bytes: the container, the metadata, the

@@ -1,3 +1,5 @@
+import MedleySystem
+
 /// Why a model file was refused. Every case names what is wrong, so that an operator can
 /// tell a truncated download from a trainer bug.
 public enum ModelFileError: Error, Equatable, CustomStringConvertible {
@@ -86,5 +88,12 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case .io(let path, let operation, let errno):
             return "\(operation) \(path) failed: errno \(errno)"
         }
+    }
+}
+
+extension ModelFileError {
+    /// A failed read or write of the file.
+    public init(_ error: SystemCallError) {
+        self = .io(path: error.path, operation: error.operation, errno: error.errno.rawValue)
     }
 }

@@ -6,7 +6,7 @@ public enum ModelFileInspector {
     static let longValueLimit = 120
 
     public static func render(url: URL) throws(ModelFileError) -> String {
-        try render(bytes: AtomicFile.read(url), name: url.path)
+        try render(bytes: ModelFile.readBytes(url), name: url.path)
     }
 
     /// Renders the container's header (refused if the container is malformed), then whether the

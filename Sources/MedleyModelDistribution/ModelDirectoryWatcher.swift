@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MedleyModel
+import MedleySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -60,8 +61,7 @@ struct ModelDirectoryWatcher {
     }
 
     private static func stamp(_ path: String) -> FileStamp? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard let info = try? fileStatus(path) else { return nil }
         return FileStamp(inode: UInt64(info.st_ino), size: Int64(info.st_size),
                          modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
     }

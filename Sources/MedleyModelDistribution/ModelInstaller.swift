@@ -168,13 +168,17 @@ public final class ModelInstaller: Sendable {
 
     /// Reads a model file, refusing one over the size limit before reading it.
     private func readModelFile(_ path: String) throws(ModelRejection) -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .invalidModel(.io(path: path, operation: "stat", errno: errno)) }
+        let info: stat
+        do {
+            info = try fileStatus(path)
+        } catch {
+            throw .invalidModel(ModelFileError(error))
+        }
         guard Int(info.st_size) <= verifier.maxModelBytes else {
             throw .tooLarge(bytes: UInt64(info.st_size), limit: verifier.maxModelBytes)
         }
         do {
-            return try AtomicFile.read(URL(fileURLWithPath: path))
+            return try ModelFile.readBytes(URL(fileURLWithPath: path))
         } catch {
             throw .invalidModel(error)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MedleySystem
 import ZeroMQ
 
 /// The model manager of `medley serve`: on a thread of its own, off the request path, it
@@ -117,11 +118,10 @@ public final class ModelManager: Sendable {
 /// The model manager's OS thread: it blocks in `zmq_poll`, so it must not occupy a Swift
 /// concurrency thread.
 public final class ModelManagerThread: Sendable {
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread: OwnedThread
 
     init(_ manager: ModelManager, stopDescriptor: CInt, controlEndpoint: String?) {
-        let finished = finished
-        let thread = Thread {
+        thread = OwnedThread(name: "medley-models") {
             var control: Socket?
             do {
                 control = try controlEndpoint.map { endpoint throws(ZMQError) in try manager.connectControl(endpoint) }
@@ -132,14 +132,11 @@ public final class ModelManagerThread: Sendable {
                 if let control { try? manager.answerControl(until: stopDescriptor, on: control) }
             }
             control?.close()
-            finished.signal()
         }
-        thread.name = "medley-models"
-        thread.start()
     }
 
     /// Waits for the manager to return.
     public func join() {
-        finished.wait()
+        thread.join()
     }
 }

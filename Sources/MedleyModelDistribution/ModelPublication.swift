@@ -42,7 +42,7 @@ public struct ModelPublication: Sendable {
     /// The publication of the model file at `path`, which decodes as `model`, with its detached
     /// signature (``ModelSignatureFile``) if one is beside it.
     public init(modelFile path: String, model: MultitaskModel) throws {
-        let bytes = try AtomicFile.read(URL(fileURLWithPath: path))
+        let bytes = try ModelFile.readBytes(URL(fileURLWithPath: path))
         self.init(verifiedFileBytes: bytes, model: model, signature: try ModelSignatureFile.read(forModelAt: path))
     }
 

@@ -3,6 +3,7 @@ import Logging
 import MedleyModel
 import MedleyProtocol
 import MedleySecurity
+import MedleySystem
 import Synchronization
 import ZeroMQ
 
@@ -41,7 +42,7 @@ public final class ModelPublisher: Sendable {
     private let context: Context
     private let ownsContext: Bool
     private let commandEndpoint: String
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread: OwnedThread
     /// The ZAP handler of a publisher with CURVE; it stops when the context shuts down.
     private let authenticator: CurveAuthenticator?
     /// True once closed. Held for the whole of a publish, so a close waits for it and a
@@ -65,22 +66,17 @@ public final class ModelPublisher: Sendable {
             throw error
         }
         let outcome = StartOutcome()
-        let finished = finished
-        let thread = Thread {
+        thread = OwnedThread(name: "medley-publisher") {
             let loop: PublisherLoop
             do throws(ZMQError) {
                 loop = try PublisherLoop(context: context, configuration: configuration, commandEndpoint: commandEndpoint, logger: logger)
             } catch {
                 outcome.set(.failure(error))
-                finished.signal()
                 return
             }
             outcome.set(.success((loop.publicationEndpoint, loop.snapshotEndpoint)))
             loop.run()
-            finished.signal()
         }
-        thread.name = "medley-publisher"
-        thread.start()
         switch outcome.wait() {
         case .success(let endpoints):
             (boundPublicationEndpoint, boundSnapshotEndpoint) = endpoints
@@ -146,7 +142,7 @@ public final class ModelPublisher: Sendable {
             return true
         }
         guard wasOpen else { return }
-        finished.wait()
+        thread.join()
         if ownsContext {
             context.shutdown()
             authenticator?.join()

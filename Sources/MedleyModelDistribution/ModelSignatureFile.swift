@@ -16,7 +16,7 @@ public enum ModelSignatureFile {
                              forModelAt modelPath: String) throws(ModelFileError) {
         let signature = key.signature(version: version, sha256: ModelPublication.sha256(modelFileBytes))
         let text = KeyFile.text(label: KeyFile.signatureLabel, value: Data(signature).base64EncodedString())
-        try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: path(forModelAt: modelPath)))
+        try ModelFile.writeBytes(Array(text.utf8), to: URL(fileURLWithPath: path(forModelAt: modelPath)))
     }
 
     /// Checks the signature beside `modelPath` against the model file's bytes and version;

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MedleySystem
 import Synchronization
 
 /// The CURVE public keys allowed in: every `*.pub` key file (``CurveKeyFiles``) in a directory.
@@ -56,9 +57,7 @@ public final class AuthorizedCurveKeys: Sendable {
 
     private static func fingerprint(of directory: String) -> [String]? {
         publicKeyFiles(directory)?.map { name in
-            var info = stat()
-            let path = "\(directory)/\(name)"
-            guard stat(path, &info) == 0 else { return "\(name) missing" }
+            guard let info = try? fileStatus("\(directory)/\(name)") else { return "\(name) missing" }
             return "\(name) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MedleySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -54,20 +55,12 @@ package enum KeyFile {
         return String(fields[1])
     }
 
+    /// Writes a new key file; never replaces one that exists.
     package static func create(_ path: String, text: String, mode: mode_t) throws(KeyFileError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, reason: String(cString: strerror(errno)))
-            }
-            written += count
+        do {
+            try AtomicFile.create(Array(text.utf8), at: path, mode: mode)
+        } catch {
+            throw .io(path: path, reason: "\(error.operation): \(error.errno)")
         }
-        guard fsync(fd) == 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
     }
 }

@@ -10,38 +10,33 @@ import Darwin
 /// readable once ``trigger()`` is called (by a signal handler's dispatch source, or a test).
 public final class StopSignal: Sendable {
     /// Poll this for readability.
-    public let fileDescriptor: CInt
-    private let writeDescriptor: CInt
+    public var fileDescriptor: CInt { pipe.fileDescriptor }
+    /// Never drained: once triggered, the signal stays readable for every loop that polls it.
+    private let pipe: WakeUpPipe
     private let sources: DispatchSourceBox
 
     public init() {
-        var descriptors: [CInt] = [-1, -1]
-        precondition(pipe(&descriptors) == 0, "pipe failed: errno \(errno)")
-        fileDescriptor = descriptors[0]
-        writeDescriptor = descriptors[1]
+        do {
+            pipe = try WakeUpPipe()
+        } catch {
+            // Only descriptor exhaustion at start-up gets here; nothing could run without one.
+            preconditionFailure("stop signal: \(error)")
+        }
         sources = DispatchSourceBox()
     }
 
     deinit {
         sources.cancelAll()
-        close(fileDescriptor)
-        close(writeDescriptor)
     }
 
     /// Makes ``fileDescriptor`` readable. Safe from any thread, more than once.
     public func trigger() {
-        var byte: UInt8 = 1
-        while write(writeDescriptor, &byte, 1) < 0 && errno == EINTR {}
+        pipe.signal()
     }
 
     /// Waits up to `milliseconds` for ``trigger()``; returns whether it was triggered.
     public func wait(milliseconds: Int32) -> Bool {
-        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&descriptor, 1, milliseconds)
-            if ready >= 0 { return ready > 0 }
-            if errno != EINTR { return false }
-        }
+        pipe.wait(milliseconds: milliseconds)
     }
 
     /// Triggers on SIGTERM and SIGINT instead of letting them kill the process.

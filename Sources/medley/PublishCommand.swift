@@ -70,18 +70,6 @@ struct PublishCommand: ParsableCommand {
 
     /// Waits `milliseconds` (nil: for ever) or until stopped; returns whether stopped.
     private func wait(milliseconds: Int?, for stop: StopSignal) -> Bool {
-        var descriptor = pollfd(fd: stop.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        let deadline = milliseconds.map { ContinuousClock.now.advanced(by: .milliseconds($0)) }
-        while true {
-            var timeout: Int32 = -1
-            if let deadline {
-                let (seconds, attoseconds) = ContinuousClock.now.duration(to: deadline).components
-                guard seconds > 0 || attoseconds > 0 else { return false }
-                timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
-            }
-            let ready = poll(&descriptor, 1, timeout)
-            if ready > 0 { return true }
-            if ready < 0 && errno != EINTR { return false }
-        }
+        stop.wait(milliseconds: milliseconds.map { Int32(clamping: $0) } ?? -1)
     }
 }

@@ -37,7 +37,7 @@ struct SignCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         for file in files {
-            let bytes = try AtomicFile.read(URL(fileURLWithPath: file))
+            let bytes = try ModelFile.readBytes(URL(fileURLWithPath: file))
             let contents = try ModelFile.decode(bytes)
             try ModelSignatureFile.write(signing: bytes, version: contents.configuration.modelVersion, with: key, forModelAt: file)
             print("signed \(file) (version \(contents.configuration.modelVersion)): \(ModelSignatureFile.path(forModelAt: file))")

@@ -170,7 +170,7 @@ struct TrainCommand: ParsableCommand {
             if let signingKey {
                 try ModelSignatureFile.write(signing: bytes, version: version, with: signingKey, forModelAt: path)
             }
-            try AtomicFile.write(bytes, to: URL(fileURLWithPath: path))
+            try ModelFile.writeBytes(bytes, to: URL(fileURLWithPath: path))
         }
         print(result.summary)
         print("wrote \(destination.path)" + (alsoWrite.map { " and \($0)" } ?? ""))

@@ -15,7 +15,7 @@ struct SignedModelFileTests {
         let path = "\(directory)/\(contents.configuration.modelVersion).safetensors"
         let bytes = ModelFile.encode(contents)
         if let key { try ModelSignatureFile.write(signing: bytes, version: contents.configuration.modelVersion, with: key, forModelAt: path) }
-        try AtomicFile.write(bytes, to: URL(fileURLWithPath: path))
+        try ModelFile.writeBytes(bytes, to: URL(fileURLWithPath: path))
     }
 
     @Test func controlLoadsAndTheWatcherNeedTheTrainersSignature() throws {

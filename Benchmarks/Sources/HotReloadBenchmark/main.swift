@@ -1,7 +1,11 @@
 import Foundation
 import MedleyModel
 import MedleyProtocol
+import MedleyClient
+import MedleyEventLog
+import MedleyModelDistribution
 import MedleyService
+import MedleySystem
 import Synchronization
 import ZeroMQ
 

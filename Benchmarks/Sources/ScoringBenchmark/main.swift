@@ -1,5 +1,6 @@
 import Foundation
 import MedleyModel
+import MedleySystem
 
 // Scores one query and a batch of 64 against 50,000 items of dimension 64 with each kernel,
 // and measures top-K against the scoring it follows. Prints the conditions first so that a

@@ -7,7 +7,10 @@
 import Foundation
 import MedleyModel
 import MedleyProtocol
+import MedleyClient
+import MedleyEventLog
 import MedleyService
+import MedleySystem
 import ZeroMQ
 
 let seconds = CommandLine.arguments.dropFirst().first.flatMap(Double.init) ?? 5

@@ -5,6 +5,7 @@
 import Foundation
 import MedleyModel
 import MedleyProtocol
+import MedleySystem
 import MedleyTraining
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }

@@ -1,5 +1,6 @@
 import Foundation
 import MedleyProtocol
+import MedleySystem
 import ZeroMQ
 
 /// How a load run offers its requests.
@@ -101,11 +102,8 @@ public enum LoadGenerator {
         )
         let clientCount = configuration.pattern.clients
         let results = ClientResults(count: clientCount)
-        let group = DispatchGroup()
-        for index in 0..<clientCount {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
+        let threads = (0..<clientCount).map { index in
+            OwnedThread(name: "load-client-\(index)") {
                 var client = LoadClient(index: index, configuration: configuration, window: window)
                 do {
                     try client.run(context: context)
@@ -114,10 +112,8 @@ public enum LoadGenerator {
                 }
                 results.store(client.tally, at: index)
             }
-            thread.name = "load-client-\(index)"
-            thread.start()
         }
-        group.wait()
+        for thread in threads { thread.join() }
         let tallies = results.all()
         if let failure = tallies.compactMap(\.failure).first { throw LoadGenerationError.clientFailed(failure) }
         var total = ClientTally()

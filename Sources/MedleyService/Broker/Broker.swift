@@ -30,6 +30,7 @@ public final class Broker {
     private let modelControl: ModelControlLink
     private var status: ServiceStatus
     private let clock = ContinuousClock()
+    private var closed = false
 
     /// Binds the client and worker endpoints. Call on the thread that will call ``run(until:)``.
     /// `installer` reports model refusals and serves worker processes the current model; by
@@ -141,7 +142,12 @@ public final class Broker {
         }
     }
 
-    private func close() {
+    /// Closes the broker's sockets, after telling the workers it is going (``run(until:)``
+    /// does when it returns); the context cannot terminate while they are open. Closing twice
+    /// does nothing.
+    public func close() {
+        guard !closed else { return }
+        closed = true
         workers.close()
         modelControl.socket.close()
         frontend.close()

@@ -12,12 +12,12 @@ public enum MetricsServerError: Error, Equatable, CustomStringConvertible {
     /// `--metrics` is not `HOST:PORT` with a numeric IPv4 or bracketed IPv6 host.
     case badAddress(String)
     /// A system call failed while binding.
-    case system(operation: String, errno: CInt)
+    case system(SystemCallError)
 
     public var description: String {
         switch self {
         case .badAddress(let text): "\(text) is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)"
-        case .system(let operation, let code): "\(operation) failed: \(String(cString: strerror(code)))"
+        case .system(let error): "\(error)"
         }
     }
 }
@@ -55,14 +55,10 @@ public final class MetricsHTTPServer: Sendable {
     private static func serve(listener: CInt, stopDescriptor: CInt, render: @Sendable () -> String) {
         var descriptors = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0)]
         while true {
-            guard poll(&descriptors, 2, -1) >= 0 else {
-                if errno == EINTR { continue }
-                return
-            }
+            guard (try? systemCall("poll", path: "metrics listener") { poll(&descriptors, 2, -1) }) != nil else { return }
             if descriptors[1].revents != 0 { return }
-            guard descriptors[0].revents != 0 else { continue }
-            let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { continue }
+            guard descriptors[0].revents != 0,
+                  let connection = try? systemCall("accept", path: "metrics listener", { accept(listener, nil, nil) }) else { continue }
             answer(connection, render: render)
             close(connection)
         }
@@ -96,9 +92,9 @@ public final class MetricsHTTPServer: Sendable {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1024)
         while bytes.count < 8192 {
-            let count = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return nil }
+            // A time-out (EAGAIN) or a reset ends the request like a close.
+            guard let count = try? systemCall("recv", path: "metrics connection", { chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) } }),
+                  count > 0 else { return nil }
             bytes += chunk[..<count]
             if let text = String(bytes: bytes, encoding: .utf8), text.contains("\r\n\r\n") { return text }
         }
@@ -111,9 +107,9 @@ public final class MetricsHTTPServer: Sendable {
         let bytes = Array(head.utf8) + payload
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(connection, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return }
+            guard let count = try? systemCall("send", path: "metrics connection", {
+                bytes.withUnsafeBytes { send(connection, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            }), count > 0 else { return }
             sent += count
         }
     }
@@ -144,22 +140,24 @@ public final class MetricsHTTPServer: Sendable {
             withUnsafeBytes(of: address4) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
         }
-        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw .system(operation: "socket", errno: errno) }
-        func fail(_ operation: String) -> MetricsServerError {
-            let code = errno
-            close(descriptor)
-            return .system(operation: "\(operation) \(address)", errno: code)
+        let descriptor: CInt
+        do {
+            descriptor = try systemCall("socket", path: address) { socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        } catch {
+            throw .system(error)
         }
-        var reuse: CInt = 1
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<CInt>.size))
-        let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        guard bound == 0 else { throw fail("bind") }
-        guard listen(descriptor, 16) == 0 else { throw fail("listen") }
         var actual = sockaddr_storage()
-        var actualLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &actualLength) } }
-        guard named == 0 else { throw fail("getsockname") }
+        do {
+            var reuse: CInt = 1
+            _ = try systemCall("setsockopt", path: address) { setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<CInt>.size)) }
+            _ = try systemCall("bind", path: address) { withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } } }
+            _ = try systemCall("listen", path: address) { listen(descriptor, 16) }
+            var actualLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            _ = try systemCall("getsockname", path: address) { withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &actualLength) } } }
+        } catch {
+            close(descriptor)
+            throw .system(error)
+        }
         let actualPort = isIPv6
             ? withUnsafeBytes(of: actual) { $0.load(as: sockaddr_in6.self).sin6_port.bigEndian }
             : withUnsafeBytes(of: actual) { $0.load(as: sockaddr_in.self).sin_port.bigEndian }

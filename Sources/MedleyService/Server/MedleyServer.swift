@@ -42,67 +42,72 @@ public final class MedleyServer: Sendable {
     /// until the server stops; ``boundMetricsAddress`` then says where.
     public func run(stop: StopSignal, ready: @Sendable (_ clientEndpoint: String, _ workerEndpoint: String) -> Void = { _, _ in }) throws {
         BLASThreads.set(1)
+        let services = ServiceGroup(logger: logger)
+        // Whatever throws below, everything already started stops, last started first: the
+        // workers and the model manager, then the log (flushed), then the ZeroMQ context.
+        defer { services.stopAll() }
         let context = try Context()
+        services.add("ZeroMQ context", ServiceHandle(stop: { context.shutdown() }, join: { try? context.terminate() }))
         // Bound before the broker's sockets, so that no handshake finds the handler missing.
-        let authenticator = try configuration.broker.curve.map { security throws(ZMQError) in
-            try CurveAuthenticator(context: context, security: security)
+        if let security = configuration.broker.curve {
+            let authenticator = try CurveAuthenticator(context: context, security: security)
+            services.add("ZAP handler", ServiceHandle(stop: { context.shutdown() }, join: { authenticator.join() }))
         }
         let log = try EventLogAppender(directory: configuration.logDirectory, configuration: configuration.eventLog)
+        services.add("event log", ServiceHandle { [logger] in
+            do {
+                try log.close()
+            } catch {
+                logger.error("event log close failed: \(error)")
+            }
+        })
         let metrics = configuration.metricsAddress == nil ? nil : ServiceMetrics()
 
         let broker = try Broker(
             context: context, configuration: configuration.broker, models: models,
             log: log, logDirectory: configuration.logDirectory, installer: installer, metrics: metrics
         )
-        let workerEndpoint = configuration.broker.workerEndpoints.first { $0.hasPrefix("inproc://") }
-        var workers: [WorkerThread] = []
-        if let workerEndpoint {
+        // Before the context is terminated, which waits for every socket to close.
+        defer { broker.close() }
+        var workerCount = 0
+        if let workerEndpoint = configuration.broker.workerEndpoints.first(where: { $0.hasPrefix("inproc://") }) {
             for index in 0..<configuration.workerCount {
                 var settings = configuration.worker
                 settings.brokerEndpoint = workerEndpoint
                 settings.name = "local-\(index)"
                 settings.heartbeatIntervalMilliseconds = configuration.broker.heartbeatIntervalMilliseconds
                 settings.heartbeatLiveness = configuration.broker.heartbeatLiveness
-                workers.append(WorkerThread(ServingWorker(context: context, models: models, configuration: settings, metrics: metrics)))
+                let worker = WorkerThread(ServingWorker(context: context, models: models, configuration: settings, metrics: metrics))
+                services.add(settings.name, ServiceHandle(stop: { context.shutdown() }, join: { worker.join() }))
+                workerCount += 1
             }
         }
         // Always running: it carries out control requests, off the broker's thread.
         let manager = ModelManager(context: context, installer: installer, configuration: configuration.modelUpdates)
             .start(until: stop.fileDescriptor, controlEndpoint: broker.controlEndpoint)
+        services.add("model manager", ServiceHandle(stop: { stop.trigger() }, join: { manager.join() }))
         let startedAt = ContinuousClock.now
-        let metricsServer = try metrics.map { metrics throws in
-            try MetricsHTTPServer(address: configuration.metricsAddress!, stopDescriptor: stop.fileDescriptor) { [models, installer] in
+        var metricsServer: MetricsHTTPServer?
+        if let metrics, let address = configuration.metricsAddress {
+            let server = try MetricsHTTPServer(address: address, stopDescriptor: stop.fileDescriptor) { [models, installer] in
                 MetricsExposition.render(metrics, log: log.statistics, updates: installer.status, modelVersion: models.version,
                                          uptime: startedAt.duration(to: .now))
             }
-        }
-        // The metrics thread stops on the stop signal; a broker that fails must not leave it running.
-        defer {
-            stop.trigger()
-            metricsServer?.join()
+            services.add("metrics endpoint", ServiceHandle(stop: { stop.trigger() }, join: { server.join() }))
+            metricsServer = server
         }
         boundMetrics.withLock { $0 = metricsServer?.boundAddress }
         logger.info("serving", metadata: [
             "clients": "\(configuration.broker.clientEndpoints.joined(separator: ","))",
-            "workers": "\(workers.count)", "model": "\(models.version)",
+            "workers": "\(workerCount)", "model": "\(models.version)",
             "curve": "\(configuration.broker.curve == nil ? "off" : "on")",
             "metrics": "\(metricsServer.map { "http://\($0.boundAddress)/metrics" } ?? "off")",
         ])
         ready(try broker.boundClientEndpoint, try broker.boundWorkerEndpoint)
 
         try broker.run(until: stop.fileDescriptor)
-
-        // Reverse order: nothing new reaches the log, flush it, then stop the workers.
-        do {
-            try log.close()
-        } catch {
-            logger.error("event log close failed: \(error)")
-        }
-        context.shutdown()
-        for worker in workers { worker.join() }
-        manager.join()
-        authenticator?.join()
-        try context.terminate()
+        // The broker has answered what was in flight; nothing new reaches the log.
+        services.stopAll()
         logger.info("stopped")
     }
 }
