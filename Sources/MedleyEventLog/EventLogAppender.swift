@@ -66,14 +66,17 @@ public final class EventLogAppender: Sendable {
     /// Queues a batch; `completion` runs on the log thread with its positions once they are
     /// durable under the sync policy, or with the error that failed its group.
     public func submit(_ batch: EventLogBatch, completion: @escaping Completion) {
-        if !queue.enqueue(Submission(batch: batch, complete: completion)) {
+        if !queue.enqueue(Submission(batch: batch, complete: { result, _ in completion(result) })) {
             completion(.failure(.closed))
         }
     }
 
     /// Queues a batch; its completion is posted to `mailbox` with `token`.
     public func submit<Token: Sendable>(_ batch: EventLogBatch, token: Token, to mailbox: EventLogCompletionMailbox<Token>) {
-        submit(batch) { result in mailbox.post(.init(token: token, result: result)) }
+        let submission = Submission(batch: batch) { result, records in mailbox.post(.init(token: token, result: result, records: records)) }
+        if !queue.enqueue(submission) {
+            mailbox.post(.init(token: token, result: .failure(.closed), records: []))
+        }
     }
 
     /// Appends `events` and returns their positions once they are durable under the sync
@@ -105,7 +108,8 @@ public final class EventLogAppender: Sendable {
 /// A batch and what to do when it is done.
 struct Submission: Sendable {
     var batch: EventLogBatch
-    var complete: EventLogAppender.Completion
+    /// With the batch's records as written (none on failure).
+    var complete: @Sendable (EventLogAppender.Result, _ records: [[UInt8]]) -> Void
 }
 
 /// The result of opening the writer, handed from the log thread to the initialiser.

@@ -17,6 +17,9 @@ public final class EventLogCompletionMailbox<Token: Sendable>: Sendable {
         public var token: Token
         /// The positions of the events, in order, or why none of them was logged.
         public var result: Result<[Medley_V1_LogPosition], EventLogError>
+        /// The records as the log wrote them (`EventLogRecord` protobuf), in order; empty when
+        /// nothing was logged. Forwarding these is forwarding exactly what the log holds.
+        public var records: [[UInt8]]
     }
 
     private struct State: ~Copyable {

@@ -133,11 +133,24 @@ public final class EventLogWriter {
     /// and takes no sequence numbers; a failed write fails every batch and the writer rolls
     /// back to the end of what was acknowledged.
     public func appendGroup(_ batches: [EventLogBatch]) -> [Result<[Medley_V1_LogPosition], EventLogError>] {
+        appendGroupKeepingRecords(batches).map { $0.map(\.positions) }
+    }
+
+    /// A batch as it was appended: its positions and its records as written (`EventLogRecord`
+    /// protobuf), in order.
+    struct AppendedBatch {
+        var positions: [Medley_V1_LogPosition]
+        var records: [[UInt8]]
+    }
+
+    /// ``appendGroup(_:)``, keeping each batch's records as written, for those who forward
+    /// them (the service's workers take the very bytes the log holds).
+    func appendGroupKeepingRecords(_ batches: [EventLogBatch]) -> [Result<AppendedBatch, EventLogError>] {
         guard file != nil else { return batches.map { _ in .failure(.closed) } }
         let groupFirstSequence = nextSequence
         do throws(EventLogError) {
             if needsRepair { try repair() }
-            var results: [Result<[Medley_V1_LogPosition], EventLogError>] = []
+            var results: [Result<AppendedBatch, EventLogError>] = []
             results.reserveCapacity(batches.count)
             buffer.removeAll(keepingCapacity: true)
             for batch in batches {
@@ -167,7 +180,7 @@ public final class EventLogWriter {
                     })
                     nextSequence += 1
                 }
-                results.append(.success(positions))
+                results.append(.success(AppendedBatch(positions: positions, records: payloads)))
             }
             try flush()
             statistics.records += nextSequence - groupFirstSequence

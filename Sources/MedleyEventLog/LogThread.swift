@@ -47,7 +47,7 @@ struct LogThread {
     /// The submissions written since the last sync, which one sync acknowledges together.
     private struct Group {
         var submissions: [Submission] = []
-        var results: [EventLogAppender.Result] = []
+        var results: [Result<EventLogWriter.AppendedBatch, EventLogError>] = []
         /// A write or sync failure: the writer rolled back everything of the group.
         var error: EventLogError?
 
@@ -57,7 +57,7 @@ struct LogThread {
 
         mutating func write(_ chunk: [Submission], to writer: EventLogWriter) {
             let failuresBefore = writer.statistics.failures
-            let chunkResults = writer.appendGroup(chunk.map(\.batch))
+            let chunkResults = writer.appendGroupKeepingRecords(chunk.map(\.batch))
             submissions += chunk
             results += chunkResults
             if writer.statistics.failures > failuresBefore, error == nil {
@@ -73,10 +73,10 @@ struct LogThread {
         /// own error.
         func complete() {
             for (submission, result) in zip(submissions, results) {
-                if let error, case .success = result {
-                    submission.complete(.failure(error))
-                } else {
-                    submission.complete(result)
+                switch result {
+                case .success where error != nil: submission.complete(.failure(error!), [])
+                case .success(let appended): submission.complete(.success(appended.positions), appended.records)
+                case .failure(let failure): submission.complete(.failure(failure), [])
                 }
             }
         }

@@ -140,6 +140,31 @@ import Darwin
         try appender.close()
     }
 
+    /// A completion in a mailbox carries the records as the log wrote them, so that whoever
+    /// forwards them sends exactly what the log holds.
+    @Test func mailboxCompletionsCarryTheRecordsTheLogWrote() throws {
+        let directory = try TemporaryDirectory()
+        let appender = try EventLogAppender(directory: directory.log)
+        let mailbox = try EventLogCompletionMailbox<Int>()
+        let receipt = Medley_V1_IngestReceipt.with { $0.idempotencyKey = "key-1" }
+        appender.submit(EventLogBatch(events: makeEvents(0..<3), receivedAtMs: 42, receipt: receipt), token: 1, to: mailbox)
+        var completions: [EventLogCompletionMailbox<Int>.Completion] = []
+        let deadline = Date().addingTimeInterval(10)
+        while completions.isEmpty, Date() < deadline {
+            var item = pollfd(fd: mailbox.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if Glibc.poll(&item, 1, 1000) == 1 { completions += mailbox.drain() }
+        }
+        try appender.close()
+        let completion = try #require(completions.first)
+        let positions = try completion.result.get()
+        let records = try completion.records.map { try Medley_V1_EventLogRecord(serializedBytes: $0) }
+        #expect(records.map(\.sequence) == positions.map(\.sequence))
+        #expect(records.map(\.event) == makeEvents(0..<3))
+        #expect(records.allSatisfy { $0.receivedAtMs == 42 })
+        #expect(records.last?.receipt.idempotencyKey == "key-1", "the receipt rides on the last record, as in the log")
+        #expect(try readAll(directory.log).map(\.record) == records)
+    }
+
     @Test func closeDrainsAndThenRefuses() throws {
         let directory = try TemporaryDirectory()
         let appender = try EventLogAppender(directory: directory.log, configuration: EventLogConfiguration(syncPolicy: .interval(milliseconds: 50)))

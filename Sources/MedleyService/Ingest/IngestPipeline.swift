@@ -172,7 +172,7 @@ struct IngestPipeline {
                     logWriteFailure = nil
                     logFailureLine.reset()
                 }
-                steps.append(.forward(records(of: ingest, at: positions)))
+                steps.append(.forward(records(of: ingest, at: positions, written: completion.records)))
                 var ack = Medley_V1_IngestAck()
                 ack.accepted = UInt32(ingest.events.count)
                 ack.rejections = ingest.rejections
@@ -202,18 +202,11 @@ struct IngestPipeline {
         return steps
     }
 
-    /// The ingest's events as the records the log stored, in log order.
-    private func records(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition]) -> [LoggedRecord] {
-        var records: [LoggedRecord] = []
-        records.reserveCapacity(ingest.events.count)
-        for (event, position) in zip(ingest.events, positions) {
-            var record = Medley_V1_EventLogRecord()
-            record.sequence = position.sequence
-            record.receivedAtMs = ingest.receivedAtMs
-            record.event = event
-            guard let bytes = try? record.serializedBytes() as [UInt8] else { continue }
-            records.append(LoggedRecord(userID: event.userID, sequence: position.sequence, bytes: bytes))
+    /// The ingest's events as the records the log wrote, in log order: the log's own bytes,
+    /// not an encoding of their own.
+    private func records(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition], written: [[UInt8]]) -> [LoggedRecord] {
+        zip(zip(ingest.events, positions), written).map { eventAndPosition, bytes in
+            LoggedRecord(userID: eventAndPosition.0.userID, sequence: eventAndPosition.1.sequence, bytes: bytes)
         }
-        return records
     }
 }
