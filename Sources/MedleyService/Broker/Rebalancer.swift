@@ -49,6 +49,8 @@ final class Rebalancer {
     /// Messages for the replay's targets that arrived during it, in order.
     private var held: [(worker: [UInt8], message: WorkerMessage)] = []
     private var targets: Set<[UInt8]> = []
+    /// Set by ``stop()``: a stopping broker starts no replay.
+    private var stopped = false
 
     /// `windowMs`: how far back a replay reads the log.
     init(context: Context, source: @escaping SessionReplaySourceFactory, windowMs: Int64, logger: Logger) throws(ZMQError) {
@@ -67,7 +69,7 @@ final class Rebalancer {
     /// Replays `change` now, or after the replays before it. `throughSequence`: the last
     /// record handed to workers so far.
     func poolChanged(_ change: PoolChange, throughSequence: UInt64) {
-        guard !change.after.isEmpty else { return }
+        guard !change.after.isEmpty, !stopped else { return }
         targets.formUnion(change.targets)
         if running == nil {
             start(change, throughSequence: throughSequence)
@@ -112,8 +114,9 @@ final class Rebalancer {
     }
 
     /// Cancels the replay in progress and those waiting, waits for its thread, and returns the
-    /// messages it held (their requests are unanswered).
+    /// messages it held (their requests are unanswered). No replay starts afterwards.
     func stop() -> [(worker: [UInt8], message: WorkerMessage)] {
+        stopped = true
         if let running {
             running.cancelled.cancel()
             running.thread.join()
