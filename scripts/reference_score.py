@@ -174,8 +174,10 @@ def main():
     excluded = {r for _, r in known} if req.get("exclude_session_items", True) else set()
     k = req["k"]
 
-    def top(query, rows):
+    def top(query, rows, boost=None):
         scores = E[rows] @ query + bias[rows]
+        if boost is not None:
+            scores = scores + boost[rows]
         ranked = sorted((r for r in rows if r not in excluded), key=lambda r: (-scores[rows.index(r)], r))
         return [(r, float(scores[rows.index(r)])) for r in ranked[:k]]
 
@@ -186,7 +188,15 @@ def main():
         lst = top(out[f"domain.{name}"], rows)
         lists.append(lst)
         per_domain[name] = [[item_ids[r], s] for r, s in lst]
-    session = top(out["session"], list(range(len(item_ids))))
+    # Sequential rules (models/README.md, "Sequential rules"): the rules from the newest
+    # session item add weight x strength to the session head's scores of their targets.
+    boost = None
+    if "session_rules_weight" in meta and newest_first:
+        rw = np.float32(float(meta["session_rules_weight"]))
+        start, end = t["session_rules.row_start"][newest_first[0]], t["session_rules.row_start"][newest_first[0] + 1]
+        boost = np.zeros(len(item_ids), np.float32)
+        boost[t["session_rules.targets"][start:end]] = (rw * t["session_rules.strengths"][start:end]).astype(np.float32)
+    session = top(out["session"], list(range(len(item_ids))), boost)
     nxt = [0] * len(domains)
     blended = []
     while len(blended) < k:

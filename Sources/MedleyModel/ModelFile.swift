@@ -7,12 +7,16 @@ public struct ModelFileContents: Sendable, Equatable {
     public var catalog: ItemCatalog
     public var users: UserVocabulary
     public var parameters: ModelParameters
+    /// Sequential rules blended into the session head's scores, if the model has them.
+    public var sequentialRules: SequentialRulesTable?
 
-    public init(configuration: ModelConfiguration, catalog: ItemCatalog, users: UserVocabulary, parameters: ModelParameters) {
+    public init(configuration: ModelConfiguration, catalog: ItemCatalog, users: UserVocabulary, parameters: ModelParameters,
+                sequentialRules: SequentialRulesTable? = nil) {
         self.configuration = configuration
         self.catalog = catalog
         self.users = users
         self.parameters = parameters
+        self.sequentialRules = sequentialRules
     }
 
     /// A new, untrained model: parameters from ``ModelParameters/initialized(layout:seed:)``.
@@ -60,6 +64,16 @@ public enum ModelFile {
         public static let sequenceLength = "sequence_length"
         public static let attentionBlocks = "attention_blocks"
         public static let attentionHeads = "attention_heads"
+        public static let sessionRulesWeight = "session_rules_weight"
+        public static let sessionRulesSteps = "session_rules_steps"
+    }
+
+    /// The tensors of the sequential rules (``SequentialRulesTable``), present exactly when
+    /// the metadata has ``Key/sessionRulesWeight``.
+    public enum RulesTensor {
+        public static let rowStart = "session_rules.row_start"
+        public static let targets = "session_rules.targets"
+        public static let strengths = "session_rules.strengths"
     }
 
     /// The value of the `format` key.
@@ -114,7 +128,14 @@ public enum ModelFile {
             return (entry.name, tensor)
         }
         precondition(contents.parameters.tensors.count == layout.entries.count, "parameters have tensors outside the layout")
-        return SafeTensors.encode(tensors: tensors, metadata: metadata)
+        // Written only for a model that has them, so files without rules stay byte for byte the same.
+        guard let rules = contents.sequentialRules else { return SafeTensors.encode(tensors: tensors, metadata: metadata) }
+        metadata[Key.sessionRulesWeight] = "\(rules.weight)"
+        metadata[Key.sessionRulesSteps] = String(rules.steps)
+        return SafeTensors.encode(
+            tensors: tensors + [(RulesTensor.strengths, Tensor(shape: [rules.ruleCount], scalars: rules.strengths))],
+            integerTensors: [(RulesTensor.rowStart, rules.rowStart), (RulesTensor.targets, rules.targets)],
+            metadata: metadata)
     }
 
     /// Writes the file atomically (temporary file, fsync, rename, fsync of the directory).
@@ -179,9 +200,33 @@ public enum ModelFile {
             let values = try SafeTensors.floats(entry, in: raw, dataStart: header.dataStart)
             tensors[entry.name] = Tensor(shape: entry.shape, scalars: values)
         }
+        let rules = try decodeRules(header.metadata, &byName, raw: raw, dataStart: header.dataStart, itemCount: catalog.count)
         if let extra = byName.keys.sorted().first { throw .unexpectedTensor(extra) }
         return ModelFileContents(configuration: configuration, catalog: catalog, users: users,
-                                 parameters: ModelParameters(tensors: tensors))
+                                 parameters: ModelParameters(tensors: tensors), sequentialRules: rules)
+    }
+
+    /// The sequential rules, when the metadata says the file has them; their tensors are
+    /// taken out of `byName`.
+    static func decodeRules(_ m: [String: String], _ byName: inout [String: SafeTensorsEntry], raw: UnsafeRawBufferPointer,
+                            dataStart: Int, itemCount: Int) throws(ModelFileError) -> SequentialRulesTable? {
+        guard let weightText = m[Key.sessionRulesWeight] else { return nil }
+        guard let weight = Float(weightText) else {
+            throw .invalidMetadata(key: Key.sessionRulesWeight, reason: "\"\(weightText)\" is not a number")
+        }
+        guard let stepsText = m[Key.sessionRulesSteps], let steps = Int(stepsText) else {
+            throw .invalidMetadata(key: Key.sessionRulesSteps, reason: "missing or not an integer")
+        }
+        func take(_ name: String) throws(ModelFileError) -> SafeTensorsEntry {
+            guard let entry = byName.removeValue(forKey: name) else { throw .missingTensor(name) }
+            guard entry.shape.count == 1 else { throw .shapeMismatch(tensor: name, expected: [-1], actual: entry.shape) }
+            return entry
+        }
+        let rowStart = try SafeTensors.int32s(try take(RulesTensor.rowStart), in: raw, dataStart: dataStart)
+        let targets = try SafeTensors.int32s(try take(RulesTensor.targets), in: raw, dataStart: dataStart)
+        let strengths = try SafeTensors.floats(try take(RulesTensor.strengths), in: raw, dataStart: dataStart)
+        return try SequentialRulesTable(steps: steps, weight: weight, rowStart: rowStart, targets: targets,
+                                        strengths: strengths, itemCount: itemCount)
     }
 
     static func decodeMetadata(_ m: [String: String]) throws(ModelFileError) -> (ModelConfiguration, ItemCatalog, UserVocabulary) {

@@ -78,8 +78,10 @@ public enum ModelServability {
             case .session: rows = 0..<model.catalog.count
             case .nextDomain: continue  // logits, bounded by the tower's last layer
             }
+            // The rules add at most their weight (strengths are at most 1) to a session score.
+            let rulesBound = task == .session ? Double(model.contents.sequentialRules?.weight ?? 0) : 0
             for row in rows {
-                var bound = Double(abs(biases[row]))
+                var bound = Double(abs(biases[row])) + rulesBound
                 for k in 0..<d { bound += query[k] * Double(abs(embeddings[row * d + k])) }
                 guard bound <= limit else {
                     throw .outputMayOverflow(what: "\(prefix) score of item \(model.catalog.ids[row])", bound: bound)

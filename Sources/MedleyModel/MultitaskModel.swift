@@ -119,13 +119,38 @@ public final class MultitaskModel: Sendable {
             perDomain.append(accumulators[0..<count].map { $0.sorted().map(recommendation) })
             sessionLists = Array(accumulators[count...])
         }
-        let session = sessionLists.map { $0.sorted().map(recommendation) }
+        let session = sessionLists.indices.map { b in
+            blendRules(into: sessionLists[b].sorted(), input: inputs[b], sessionQuery: passes[b].sessionQuery, capacity: options.session)
+                .map(recommendation)
+        }
         return passes.indices.map { b in
             let lists = perDomain.map { $0[b] }
             let p = passes[b].nextDomainProbabilities
             return Recommendations(domains: c.domains, perDomain: lists, session: session[b], nextDomainProbabilities: p,
                                    blended: Recommendations.blend(lists: lists, probabilities: p, count: options.blended))
         }
+    }
+
+    /// The session list with the sequential rules blended in: the model's top items and the
+    /// rules' targets from the input's newest session item, each rule target scored by the
+    /// model plus `weight × strength`. Exact: an item that is neither can only have its model
+    /// score, which the `capacity` items of the model's list already beat (the blend only adds).
+    private func blendRules(into top: [ScoredItem], input: EncodedInput, sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
+        guard let rules = contents.sequentialRules, rules.weight > 0, capacity > 0,
+              let last = input.newestSessionRow else { return top }
+        let d = contents.configuration.embeddingDimension
+        var candidates = Dictionary(uniqueKeysWithValues: top.map { ($0.index, $0.score) })
+        for r in rules.rules(from: last) {
+            let row = Int(rules.targets[r])
+            guard !input.excludedRows.contains(row) else { continue }
+            let modelScore = candidates[row] ?? embeddings.withUnsafeBufferPointer { e in
+                var dot: Float = 0
+                for k in 0..<d { dot += sessionQuery[k] * e[row * d + k] }
+                return dot + biases[row]
+            }
+            candidates[row] = modelScore + rules.weight * rules.strengths[r]
+        }
+        return Array(candidates.map { ScoredItem(index: $0.key, score: $0.value) }.sorted(by: ScoredItem.ranksBefore).prefix(capacity))
     }
 
     private func recommendation(_ scored: ScoredItem) -> Recommendation {

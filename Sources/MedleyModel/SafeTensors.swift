@@ -189,9 +189,19 @@ public enum SafeTensors {
         return values
     }
 
-    /// Encodes F32 tensors, in the given order, with string metadata.
+    /// Decodes an I32 tensor's elements (little-endian).
+    public static func int32s(_ entry: SafeTensorsEntry, in bytes: UnsafeRawBufferPointer, dataStart: Int) throws(ModelFileError) -> [Int32] {
+        guard entry.dtype == "I32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
+        let count = entry.dataOffsets.count / 4
+        let base = dataStart + entry.dataOffsets.lowerBound
+        precondition(base >= 0 && base + 4 * count <= bytes.count, "entry was not validated against this buffer")
+        return (0..<count).map { i in Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 4 * i, as: Int32.self)) }
+    }
+
+    /// Encodes F32 tensors and then I32 tensors, each in the given order, with string metadata.
     /// The header is padded with spaces so that the data buffer starts 8-byte aligned.
-    public static func encode(tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> [UInt8] {
+    public static func encode(tensors: [(name: String, tensor: Tensor)], integerTensors: [(name: String, values: [Int32])] = [],
+                              metadata: [String: String]) -> [UInt8] {
         var header = "{"
         var offset = 0
         var first = true
@@ -213,6 +223,13 @@ public enum SafeTensors {
             header += "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
+        for (name, values) in integerTensors {
+            let bytes = values.count * 4
+            if !first { header += "," }
+            first = false
+            header += "\(jsonString(name)):{\"dtype\":\"I32\",\"shape\":[\(values.count)],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            offset += bytes
+        }
         header += "}"
         var headerBytes = Array(header.utf8)
         while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
@@ -223,6 +240,11 @@ public enum SafeTensors {
         for (_, tensor) in tensors {
             for v in tensor.scalars {
                 withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) }
+            }
+        }
+        for (_, values) in integerTensors {
+            for v in values {
+                withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
             }
         }
         return out

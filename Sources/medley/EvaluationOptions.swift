@@ -83,9 +83,12 @@ struct EvaluationOptions: ParsableArguments {
         model.sessionAttention = try sessionEncoder.shape(default: SessionAttentionShape())
         model.architecture = (try? MultitaskOptionParsing.architecture(architecture)) ?? model.architecture
         let allHeads = (try? MultitaskOptionParsing.taskWeighting(taskWeighting)) ?? .equal
-        return TrainingConfiguration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-                                     dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting(allHeads: allHeads),
-                                     earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
+        var configuration = TrainingConfiguration(
+            model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+            dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting(allHeads: allHeads),
+            earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
+        configuration.sequentialRules = sessionEncoder.rulesBlend
+        return configuration
     }
 
     /// Prints the table and writes the JSON report when asked.

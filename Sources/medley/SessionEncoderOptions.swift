@@ -21,8 +21,19 @@ struct SessionEncoderOptions: ParsableArguments {
     @Option(help: "Dropout of the attention encoder while training.")
     var dropout: Float = TrainingConfiguration().dropout
 
+    @Option(help: "Sequential rules blended into the session head: on (their weight fitted on the validation examples; left out when it is 0) or off.")
+    var sequentialRules: String = "on"
+
+    /// The trainer's rules setting for `--sequential-rules`.
+    var rulesBlend: SequentialRulesBlend? {
+        sequentialRules == "on" ? SequentialRulesBlend() : nil
+    }
+
     func validate() throws {
         _ = try shape(default: nil)
+        guard ["on", "off"].contains(sequentialRules) else {
+            throw ValidationError("--sequential-rules is on or off, not \(sequentialRules)")
+        }
         guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
     }
 

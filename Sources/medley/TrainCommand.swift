@@ -148,6 +148,7 @@ struct TrainCommand: ParsableCommand {
             epochs: epochs, batchSize: batchSize, learningRate: learningRate, dropout: sessionEncoder.dropout,
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
         configuration.progressIntervalSeconds = 10
+        configuration.sequentialRules = sessionEncoder.rulesBlend
         try configuration.validate()
         return configuration
     }

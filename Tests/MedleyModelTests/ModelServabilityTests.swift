@@ -46,4 +46,15 @@ struct ModelServabilityTests {
         let model = try MultitaskModel(contents)
         #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
     }
+
+    /// A rules weight near the float maximum is finite, so the file is valid, but adding it to
+    /// a session score overflows: the check counts it.
+    @Test func aRulesWeightThatOverflowsIsRefused() throws {
+        var contents = try servable()
+        contents.sequentialRules = fixtureRules(weight: 1)
+        try ModelServability.check(MultitaskModel(contents))
+        contents.sequentialRules = fixtureRules(weight: 3e38)
+        let model = try MultitaskModel(contents)
+        #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
+    }
 }

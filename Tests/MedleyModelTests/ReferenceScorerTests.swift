@@ -64,6 +64,14 @@ struct ReferenceScorerTests {
         try checkReference(try Fixtures.randomContents(sessionAttention: short, seed: 11), knownUser: knownUser)
     }
 
+    /// A model whose session list blends in sequential rules from the newest session item.
+    @Test(arguments: [true, false])
+    func referenceScorerReproducesTheRulesBlend(knownUser: Bool) throws {
+        var contents = try Fixtures.randomContents(towerHidden: [5])
+        contents.sequentialRules = fixtureRules(weight: 1.5)
+        try checkReference(contents, knownUser: knownUser)
+    }
+
     private func checkReference(_ contents: ModelFileContents, knownUser: Bool) throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

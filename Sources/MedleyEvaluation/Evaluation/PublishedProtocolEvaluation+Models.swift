@@ -39,6 +39,18 @@ extension PublishedProtocolEvaluation {
         report.rows += ModelEvaluation.withOneBLASThread {
             evaluate(scorer, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
         }
+        // What the blend is worth: the same model's session head without its rules.
+        if let rules = models.multitask.contents.sequentialRules {
+            var plain = models.multitask.contents
+            plain.sequentialRules = nil
+            let withoutRules = ModelScorer(name: multitaskSessionHead + ", without rules", model: unblended(plain),
+                                           head: .session, dataset: split.dataset, rules: models.rules)
+            logger.info("evaluating \(withoutRules.name)")
+            report.rows += ModelEvaluation.withOneBLASThread {
+                evaluate(withoutRules, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
+            }
+            report.conditions["sequential rules"] = "\(rules.ruleCount) rules, weight \(rules.weight) (fitted on the validation interactions)"
+        }
         report.conditions.merge(ModelEvaluation.conditions(models, configuration: trainingConfiguration)) { $1 }
         return report
     }
@@ -65,5 +77,14 @@ extension PublishedProtocolEvaluation {
         report.conditions["data set"] = data.description
         report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
         return report
+    }
+
+    /// The model without its rules; its parameters were checked when it was built.
+    private static func unblended(_ contents: ModelFileContents) -> MultitaskModel {
+        do {
+            return try MultitaskModel(contents)
+        } catch {
+            preconditionFailure("a trained model without its rules is refused: \(error)")
+        }
     }
 }

@@ -103,8 +103,10 @@ extension MultitaskModel {
         let perDomain = catalog.domainRanges.indices.map { k in scores({ $0.domainQuery(k) }, rows: catalog.domainRanges[k]) }
         let session = scores({ $0.sessionQuery }, rows: 0..<catalog.count)
         return passes.indices.map { i in
-            ItemScores(domains: perDomain.map { $0[i] }, session: session[i],
-                       nextDomainProbabilities: passes[i].nextDomainProbabilities)
+            var sessionScores = session[i]
+            contents.sequentialRules?.blend(&sessionScores, after: inputs[i].newestSessionRow)
+            return ItemScores(domains: perDomain.map { $0[i] }, session: sessionScores,
+                              nextDomainProbabilities: passes[i].nextDomainProbabilities)
         }
     }
 }

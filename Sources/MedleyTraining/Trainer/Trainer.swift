@@ -225,13 +225,25 @@ public struct Trainer: Sendable {
         let kept = best ?? (reports.count, 0, parameters)
         var model = initial
         model.parameters = kept.parameters
+        var rulesFit: RulesFit?
+        if let blend = c.sequentialRules, trainedTasks.contains(.session), !data.validationExamples.isEmpty {
+            var table = blend.rules(data)
+            let ndcg = blend.fit(table, data: data, network: network, parameters: kept.parameters,
+                                 examples: data.validationExamples, threads: c.threads)
+            // The smallest weight among the best, so that rules that do not help stay out.
+            let chosen = ndcg.keys.sorted().max { ndcg[$0]! < ndcg[$1]! } ?? 0
+            table.weight = chosen
+            if chosen > 0 { model.sequentialRules = table }
+            rulesFit = RulesFit(weight: chosen, rules: table.ruleCount, ndcgByWeight: ndcg, cutoff: blend.cutoff)
+        }
         let summary = TrainingSummary(
             modelVersion: modelVersion, domains: modelConfiguration.domains, statistics: data.statistics,
             itemCount: data.catalog.count, userCount: data.users.count, parameterCount: parameterCount,
             sampledDomainHeads: plan.domainSamplers.map { $0 != nil }, sampledSessionHead: plan.sessionSampler != nil,
             epochs: reports, keptEpoch: kept.epoch, stopReason: stopReason,
             seconds: seconds(clock.now - runStart),
-            examplesPerSecond: Double(trainedExamples) / max(1e-9, trainingSeconds), threads: c.threads)
+            examplesPerSecond: Double(trainedExamples) / max(1e-9, trainingSeconds), threads: c.threads,
+            sequentialRules: rulesFit)
         return TrainingResult(model: model, summary: summary)
     }
 

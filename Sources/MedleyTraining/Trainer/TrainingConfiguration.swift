@@ -69,6 +69,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Seconds between two ``TrainingProgress/batches(_:)`` reports. Default 5.
     public var progressIntervalSeconds: Double
 
+    /// Sequential rules blended into the session head, their weight fitted on the validation
+    /// examples; nil trains none.
+    public var sequentialRules: SequentialRulesBlend? = SequentialRulesBlend()
+
     public init(
         model: ModelConfiguration = ModelConfiguration(),
         epochs: Int = 20,
@@ -160,6 +164,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             throw bad("progressIntervalSeconds", "must be positive")
         }
         try taskWeighting.validate(domainCount: model.domains.count)
+        try sequentialRules?.validate()
         try validation.validate()
         try earlyStopping.validate(domainCount: model.domains.count)
         if validation != .none, case .hitRate(let task, _) = earlyStopping.metric, !taskWeighting.trains(task) {

@@ -30,11 +30,23 @@ public struct TrainingSummary: Sendable {
     public var seconds: Double
     public var examplesPerSecond: Double
     public var threads: Int
+    /// The sequential rules' fit on the validation examples; nil when none were trained.
+    public var sequentialRules: RulesFit? = nil
 
     package func taskName(_ task: Task) -> String { ParameterLayout.taskName(task, domains: domains) }
 
     /// The tasks in the model's order.
     package var orderedTasks: [Task] { domains.indices.map { Task.domain($0) } + [.session, .nextDomain] }
+}
+
+/// How the sequential rules' weight was chosen (``SequentialRulesBlend``).
+public struct RulesFit: Sendable, Equatable {
+    /// The weight kept (0: the model is written without rules).
+    public var weight: Float
+    public var rules: Int
+    /// Session-head NDCG@cutoff on the validation examples for each weight tried.
+    public var ndcgByWeight: [Float: Double]
+    public var cutoff: Int
 }
 
 /// Four decimals, for the summary's tables.
@@ -80,6 +92,10 @@ extension TrainingSummary: CustomStringConvertible {
                     report.logVariances[task].map { "\(taskName(task)) " + fixed(Double($0)) }
                 }.joined(separator: ", "))
             }
+        }
+        if let fit = sequentialRules {
+            lines.append("sequential rules: \(fit.rules) rules, weight \(fit.weight) kept; session NDCG@\(fit.cutoff) by weight: "
+                + fit.ndcgByWeight.keys.sorted().map { "\($0) \(fixed(fit.ndcgByWeight[$0]!))" }.joined(separator: ", "))
         }
         switch stopReason {
         case .completedEpochs: lines.append("stopped: all \(epochs.count) epochs ran; kept epoch \(keptEpoch)")
