@@ -34,6 +34,7 @@ final class RunningProcess: @unchecked Sendable {
     private var stdoutClosed = false
     private var stderrClosed = false
     private let input: String?
+    private var pipes: (out: Pipe, err: Pipe)?
 
     init(arguments: [String], standardInput: String? = nil) {
         process.executableURL = MedleyExecutable.url
@@ -43,6 +44,7 @@ final class RunningProcess: @unchecked Sendable {
 
     func start() throws {
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        pipes = (out, err)
         process.standardOutput = out
         process.standardError = err
         process.standardInput = inPipe
@@ -83,6 +85,20 @@ final class RunningProcess: @unchecked Sendable {
         // late: wait (boundedly) until both streams have reached end of file.
         let drained = Date().addingTimeInterval(5)
         while !lock.withLock({ stdoutClosed && stderrClosed }) && Date() < drained { usleep(10_000) }
+        // Still open: the handlers' thread never ran. The process has exited, so reading what
+        // is left to end of file returns at once.
+        if let pipes, !lock.withLock({ stdoutClosed && stderrClosed }) {
+            pipes.out.fileHandleForReading.readabilityHandler = nil
+            pipes.err.fileHandleForReading.readabilityHandler = nil
+            let restOut = pipes.out.fileHandleForReading.readDataToEndOfFile()
+            let restErr = pipes.err.fileHandleForReading.readDataToEndOfFile()
+            lock.withLock {
+                if !stdoutClosed { stdoutData.append(restOut) }
+                if !stderrClosed { stderrData.append(restErr) }
+                stdoutClosed = true
+                stderrClosed = true
+            }
+        }
         return process.terminationStatus
     }
 

@@ -54,7 +54,7 @@ struct CurveProcessTests {
 
         let unkeyed = try recommend(endpoint, keys: [])
         #expect(unkeyed.status != 0)
-        #expect(unkeyed.stderr.contains("no reply"))
+        #expect(unkeyed.stderr.contains("no reply"), "status \(unkeyed.status), stdout \(unkeyed.stdout)")
         #expect(try recommend(endpoint, keys: keys("stranger")).status != 0, "a key not in the directory gets nothing")
         let wrongServerKey = try MedleyExecutable.run([
             "recommend", "--endpoint", endpoint, "--user", "ana", "--timeout-milliseconds", "1500",
