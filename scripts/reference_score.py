@@ -7,7 +7,7 @@ REQUEST.json:
   {"user_id": "alice" or null,
    "events": [{"domain": "news", "id": "n2", "type": "click", "timestamp_ms": 1000000,
                "weight": 2.5 (optional: overrides the type's weight)}, ...],
-   "history": [{"domain": "news", "id": "n1"}, ...],
+   "history": [{"domain": "news", "id": "n1"}, ...] (oldest first),
    "context": [0.5, -0.25],
    "request_time_ms": null or an integer,
    "exclude_session_items": true,
@@ -132,7 +132,11 @@ def main():
     parts = [u, s] + slot_vecs + [np.array(req["context"], np.float32)]
     if meta.get("session_encoder", "none") == "attention":
         n = int(meta["sequence_length"])
-        parts.append(session_attention(t, meta, E, [r for _, r in known][-n:], d))
+        sequence = [r for _, r in known]
+        # attention_input: absent (older files) or "session" reads the session only.
+        if meta.get("attention_input", "session") == "history":
+            sequence = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of] + sequence
+        parts.append(session_attention(t, meta, E, sequence[-n:], d))
     x = np.concatenate(parts).astype(np.float32)
 
     # Forward pass.

@@ -59,6 +59,7 @@ public enum ModelFile {
         public static let sequenceLength = "sequence_length"
         public static let attentionBlocks = "attention_blocks"
         public static let attentionHeads = "attention_heads"
+        public static let attentionInput = "attention_input"
     }
 
     /// The value of the `format` key.
@@ -105,6 +106,7 @@ public enum ModelFile {
             metadata[Key.sequenceLength] = String(shape.length)
             metadata[Key.attentionBlocks] = String(shape.blocks)
             metadata[Key.attentionHeads] = String(shape.heads)
+            metadata[Key.attentionInput] = shape.input.rawValue
         }
         let tensors = layout.entries.map { entry -> (name: String, tensor: Tensor) in
             guard let tensor = contents.parameters.tensors[entry.name], tensor.shape == entry.shape else {
@@ -218,8 +220,18 @@ public enum ModelFile {
         case nil, "none":
             sessionAttention = nil
         case "attention":
+            // Absent in files written before the key existed: those encoders read the session.
+            let input: AttentionSequence
+            switch m[Key.attentionInput] {
+            case nil: input = .session
+            case let name?:
+                guard let known = AttentionSequence(rawValue: name) else {
+                    throw .invalidMetadata(key: Key.attentionInput, reason: "unknown attention input \"\(name)\" (session or history)")
+                }
+                input = known
+            }
             sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
-                                                     heads: try integer(Key.attentionHeads))
+                                                     heads: try integer(Key.attentionHeads), input: input)
         case let other?:
             throw .invalidMetadata(key: Key.sessionEncoder, reason: "unknown session encoder \"\(other)\"")
         }

@@ -1,17 +1,20 @@
 /// The shape of the order-aware session encoder: SASRec-style causal self-attention over the
-/// session's most recent items (models/README.md, "Session attention"). Stored in a model
-/// file's metadata as `session_encoder` = `attention`, `sequence_length`, `attention_blocks`
-/// and `attention_heads`.
+/// user's or the session's most recent items (models/README.md, "Session attention"). Stored in
+/// a model file's metadata as `session_encoder` = `attention`, `sequence_length`,
+/// `attention_blocks`, `attention_heads` and `attention_input`.
 public struct SessionAttentionShape: Sendable, Equatable {
-    /// n: how many of the newest known session items the encoder reads.
+    /// n: how many of the newest known items the encoder reads.
     public var length: Int
+    /// Whether those items are the user's across sessions or the current session's only.
+    public var input: AttentionSequence
     /// Transformer blocks, each attention then feed-forward, with pre-normalisation.
     public var blocks: Int
     /// Attention heads; the embedding dimension must be a multiple of it.
     public var heads: Int
 
-    public init(length: Int = 50, blocks: Int = 2, heads: Int = 1) {
+    public init(length: Int = 50, blocks: Int = 2, heads: Int = 1, input: AttentionSequence = .history) {
         self.length = length
+        self.input = input
         self.blocks = blocks
         self.heads = heads
     }
