@@ -136,7 +136,8 @@ def main():
         # attention_input: absent (older files) or "session" reads the session only.
         if meta.get("attention_input", "session") == "history":
             sequence = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of] + sequence
-        parts.append(session_attention(t, meta, E, sequence[-n:], d))
+        a = session_attention(t, meta, E, sequence[-n:], d)
+        parts.append(a)
     x = np.concatenate(parts).astype(np.float32)
 
     # Forward pass.
@@ -172,6 +173,9 @@ def main():
             g = softmax(t[f"encoder.gates.{task}.weight"] @ x + t[f"encoder.gates.{task}.bias"])
             reps[task] = sum(g[e] * experts[e] for e in range(len(experts)))
     out = {task: mlp(t, f"heads.{task}", reps[task], len(tower) + 1, False) for task in tasks}
+    # session_query: absent (older files) or "tower" is the tower's output alone.
+    if meta.get("session_encoder", "none") == "attention" and meta.get("session_query", "tower") == "tower_plus_attention":
+        out["session"] = (out["session"] + a).astype(np.float32)
     p = softmax(out["next_domain"].astype(np.float64))
 
     # Scores and lists.

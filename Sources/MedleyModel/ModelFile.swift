@@ -60,6 +60,7 @@ public enum ModelFile {
         public static let attentionBlocks = "attention_blocks"
         public static let attentionHeads = "attention_heads"
         public static let attentionInput = "attention_input"
+        public static let sessionQuery = "session_query"
     }
 
     /// The value of the `format` key.
@@ -107,6 +108,7 @@ public enum ModelFile {
             metadata[Key.attentionBlocks] = String(shape.blocks)
             metadata[Key.attentionHeads] = String(shape.heads)
             metadata[Key.attentionInput] = shape.input.rawValue
+            metadata[Key.sessionQuery] = shape.sessionQuery.rawValue
         }
         let tensors = layout.entries.map { entry -> (name: String, tensor: Tensor) in
             guard let tensor = contents.parameters.tensors[entry.name], tensor.shape == entry.shape else {
@@ -230,8 +232,17 @@ public enum ModelFile {
                 }
                 input = known
             }
+            let sessionQuery: SessionQueryForm
+            switch m[Key.sessionQuery] {
+            case nil: sessionQuery = .tower
+            case let name?:
+                guard let known = SessionQueryForm(rawValue: name) else {
+                    throw .invalidMetadata(key: Key.sessionQuery, reason: "unknown session query \"\(name)\" (tower or tower_plus_attention)")
+                }
+                sessionQuery = known
+            }
             sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
-                                                     heads: try integer(Key.attentionHeads), input: input)
+                                                     heads: try integer(Key.attentionHeads), input: input, sessionQuery: sessionQuery)
         case let other?:
             throw .invalidMetadata(key: Key.sessionEncoder, reason: "unknown session encoder \"\(other)\"")
         }

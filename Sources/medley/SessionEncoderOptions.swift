@@ -15,6 +15,9 @@ struct SessionEncoderOptions: ParsableArguments {
     @Option(help: "What the attention encoder reads: history (the user's newest items across sessions) or session (the current session's only).")
     var attentionInput: String = SessionAttentionShape().input.rawValue
 
+    @Option(help: "The session head's query: tower (the tower's output) or tower_plus_attention (plus the attention encoder's output).")
+    var sessionQuery: String = SessionAttentionShape().sessionQuery.rawValue
+
     @Option(help: "Transformer blocks of the attention encoder.")
     var attentionBlocks: Int = SessionAttentionShape().blocks
 
@@ -34,7 +37,11 @@ struct SessionEncoderOptions: ParsableArguments {
         guard let input = AttentionSequence(rawValue: attentionInput) else {
             throw ValidationError("--attention-input is history or session, not \(attentionInput)")
         }
-        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input)
+        guard let query = SessionQueryForm(rawValue: sessionQuery) else {
+            throw ValidationError("--session-query is tower or tower_plus_attention, not \(sessionQuery)")
+        }
+        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input,
+                                          sessionQuery: query)
         switch sessionEncoder {
         case nil: return defaultEncoder == nil ? nil : shape
         case "none": return nil

@@ -66,10 +66,11 @@ struct ReferenceScorerTests {
     }
 
     /// The attention reading the user's history: the known history items, then the session's,
-    /// the newest n of them (5 of 3 history + 3 session items; 9 reads all six; 2 only the session's).
-    @Test(arguments: [5, 9, 2])
-    func referenceScorerReproducesHistoryAttention(length: Int) throws {
-        let shape = SessionAttentionShape(length: length, blocks: 2, heads: 2, input: .history)
+    /// the newest n of them (5 of 3 history + 3 session items; 9 reads all six; 2 only the session's);
+    /// with its output in the encoder input only, or also added to the session query.
+    @Test(arguments: [5, 9, 2], [SessionQueryForm.tower, .towerPlusAttention])
+    func referenceScorerReproducesHistoryAttention(length: Int, sessionQuery: SessionQueryForm) throws {
+        let shape = SessionAttentionShape(length: length, blocks: 2, heads: 2, input: .history, sessionQuery: sessionQuery)
         let contents = try Fixtures.randomContents(towerHidden: [5], sessionAttention: shape, seed: UInt64(length))
         var known = Fixtures.sessionInput
         known.history = Fixtures.userHistory
