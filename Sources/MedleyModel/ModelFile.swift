@@ -178,6 +178,14 @@ public enum ModelFile {
             guard let value = Int(try string(key)) else { throw .invalidMetadata(key: key, reason: "not a decimal integer") }
             return value
         }
+        /// An enumerated key whose absence means `absent` (files written before the key existed).
+        func choice<E: RawRepresentable & CaseIterable>(_ key: String, absent: E) throws(ModelFileError) -> E where E.RawValue == String {
+            guard let name = m[key] else { return absent }
+            guard let value = E(rawValue: name) else {
+                throw .invalidMetadata(key: key, reason: "unknown value \"\(name)\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return value
+        }
         func decoded<T: Decodable>(_ key: String, as type: T.Type, _ what: String) throws(ModelFileError) -> T {
             let text = try string(key)
             do {
@@ -222,25 +230,10 @@ public enum ModelFile {
         case nil, "none":
             sessionAttention = nil
         case "attention":
-            // Absent in files written before the key existed: those encoders read the session.
-            let input: AttentionSequence
-            switch m[Key.attentionInput] {
-            case nil: input = .session
-            case let name?:
-                guard let known = AttentionSequence(rawValue: name) else {
-                    throw .invalidMetadata(key: Key.attentionInput, reason: "unknown attention input \"\(name)\" (session or history)")
-                }
-                input = known
-            }
-            let sessionQuery: SessionQueryForm
-            switch m[Key.sessionQuery] {
-            case nil: sessionQuery = .tower
-            case let name?:
-                guard let known = SessionQueryForm(rawValue: name) else {
-                    throw .invalidMetadata(key: Key.sessionQuery, reason: "unknown session query \"\(name)\" (tower or tower_plus_attention)")
-                }
-                sessionQuery = known
-            }
+            // Absent in files written before the keys existed: those encoders read the session
+            // and the session query is the tower's.
+            let input = try choice(Key.attentionInput, absent: AttentionSequence.session)
+            let sessionQuery = try choice(Key.sessionQuery, absent: SessionQueryForm.tower)
             sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
                                                      heads: try integer(Key.attentionHeads), input: input, sessionQuery: sessionQuery)
         case let other?:
