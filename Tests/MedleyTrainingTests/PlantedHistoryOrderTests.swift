@@ -44,18 +44,12 @@ import Testing
     /// The share of new users whose top session-head item, asked a day after one session, is
     /// the planted opener.
     private func accuracy(_ model: MultitaskModel) throws -> Double {
-        var rng = SplitMix64(seed: 77)
-        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
-        var correct = 0
-        let trials = 64
-        for trial in 0..<trials {
-            let pair = pick(pairs), aFirst = pick(2) == 0
-            let events = body("new-\(trial)", pair: pair, aFirst: aFirst, fillers: (0..<3).map { _ in pick(fillers) }, at: 10 * day)
+        try PlantedOrder.accuracy(model, pairs: pairs, fillers: fillers) { trial, pair, aFirst, picks in
+            let events = body("new-\(trial)", pair: pair, aFirst: aFirst, fillers: picks, at: 10 * day)
             let input = try model.encode(model.input(forUser: "new-\(trial)", history: events, requestTimeMilliseconds: 11 * day))
             #expect(input.sessionRows.isEmpty)
-            if PlantedOrder.topSessionItem(model, input) == (aFirst ? "x\(pair)" : "y\(pair)") { correct += 1 }
+            return input
         }
-        return Double(correct) / Double(trials)
     }
 
     @Test func attentionOverTheHistoryLearnsOrderAcrossSessions() throws {

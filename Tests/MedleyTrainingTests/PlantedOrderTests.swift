@@ -41,18 +41,10 @@ import Testing
 
     /// The share of unseen sessions (new users) whose top session-head item is the planted one.
     private func accuracy(_ model: MultitaskModel) throws -> Double {
-        var rng = SplitMix64(seed: 77)
-        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
-        var correct = 0
-        let trials = 64
-        for trial in 0..<trials {
-            let pair = pick(pairs), aFirst = pick(2) == 0
-            let events = session("new-\(trial)", pair: pair, aFirst: aFirst, fillers: (0..<3).map { _ in pick(fillers) },
-                                 at: 1_000_000_000, withTarget: false)
-            let input = try model.encode(model.input(forUser: "new-\(trial)", history: events))
-            if PlantedOrder.topSessionItem(model, input) == (aFirst ? "x\(pair)" : "y\(pair)") { correct += 1 }
+        try PlantedOrder.accuracy(model, pairs: pairs, fillers: fillers) { trial, pair, aFirst, picks in
+            let events = session("new-\(trial)", pair: pair, aFirst: aFirst, fillers: picks, at: 1_000_000_000, withTarget: false)
+            return try model.encode(model.input(forUser: "new-\(trial)", history: events))
         }
-        return Double(correct) / Double(trials)
     }
 
     @Test func attentionLearnsOrderTheMeanPoolCannot() throws {
