@@ -14,7 +14,7 @@ public struct SessionAttentionShape: Sendable, Equatable {
     /// Attention heads; the embedding dimension must be a multiple of it.
     public var heads: Int
 
-    public init(length: Int = 50, blocks: Int = 2, heads: Int = 1, input: AttentionSequence = .history,
+    public init(length: Int = 50, blocks: Int = 2, heads: Int = 1, input: AttentionSequence = .session,
                 sessionQuery: SessionQueryForm = .tower) {
         self.length = length
         self.input = input
@@ -23,7 +23,7 @@ public struct SessionAttentionShape: Sendable, Equatable {
         self.heads = heads
     }
 
-    /// The settings as reports print them: "n 50 of the history, 2 blocks, 1 heads".
+    /// The settings as reports print them: "n 50 of the session, 2 blocks, 1 heads".
     public var summary: String {
         "n \(length) of the \(input.rawValue), \(blocks) blocks, \(heads) heads"
             + (sessionQuery == .tower ? "" : ", added to the session query")

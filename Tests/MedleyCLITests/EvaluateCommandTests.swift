@@ -21,7 +21,7 @@ struct EvaluateCommandTests {
         #expect(rows.contains { $0["method"] as? String == "Medley multitask (session head)" })
         #expect((report["conditions"] as? [String: String])?["data set"]?.hasPrefix("synthetic") == true)
         // The evaluations train the session attention unless told otherwise.
-        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the history, 2 blocks, 1 heads, dropout 0.2)") == true)
+        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the session, 2 blocks, 1 heads, dropout 0.2)") == true)
     }
 
     /// `medley train --session-encoder attention` writes a model with the encoder; `medley

@@ -19,11 +19,11 @@ import Testing
     /// `session_encoder` key the same tensors no longer fit the layout (the encoder input is
     /// d narrower), and the file is refused.
     @Test func roundTripWithSessionAttention() throws {
-        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 6, blocks: 2, heads: 2))
+        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
         let bytes = ModelFile.encode(contents)
         let decoded = try ModelFile.decode(bytes)
         #expect(decoded == contents)
-        #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2))
+        #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
         #expect(decoded.parameters["session_encoder.position.embedding"].shape == [6, 4])
         #expect(ModelFile.encode(decoded) == bytes)
         let header = split(bytes).header
