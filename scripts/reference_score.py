@@ -7,7 +7,7 @@ REQUEST.json:
   {"user_id": "alice" or null,
    "events": [{"domain": "news", "id": "n2", "type": "click", "timestamp_ms": 1000000,
                "weight": 2.5 (optional: overrides the type's weight)}, ...],
-   "history": [{"domain": "news", "id": "n1"}, ...],
+   "history": [{"domain": "news", "id": "n1"}, ...] (oldest first),
    "context": [0.5, -0.25],
    "request_time_ms": null or an integer,
    "exclude_session_items": true,
@@ -132,7 +132,12 @@ def main():
     parts = [u, s] + slot_vecs + [np.array(req["context"], np.float32)]
     if meta.get("session_encoder", "none") == "attention":
         n = int(meta["sequence_length"])
-        parts.append(session_attention(t, meta, E, [r for _, r in known][-n:], d))
+        sequence = [r for _, r in known]
+        # attention_input: absent (older files) or "session" reads the session only.
+        if meta.get("attention_input", "session") == "history":
+            sequence = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of] + sequence
+        a = session_attention(t, meta, E, sequence[-n:], d)
+        parts.append(a)
     x = np.concatenate(parts).astype(np.float32)
 
     # Forward pass.
@@ -168,6 +173,9 @@ def main():
             g = softmax(t[f"encoder.gates.{task}.weight"] @ x + t[f"encoder.gates.{task}.bias"])
             reps[task] = sum(g[e] * experts[e] for e in range(len(experts)))
     out = {task: mlp(t, f"heads.{task}", reps[task], len(tower) + 1, False) for task in tasks}
+    # session_query: absent (older files) or "tower" is the tower's output alone.
+    if meta.get("session_encoder", "none") == "attention" and meta.get("session_query", "tower") == "tower_plus_attention":
+        out["session"] = (out["session"] + a).astype(np.float32)
     p = softmax(out["next_domain"].astype(np.float64))
 
     # Scores and lists.

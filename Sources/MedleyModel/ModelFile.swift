@@ -64,6 +64,8 @@ public enum ModelFile {
         public static let sequenceLength = "sequence_length"
         public static let attentionBlocks = "attention_blocks"
         public static let attentionHeads = "attention_heads"
+        public static let attentionInput = "attention_input"
+        public static let sessionQuery = "session_query"
         public static let sessionRulesWeight = "session_rules_weight"
         public static let sessionRulesSteps = "session_rules_steps"
     }
@@ -120,6 +122,8 @@ public enum ModelFile {
             metadata[Key.sequenceLength] = String(shape.length)
             metadata[Key.attentionBlocks] = String(shape.blocks)
             metadata[Key.attentionHeads] = String(shape.heads)
+            metadata[Key.attentionInput] = shape.input.rawValue
+            metadata[Key.sessionQuery] = shape.sessionQuery.rawValue
         }
         let tensors = layout.entries.map { entry -> (name: String, tensor: Tensor) in
             guard let tensor = contents.parameters.tensors[entry.name], tensor.shape == entry.shape else {
@@ -238,6 +242,14 @@ public enum ModelFile {
             guard let value = Int(try string(key)) else { throw .invalidMetadata(key: key, reason: "not a decimal integer") }
             return value
         }
+        /// An enumerated key whose absence means `absent` (files written before the key existed).
+        func choice<E: RawRepresentable & CaseIterable>(_ key: String, absent: E) throws(ModelFileError) -> E where E.RawValue == String {
+            guard let name = m[key] else { return absent }
+            guard let value = E(rawValue: name) else {
+                throw .invalidMetadata(key: key, reason: "unknown value \"\(name)\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return value
+        }
         func decoded<T: Decodable>(_ key: String, as type: T.Type, _ what: String) throws(ModelFileError) -> T {
             let text = try string(key)
             do {
@@ -282,8 +294,12 @@ public enum ModelFile {
         case nil, "none":
             sessionAttention = nil
         case "attention":
+            // Absent in files written before the keys existed: those encoders read the session
+            // and the session query is the tower's.
+            let input = try choice(Key.attentionInput, absent: AttentionSequence.session)
+            let sessionQuery = try choice(Key.sessionQuery, absent: SessionQueryForm.tower)
             sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
-                                                     heads: try integer(Key.attentionHeads))
+                                                     heads: try integer(Key.attentionHeads), input: input, sessionQuery: sessionQuery)
         case let other?:
             throw .invalidMetadata(key: Key.sessionEncoder, reason: "unknown session encoder \"\(other)\"")
         }

@@ -25,8 +25,10 @@ public struct ModelInput: Sendable, Equatable {
     public var userID: String?
     /// The current session's events, in any order (they are ordered by timestamp).
     public var events: [SessionEvent]
-    /// Earlier items of a user the model has not learned a vector for; their mean embedding
-    /// stands in for the user vector.
+    /// The user's earlier items (before the current session), oldest first. For a user the
+    /// model has not learned a vector for, their mean embedding stands in for the user vector;
+    /// a session attention with `attention_input` = `history` reads the newest of them before
+    /// the session's.
     public var history: [ItemReference]
     /// Context features, `context_dim` long (see ``ContextFeatures``).
     public var context: [Float]
@@ -73,8 +75,8 @@ public struct EncodedInput: Sendable, Equatable {
     public var sessionWeights: [Float]
     /// The most recent items, newest first, one per slot; nil for an empty slot.
     public var lastItemRows: [Int?]
-    /// The session attention's input: the newest known session items, at most its sequence
-    /// length, oldest first (empty for a model without the encoder).
+    /// The session attention's input: the newest known items of the session (or of the history
+    /// then the session), at most its sequence length, oldest first (empty without the encoder).
     public var sequenceRows: [Int]
     public var context: [Float]
     /// Rows never to recommend.
@@ -117,6 +119,14 @@ public struct InputEncoder: Sendable {
         domainIndex[item.domain].flatMap { catalog.row(domain: $0, id: item.id) }
     }
 
+    /// The session attention's input (models/README.md, "Input encoding", step 7): the newest
+    /// n known items of the session, or of the history followed by the session.
+    private func sequenceRows(_ input: ModelInput, known: [Int]) -> [Int] {
+        guard let shape = configuration.sessionAttention else { return [] }
+        let historyRows = shape.input == .history ? input.history.compactMap { row(of: $0) } : []
+        return shape.input.rows(historyRows: historyRows, sessionRows: known, length: shape.length)
+    }
+
     public func encode(_ input: ModelInput, excludeSessionItems: Bool = true) throws(ModelInputError) -> EncodedInput {
         guard input.context.count == configuration.contextDimension else {
             throw .contextDimension(expected: configuration.contextDimension, actual: input.context.count)
@@ -150,7 +160,7 @@ public struct InputEncoder: Sendable {
         return EncodedInput(userRow: userRow, foldInRows: foldIn, sessionRows: known.map(\.1), sessionWeights: weights,
                             lastItemRows: slots, context: input.context, excludedRows: excluded,
                             ignoredEventCount: input.events.count - known.count,
-                            sequenceRows: known.suffix(configuration.sessionAttention?.length ?? 0).map(\.1))
+                            sequenceRows: sequenceRows(input, known: known.map(\.1)))
     }
 }
 

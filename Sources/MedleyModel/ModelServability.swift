@@ -28,8 +28,11 @@ public enum ModelServability {
         var x = zip(users, items).map { max($0, $1) } + items
         for _ in 0..<c.lastItemSlots { x += items }
         x += [Double](repeating: contextBound, count: c.contextDimension)
+        var attentionBound: [Double]? = nil
         if let shape = c.sessionAttention {
-            x += try sessionAttention(SessionAttention(shape: shape, dimension: d), items: items, parameters: p)
+            let bound = try sessionAttention(SessionAttention(shape: shape, dimension: d), items: items, parameters: p)
+            x += bound
+            if shape.sessionQuery == .towerPlusAttention { attentionBound = bound }
         }
 
         let representation: [Double]
@@ -71,7 +74,8 @@ public enum ModelServability {
         let biases = p[ParameterLayout.itemBias].scalars
         for task in c.tasks {
             let prefix = ParameterLayout.headPrefix(task, domains: c.domains)
-            let query = try mlp(prefix, layers: c.towerHiddenDimensions.count + 1, input: representation, parameters: p)
+            var query = try mlp(prefix, layers: c.towerHiddenDimensions.count + 1, input: representation, parameters: p)
+            if task == .session, let attentionBound { query = zip(query, attentionBound).map(+) }
             let rows: Range<Int>
             switch task {
             case .domain(let t): rows = model.catalog.domainRanges[t]

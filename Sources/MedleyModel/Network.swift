@@ -73,11 +73,18 @@ public struct Network: Sendable {
         var headCaches: [MLP.Cache] = []
         /// The session attention's pass, when this forward pass ran it (not when its output was given).
         public var attentionCache: SessionAttention.Cache?
+        /// The attention output added to the session tower's output (`session_query` =
+        /// `tower_plus_attention`); nil otherwise or for an empty sequence.
+        var sessionQueryAttention: [Float]?
 
         /// The query vector of domain `d`'s head.
         public func domainQuery(_ d: Int) -> [Float] { headCaches[d].output }
         /// The session head's query vector.
-        public var sessionQuery: [Float] { headCaches[headCaches.count - 2].output }
+        public var sessionQuery: [Float] {
+            let tower = headCaches[headCaches.count - 2].output
+            guard let a = sessionQueryAttention else { return tower }
+            return zip(tower, a).map(+)
+        }
         /// The next-domain classifier's logits, one per domain.
         public var nextDomainLogits: [Float] { headCaches[headCaches.count - 1].output }
         /// The next-domain probabilities (softmax of the logits).
@@ -164,6 +171,7 @@ public struct Network: Sendable {
             }
         }
         pass.headCaches = zip(heads, pass.representations).map { $0.forward($1, parameters: parameters) }
+        if attention?.shape.sessionQuery == .towerPlusAttention { pass.sessionQueryAttention = attentionOutput }
         return pass
     }
 
@@ -175,7 +183,8 @@ public struct Network: Sendable {
     public func backward(_ pass: ForwardPass, outputGradients g: OutputGradients, parameters: ModelParameters,
                          into gradients: inout ModelParameters) -> [Float]? {
         let dRepresentation = backwardHeads(pass, outputGradients: g, parameters: parameters, into: &gradients)
-        return backwardEncoder(pass, representationGradients: dRepresentation, parameters: parameters, into: &gradients)
+        return backwardEncoder(pass, representationGradients: dRepresentation, sessionQueryGradient: g.sessionQuery,
+                               parameters: parameters, into: &gradients)
     }
 
     /// The first half of ``backward(_:outputGradients:parameters:into:)``: accumulates the heads'
@@ -202,10 +211,13 @@ public struct Network: Sendable {
 
     /// The second half of ``backward(_:outputGradients:parameters:into:)``: from the per-task
     /// representation gradients, through the shared encoder into the input's embeddings and the
-    /// session attention (when this pass ran it). Returns the gradient with respect to the
-    /// attention output (nil without an encoder).
+    /// session attention (when this pass ran it). `sessionQueryGradient`, the (task-weighted)
+    /// gradient of the session query, reaches the attention output directly when the model adds
+    /// that output to the query. Returns the gradient with respect to the attention output (nil
+    /// without an encoder).
     @discardableResult
     public func backwardEncoder(_ pass: ForwardPass, representationGradients dRepresentation: [[Float]?],
+                                sessionQueryGradient: [Float]? = nil,
                                 parameters: ModelParameters, into gradients: inout ModelParameters) -> [Float]? {
         let width = configuration.representationDimension
         var dx = [Float](repeating: 0, count: configuration.encoderInputDimension)
@@ -246,7 +258,10 @@ public struct Network: Sendable {
         backwardInput(pass.input, dx: dx, into: &gradients)
         guard let attention else { return nil }
         let d = configuration.embeddingDimension
-        let dAttention = Array(dx[attentionOffset..<(attentionOffset + d)])
+        var dAttention = Array(dx[attentionOffset..<(attentionOffset + d)])
+        if pass.sessionQueryAttention != nil, let direct = sessionQueryGradient {
+            for k in 0..<d { dAttention[k] += direct[k] }
+        }
         if let cache = pass.attentionCache, !cache.rows.isEmpty {
             var dOutput = [Float](repeating: 0, count: cache.rows.count * d)
             for k in 0..<d { dOutput[dOutput.count - d + k] = dAttention[k] }

@@ -6,11 +6,17 @@ import MedleyTraining
 /// own default encoder: `medley train` none (the bundled default model's shape), the
 /// evaluations the attention encoder with the settings below.
 struct SessionEncoderOptions: ParsableArguments {
-    @Option(help: "Session encoder: attention (causal self-attention over the newest session items) or none.")
+    @Option(help: "Session encoder: attention (causal self-attention over the newest items) or none.")
     var sessionEncoder: String?
 
-    @Option(help: "Session items the attention encoder reads.")
+    @Option(help: "Items the attention encoder reads.")
     var sequenceLength: Int = SessionAttentionShape().length
+
+    @Option(help: "What the attention encoder reads: history (the user's newest items across sessions) or session (the current session's only).")
+    var attentionInput: String = SessionAttentionShape().input.rawValue
+
+    @Option(help: "The session head's query: tower (the tower's output) or tower_plus_attention (plus the attention encoder's output).")
+    var sessionQuery: String = SessionAttentionShape().sessionQuery.rawValue
 
     @Option(help: "Transformer blocks of the attention encoder.")
     var attentionBlocks: Int = SessionAttentionShape().blocks
@@ -39,7 +45,14 @@ struct SessionEncoderOptions: ParsableArguments {
 
     /// The encoder's shape, or nil for none; `defaultEncoder` applies when the option is not given.
     func shape(default defaultEncoder: SessionAttentionShape?) throws -> SessionAttentionShape? {
-        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads)
+        guard let input = AttentionSequence(rawValue: attentionInput) else {
+            throw ValidationError("--attention-input is history or session, not \(attentionInput)")
+        }
+        guard let query = SessionQueryForm(rawValue: sessionQuery) else {
+            throw ValidationError("--session-query is tower or tower_plus_attention, not \(sessionQuery)")
+        }
+        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input,
+                                          sessionQuery: query)
         switch sessionEncoder {
         case nil: return defaultEncoder == nil ? nil : shape
         case "none": return nil

@@ -21,7 +21,7 @@ struct EvaluateCommandTests {
         #expect(rows.contains { $0["method"] as? String == "Medley multitask (session head)" })
         #expect((report["conditions"] as? [String: String])?["data set"]?.hasPrefix("synthetic") == true)
         // The evaluations train the session attention unless told otherwise.
-        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50, 2 blocks, 1 heads, dropout 0.2)") == true)
+        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the session, 2 blocks, 1 heads, dropout 0.2)") == true)
     }
 
     /// `medley train --session-encoder attention` writes a model with the encoder; `medley
@@ -36,11 +36,13 @@ struct EvaluateCommandTests {
         let trained = try MedleyExecutable.run([
             "train", "--log", log, "--models-dir", models, "--version", "1", "--dimension", "8", "--hidden", "16", "--epochs", "1",
             "--session-encoder", "attention", "--sequence-length", "6", "--attention-blocks", "1", "--attention-heads", "2",
+            "--attention-input", "session",
         ], timeoutSeconds: 120)
         #expect(trained.status == 0, "\(trained.stderr)")
         let inspected = try MedleyExecutable.run(["inspect", "\(models)/1.safetensors"])
         #expect(inspected.status == 0, "\(inspected.stderr)")
-        for text in ["session_encoder", "attention", "session_encoder.position.embedding", "session_encoder.blocks.0.query.weight"] {
+        for text in ["session_encoder", "attention", "attention_input", "session", "session_encoder.position.embedding",
+                     "session_encoder.blocks.0.query.weight"] {
             #expect(inspected.stdout.contains(text), "missing \(text)")
         }
     }
@@ -59,6 +61,9 @@ struct EvaluateCommandTests {
         let encoder = try MedleyExecutable.run(["eval", "synthetic", "--session-encoder", "gru"])
         #expect(encoder.status != 0)
         #expect(encoder.stderr.contains("--session-encoder"))
+        let input = try MedleyExecutable.run(["eval", "synthetic", "--attention-input", "everything"])
+        #expect(input.status != 0)
+        #expect(input.stderr.contains("--attention-input"))
         let dropout = try MedleyExecutable.run(["eval", "synthetic", "--dropout", "1"])
         #expect(dropout.status != 0)
         #expect(dropout.stderr.contains("--dropout"))

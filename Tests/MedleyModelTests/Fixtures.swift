@@ -43,6 +43,10 @@ enum Fixtures {
         history: [ItemReference(domain: "news", id: "n1"), ItemReference(domain: "video", id: "v2")],
         context: [1, 0])
 
+    /// Earlier items of a user, oldest first, one unknown to the model.
+    static let userHistory = [ItemReference(domain: "video", id: "v2"), ItemReference(domain: "news", id: "gone"),
+                              ItemReference(domain: "music", id: "m4"), ItemReference(domain: "news", id: "n3")]
+
     /// The repository root (for scripts/).
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -137,8 +137,17 @@ import Testing
     /// the attention blocks, the position table and the session's item rows.
     @Test(arguments: [true, false])
     func wholeNetworkWithSessionAttention(knownUser: Bool) throws {
-        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 2, heads: 2))
+        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 2, heads: 2, input: .session))
         try checkWholeNetwork(contents, knownUser: knownUser)
+    }
+
+    /// With the attention output also added to the session query: the session loss's gradient
+    /// reaches the attention directly as well as through the encoder.
+    @Test(arguments: [true, false])
+    func wholeNetworkWithAttentionInTheSessionQuery(knownUser: Bool) throws {
+        let shape = SessionAttentionShape(length: 3, blocks: 2, heads: 2, input: .history, sessionQuery: .towerPlusAttention)
+        // Seeded so that no ReLU of the towers sits within the finite difference's step of its kink.
+        try checkWholeNetwork(try Fixtures.randomContents(sessionAttention: shape, seed: 8), knownUser: knownUser)
     }
 
     private func checkWholeNetwork(_ contents: ModelFileContents, knownUser: Bool) throws {

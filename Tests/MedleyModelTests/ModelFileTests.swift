@@ -19,11 +19,11 @@ import Testing
     /// `session_encoder` key the same tensors no longer fit the layout (the encoder input is
     /// d narrower), and the file is refused.
     @Test func roundTripWithSessionAttention() throws {
-        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 6, blocks: 2, heads: 2))
+        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
         let bytes = ModelFile.encode(contents)
         let decoded = try ModelFile.decode(bytes)
         #expect(decoded == contents)
-        #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2))
+        #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
         #expect(decoded.parameters["session_encoder.position.embedding"].shape == [6, 4])
         #expect(ModelFile.encode(decoded) == bytes)
         let header = split(bytes).header
@@ -37,9 +37,23 @@ import Testing
         expectRefusal(assemble(header: edited, data: split(bytes).data)) {
             $0 == .shapeMismatch(tensor: "encoder.layers.0.weight", expected: [6, 18], actual: [6, 22])
         }
+        #expect(metadata["attention_input"] == "history" && metadata["session_query"] == "tower")
+        // A file written before `attention_input` and `session_query` existed keeps its
+        // meaning: the session only, the tower's query.
+        var older = metadata
+        older.removeValue(forKey: "attention_input")
+        older.removeValue(forKey: "session_query")
+        edited["__metadata__"] = older
+        let olderFile = try ModelFile.decode(assemble(header: edited, data: split(bytes).data))
+        #expect(olderFile.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .session))
+        #expect(olderFile.parameters == contents.parameters)
+        let direct = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 2, blocks: 1, heads: 1,
+                                                                                          sessionQuery: .towerPlusAttention))
+        #expect(try ModelFile.decode(ModelFile.encode(direct)) == direct)
         // Files of the original architectures carry none of the keys.
         let plain = split(ModelFile.encode(try Fixtures.randomContents())).header["__metadata__"] as? [String: String]
-        #expect(plain?["session_encoder"] == nil && plain?["sequence_length"] == nil)
+        #expect(plain?["session_encoder"] == nil && plain?["sequence_length"] == nil && plain?["attention_input"] == nil
+                && plain?["session_query"] == nil)
     }
 
     @Test func sessionAttentionMetadataIsChecked() throws {
@@ -52,6 +66,8 @@ import Testing
             return assemble(header: header, data: data)
         }
         expectRefusal(editing { $0["session_encoder"] = "gru" }) { if case .invalidMetadata(key: "session_encoder", _) = $0 { true } else { false } }
+        expectRefusal(editing { $0["attention_input"] = "all" }) { if case .invalidMetadata(key: "attention_input", _) = $0 { true } else { false } }
+        expectRefusal(editing { $0["session_query"] = "attention" }) { if case .invalidMetadata(key: "session_query", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["attention_heads"] = "3" }) { if case .invalidMetadata(key: "attention_heads", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["sequence_length"] = "0" }) { if case .invalidMetadata(key: "sequence_length", _) = $0 { true } else { false } }
         expectRefusal(editing { $0.removeValue(forKey: "attention_blocks") }) { $0 == .missingMetadata(key: "attention_blocks") }

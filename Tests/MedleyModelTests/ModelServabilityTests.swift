@@ -18,6 +18,8 @@ struct ModelServabilityTests {
         try ModelServability.check(MultitaskModel(servable(.mmoe(experts: 2))))
         try ModelServability.check(MultitaskModel(servable(.ple(sharedExperts: 2, taskExperts: 1, levels: 2))))
         try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2))))
+        try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2,
+                                                                                                   sessionQuery: .towerPlusAttention))))
     }
 
     @Test(arguments: ["session_encoder.position.embedding", "session_encoder.blocks.1.feed_forward.layers.1.bias",

@@ -53,14 +53,15 @@ struct ReferenceScorerTests {
         try checkReference(try Fixtures.randomContents(architecture: architecture, towerHidden: [5]), knownUser: knownUser)
     }
 
-    /// A model with the session attention (two blocks, two heads); the sequence is the known
-    /// session items, cut to the sequence length (3 of the 3 known events, 1 of 1).
+    /// A model with the session attention (two blocks, two heads) reading the session only; the
+    /// sequence is the known session items, cut to the sequence length (3 of the 3 known
+    /// events, 1 of 1), and the history is not read.
     @Test(arguments: [true, false])
     func referenceScorerReproducesSessionAttention(knownUser: Bool) throws {
-        let shape = SessionAttentionShape(length: 3, blocks: 2, heads: 2)
+        let shape = SessionAttentionShape(length: 3, blocks: 2, heads: 2, input: .session)
         try checkReference(try Fixtures.randomContents(towerHidden: [5], sessionAttention: shape), knownUser: knownUser)
         // A sequence longer than the encoder reads: only the newest two items count.
-        let short = SessionAttentionShape(length: 2, blocks: 1, heads: 1)
+        let short = SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .session)
         try checkReference(try Fixtures.randomContents(sessionAttention: short, seed: 11), knownUser: knownUser)
     }
 
@@ -72,14 +73,32 @@ struct ReferenceScorerTests {
         try checkReference(contents, knownUser: knownUser)
     }
 
+    /// The attention reading the user's history: the known history items, then the session's,
+    /// the newest n of them (5 of 3 history + 3 session items; 9 reads all six; 2 only the session's);
+    /// with its output in the encoder input only, or also added to the session query.
+    @Test(arguments: [5, 9, 2], [SessionQueryForm.tower, .towerPlusAttention])
+    func referenceScorerReproducesHistoryAttention(length: Int, sessionQuery: SessionQueryForm) throws {
+        let shape = SessionAttentionShape(length: length, blocks: 2, heads: 2, input: .history, sessionQuery: sessionQuery)
+        let contents = try Fixtures.randomContents(towerHidden: [5], sessionAttention: shape, seed: UInt64(length))
+        var known = Fixtures.sessionInput
+        known.history = Fixtures.userHistory
+        try checkReference(contents, input: known)
+        var anonymous = Fixtures.anonymousInput
+        anonymous.history = Fixtures.userHistory
+        try checkReference(contents, input: anonymous)
+    }
+
     private func checkReference(_ contents: ModelFileContents, knownUser: Bool) throws {
+        try checkReference(contents, input: knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput)
+    }
+
+    private func checkReference(_ contents: ModelFileContents, input: ModelInput) throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let modelURL = directory.appendingPathComponent("m.safetensors")
         let model = try MultitaskModel(contents)
         try model.write(to: modelURL)
 
-        let input = knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput
         let k = 4
         let request: [String: Any] = [
             "user_id": input.userID as Any? ?? NSNull(),

@@ -77,6 +77,25 @@ import Testing
         #expect(!allClose(swapped, Array(full[16..<20]), absolute: 1e-4))
     }
 
+    /// `attention_input` = history reads the known history items then the session's, the newest
+    /// n; `session` reads the session's only, whatever the history.
+    @Test func sequenceRowsFollowTheAttentionInput() throws {
+        var input = Fixtures.sessionInput
+        input.history = Fixtures.userHistory
+        func rows(_ shape: SessionAttentionShape) throws -> [Int] {
+            try MultitaskModel(try Fixtures.randomContents(sessionAttention: shape)).encode(input).sequenceRows
+        }
+        // Rows: n2 1, n3 2, v1 3, v2 4, m3 7, m4 8; "gone" and the unknown music event are dropped.
+        #expect(try rows(SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .history)) == [8, 2, 1, 7, 3])
+        #expect(try rows(SessionAttentionShape(length: 50, blocks: 1, heads: 1, input: .history)) == [4, 8, 2, 1, 7, 3])
+        #expect(try rows(SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history)) == [7, 3])
+        #expect(try rows(SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .session)) == [1, 7, 3])
+        // A new session's first request: the history alone.
+        input.events = []
+        #expect(try rows(SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history)) == [8, 2])
+        #expect(try rows(SessionAttentionShape(length: 3, blocks: 1, heads: 1, input: .session)) == [])
+    }
+
     /// Feeding the network the attention output computed for a whole sequence gives the same
     /// pass as running the attention per example.
     @Test func givenOutputMatchesPerExamplePass() throws {

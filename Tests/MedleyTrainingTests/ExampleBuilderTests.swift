@@ -68,9 +68,14 @@ import Testing
     }
 
     /// The trainer's input for an example is exactly what the serving model makes from the same
-    /// history: weights by type and recency, slots newest first, context of the request time.
-    @Test func trainingInputsMatchTheServingEncoder() throws {
-        let configuration = F.configuration()
+    /// history: weights by type and recency, slots newest first, context of the request time,
+    /// and the session attention's sequence (the session's, or the user's across the gap).
+    @Test(arguments: [nil, SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .session),
+                      SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history),
+                      SessionAttentionShape(length: 8, blocks: 1, heads: 1, input: .history)])
+    func trainingInputsMatchTheServingEncoder(attention: SessionAttentionShape?) throws {
+        var configuration = F.configuration()
+        configuration.model.sessionAttention = attention
         let data = try TrainingData(events: stream, configuration: configuration)
         let contents = try ModelFileContents.initialized(configuration: configuration.model, catalog: data.catalog,
                                                          users: data.users, seed: 1)
@@ -84,6 +89,13 @@ import Testing
             var served = try model.encode(input)
             served.excludedRows = []
             #expect(served == data.encodedInput(example))
+        }
+        // alice's m3 opens a session: only an encoder reading the history has input for it.
+        let m3 = try #require(data.trainingExamples.first { data.catalog.ids[data.target($0).row] == "m3" })
+        let sequence = data.encodedInput(m3).sequenceRows.map { data.catalog.ids[$0] }
+        switch attention?.input {
+        case nil, .session?: #expect(sequence.isEmpty)
+        case .history?: #expect(sequence == Array(["m1", "v1", "m2"].suffix(attention!.length)))
         }
     }
 

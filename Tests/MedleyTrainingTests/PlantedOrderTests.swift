@@ -37,33 +37,15 @@ import Testing
     }
 
     private func train(_ attention: SessionAttentionShape?) throws -> MultitaskModel {
-        let configuration = TrainingConfiguration(
-            model: ModelConfiguration(domains: ["video"], embeddingDimension: 16, lastItemSlots: 3, hiddenDimensions: [32],
-                                      sessionAttention: attention),
-            // Equal weights: the test is about what the session encoder can learn, not the weighting.
-            epochs: 25, batchSize: 64, learningRate: 0.01, dropout: 0, taskWeighting: .equal, validation: .none,
-            earlyStopping: EarlyStopping(enabled: false), seed: 3)
-        let result = try Trainer(configuration: configuration).train(events: stream(users: 160, sessionsPerUser: 4, seed: 5),
-                                                                    modelVersion: 1)
-        return try MultitaskModel(result.model)
+        try PlantedOrder.train(stream(users: 160, sessionsPerUser: 4, seed: 5), attention: attention)
     }
 
     /// The share of unseen sessions (new users) whose top session-head item is the planted one.
     private func accuracy(_ model: MultitaskModel) throws -> Double {
-        var rng = SplitMix64(seed: 77)
-        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
-        var correct = 0
-        let trials = 64
-        for trial in 0..<trials {
-            let pair = pick(pairs), aFirst = pick(2) == 0
-            let events = session("new-\(trial)", pair: pair, aFirst: aFirst, fillers: (0..<3).map { _ in pick(fillers) },
-                                 at: 1_000_000_000, withTarget: false)
-            let input = try model.encode(model.input(forUser: "new-\(trial)", history: events))
-            let scores = model.itemScores([input])[0].session
-            let best = scores.indices.max { scores[$0] < scores[$1] }!
-            if model.catalog.ids[best] == (aFirst ? "x\(pair)" : "y\(pair)") { correct += 1 }
+        try PlantedOrder.accuracy(model, pairs: pairs, fillers: fillers) { trial, pair, aFirst, picks in
+            let events = session("new-\(trial)", pair: pair, aFirst: aFirst, fillers: picks, at: 1_000_000_000, withTarget: false)
+            return try model.encode(model.input(forUser: "new-\(trial)", history: events))
         }
-        return Double(correct) / Double(trials)
     }
 
     @Test func attentionLearnsOrderTheMeanPoolCannot() throws {

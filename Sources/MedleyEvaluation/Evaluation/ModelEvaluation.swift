@@ -253,7 +253,7 @@ public enum ModelEvaluation {
             conditions["model"] = "d \(m.embeddingDimension), encoder \(m.hiddenDimensions), \(label(m.architecture)), "
                 + "task weighting \(label(c.taskWeighting)), "
                 + "last-item slots \(m.lastItemSlots), context \(m.contextDimension), session encoder "
-                + (m.sessionAttention.map { "attention (n \($0.length), \($0.blocks) blocks, \($0.heads) heads, dropout \(c.dropout))" } ?? "none")
+                + (m.sessionAttention.map { "attention (\($0.summary), dropout \(c.dropout))" } ?? "none")
             conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate), seed \(c.seed), "
                 + "\(c.threads) threads, early stopping " + (c.earlyStopping.enabled ? "patience \(c.earlyStopping.patience)" : "off")
                 + ", validation \(c.validation)"

@@ -76,7 +76,21 @@ struct ExampleBuilder: Sendable {
             userRow: Int(table.userRows[t]), foldInRows: [],
             sessionRows: session.map { Int(table.itemRows[$0]) }, sessionWeights: weights,
             lastItemRows: slots, context: ExampleBuilder.context(timestampMilliseconds: reference, dimension: model.contextDimension),
-            sequenceRows: session.suffix(model.sessionAttention?.length ?? 0).map { Int(table.itemRows[$0]) })
+            sequenceRows: sequenceRange(example, table: table).map { Int(table.itemRows[$0]) })
+    }
+
+    /// The events the session attention reads before the example's target: the newest n of its
+    /// (capped) session, or of its user (every earlier event of the user is history or session
+    /// at serving time).
+    func sequenceRange(_ example: TrainingExample, table: EventTable) -> Range<Int> {
+        let t = Int(example.target)
+        guard let shape = model.sessionAttention else { return t..<t }
+        let start: Int
+        switch shape.input {
+        case .session: start = Int(example.sessionStart)
+        case .history: start = table.userRanges[Int(table.userRows[t])].lowerBound
+        }
+        return max(start, t - shape.length)..<t
     }
 
     /// The default context features, or none for a model without context.

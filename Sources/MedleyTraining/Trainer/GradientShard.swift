@@ -50,6 +50,9 @@ final class GradientShard: @unchecked Sendable {
     /// Between the halves: the examples' forward passes and per-task representation gradients.
     private var passes: [Network.ForwardPass] = []
     private var representationGradients: [[[Float]?]] = []
+    /// Between the halves: per example, the session query's gradient (for a model that adds the
+    /// attention output to the query, which passes it to the attention directly).
+    private var sessionQueryGradients: [[Float]?] = []
     /// Between the halves: the session attention's passes over this shard's chunks.
     private var attentionPieces: AttentionPieces?
     /// Per task, the item table's gradient from that task's loss alone (when kept separate).
@@ -203,6 +206,7 @@ final class GradientShard: @unchecked Sendable {
         representationGradients = passes.indices.map { i in
             network.backwardHeads(passes[i], outputGradients: outputs[i], parameters: parameters, into: &gradients)
         }
+        sessionQueryGradients = outputs.map(\.sessionQuery)
         if measureGram {
             for i in passes.indices {
                 let shared = representationGradients[i].enumerated().map { t, dr in
@@ -247,11 +251,14 @@ final class GradientShard: @unchecked Sendable {
                 for t in representationGradients[i].indices {
                     representationGradients[i][t] = representationGradients[i][t].map { dr in dr.map { taskScales[t] * $0 } }
                 }
+                let scale = taskScales[network.configuration.domains.count]
+                sessionQueryGradients[i] = sessionQueryGradients[i].map { g in g.map { scale * $0 } }
             }
         }
         var attentionGradients = [[Float]?](repeating: nil, count: passes.count)
         for i in passes.indices {
             attentionGradients[i] = network.backwardEncoder(passes[i], representationGradients: representationGradients[i],
+                                                            sessionQueryGradient: sessionQueryGradients[i],
                                                             parameters: parameters, into: &gradients)
         }
         if let pieces = attentionPieces, let attention = network.attention {
@@ -259,6 +266,7 @@ final class GradientShard: @unchecked Sendable {
         }
         passes = []
         representationGradients = []
+        sessionQueryGradients = []
         attentionPieces = nil
     }
 }

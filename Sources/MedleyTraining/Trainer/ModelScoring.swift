@@ -9,8 +9,9 @@ public struct SessionRules: Sendable, Equatable {
     public var sessionGapMilliseconds: Int64
     /// The most recent events of the session kept. Default 50.
     public var maxSessionLength: Int
-    /// The most recent items kept as history, whose mean embedding stands in for a user the
-    /// model has no vector for. Default 200 (as the service's session store keeps).
+    /// The most recent items before the session kept as history, whose mean embedding stands in
+    /// for a user the model has no vector for, and which a session attention reading the
+    /// user's history reads before the session. Default 200 (as the service's session store keeps).
     public var maxHistoryItems: Int
 
     public init(sessionGapMilliseconds: Int64 = 30 * 60 * 1000, maxSessionLength: Int = 50, maxHistoryItems: Int = 200) {
@@ -44,7 +45,8 @@ extension MultitaskModel {
     /// As in training: events of unknown domains or unspecified type are left out; the session
     /// is the run of newest events with no gap longer than the session gap between them, nor
     /// between the newest and the request, nor a change of the client's session id, capped at
-    /// the newest `maxSessionLength`; the context features describe the request time.
+    /// the newest `maxSessionLength`; the history is the newest `maxHistoryItems` events before
+    /// the session (as the service keeps them); the context features describe the request time.
     public func input(
         forUser userID: String?, history: [Medley_V1_SessionEvent], requestTimeMilliseconds: Int64? = nil,
         rules: SessionRules = SessionRules()
@@ -68,7 +70,8 @@ extension MultitaskModel {
             SessionEvent(item: ItemReference(domain: $0.domain, id: $0.itemID), type: EventType($0.type)!,
                          timestampMilliseconds: $0.timestampMs)
         }
-        let historyItems = usable.suffix(rules.maxHistoryItems).map { ItemReference(domain: $0.domain, id: $0.itemID) }
+        // As the service's session store keeps it: the items before the session, oldest first.
+        let historyItems = usable[..<sessionStart].suffix(rules.maxHistoryItems).map { ItemReference(domain: $0.domain, id: $0.itemID) }
         return ModelInput(
             userID: userID, events: events, history: historyItems,
             context: ExampleBuilder.context(timestampMilliseconds: requestTime, dimension: configuration.contextDimension),

@@ -2,29 +2,30 @@ import MedleyModel
 import MedleySystem
 
 /// Whole-sequence training of the session attention (as SASRec trains): the training examples
-/// of one session are cut into chunks of consecutive targets whose attention inputs are
-/// prefixes of one item sequence of at most n items, so one attention pass over the chunk's
-/// items gives every example's encoder output (row j after items 0…j), and one backward pass
-/// takes all their gradients back through it.
+/// of one session (or, when the encoder reads the user's history, of one user) are cut into
+/// chunks of consecutive targets whose attention inputs are prefixes of one item sequence of
+/// at most n items, so one attention pass over the chunk's items gives every example's encoder
+/// output (row j after items 0…j), and one backward pass takes all their gradients back
+/// through it.
 ///
-/// A session's items s, s+1, … are cut at s, s+n, s+2n, …: the example with target t reads
-/// the chunk starting at `s + ⌊(t−1−s)/n⌋·n`, position `(t−1−s) mod n`. Within a session's
-/// first n items this is exactly the serving input (the newest ≤ n session items); later, the
-/// training input holds the items since the chunk start (fewer than serving's n), as in
-/// SASRec's fixed-window training.
+/// A session's (user's) items s, s+1, … are cut at s, s+n, s+2n, …: the example with target t
+/// reads the chunk starting at `s + ⌊(t−1−s)/n⌋·n`, position `(t−1−s) mod n`. Within the first
+/// n items this is exactly the serving input (the newest ≤ n items); later, the training input
+/// holds the items since the chunk start (fewer than serving's n), as in SASRec's fixed-window
+/// training.
 struct SequenceChunks: Sendable {
     /// Per chunk, its training examples (a range of ``TrainingData/trainingExamples``).
     let ranges: [Range<Int>]
     let length: Int
 
     /// Chunks of `examples` (in the builder's order: user by user, targets increasing).
-    init(examples: [TrainingExample], table: EventTable, length n: Int) {
-        length = n
+    init(examples: [TrainingExample], table: EventTable, shape: SessionAttentionShape) {
+        length = shape.length
         var ranges: [Range<Int>] = []
         var start = 0
         var current: Int? = nil
         for (i, example) in examples.enumerated() {
-            let chunk = Self.chunkStart(example, table: table, length: n)
+            let chunk = Self.chunkStart(example, table: table, shape: shape)
             if i > 0 && (chunk == nil || chunk != current) {
                 ranges.append(start..<i)
                 start = i
@@ -37,8 +38,13 @@ struct SequenceChunks: Sendable {
 
     /// The table index of the first item of the example's chunk; nil when its session is empty
     /// (the example has no attention input).
-    static func chunkStart(_ example: TrainingExample, table: EventTable, length n: Int) -> Int? {
-        let t = Int(example.target), s = Int(table.sessionStarts[t])
+    static func chunkStart(_ example: TrainingExample, table: EventTable, shape: SessionAttentionShape) -> Int? {
+        let t = Int(example.target), n = shape.length
+        let s: Int
+        switch shape.input {
+        case .session: s = Int(table.sessionStarts[t])
+        case .history: s = table.userRanges[Int(table.userRows[t])].lowerBound
+        }
         guard t > s else { return nil }
         return s + ((t - 1 - s) / n) * n
     }
@@ -59,7 +65,7 @@ struct AttentionPieces {
         var lastPieceEnd = -1
         var groups: [(start: Int, members: [(Int, Int)], seed: UInt64)] = []
         for (i, example) in examples.enumerated() {
-            guard let start = SequenceChunks.chunkStart(example, table: data.table, length: attention.shape.length) else {
+            guard let start = SequenceChunks.chunkStart(example, table: data.table, shape: attention.shape) else {
                 placement.append(nil)
                 continue
             }

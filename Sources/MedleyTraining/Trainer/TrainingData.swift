@@ -71,7 +71,7 @@ public struct TrainingData: Sendable {
         self.validationSplit = configuration.validation
         self.trainingExamples = training
         self.validationExamples = validation
-        self.sequenceChunks = model.sessionAttention.map { SequenceChunks(examples: training, table: table, length: $0.length) }
+        self.sequenceChunks = model.sessionAttention.map { SequenceChunks(examples: training, table: table, shape: $0) }
         self.statistics = Statistics(
             eventsRead: events.count, dropped: dropped, sessions: sessions,
             trainingExamples: training.count, validationExamples: validation.count,
