@@ -148,6 +148,10 @@ public struct ServingWorker: Sendable {
                     case .ready, .reply:
                         logger.error("dropping a worker-bound message the broker should not send")
                     }
+                    // A long backlog (a replay's events after a restart) must not hold back the
+                    // heartbeat, or the broker declares this worker silent and replays again;
+                    // the next poll returns at once for the messages still waiting.
+                    if clock.now >= nextHeartbeat { break }
                 }
             }
             let now = clock.now
