@@ -160,6 +160,14 @@ final class ModelSubscription {
                 return
             }
             if announcement.sequence > (lastSequence ?? 0) { lastSequence = announcement.sequence }
+            // The trainer's model when it was asked: old news once a publication has brought a
+            // newer one, which is no refusal.
+            guard announcement.version > installer.models.version else {
+                logger.debug("ignoring a snapshot no newer than the serving model", metadata: [
+                    "version": "\(announcement.version)", "serving": "\(installer.models.version)",
+                ])
+                return
+            }
             _ = try? installer.install(ModelPublication(announcement: announcement, modelBytes: frames[2]), source: source)
         case .error(let error) where error.code == .notFound:
             // The trainer has no model yet. Ask again later unless publications start first:
