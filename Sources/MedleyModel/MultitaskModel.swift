@@ -144,9 +144,7 @@ public final class MultitaskModel: Sendable {
             let row = Int(rules.targets[r])
             guard !input.excludedRows.contains(row) else { continue }
             let modelScore = candidates[row] ?? embeddings.withUnsafeBufferPointer { e in
-                var dot: Float = 0
-                for k in 0..<d { dot += sessionQuery[k] * e[row * d + k] }
-                return dot + biases[row]
+                ScoringKernels.dot(sessionQuery, e.baseAddress! + row * d, d) + biases[row]
             }
             candidates[row] = modelScore + rules.weight * rules.strengths[r]
         }

@@ -56,7 +56,30 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// is not a transition); each item keeps its `rulesPerItem` strongest rules (ties: lower
     /// row first), scaled so that the strongest is 1. The weight starts at 0.
     public init(sessions: [[Int]], itemCount: Int, steps: Int = 10, rulesPerItem: Int = 50) {
-        precondition(steps >= 1 && rulesPerItem >= 1)
+        precondition(rulesPerItem >= 1)
+        var rowStart: [Int32] = [0]
+        var targets: [Int32] = []
+        var strengths: [Float] = []
+        for row in Self.count(sessions: sessions, itemCount: itemCount, steps: steps) {
+            let kept = row.prefix(rulesPerItem)
+            let strongest = kept.first?.weight ?? 1
+            targets.append(contentsOf: kept.map(\.target))
+            strengths.append(contentsOf: kept.map { $0.weight / strongest })
+            rowStart.append(Int32(targets.count))
+        }
+        self.steps = steps
+        self.weight = 0
+        self.rowStart = rowStart
+        self.targets = targets
+        self.strengths = strengths
+    }
+
+    /// The rules of each item row, unscaled and strongest first (ties: lower row first): every
+    /// pair j after i at a distance d ≤ `steps` in one session adds 1/d to i → j; a repeat of
+    /// the same item is not a transition. What both the table and the sequential-rules
+    /// baseline count.
+    public static func count(sessions: [[Int]], itemCount: Int, steps: Int) -> [[(target: Int32, weight: Float)]] {
+        precondition(steps >= 1)
         var rows = [[Int32: Float]](repeating: [:], count: itemCount)
         for items in sessions {
             for (q, item) in items.enumerated() {
@@ -65,21 +88,9 @@ public struct SequentialRulesTable: Sendable, Equatable {
                 }
             }
         }
-        var rowStart: [Int32] = [0]
-        var targets: [Int32] = []
-        var strengths: [Float] = []
-        for row in rows {
-            let kept = row.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(rulesPerItem)
-            let strongest = kept.first?.value ?? 1
-            targets.append(contentsOf: kept.map(\.key))
-            strengths.append(contentsOf: kept.map { $0.value / strongest })
-            rowStart.append(Int32(targets.count))
+        return rows.map { row in
+            row.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { (target: $0.key, weight: $0.value) }
         }
-        self.steps = steps
-        self.weight = 0
-        self.rowStart = rowStart
-        self.targets = targets
-        self.strengths = strengths
     }
 
     public var itemCount: Int { rowStart.count - 1 }

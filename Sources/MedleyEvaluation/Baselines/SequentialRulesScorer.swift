@@ -1,3 +1,5 @@
+import MedleyModel
+
 /// Sequential rules (SR; Ludewig and Jannach, "Evaluation of session-based recommendation
 /// algorithms", 2018): a rule i → j gains 1/d each time j follows i at a distance d of at
 /// most `steps` positions within a training session; an item is scored by the weight of the
@@ -27,25 +29,14 @@ public struct SequentialRulesScorer: Scorer {
     /// Learns the rules from training sessions (for the published protocol, each user's whole
     /// training sequence is one session, so that transitions across visits count too).
     public init(sessions: [TrainingSession], itemCount: Int, configuration: Configuration = Configuration()) {
-        var rows = [[Int32: Float]](repeating: [:], count: itemCount)
-        for session in sessions {
-            let items = session.items
-            for (q, item) in items.enumerated() {
-                for d in stride(from: 1, through: min(configuration.steps, q), by: 1) {
-                    let previous = items[q - d]
-                    // A repeat of the same item is not a transition.
-                    if previous != item { rows[previous][Int32(item), default: 0] += 1 / Float(d) }
-                }
-            }
-        }
         var rowStart = [0]
         var targets: [Int32] = []
         var weights: [Float] = []
-        for row in rows {
-            var rules = row.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            if let limit = configuration.rulesPerItem, rules.count > limit { rules.removeLast(rules.count - limit) }
-            targets.append(contentsOf: rules.map(\.key))
-            weights.append(contentsOf: rules.map(\.value))
+        // The same counting as the rules a model blends in (``SequentialRulesTable``), unscaled.
+        for row in SequentialRulesTable.count(sessions: sessions.map(\.items), itemCount: itemCount, steps: configuration.steps) {
+            let rules = row.prefix(configuration.rulesPerItem ?? row.count)
+            targets.append(contentsOf: rules.map(\.target))
+            weights.append(contentsOf: rules.map(\.weight))
             rowStart.append(targets.count)
         }
         self.itemCount = itemCount
