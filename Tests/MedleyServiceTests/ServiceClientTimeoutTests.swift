@@ -37,6 +37,9 @@ struct ServiceClientTimeoutTests {
         #expect(ended, "the call did not return within 20 s of a 300 ms time-out")
         if ended {
             #expect(outcome.value.hasPrefix("no reply within 300 ms"), "\(outcome.value)")
+        } else {
+            // Ends the blocked send, so that the test process can exit.
+            context.shutdown()
         }
     }
 }
