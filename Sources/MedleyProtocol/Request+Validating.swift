@@ -34,15 +34,16 @@ extension Medley_V1_Request {
         }
     }
 
-    private static func describe(_ error: any Error) -> String {
+    /// The detail of a `MALFORMED_FRAME` reply for SwiftProtobuf's decoding `error`.
+    static func describe(_ error: any Error) -> String {
         guard let error = error as? BinaryDecodingError else {
             return "protobuf decoding failed (\(error))"
         }
         switch error {
-        case .truncated: return "the bytes end in the middle of a field"
-        case .malformedProtobuf: return "invalid protobuf wire format"
-        case .invalidUTF8: return "a string field is not valid UTF-8"
-        case .messageDepthLimit: return "messages are nested too deeply"
+        case .truncated: return WireFormatError.truncated.detail
+        case .malformedProtobuf: return WireFormatError.malformed.detail
+        case .invalidUTF8: return WireFormatError.invalidUTF8.detail
+        case .messageDepthLimit: return WireFormatError.tooDeep.detail
         case .trailingGarbage: return "extra bytes after the message"
         case .missingRequiredFields: return "required fields are missing"
         case .internalExtensionError: return "protobuf extension error"
