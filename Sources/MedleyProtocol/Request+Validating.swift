@@ -6,7 +6,9 @@ extension Medley_V1_Request {
     ///
     /// The size is checked before any parsing, and the decoder's nesting depth
     /// is bounded, so a hostile frame costs at most `limits.maxBodyBytes` of work.
-    /// Unknown fields are kept, so a request relayed to a worker loses nothing.
+    /// Unknown fields are kept. The broker decodes requests other than `recommend` this way;
+    /// a recommend request's envelope is read by ``RequestRoute`` and its body decoded once,
+    /// by the worker (`Medley_V1_RecommendRequest(validating:requestID:limits:)`).
     ///
     /// - Throws: ``RequestDecodingError``; its ``RequestDecodingError/errorCode``,
     ///   ``RequestDecodingError/message`` and ``RequestDecodingError/requestID``
