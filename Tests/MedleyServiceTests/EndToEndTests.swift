@@ -180,10 +180,7 @@ struct EndToEndTests {
     @Test func aMalformedRecommendBodyGetsTheSameErrorWithItsRequestID() throws {
         let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory())
         defer { try? server.shutDown() }
-        let context = try Context()
-        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        try server.waitUntilServing(client: client, workers: 2)
-        let raw = try RawClient(context: context, endpoint: server.clientEndpoint)
+        let (_, raw) = try server.servingClients()
 
         func frame(_ requestID: UInt64, user: String = "deep", contextGroups: Int = 0) throws -> [UInt8] {
             var event = ServiceFixtures.event(user: user, item: "ZZ", domain: "music", at: ServiceFixtures.nowMs - 1000)
@@ -235,10 +232,7 @@ struct EndToEndTests {
     @Test func pipelinedRequestsOfAUserKeepTheirOrder() throws {
         let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory())
         defer { try? server.shutDown() }
-        let context = try Context()
-        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        try server.waitUntilServing(client: client, workers: 2)
-        let raw = try RawClient(context: context, endpoint: server.clientEndpoint)
+        let (_, raw) = try server.servingClients()
         let now = ServiceFixtures.nowMs
 
         // Ingest and recommend back to back, without waiting for the acknowledgement.
