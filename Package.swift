@@ -95,6 +95,12 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .testTarget(name: "MedleyEventLogTests", dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem"]),
+        // The one conversion from the protocol's session event to the model's.
+        .target(
+            name: "MedleyEventConversion",
+            dependencies: ["MedleyModel", "MedleyProtocol"],
+            exclude: ["README.md"]
+        ),
         // Key files and CURVE authentication for every socket that takes keys.
         .target(
             name: "MedleySecurity",
@@ -135,6 +141,7 @@ let package = Package(
             dependencies: [
                 "MedleyProtocol",
                 "MedleyModel",
+                "MedleyEventConversion",
                 "MedleyEventLog",
                 "MedleyModelDistribution",
                 "MedleySecurity",
@@ -150,7 +157,7 @@ let package = Package(
             name: "MedleyServiceTests",
             dependencies: [
                 "MedleyService", "MedleyEventLog", "MedleyModelDistribution", "MedleySecurity", "MedleySystem",
-                "MedleyClient", "MedleyProtocol", "MedleyModel", "MedleyTraining", "MedleyEvaluation", "MedleyTestSupport",
+                "MedleyClient", "MedleyProtocol", "MedleyModel", "MedleyEventConversion", "MedleyTraining", "MedleyEvaluation", "MedleyTestSupport",
             ]
         ),
         // Holds the code to the module graph each module's README states.
@@ -204,6 +211,7 @@ let package = Package(
             dependencies: [
                 "MedleyProtocol",
                 "MedleyModel",
+                "MedleyEventConversion",
                 "MedleySystem",
                 "COpenBLAS",
                 .product(name: "Logging", package: "swift-log"),
@@ -224,7 +232,7 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyEvaluation", "MedleySystem", "MedleyModel", "MedleyProtocol", "MedleyTestSupport"]),
+        .testTarget(name: "MedleyTrainingTests", dependencies: ["MedleyTraining", "MedleyEvaluation", "MedleySystem", "MedleyModel", "MedleyEventConversion", "MedleyProtocol", "MedleyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,7 +14,7 @@ public enum ServiceClientError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .timedOut(let milliseconds): "no reply within \(milliseconds) ms (is `medley serve` running at that endpoint?)"
+        case .timedOut(let milliseconds): "no reply within \(milliseconds) ms (is `medley serve` running at that endpoint, and does it take the CURVE keys this client was given, if any?)"
         case .service(let error): "the service refused the request: \(error.code): \(error.message)"
         case .unexpectedReply(let kind): "the service answered with \(kind)"
         case .malformedReply(let detail): "the reply could not be decoded: \(detail)"
@@ -37,6 +37,10 @@ public final class ServiceClient {
     public init(context: Context, endpoint: String, timeoutMilliseconds: Int32 = 5000, curve: CurveRole? = nil) throws {
         socket = try context.socket(.dealer)
         try socket.set(.lingerMilliseconds, 0)
+        // A DEALER with no connection blocks in send, and libzmq drops a connection for good
+        // when the handshake fails on this side (a server that asks for CURVE when this client
+        // has no keys): the send is bounded like the wait for the reply.
+        try socket.set(.sendTimeoutMilliseconds, timeoutMilliseconds)
         if let curve { try socket.configureCurve(curve) }
         try socket.connect(endpoint)
         self.timeoutMilliseconds = timeoutMilliseconds
@@ -49,9 +53,13 @@ public final class ServiceClient {
         request.requestID = nextRequestID
         nextRequestID += 1
         request.body = body
-        try socket.send(multipart: [[], try request.serializedBytes()])
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(timeoutMilliseconds))
+        do {
+            try socket.send(multipart: [[], try request.serializedBytes()])
+        } catch let error as ZMQError where error.kind == .wouldBlock {
+            throw ServiceClientError.timedOut(milliseconds: timeoutMilliseconds)
+        }
         var poller = Poller()
         try poller.register(socket)
         while true {

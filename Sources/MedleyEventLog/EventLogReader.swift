@@ -28,6 +28,9 @@ public final class EventLogReader {
     public struct Entry: Sendable, Equatable {
         public var record: Medley_V1_EventLogRecord
         public var position: Medley_V1_LogPosition
+        /// The record's bytes as the log stores them (an `EventLogRecord` message): what a
+        /// worker takes, forwarded without encoding the record again.
+        public var bytes: [UInt8]
     }
 
     /// Which time a window applies to.
@@ -84,7 +87,7 @@ public final class EventLogReader {
         for segment in segments.reversed() {
             var probe = try SegmentScanner(path: segment.path, firstSequence: segment.firstSequence, maxRecordBytes: maxRecordBytes)
             guard case .success = try probe.readHeader() else { continue }
-            guard case .record(let record, _) = try probe.step(at: UInt64(SegmentFormat.headerSize), expectedSequence: segment.firstSequence) else {
+            guard case .record(let record, _, _) = try probe.step(at: UInt64(SegmentFormat.headerSize), expectedSequence: segment.firstSequence) else {
                 continue
             }
             if record.receivedAtMs <= receivedAtMs {
@@ -102,7 +105,7 @@ public final class EventLogReader {
                 guard try openSegment() else { return nil }
             }
             switch try scanner!.step(at: offset, expectedSequence: expectedSequence) {
-            case .record(let record, let size):
+            case .record(let record, let size, let payload):
                 let position = Medley_V1_LogPosition.with {
                     $0.sequence = expectedSequence
                     $0.segment = segments[segmentIndex!].firstSequence
@@ -111,7 +114,7 @@ public final class EventLogReader {
                 offset += UInt64(size)
                 expectedSequence += 1
                 if record.sequence < targetSequence { continue }
-                return Entry(record: record, position: position)
+                return Entry(record: record, position: position, bytes: payload)
             case .end:
                 guard try advanceToNextSegment() else { return nil }
             case .defect(let defect):

@@ -95,7 +95,7 @@ enum EventLogRecovery {
         var defect: RecordDefect?
         scan: while true {
             switch try scanner.step(at: offset, expectedSequence: sequence) {
-            case .record(_, let size):
+            case .record(_, let size, _):
                 offset += UInt64(size)
                 sequence += 1
             case .end:
@@ -189,7 +189,7 @@ enum EventLogRecovery {
         var sequence = segment.firstSequence
         while true {
             switch try scanner.step(at: offset, expectedSequence: sequence) {
-            case .record(_, let size):
+            case .record(_, let size, _):
                 offset += UInt64(size)
                 sequence += 1
             case .end:

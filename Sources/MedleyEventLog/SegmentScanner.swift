@@ -20,7 +20,8 @@ struct SegmentScanner {
     /// What lies at an offset.
     enum Step {
         /// A valid record; the next one starts at `offset + size`.
-        case record(Medley_V1_EventLogRecord, size: Int)
+        /// The record, its size on disk (header included) and its payload as stored.
+        case record(Medley_V1_EventLogRecord, size: Int, payload: [UInt8])
         /// No byte at all: the offset is the end of the file.
         case end
         /// Bytes that are not a valid record.
@@ -77,15 +78,16 @@ struct SegmentScanner {
         }
         if computedCRC != storedCRC { return .defect(.checksumMismatch(stored: storedCRC, computed: computedCRC)) }
         let record: Medley_V1_EventLogRecord
+        let payload = Array(window[payloadStart..<payloadStart + Int(length)])
         do {
-            record = try Medley_V1_EventLogRecord(serializedBytes: Array(window[payloadStart..<payloadStart + Int(length)]))
+            record = try Medley_V1_EventLogRecord(serializedBytes: payload)
         } catch {
             return .defect(.unparseable(String(describing: error)))
         }
         if record.sequence != expectedSequence {
             return .defect(.unexpectedSequence(expected: expectedSequence, found: record.sequence))
         }
-        return .record(record, size: size)
+        return .record(record, size: size, payload: payload)
     }
 
     /// Makes the window hold `[offset, offset + count)` as far as the file has it; returns

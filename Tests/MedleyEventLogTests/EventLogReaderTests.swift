@@ -26,6 +26,24 @@ import Testing
         #expect(try readAll(directory.log, from: 1000).isEmpty)
     }
 
+    /// A reader hands out each record's bytes as the writer wrote them, so that a replay
+    /// forwards what the log holds instead of encoding the record again.
+    @Test func entriesCarryTheBytesTheWriterWrote() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try EventLogWriter(directory: directory.log, configuration: EventLogConfiguration(maxSegmentBytes: 500))
+        var written: [[UInt8]] = []
+        for index in 0..<20 {
+            let batch = EventLogBatch(events: [makeEvent(index), makeEvent(index + 100)], receivedAtMs: 10_000 + Int64(index))
+            written += try writer.appendGroupKeepingRecords([batch])[0].get().records
+        }
+        try writer.close()
+        let entries = try readAll(directory.log, from: 1)
+        #expect(entries.map(\.bytes) == written)
+        for entry in entries {
+            #expect(try Medley_V1_EventLogRecord(serializedBytes: entry.bytes) == entry.record)
+        }
+    }
+
     @Test func readsATimeWindow() throws {
         let directory = try TemporaryDirectory()
         try populatedLog(directory)

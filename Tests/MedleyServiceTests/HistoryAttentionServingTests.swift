@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 import Testing
@@ -40,12 +41,11 @@ struct HistoryAttentionServingTests {
         let gap = SessionConfiguration().sessionGapMilliseconds
         let first = now - 3 * gap
         for (index, item) in ["m1", "v2", "m3"].enumerated() {
-            sessions.append(SessionEntry(itemID: item, domain: item.hasPrefix("m") ? "music" : "video", type: .play,
-                                         timestampMs: first + Int64(index)), userID: "ana", nowMs: now)
+            sessions.append(SessionEvent(item: ItemReference(domain: item.hasPrefix("m") ? "music" : "video", id: item), type: .play, timestampMilliseconds: first + Int64(index)), userID: "ana", nowMs: now)
         }
         // An item the model does not know is remembered but not read.
-        sessions.append(SessionEntry(itemID: "gone", domain: "music", type: .play, timestampMs: first + 3), userID: "ana", nowMs: now)
-        sessions.append(SessionEntry(itemID: "v7", domain: "video", type: .play, timestampMs: now), userID: "ana", nowMs: now)
+        sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "gone"), type: .play, timestampMilliseconds: first + 3), userID: "ana", nowMs: now)
+        sessions.append(SessionEvent(item: ItemReference(domain: "video", id: "v7"), type: .play, timestampMilliseconds: now), userID: "ana", nowMs: now)
         #expect(sessions.session(for: "ana")?.history.map(\.id) == ["m1", "v2", "m3", "gone"])
 
         #expect(try sequence(model(.history, length: 50), sessions, nowMs: now) == ["m1", "v2", "m3", "v7"])

@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 import Testing
@@ -22,10 +23,10 @@ struct OpaqueIDTests {
     @Test func aWorkerKeepsTheirSessionsApart() {
         let store = SessionStore()
         for (index, (a, b)) in Self.pairs.enumerated() {
-            store.append(SessionEntry(itemID: "a\(index)", domain: "news", type: .view, timestampMs: 1), userID: a, nowMs: 0)
-            store.append(SessionEntry(itemID: "b\(index)", domain: "news", type: .view, timestampMs: 2), userID: b, nowMs: 0)
-            #expect(store.session(for: a)?.events.map(\.itemID) == ["a\(index)"])
-            #expect(store.session(for: b)?.events.map(\.itemID) == ["b\(index)"])
+            store.append(SessionEvent(item: ItemReference(domain: "news", id: "a\(index)"), type: .view, timestampMilliseconds: 1), userID: a, nowMs: 0)
+            store.append(SessionEvent(item: ItemReference(domain: "news", id: "b\(index)"), type: .view, timestampMilliseconds: 2), userID: b, nowMs: 0)
+            #expect(store.session(for: a)?.events.map(\.item.id) == ["a\(index)"])
+            #expect(store.session(for: b)?.events.map(\.item.id) == ["b\(index)"])
             store.remove(a)
             #expect(store.session(for: a) == nil)
             #expect(store.session(for: b) != nil)
@@ -35,8 +36,8 @@ struct OpaqueIDTests {
 
     @Test func aClientSessionIDInAnotherSpellingIsAnotherSession() {
         let store = SessionStore()
-        store.append(SessionEntry(itemID: "x", domain: "news", type: .view, timestampMs: 1), userID: "u", clientSessionID: "s-\u{C5}", nowMs: 0)
-        store.append(SessionEntry(itemID: "y", domain: "news", type: .view, timestampMs: 2), userID: "u", clientSessionID: "s-\u{212B}", nowMs: 0)
+        store.append(SessionEvent(item: ItemReference(domain: "news", id: "x"), type: .view, timestampMilliseconds: 1), userID: "u", clientSessionID: "s-\u{C5}", nowMs: 0)
+        store.append(SessionEvent(item: ItemReference(domain: "news", id: "y"), type: .view, timestampMilliseconds: 2), userID: "u", clientSessionID: "s-\u{212B}", nowMs: 0)
         #expect(store.session(for: "u")?.sessionCount == 2)
     }
 

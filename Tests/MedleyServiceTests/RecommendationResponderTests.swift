@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 import Testing
@@ -22,9 +23,9 @@ struct RecommendationResponderTests {
         let sessions = SessionStore()
         let now = ServiceFixtures.nowMs
         for (index, item) in ["m1", "m2", "v3"].enumerated() {
-            sessions.append(SessionEntry(itemID: item, domain: item.hasPrefix("m") ? "music" : "video", type: .play, timestampMs: now + Int64(index)), userID: "ana", nowMs: now)
+            sessions.append(SessionEvent(item: ItemReference(domain: item.hasPrefix("m") ? "music" : "video", id: item), type: .play, timestampMilliseconds: now + Int64(index)), userID: "ana", nowMs: now)
         }
-        sessions.append(SessionEntry(itemID: "n4", domain: "news", type: .view, timestampMs: now), userID: "known-user", nowMs: now)
+        sessions.append(SessionEvent(item: ItemReference(domain: "news", id: "n4"), type: .view, timestampMilliseconds: now), userID: "known-user", nowMs: now)
 
         let batch = [pending("ana", id: 1), pending("bob", id: 2, domains: ["podcasts"]), pending("known-user", id: 3, k: 2)]
         let together = responder.answer(batch, sessions: sessions, model: model, nowMs: now)
@@ -48,7 +49,7 @@ struct RecommendationResponderTests {
         let now = ServiceFixtures.nowMs
         let empty = responder.answer([pending("ana", id: 1)], sessions: sessions, model: model, nowMs: now)[0]
         for index in 0..<5 {
-            sessions.append(SessionEntry(itemID: "m\(index)", domain: "music", type: .complete, timestampMs: now + Int64(index)), userID: "ana", nowMs: now)
+            sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m\(index)"), type: .complete, timestampMilliseconds: now + Int64(index)), userID: "ana", nowMs: now)
         }
         let withSession = responder.answer([pending("ana", id: 1)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(empty.recommend.nextDomainProbability != withSession.recommend.nextDomainProbability)
@@ -72,7 +73,7 @@ struct RecommendationResponderTests {
         let sessions = SessionStore()
         let now = ServiceFixtures.nowMs
         for index in 0..<3 {
-            sessions.append(SessionEntry(itemID: "m\(index)", domain: "music", type: .play, timestampMs: now + Int64(index)), userID: "ana", nowMs: now)
+            sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m\(index)"), type: .play, timestampMilliseconds: now + Int64(index)), userID: "ana", nowMs: now)
         }
         let reply = responder.answer([pending("ana", id: 6, k: 3)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(reply.recommend.domains.map(\.items.count) == [3, 3, 1])
@@ -88,22 +89,22 @@ struct RecommendationResponderTests {
         for (offset, item) in ["m1", "v2", "n3"].enumerated() {
             events.append(ServiceFixtures.event(user: "typed", item: item, domain: item.hasPrefix("m") ? "music" : item.hasPrefix("v") ? "video" : "news", at: now + Int64(offset)))
         }
-        for event in events { sessions.append(SessionEntry(event), userID: "typed", nowMs: now) }
+        for event in events { sessions.append(SessionEvent(event)!, userID: "typed", nowMs: now) }
         for (index, var event) in events.enumerated() {
             event.userID = "weighted"
             // play weighs 1.5; these make the music event dominate the session vector.
             event.weight = index == 0 ? 50 : 0
-            sessions.append(SessionEntry(event), userID: "weighted", nowMs: now)
+            sessions.append(SessionEvent(event)!, userID: "weighted", nowMs: now)
         }
         let replies = responder.answer([pending("typed", id: 1), pending("weighted", id: 2)], sessions: sessions, model: model, nowMs: now)
         #expect(replies[0].recommend.nextDomainProbability != replies[1].recommend.nextDomainProbability)
         // The same weights given as the types' own give the typed answer back.
-        var input = try #require(try model.encode(ModelInput(events: events.compactMap { RecommendationResponder.modelEvent(SessionEntry($0)) }, context: ContextFeatures.encode(timestampMilliseconds: now))))
+        var input = try #require(try model.encode(ModelInput(events: events.compactMap { SessionEvent($0) }, context: ContextFeatures.encode(timestampMilliseconds: now))))
         let typed = input.sessionWeights
         input = try model.encode(ModelInput(events: events.compactMap { event in
             var weighted = event
             weighted.weight = 1.5
-            return RecommendationResponder.modelEvent(SessionEntry(weighted))
+            return SessionEvent(weighted)
         }, context: ContextFeatures.encode(timestampMilliseconds: now)))
         #expect(input.sessionWeights == typed)
     }
@@ -112,9 +113,9 @@ struct RecommendationResponderTests {
         let model = try ServiceFixtures.model()
         let sessions = SessionStore()
         let now = ServiceFixtures.nowMs
-        sessions.append(SessionEntry(itemID: "m1", domain: "music", type: .play, timestampMs: now - 3_600_000), userID: "ana", nowMs: now)
+        sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m1"), type: .play, timestampMilliseconds: now - 3_600_000), userID: "ana", nowMs: now)
         let earlier = try #require(sessions.session(for: "ana")).sessionID
-        sessions.append(SessionEntry(itemID: "m2", domain: "music", type: .play, timestampMs: now), userID: "ana", nowMs: now)
+        sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m2"), type: .play, timestampMilliseconds: now), userID: "ana", nowMs: now)
         let current = try #require(sessions.session(for: "ana")).sessionID
         #expect(earlier != current)
         func ask(_ user: String, session: String) -> Medley_V1_Reply {
@@ -155,7 +156,7 @@ struct RecommendationResponderTests {
         let model = try ServiceFixtures.model()
         let sessions = SessionStore()
         let now = ServiceFixtures.nowMs
-        sessions.append(SessionEntry(itemID: "m1", domain: "music", type: .play, timestampMs: now), userID: "ana", nowMs: now)
+        sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m1"), type: .play, timestampMilliseconds: now), userID: "ana", nowMs: now)
         var request = pending("ana", id: 3).request
         request.requestTimeMs = now - 5 * 3_600_000
         let asked = PendingRecommendation(ticket: 3, requestID: 3, request: request)
@@ -214,9 +215,9 @@ struct EventTypeAgreementTests {
     @Test func everyWireEventTypeIsAModelEventType() {
         #expect(Set(Medley_V1_EventType.byName.keys) == Set(MedleyModel.EventType.allCases.map(\.rawValue)))
         for (name, type) in Medley_V1_EventType.byName {
-            let entry = SessionEntry(itemID: "i", domain: "news", type: type, timestampMs: 1)
-            #expect(RecommendationResponder.modelEvent(entry)?.type.rawValue == name)
+            let event = Medley_V1_SessionEvent.with { $0.itemID = "i"; $0.domain = "news"; $0.type = type; $0.timestampMs = 1 }
+            #expect(SessionEvent(event)?.type.rawValue == name)
         }
-        #expect(RecommendationResponder.modelEvent(SessionEntry(itemID: "i", domain: "news", type: .unspecified, timestampMs: 1)) == nil)
+        #expect(SessionEvent(Medley_V1_SessionEvent.with { $0.itemID = "i"; $0.domain = "news"; $0.type = .unspecified }) == nil)
     }
 }

@@ -1,3 +1,5 @@
+import MedleyModel
+import MedleyEventConversion
 import Foundation
 import MedleyProtocol
 import Testing
@@ -28,11 +30,11 @@ struct ServingRulesDocumentTests {
     @Test func aGapOfExactlyThirtyMinutesKeepsTheSession() {
         let store = SessionStore()
         let gap = SessionConfiguration().sessionGapMilliseconds
-        store.append(SessionEntry(itemID: "a", domain: "news", type: .view, timestampMs: 1_000), userID: "u", nowMs: 0)
-        store.append(SessionEntry(itemID: "b", domain: "news", type: .view, timestampMs: 1_000 + gap), userID: "u", nowMs: 0)
+        store.append(SessionEvent(item: ItemReference(domain: "news", id: "a"), type: .view, timestampMilliseconds: 1_000), userID: "u", nowMs: 0)
+        store.append(SessionEvent(item: ItemReference(domain: "news", id: "b"), type: .view, timestampMilliseconds: 1_000 + gap), userID: "u", nowMs: 0)
         #expect(store.session(for: "u")?.events.count == 2)
-        store.append(SessionEntry(itemID: "c", domain: "news", type: .view, timestampMs: 1_001 + 2 * gap), userID: "u", nowMs: 0)
-        #expect(store.session(for: "u")?.events.map(\.itemID) == ["c"])
+        store.append(SessionEvent(item: ItemReference(domain: "news", id: "c"), type: .view, timestampMilliseconds: 1_001 + 2 * gap), userID: "u", nowMs: 0)
+        #expect(store.session(for: "u")?.events.map(\.item.id) == ["c"])
         #expect(store.session(for: "u")?.history.map(\.id) == ["a", "b"])
     }
 }

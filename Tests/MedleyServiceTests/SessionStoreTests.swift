@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 import Testing
@@ -6,8 +7,8 @@ import Testing
 
 @Suite("Session store")
 struct SessionStoreTests {
-    private func entry(_ item: String, at ms: Int64, domain: String = "music") -> SessionEntry {
-        SessionEntry(itemID: item, domain: domain, type: .play, timestampMs: ms)
+    private func entry(_ item: String, at ms: Int64, domain: String = "music") -> SessionEvent {
+        SessionEvent(item: ItemReference(domain: domain, id: item), type: .play, timestampMilliseconds: ms)
     }
 
     @Test func eventsWithinTheGapShareASession() {
@@ -15,7 +16,7 @@ struct SessionStoreTests {
         store.append(entry("a", at: 0), userID: "u", nowMs: 0)
         store.append(entry("b", at: 1000), userID: "u", nowMs: 0)
         let session = store.session(for: "u")
-        #expect(session?.events.map(\.itemID) == ["a", "b"])
+        #expect(session?.events.map(\.item.id) == ["a", "b"])
         #expect(session?.history == [])
         #expect(session?.sessionID == "u@0")
     }
@@ -26,7 +27,7 @@ struct SessionStoreTests {
         store.append(entry("b", at: 500), userID: "u", nowMs: 0)
         store.append(entry("c", at: 1501), userID: "u", nowMs: 0)
         let session = store.session(for: "u")
-        #expect(session?.events.map(\.itemID) == ["c"])
+        #expect(session?.events.map(\.item.id) == ["c"])
         #expect(session?.history.map(\.id) == ["a", "b"])
         #expect(session?.sessionID == "u@1501")
         #expect(session?.sessionCount == 2)
@@ -38,7 +39,7 @@ struct SessionStoreTests {
         store.append(entry("a", at: 10_000), userID: "u", nowMs: 0)
         store.append(entry("b", at: 2_000), userID: "u", nowMs: 0)
         store.append(entry("c", at: 10_500), userID: "u", nowMs: 0)
-        #expect(store.session(for: "u")?.events.map(\.itemID) == ["a", "b", "c"])
+        #expect(store.session(for: "u")?.events.map(\.item.id) == ["a", "b", "c"])
     }
 
     @Test func aNewClientSessionIDStartsANewSession() {
@@ -48,7 +49,7 @@ struct SessionStoreTests {
         store.append(entry("c", at: 2), userID: "u", clientSessionID: "s2", nowMs: 0)
         let session = store.session(for: "u")
         #expect(session?.sessionID == "s2")
-        #expect(session?.events.map(\.itemID) == ["c"])
+        #expect(session?.events.map(\.item.id) == ["c"])
         #expect(session?.history.map(\.id) == ["a", "b"])
     }
 
@@ -58,7 +59,7 @@ struct SessionStoreTests {
             store.append(entry("i\(index)", at: Int64(index)), userID: "u", nowMs: 0)
         }
         let session = store.session(for: "u")
-        #expect(session?.events.map(\.itemID) == ["i7", "i8", "i9"])
+        #expect(session?.events.map(\.item.id) == ["i7", "i8", "i9"])
         #expect(session?.history.map(\.id) == ["i3", "i4", "i5", "i6"])
     }
 
@@ -116,6 +117,8 @@ struct SessionStoreTests {
         store.apply(record, nowMs: 0)
         let session = store.session(for: "u")
         #expect(session?.sessionID == "client-session")
-        #expect(session?.events == [SessionEntry(itemID: "song", domain: "music", type: .skip, timestampMs: 1_000, dwellMs: 12, weight: 0.5, sequence: 42)])
+        #expect(session?.events == [SessionEvent(item: ItemReference(domain: "music", id: "song"), type: .skip, timestampMilliseconds: 1_000,
+                                                 dwellMilliseconds: 12, weight: 0.5)])
+        #expect(session?.lastSequence == 42)
     }
 }

@@ -25,9 +25,10 @@ struct EventLogReplay: SessionReplaySource {
         if throughSequence > 0 { try reader.seek(toReceivedAtMs: receivedSinceMs) }
     }
 
+    /// The record's bytes as stored: a replay forwards what the log wrote, as ingest does.
     func next() throws -> (userID: String, record: [UInt8])? {
         guard throughSequence > 0, let entry = try reader.next(), entry.record.sequence <= throughSequence else { return nil }
-        return (entry.record.event.userID, try entry.record.serializedBytes())
+        return (entry.record.event.userID, entry.bytes)
     }
 
     /// Replays from the log in `directory`.

@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 
@@ -38,7 +39,8 @@ public final class SessionStore {
     /// Adds a logged event to its user's session. `nowMs` is the service's clock. A record
     /// the session already holds (the broker replays a worker's own users after others
     /// left it) is not added again, but counts as activity, so that a replay in log order
-    /// leaves the newest users in the store.
+    /// leaves the newest users in the store. An event of a type the model does not know
+    /// (logged by a newer service) is left out, as the trainer leaves it out.
     public func apply(_ record: Medley_V1_EventLogRecord, nowMs: Int64) {
         let event = record.event
         let key = OpaqueID(event.userID)
@@ -48,24 +50,26 @@ public final class SessionStore {
             sessions[key] = slot
             return
         }
+        guard let modelEvent = SessionEvent(event) else { return }
         let clientSessionID = event.hasSessionID ? event.sessionID : nil
-        append(SessionEntry(record), userID: event.userID, clientSessionID: clientSessionID, nowMs: nowMs)
+        append(modelEvent, sequence: record.sequence, userID: event.userID, clientSessionID: clientSessionID, nowMs: nowMs)
     }
 
-    /// Adds an event to a user's session, making the session if needed.
-    public func append(_ entry: SessionEntry, userID: String, clientSessionID: String? = nil, nowMs: Int64) {
+    /// Adds an event (`sequence`: its log sequence number, 0 if not logged) to a user's
+    /// session, making the session if needed.
+    public func append(_ event: SessionEvent, sequence: UInt64 = 0, userID: String, clientSessionID: String? = nil, nowMs: Int64) {
         let key = OpaqueID(userID)
         if let node = sessions[key]?.node {
             // Mutated in place through the dictionary: a copy taken out would share the
             // session's arrays with the dictionary, and every append would copy them whole
             // (the bound on ingest throughput in a profile, BENCHMARKS.md).
-            sessions[key]?.session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
+            sessions[key]?.session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
             sessions[key]?.touchedAtMs = nowMs
             recency.moveToFront(node)
             return
         }
-        var session = UserSession(userID: userID, first: entry, clientSessionID: clientSessionID)
-        session.append(entry, clientSessionID: clientSessionID, configuration: configuration)
+        var session = UserSession(userID: userID, first: event, clientSessionID: clientSessionID)
+        session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
         let node = recency.pushFront(userID)
         sessions[key] = Slot(session: session, node: node, touchedAtMs: nowMs)
         while sessions.count > configuration.maxUsers, let oldest = recency.back {

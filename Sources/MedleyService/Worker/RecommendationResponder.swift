@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 
@@ -127,9 +128,9 @@ struct RecommendationResponder {
         if let session {
             history = session.history
             sessionID = session.sessionID
-            events = session.events.compactMap(Self.modelEvent)
+            events = session.events
         }
-        events += request.context.compactMap { Self.modelEvent(SessionEntry($0)) }
+        events += request.context.compactMap(SessionEvent.init)
         let input = ModelInput(
             userID: request.userID,
             events: events,
@@ -143,14 +144,6 @@ struct RecommendationResponder {
         } catch {
             return .failure(Failure(code: .internal, message: "the model could not read this input: \(error)"))
         }
-    }
-
-    static func modelEvent(_ entry: SessionEntry) -> SessionEvent? {
-        guard let type = entry.type.name.flatMap(MedleyModel.EventType.init(rawValue:)) else { return nil }
-        return SessionEvent(
-            item: ItemReference(domain: entry.domain, id: entry.itemID), type: type,
-            timestampMilliseconds: entry.timestampMs, dwellMilliseconds: Int64(entry.dwellMs), weight: entry.weight
-        )
     }
 
     static func reply(

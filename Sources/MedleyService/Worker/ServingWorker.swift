@@ -49,6 +49,11 @@ public struct ServingWorker: Sendable {
             } catch let error as ZMQError where error.kind == .contextTerminated {
                 logger.debug("worker stopping: context shut down")
                 return
+            } catch is BrokerUnreachable {
+                state.sessions.removeAll()
+                logger.warning("nothing could be sent to the broker (its handshake failed, or it stopped reading); reconnecting",
+                               metadata: ["endpoint": "\(configuration.brokerEndpoint)"])
+                continue
             }
             // The broker fell silent: its sessions will be replayed to whoever owns them next.
             state.sessions.removeAll()
@@ -60,6 +65,11 @@ public struct ServingWorker: Sendable {
         let socket = try context.socket(.dealer)
         // Requests wait in the broker, not in a dead connection's queue.
         try socket.set(.lingerMilliseconds, 0)
+        // A DEALER without a connection blocks in send, and libzmq drops a connection for good
+        // when its handshake fails on this side (a broker that asks for CURVE keys this worker
+        // does not have): a send that cannot leave for as long as the broker may stay silent
+        // ends the connection (``BrokerUnreachable``).
+        try socket.set(.sendTimeoutMilliseconds, Int32(clamping: configuration.heartbeatIntervalMilliseconds * configuration.heartbeatLiveness))
         if let curve = configuration.curve { try socket.configureCurve(curve) }
         try socket.connect(configuration.brokerEndpoint)
         try send(readyMessage, on: socket)
@@ -105,10 +115,14 @@ public struct ServingWorker: Sendable {
             let wake = batchDeadline.map { min($0, nextHeartbeat) } ?? nextHeartbeat
             let ready = try poller.poll(timeout: max(.zero, clock.now.duration(to: wake)))
             if let stopIndex, poller.isReadable(stopIndex) {
-                try flush()
-                try send(.disconnect, on: socket)
-                // Give the goodbye a moment to leave before the socket closes.
-                try socket.set(.lingerMilliseconds, 500)
+                do {
+                    try flush()
+                    try send(.disconnect, on: socket)
+                    // Give the goodbye a moment to leave before the socket closes.
+                    try socket.set(.lingerMilliseconds, 500)
+                } catch is BrokerUnreachable {
+                    // No one to say goodbye to: the broker will find this worker silent.
+                }
                 return .stopped
             }
             if ready > 0 {
@@ -211,9 +225,16 @@ public struct ServingWorker: Sendable {
     }
 
     private func send(_ message: WorkerMessage, on socket: Socket) throws {
-        try socket.send(multipart: message.frames)
+        do {
+            try socket.send(multipart: message.frames)
+        } catch where error.kind == .wouldBlock {
+            throw BrokerUnreachable()
+        }
     }
 }
+
+/// A send to the broker timed out: the connection has no peer.
+private struct BrokerUnreachable: Error {}
 
 /// What a worker keeps across reconnections.
 struct WorkerState {

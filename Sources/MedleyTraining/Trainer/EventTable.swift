@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 
@@ -12,12 +13,21 @@ struct EventTable: Sendable {
     var itemRows: [Int32] = []
     var types: [EventType] = []
     var timestamps: [Int64] = []
+    /// Per event: the client's weight for it, NaN when it set none (a client's weight is
+    /// finite: ingest refuses others).
+    var clientWeights: [Float] = []
     /// Per event: the index of the first event of its session.
     var sessionStarts: [Int32] = []
     /// Per user row: the user's events.
     var userRanges: [Range<Int>] = []
 
     var count: Int { itemRows.count }
+
+    /// The event's weight in the session encoding: the client's, or the model's for its type
+    /// (as ``InputEncoder`` weights a served event).
+    func weight(of event: Int, eventWeights: EventWeights) -> Float {
+        clientWeights[event].isNaN ? eventWeights[types[event]] : clientWeights[event]
+    }
 }
 
 /// Events refused while reading a stream, by reason.
@@ -30,14 +40,6 @@ public struct DroppedEvents: Sendable, Equatable {
     public var unknownType = 0
 
     public var total: Int { missingIdentifier + unknownDomain + unknownType }
-}
-
-extension EventType {
-    /// The model's event type for a wire event type; nil for unspecified or unknown values.
-    public init?(_ type: Medley_V1_EventType) {
-        guard let name = type.name else { return nil }
-        self.init(rawValue: name)
-    }
 }
 
 extension EventTable {
@@ -61,12 +63,12 @@ extension EventTable {
         var userIDs: [String] = []
 
         // First pass: vocabularies, and each usable event as (user, domain, local item, stream position).
-        var usable: [(user: Int32, domain: Int32, item: Int32, type: EventType, time: Int64, position: Int32)] = []
+        var usable: [(user: Int32, domain: Int32, item: Int32, event: SessionEvent, position: Int32)] = []
         usable.reserveCapacity(stream.count)
         for (position, event) in stream.enumerated() {
             guard !event.userID.isEmpty, !event.itemID.isEmpty else { dropped.missingIdentifier += 1; continue }
             guard let domain = domainIndex[event.domain] else { dropped.unknownDomain += 1; continue }
-            guard let type = EventType(event.type) else { dropped.unknownType += 1; continue }
+            guard let modelEvent = SessionEvent(event) else { dropped.unknownType += 1; continue }
             let item: Int
             if let known = itemIndex[domain][OpaqueID(event.itemID)] {
                 item = known
@@ -83,7 +85,7 @@ extension EventTable {
                 userIndex[OpaqueID(event.userID)] = user
                 userIDs.append(event.userID)
             }
-            usable.append((Int32(user), Int32(domain), Int32(item), type, event.timestampMs, Int32(position)))
+            usable.append((Int32(user), Int32(domain), Int32(item), modelEvent, Int32(position)))
         }
         guard !usable.isEmpty else { throw .noUsableEvents }
 
@@ -103,7 +105,9 @@ extension EventTable {
         // not depend on the sort's stability.
         usable.sort {
             if $0.user != $1.user { return $0.user < $1.user }
-            if $0.time != $1.time { return $0.time < $1.time }
+            if $0.event.timestampMilliseconds != $1.event.timestampMilliseconds {
+                return $0.event.timestampMilliseconds < $1.event.timestampMilliseconds
+            }
             return $0.position < $1.position
         }
 
@@ -112,6 +116,7 @@ extension EventTable {
         table.itemRows.reserveCapacity(usable.count)
         table.types.reserveCapacity(usable.count)
         table.timestamps.reserveCapacity(usable.count)
+        table.clientWeights.reserveCapacity(usable.count)
         table.sessionStarts.reserveCapacity(usable.count)
         table.userRanges = Array(repeating: 0..<0, count: users.count)
         var userStart = 0
@@ -133,8 +138,9 @@ extension EventTable {
             }
             table.userRows.append(entry.user)
             table.itemRows.append(Int32(domainStarts[Int(entry.domain)]) + entry.item)
-            table.types.append(entry.type)
-            table.timestamps.append(event.timestampMs)
+            table.types.append(entry.event.type)
+            table.timestamps.append(entry.event.timestampMilliseconds)
+            table.clientWeights.append(entry.event.weight ?? .nan)
             table.sessionStarts.append(newSession ? Int32(i) : table.sessionStarts[i - 1])
         }
         table.userRanges[Int(usable[usable.count - 1].user)] = userStart..<usable.count

@@ -64,7 +64,7 @@ struct ExampleBuilder: Sendable {
         var norm = 0.0
         for (k, i) in session.enumerated() {
             let age = Double(max(0, reference - table.timestamps[i])) / 1000
-            raw[k] = Double(model.eventWeights[table.types[i]]) * pow(0.5, age / halfLife)
+            raw[k] = Double(table.weight(of: i, eventWeights: model.eventWeights)) * pow(0.5, age / halfLife)
             norm += abs(raw[k])
         }
         let weights = raw.map { norm > 0 ? Float($0 / norm) : 0 }

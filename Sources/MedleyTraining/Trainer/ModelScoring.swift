@@ -1,3 +1,4 @@
+import MedleyEventConversion
 import MedleyModel
 import MedleyProtocol
 
@@ -66,10 +67,7 @@ extension MultitaskModel {
             }
         }
         sessionStart = max(sessionStart, usable.count - rules.maxSessionLength)
-        let events = usable[sessionStart...].map {
-            SessionEvent(item: ItemReference(domain: $0.domain, id: $0.itemID), type: EventType($0.type)!,
-                         timestampMilliseconds: $0.timestampMs)
-        }
+        let events = usable[sessionStart...].compactMap(SessionEvent.init)
         // As the service's session store keeps it: the items before the session, oldest first.
         let historyItems = usable[..<sessionStart].suffix(rules.maxHistoryItems).map { ItemReference(domain: $0.domain, id: $0.itemID) }
         return ModelInput(
