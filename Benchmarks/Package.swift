@@ -7,6 +7,7 @@ import PackageDescription
 //   swift run -c release --scratch-path .build-bench TrainingBenchmark
 //   swift run -c release --scratch-path .build-bench ServiceBenchmark
 //   swift run -c release --scratch-path .build-bench HotReloadBenchmark
+//   swift run -c release --scratch-path .build-bench DecodingBenchmark
 let service: [Target.Dependency] = [
     .product(name: "MedleyModel", package: "Medley"),
     .product(name: "MedleyProtocol", package: "Medley"),
@@ -43,6 +44,10 @@ let package = Package(
         ),
         .executableTarget(name: "ServiceBenchmark", dependencies: service),
         .executableTarget(name: "HotReloadBenchmark", dependencies: service),
+        .executableTarget(
+            name: "DecodingBenchmark",
+            dependencies: [.product(name: "MedleyProtocol", package: "Medley")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,7 +6,9 @@ extension Medley_V1_Request {
     ///
     /// The size is checked before any parsing, and the decoder's nesting depth
     /// is bounded, so a hostile frame costs at most `limits.maxBodyBytes` of work.
-    /// Unknown fields are kept, so a request relayed to a worker loses nothing.
+    /// Unknown fields are kept. The broker decodes requests other than `recommend` this way;
+    /// a recommend request's envelope is read by ``RequestRoute`` and its body decoded once,
+    /// by the worker (`Medley_V1_RecommendRequest(validating:requestID:limits:)`).
     ///
     /// - Throws: ``RequestDecodingError``; its ``RequestDecodingError/errorCode``,
     ///   ``RequestDecodingError/message`` and ``RequestDecodingError/requestID``
@@ -34,15 +36,16 @@ extension Medley_V1_Request {
         }
     }
 
-    private static func describe(_ error: any Error) -> String {
+    /// The detail of a `MALFORMED_FRAME` reply for SwiftProtobuf's decoding `error`.
+    static func describe(_ error: any Error) -> String {
         guard let error = error as? BinaryDecodingError else {
             return "protobuf decoding failed (\(error))"
         }
         switch error {
-        case .truncated: return "the bytes end in the middle of a field"
-        case .malformedProtobuf: return "invalid protobuf wire format"
-        case .invalidUTF8: return "a string field is not valid UTF-8"
-        case .messageDepthLimit: return "messages are nested too deeply"
+        case .truncated: return WireFormatError.truncated.detail
+        case .malformedProtobuf: return WireFormatError.malformed.detail
+        case .invalidUTF8: return WireFormatError.invalidUTF8.detail
+        case .messageDepthLimit: return WireFormatError.tooDeep.detail
         case .trailingGarbage: return "extra bytes after the message"
         case .missingRequiredFields: return "required fields are missing"
         case .internalExtensionError: return "protobuf extension error"

@@ -175,13 +175,79 @@ struct EndToEndTests {
         #expect(stats.requests >= 10)
     }
 
+    /// The broker reads only a recommend request's envelope; the worker decodes the body once,
+    /// with the checks the broker made before (nesting, UTF-8), and its refusal names the request.
+    @Test func aMalformedRecommendBodyGetsTheSameErrorWithItsRequestID() throws {
+        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory())
+        defer { try? server.shutDown() }
+        let (_, raw) = try server.servingClients()
+
+        /// `bytes` with the first "Z" made a UTF-8 lead byte followed by ASCII.
+        func breakingUTF8(_ bytes: [UInt8]) throws -> [UInt8] {
+            var bytes = bytes
+            bytes[try #require(bytes.firstIndex(of: UInt8(ascii: "Z")))] = 0xC3
+            return bytes
+        }
+
+        let atTheLimit = try raw.exchange([[], try Self.recommendFrame(20, contextGroups: 13)])
+        #expect(atTheLimit.requestID == 20)
+        #expect(atTheLimit.recommend.domains.count == 3, "\(atTheLimit)")
+
+        let tooDeep = try raw.exchange([[], try Self.recommendFrame(21, contextGroups: 14)])
+        #expect(tooDeep.error.code == .malformedFrame)
+        #expect(tooDeep.requestID == 21)
+        #expect(tooDeep.error.message.contains("nested too deeply"), "\(tooDeep.error.message)")
+
+        let badItem = try raw.exchange([[], try breakingUTF8(Self.recommendFrame(22))])
+        #expect(badItem.error.code == .malformedFrame)
+        #expect(badItem.requestID == 22)
+        #expect(badItem.error.message.contains("not valid UTF-8"), "\(badItem.error.message)")
+
+        // The user id routes the request: the broker refuses one that is not UTF-8.
+        let badUser = try raw.exchange([[], try breakingUTF8(Self.recommendFrame(23, user: "ZZ"))])
+        #expect(badUser.error.code == .malformedFrame)
+        #expect(badUser.requestID == 23)
+        #expect(badUser.error.message.contains("not valid UTF-8"), "\(badUser.error.message)")
+
+        // Still serving.
+        #expect(try raw.exchange([[], try Self.recommendFrame(24)]).recommend.domains.count == 3)
+    }
+
+    /// Worker threads decode with the broker's limits, not the default ones.
+    @Test func workerThreadsCheckRecommendBodiesWithTheBrokersLimits() throws {
+        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory()) {
+            $0.broker.protocolLimits.maxMessageDepth = 5
+        }
+        defer { try? server.shutDown() }
+        let (_, raw) = try server.servingClients()
+        #expect(try raw.exchange([[], try Self.recommendFrame(30, contextGroups: 2)]).recommend.domains.count == 3)
+        let tooDeep = try raw.exchange([[], try Self.recommendFrame(31, contextGroups: 3)])
+        #expect(tooDeep.error.code == .malformedFrame)
+        #expect(tooDeep.requestID == 31)
+    }
+
+    /// A recommend request for `user` whose context event holds `contextGroups` unknown groups
+    /// (field 41) nested in each other: Request, RecommendRequest and SessionEvent are three
+    /// levels of nesting, each group one more.
+    static func recommendFrame(_ requestID: UInt64, user: String = "deep", contextGroups: Int = 0) throws -> [UInt8] {
+        var event = ServiceFixtures.event(user: user, item: "ZZ", domain: "music", at: ServiceFixtures.nowMs - 1000)
+        let groups = Array(repeating: [UInt8]([0xCB, 0x02]), count: contextGroups).flatMap { $0 }
+            + Array(repeating: [UInt8]([0xCC, 0x02]), count: contextGroups).flatMap { $0 }
+        event = try Medley_V1_SessionEvent(serializedBytes: try event.serializedBytes() + groups)
+        var recommend = Medley_V1_RecommendRequest()
+        recommend.userID = user
+        recommend.context = [event]
+        var request = Medley_V1_Request()
+        request.protocolVersion = ProtocolVersion.current
+        request.requestID = requestID
+        request.recommend = recommend
+        return try request.serializedBytes()
+    }
+
     @Test func pipelinedRequestsOfAUserKeepTheirOrder() throws {
         let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory())
         defer { try? server.shutDown() }
-        let context = try Context()
-        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
-        try server.waitUntilServing(client: client, workers: 2)
-        let raw = try RawClient(context: context, endpoint: server.clientEndpoint)
+        let (_, raw) = try server.servingClients()
         let now = ServiceFixtures.nowMs
 
         // Ingest and recommend back to back, without waiting for the acknowledgement.

@@ -60,6 +60,15 @@ final class RunningServer: @unchecked Sendable {
         if let error = failure.get() { throw error }
     }
 
+    /// A client that has seen `workers` workers serving, and a raw client beside it (each
+    /// socket keeps the context they share).
+    func servingClients(workers: Int = 2) throws -> (client: ServiceClient, raw: RawClient) {
+        let context = try Context()
+        let client = try ServiceClient(context: context, endpoint: clientEndpoint)
+        try waitUntilServing(client: client, workers: workers)
+        return (client, try RawClient(context: context, endpoint: clientEndpoint))
+    }
+
     /// Waits until the service reports `workers` workers and is serving.
     func waitUntilServing(client: ServiceClient, workers: Int) throws {
         let serving = try within(seconds: 6) {

@@ -55,7 +55,7 @@ struct WorkerHeartbeatTests {
             }
             try broker.send(multipart: [routing] + WorkerMessage.events(records).frames)
         }
-        try broker.send(multipart: [routing] + WorkerMessage.request(ticket: 7, body: [0xFF]).frames)
+        try broker.send(multipart: [routing] + WorkerMessage.request(ticket: 7, requestID: 1, recommendation: [0xFF]).frames)
 
         var heartbeats = 0
         while true {

@@ -179,9 +179,12 @@ public final class Broker {
             guard let received = try frontend.tryReceiveMultipart(within: framing.receiveLimits) else { return }
             status.received()
             switch framing.decode(received, arrivedAt: clock.now) {
-            case .request(let request, let body, let client):
-                status.decoded(kind: request.body?.kindName ?? "none")
-                route(request, body: body, from: client, stopping: stopping)
+            case .request(let request, let client):
+                status.decoded(kind: request.body?.kind.rawValue ?? "none")
+                route(request, from: client, stopping: stopping)
+            case .recommend(let held):
+                status.decoded(kind: RequestKind.recommend.rawValue)
+                route(held, stopping: stopping)
             case .refused(let reply, let client, let malformedRequest):
                 if malformedRequest { status.decoded(kind: "malformed") }
                 self.reply(reply, to: client)
@@ -192,22 +195,14 @@ public final class Broker {
         }
     }
 
-    private func route(_ request: Medley_V1_Request, body: [UInt8], from client: ClientAddress, stopping: Bool) {
-        if stopping {
-            var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.requestID)
-            reply.error.retryAfterMs = 1000
-            self.reply(reply, to: client)
-            return
-        }
+    private func route(_ request: Medley_V1_Request, from client: ClientAddress, stopping: Bool) {
+        guard !stopping else { return refuseWhileStopping(client) }
         switch request.body {
         case .ingest(let ingestRequest):
             if let reply = ingest.submit(ingestRequest, from: client) { self.reply(reply, to: client) }
-        case .recommend(let recommend):
-            guard !recommend.userID.isEmpty else {
-                reply(.error(.invalidArgument, message: "user_id is empty", requestID: request.requestID), to: client)
-                return
-            }
-            if let ready = ingest.admit(HeldRequest(client: client, userID: recommend.userID, body: body)) { workers.dispatch(ready) }
+        case .recommend:
+            // Framing hands recommend requests over undecoded (`route(_:stopping:)`).
+            reply(.error(.internal, message: "a decoded recommend request reached the broker's router", requestID: request.requestID), to: client)
         case .health:
             let health = status.health(workers: workers.registry, modelSync: workers.modelSync, logWriteFailure: ingest.logWriteFailure)
             reply(Medley_V1_Reply(requestID: request.requestID, modelVersion: models.version, body: .health(health)), to: client)
@@ -220,6 +215,21 @@ public final class Broker {
             // Request validation refuses a request without a known body.
             reply(.error(.unknownMessage, message: "the request has no body this service knows", requestID: request.requestID), to: client)
         }
+    }
+
+    /// Sends a recommend request on towards the worker that owns its user.
+    private func route(_ request: HeldRequest, stopping: Bool) {
+        guard !stopping else { return refuseWhileStopping(request.client) }
+        guard !request.userID.isEmpty else {
+            return reply(.error(.invalidArgument, message: "user_id is empty", requestID: request.client.requestID), to: request.client)
+        }
+        if let ready = ingest.admit(request) { workers.dispatch(ready) }
+    }
+
+    private func refuseWhileStopping(_ client: ClientAddress) {
+        var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: client.requestID)
+        reply.error.retryAfterMs = 1000
+        self.reply(reply, to: client)
     }
 
     /// Sends a reply the broker made itself.

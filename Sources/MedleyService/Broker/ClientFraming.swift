@@ -1,12 +1,17 @@
 import MedleyProtocol
 import ZeroMQ
 
-/// What a message on the client socket is: a request, decoded and validated once, with the
-/// address its reply goes to; or the error reply it gets (too many frames, too large, no
-/// delimiter, not a valid request); or nothing to answer (no routing id).
+/// What a message on the client socket is: a request, with the address its reply goes to; or
+/// the error reply it gets (too many frames, too large, no delimiter, not a valid request); or
+/// nothing to answer (no routing id).
+///
+/// A recommend request is not decoded here: its envelope is read (``RequestRoute``) for what
+/// routing needs, and its body's bytes go to the worker, which decodes them once. Other
+/// requests are decoded and validated in full.
 struct ClientFraming {
     enum Message {
-        case request(Medley_V1_Request, body: [UInt8], from: ClientAddress)
+        case request(Medley_V1_Request, from: ClientAddress)
+        case recommend(HeldRequest)
         /// `malformedRequest`: the frames were a body that is not a valid request (counted as such).
         case refused(Medley_V1_Reply, to: ClientAddress, malformedRequest: Bool)
         case unanswerable
@@ -44,11 +49,15 @@ struct ClientFraming {
         } catch {
             return refusal(Medley_V1_Reply(failure: error), toUnsplittable: received.frames, arrivedAt: arrivedAt)
         }
-        do {
-            let request = try Medley_V1_Request(validating: routed.body, limits: limits)
-            return .request(request, body: routed.body, from: ClientAddress(envelope: routed.envelope, requestID: request.requestID, arrivedAt: arrivedAt))
+        do throws(RequestDecodingError) {
+            let route = try RequestRoute(validating: routed.body, limits: limits)
+            let client = ClientAddress(envelope: routed.envelope, requestID: route.requestID, arrivedAt: arrivedAt)
+            guard route.kind == .recommend else {
+                return .request(try Medley_V1_Request(validating: routed.body, limits: limits), from: client)
+            }
+            return .recommend(try HeldRequest(route, from: client))
         } catch {
-            return .refused(Medley_V1_Reply(failure: error), to: ClientAddress(envelope: routed.envelope, requestID: 0, arrivedAt: arrivedAt), malformedRequest: true)
+            return .refused(Medley_V1_Reply(failure: error), to: ClientAddress(envelope: routed.envelope, requestID: error.requestID, arrivedAt: arrivedAt), malformedRequest: true)
         }
     }
 

@@ -9,9 +9,21 @@ struct ClientAddress {
 }
 
 /// A recommend request on its way to the worker that owns its user: held while an ingest of
-/// the same user is on its way to disk (``UserOrdering``), then dispatched.
+/// the same user is on its way to disk (``UserOrdering``), then dispatched. It carries the
+/// `RecommendRequest`'s bytes, undecoded, for the worker.
 struct HeldRequest {
     let client: ClientAddress
     let userID: String
-    let body: [UInt8]
+    let recommendation: [UInt8]
+
+    /// The recommend request `route` read; its user id must be UTF-8, as everywhere in a request.
+    init(_ route: RequestRoute, from client: ClientAddress) throws(RequestDecodingError) {
+        do {
+            userID = try route.recommendationUserID()
+        } catch {
+            throw .malformedRecommendation(detail: error.detail, requestID: route.requestID)
+        }
+        self.client = client
+        recommendation = route.recommendation
+    }
 }

@@ -2,9 +2,9 @@
 /// (ROUTER, bound by `medley serve`; workers connect with DEALER). protocol/README.md
 /// documents the frames.
 ///
-/// Every message starts with the protocol tag frame `MDW2` and a one-byte command frame, so a
-/// peer of another kind or version (`MDW1` carried the client's envelope to the worker and
-/// back) is told apart at once.
+/// Every message starts with the protocol tag frame `MDW3` and a one-byte command frame, so a
+/// peer of another kind or version is told apart at once (`MDW1` carried the client's envelope
+/// to the worker and back; `MDW2` carried the whole `Request` in REQUEST).
 public enum WorkerMessage: Equatable, Sendable {
     /// Worker → broker: ready to serve. `name` is for logs and stats. A worker that gives the
     /// model version it serves (a `medley worker` process) is sent every model the service
@@ -12,9 +12,10 @@ public enum WorkerMessage: Equatable, Sendable {
     case ready(name: String, modelVersion: UInt64?)
     /// Both ways: still alive. From a worker it carries its `WorkerStats` (protobuf bytes).
     case heartbeat(stats: [UInt8])
-    /// Broker → worker: a client's request (the `Request` body the broker validated) to answer.
-    /// `ticket` is echoed in the reply; the broker keeps the client's envelope by it.
-    case request(ticket: UInt64, body: [UInt8])
+    /// Broker → worker: a client's recommend request to answer: the request's id and its
+    /// `RecommendRequest` bytes, which the worker decodes and checks (the broker read only the
+    /// envelope). `ticket` is echoed in the reply; the broker keeps the client's envelope by it.
+    case request(ticket: UInt64, requestID: UInt64, recommendation: [UInt8])
     /// Worker → broker: the `Reply` body to a request, with the request's ticket.
     case reply(ticket: UInt64, body: [UInt8])
     /// Broker → worker: logged events (`EventLogRecord` protobuf, one per frame) to fold
@@ -29,7 +30,7 @@ public enum WorkerMessage: Equatable, Sendable {
     case model(announcement: [UInt8], modelBytes: [UInt8])
 
     /// The first frame of every message.
-    public static let tag: [UInt8] = Array("MDW2".utf8)
+    public static let tag: [UInt8] = Array("MDW3".utf8)
 
     enum Command: UInt8 {
         case ready = 1, heartbeat = 2, request = 3, reply = 4, events = 5, forget = 6, disconnect = 7, model = 8
@@ -42,8 +43,8 @@ public enum WorkerMessage: Equatable, Sendable {
             return [Self.tag, [Command.ready.rawValue], Array(name.utf8)] + (modelVersion.map { [$0.littleEndianBytes] } ?? [])
         case .heartbeat(let stats):
             return [Self.tag, [Command.heartbeat.rawValue], stats]
-        case .request(let ticket, let body):
-            return [Self.tag, [Command.request.rawValue], ticket.littleEndianBytes, body]
+        case .request(let ticket, let requestID, let recommendation):
+            return [Self.tag, [Command.request.rawValue], ticket.littleEndianBytes, requestID.littleEndianBytes, recommendation]
         case .reply(let ticket, let body):
             return [Self.tag, [Command.reply.rawValue], ticket.littleEndianBytes, body]
         case .events(let records):
@@ -78,11 +79,16 @@ public enum WorkerMessage: Equatable, Sendable {
         case .heartbeat:
             guard rest.count <= 1 else { throw .wrongFrameCount(command: "HEARTBEAT", count: rest.count) }
             self = .heartbeat(stats: rest.first ?? [])
-        case .request, .reply:
-            let name = command == .request ? "REQUEST" : "REPLY"
-            guard rest.count == 2 else { throw .wrongFrameCount(command: name, count: rest.count) }
-            guard let ticket = UInt64(littleEndianBytes: rest.first!) else { throw .malformedTicket(command: name) }
-            self = command == .request ? .request(ticket: ticket, body: rest.last!) : .reply(ticket: ticket, body: rest.last!)
+        case .request:
+            let frames = Array(rest)
+            guard frames.count == 3 else { throw .wrongFrameCount(command: "REQUEST", count: frames.count) }
+            guard let ticket = UInt64(littleEndianBytes: frames[0]) else { throw .malformedTicket(command: "REQUEST") }
+            guard let requestID = UInt64(littleEndianBytes: frames[1]) else { throw .malformedRequestID }
+            self = .request(ticket: ticket, requestID: requestID, recommendation: frames[2])
+        case .reply:
+            guard rest.count == 2 else { throw .wrongFrameCount(command: "REPLY", count: rest.count) }
+            guard let ticket = UInt64(littleEndianBytes: rest.first!) else { throw .malformedTicket(command: "REPLY") }
+            self = .reply(ticket: ticket, body: rest.last!)
         case .events:
             self = .events(Array(rest))
         case .forget:
@@ -102,13 +108,15 @@ public enum WorkerProtocolError: Error, Equatable, Sendable, CustomStringConvert
     case unknownCommand([UInt8])
     case wrongFrameCount(command: String, count: Int)
     case malformedTicket(command: String)
+    case malformedRequestID
 
     public var description: String {
         switch self {
-        case .notWorkerProtocol: "not a worker-protocol message (no MDW2 tag)"
+        case .notWorkerProtocol: "not a worker-protocol message (no MDW3 tag)"
         case .unknownCommand(let bytes): "unknown worker command \(bytes)"
         case .wrongFrameCount(let command, let count): "\(command) with \(count) frames after the command"
         case .malformedTicket(let command): "\(command) whose ticket is not 8 bytes"
+        case .malformedRequestID: "REQUEST whose request id is not 8 bytes"
         }
     }
 }

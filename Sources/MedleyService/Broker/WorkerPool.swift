@@ -92,7 +92,7 @@ final class WorkerPool {
         nextTicket += 1
         inFlight[ticket] = InFlightRequest(worker: worker, client: request.client)
         registry[worker]?.inFlight.insert(ticket)
-        send(.request(ticket: ticket, body: request.body), to: worker)
+        send(.request(ticket: ticket, requestID: request.client.requestID, recommendation: request.recommendation), to: worker)
     }
 
     /// Hands logged records to the workers that own their users, in log order.
@@ -262,7 +262,7 @@ final class WorkerPool {
     /// refused, and the events that waited stay in the log for the next start.
     func stopReplay() {
         for (_, message) in rebalancer.stop() {
-            guard case .request(let ticket, _) = message, let request = inFlight.removeValue(forKey: ticket) else { continue }
+            guard case .request(let ticket, _, _) = message, let request = inFlight.removeValue(forKey: ticket) else { continue }
             registry[request.worker]?.inFlight.remove(ticket)
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.client.requestID)
             reply.error.retryAfterMs = 1000

@@ -14,7 +14,7 @@ public enum MetricsExposition {
         var page = PrometheusText()
         page.gauge("medley_uptime_seconds", "Seconds since the server started.", Double(uptime.components.seconds))
         page.gauge("medley_model_version", "The model version serving new requests.", Double(modelVersion))
-        page.counter("medley_requests_total", "Client requests received, by kind (malformed: not decodable).",
+        page.counter("medley_requests_total", "Client requests received, by kind (malformed: refused before routing).",
                      snapshot.requestsByKind.sorted { $0.key < $1.key }.map { ([("kind", $0.key)], Double($0.value)) })
         page.counter("medley_errors_total", "Error replies the broker made, by error code (workers' errors are in medley_worker_errors_total).",
                      snapshot.errorsByCode.sorted { $0.key < $1.key }.map { ([("code", $0.key)], Double($0.value)) })

@@ -66,16 +66,3 @@ public final class ServiceMetrics: Sendable {
         return name
     }
 }
-
-extension Medley_V1_Request.OneOf_Body {
-    /// The request's kind as metrics label it.
-    var kindName: String {
-        switch self {
-        case .ingest: "ingest"
-        case .recommend: "recommend"
-        case .health: "health"
-        case .stats: "stats"
-        case .control: "control"
-        }
-    }
-}

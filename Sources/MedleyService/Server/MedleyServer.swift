@@ -74,6 +74,7 @@ public final class MedleyServer: Sendable {
             for index in 0..<configuration.workerCount {
                 var settings = configuration.worker
                 settings.brokerEndpoint = workerEndpoint
+                settings.protocolLimits = configuration.broker.protocolLimits
                 settings.name = "local-\(index)"
                 settings.heartbeatIntervalMilliseconds = configuration.broker.heartbeatIntervalMilliseconds
                 settings.heartbeatLiveness = configuration.broker.heartbeatLiveness

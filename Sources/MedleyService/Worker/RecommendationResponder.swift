@@ -27,7 +27,7 @@ struct RecommendationResponder {
         }
         var replies = [Medley_V1_Reply?](repeating: nil, count: batch.count)
         // Context events are checked like ingested ones, against the batch's model.
-        let validator = IngestValidator(domains: Set(model.configuration.domains))
+        let validator = IngestValidator(domains: Set(model.configuration.domains), maxIDBytes: configuration.protocolLimits.maxIDBytes)
         var encoded: [(index: Int, input: EncodedInput, domains: [Int], length: Int, sessionID: String, requestTimeMs: Int64)] = []
         for (index, pending) in batch.enumerated() {
             switch prepare(pending.request, sessions: sessions, model: model, validator: validator, nowMs: nowMs) {
@@ -81,7 +81,7 @@ struct RecommendationResponder {
         let modelDomains = model.configuration.domains
         guard !request.userID.isEmpty else { return .failure(Failure(code: .invalidArgument, message: "user_id is empty")) }
         for (field, value) in [("user_id", request.userID), ("session_id", request.sessionID)] {
-            if let problem = ProtocolLimits(maxIDBytes: validator.maxIDBytes).idProblem(field: field, value) {
+            if let problem = configuration.protocolLimits.idProblem(field: field, value) {
                 return .failure(Failure(code: .invalidArgument, message: problem))
             }
         }

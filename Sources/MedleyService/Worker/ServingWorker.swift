@@ -137,8 +137,8 @@ public struct ServingWorker: Sendable {
                         continue
                     }
                     switch message {
-                    case .request(let ticket, let body):
-                        if let pending = decodeRecommendation(ticket: ticket, body: body, socket: socket, state: &state) {
+                    case .request(let ticket, let requestID, let recommendation):
+                        if let pending = decodeRecommendation(ticket: ticket, requestID: requestID, bytes: recommendation, socket: socket, state: &state) {
                             if batch.isEmpty { state.batchOpenedAt = clock.now }
                             batch.append(pending)
                             if batch.count >= configuration.maxBatchSize { try flush() }
@@ -183,25 +183,20 @@ public struct ServingWorker: Sendable {
         }
     }
 
-    /// Decodes a request body; a request that is not a recommend request is answered here.
+    /// Decodes a recommend request's body, the one time it is decoded; one that is not valid is
+    /// answered here.
     private func decodeRecommendation(
-        ticket: UInt64, body: [UInt8], socket: Socket, state: inout WorkerState
+        ticket: UInt64, requestID: UInt64, bytes: [UInt8], socket: Socket, state: inout WorkerState
     ) -> PendingRecommendation? {
-        let reply: Medley_V1_Reply
         do {
-            // The broker validated the request against its limits; here it is only parsed.
-            let request = try Medley_V1_Request(serializedBytes: body)
-            if case .recommend(let recommend) = request.body {
-                return PendingRecommendation(ticket: ticket, requestID: request.requestID, request: recommend)
-            }
-            reply = .error(.unknownMessage, message: "workers answer recommend requests only", requestID: request.requestID)
+            let request = try Medley_V1_RecommendRequest(validating: bytes, requestID: requestID, limits: configuration.protocolLimits)
+            return PendingRecommendation(ticket: ticket, requestID: requestID, request: request)
         } catch {
-            reply = .error(.malformedFrame, message: "the worker could not parse a request the broker sent: \(error)", requestID: 0)
+            state.requests += 1
+            state.errors += 1
+            try? send(.reply(ticket: ticket, body: (try? Medley_V1_Reply(failure: error).serializedFrame()) ?? []), on: socket)
+            return nil
         }
-        state.requests += 1
-        state.errors += 1
-        try? send(.reply(ticket: ticket, body: (try? reply.serializedFrame()) ?? []), on: socket)
-        return nil
     }
 
     /// READY, with the version serving when this worker takes models from the broker.

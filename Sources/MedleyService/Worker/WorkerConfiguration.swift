@@ -1,3 +1,4 @@
+import MedleyProtocol
 import ZeroMQ
 
 /// Settings of one serving worker.
@@ -23,6 +24,10 @@ public struct WorkerConfiguration: Sendable {
     public var defaultListLength: Int = 10
     /// The longest list a request may ask for.
     public var maxListLength: Int = 1000
+    /// The checks a recommend request's body passes when the worker decodes it: nesting depth
+    /// (and, in the responder, identifier length). `medley serve` gives its worker threads the
+    /// broker's limits.
+    public var protocolLimits = ProtocolLimits.default
     /// The worker's session store.
     public var sessions = SessionConfiguration()
     /// CURVE towards a broker whose worker socket requires it; nil: none.
