@@ -88,8 +88,8 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                 }
                 for i in 0..<n { scores[i] += biases[i] }
                 let target = data.target(example).row
-                let boosts = input.newestSessionRow.map { last in
-                    table.rules(from: last).map { (Int(table.targets[$0]), table.strengths[$0]) }
+                let boosts = table.anchorRow(for: input).map { anchor in
+                    table.rules(from: anchor).map { (Int(table.targets[$0]), table.strengths[$0]) }
                 } ?? []
                 for (w, weight) in weights.enumerated() {
                     var blended = scores
