@@ -1,10 +1,11 @@
 /// Sequential rules blended into the session head's scores: what production recommenders do
 /// when a counting rule knows something the learned model does not (small data, rare items).
 ///
-/// A rule i → j holds the strength of "j follows i within a few steps of a session" in the
-/// training data (sequential rules, Ludewig and Jannach 2018: 1/d for each time j follows i at
-/// a distance d ≤ `steps`), scaled so that each item's strongest rule is 1; each item keeps
-/// its strongest `rulesPerItem` rules. The session head's score of item j for an input whose
+/// A rule i → j holds the strength of "j follows i within a few steps of a sequence" (for the
+/// trainer's rules, a user's training sequence across session gaps) in the training data
+/// (sequential rules, Ludewig and Jannach 2018: 1/d for each time j follows i at a distance
+/// d ≤ `steps`), scaled so that each item's strongest rule is 1; each item keeps its strongest
+/// `rulesPerItem` rules. The session head's score of item j for an input whose
 /// anchor item is i (``SequentialRulesAnchor``: the newest session item, or the user's newest
 /// item across sessions) becomes `model score + weight × strength(i → j)`; the weight is
 /// fitted on the validation examples when the model is trained (0 when the rules do not help).

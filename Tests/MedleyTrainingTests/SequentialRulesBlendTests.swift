@@ -71,11 +71,47 @@ struct SequentialRulesBlendTests {
         #expect(session.first?.item.id == user.last!.itemID)
     }
 
-    @Test func withoutSessionItemsTheRulesCannotHelpAndTheModelHasNone() throws {
-        // Every event a day after the previous one: each is its own session, so no rule is
-        // learned (rules come from pairs within a session) and none can help.
-        let result = try Trainer(configuration: configuration()).train(events: successorWalks(gap: 25 * F.hour), modelVersion: 1)
+    /// One walk per user, every event a day after the previous one, so each is its own session:
+    /// the rules count each user's training sequence across the gaps, learn the walks'
+    /// successors, and help.
+    @Test func rulesSpanSessionGaps() throws {
+        let walks = successorWalks(sessions: 1, length: 8, gap: 25 * F.hour)
+        let result = try Trainer(configuration: configuration()).train(events: walks, modelVersion: 1)
         let fit = try #require(result.summary.sequentialRules)
+        #expect(fit.weight > 0)
+        #expect(fit.ndcgByWeight[fit.weight]! > fit.ndcgByWeight[0]! + 0.2, "\(fit.ndcgByWeight)")
+        let rules = try #require(result.model.sequentialRules)
+        let row = { (id: String) in result.model.catalog.row(domain: 0, id: id)! }
+        #expect(rules.targets[rules.rules(from: row("v3")).first!] == Int32(row("v4")))
+    }
+
+    /// What the rules count: a user's events up to their last training target, in order and
+    /// across session gaps, each later item at a distance d adding 1/d; the held-out
+    /// validation target is not counted.
+    @Test func theRulesCountEachUsersTrainingSequence() throws {
+        let events = [F.event("alice", "video", "v1", at: 0), F.event("alice", "video", "v2", at: F.minute),
+                      F.event("alice", "video", "v3", at: 5 * F.hour), F.event("alice", "video", "v4", at: 5 * F.hour + F.minute)]
+        let data = try TrainingData(events: events, configuration: configuration())
+        #expect(data.statistics.sessions == 2)
+        let table = SequentialRulesBlend(steps: 2).rules(data)
+        func rules(_ id: String) -> [String: Float] {
+            let from = data.catalog.row(domain: 0, id: id)!
+            return Dictionary(uniqueKeysWithValues: table.rules(from: from).map { (data.catalog.ids[Int(table.targets[$0])], table.strengths[$0]) })
+        }
+        #expect(rules("v1") == ["v2": 1, "v3": 0.5])
+        #expect(rules("v2") == ["v3": 1])
+        #expect(rules("v3").isEmpty)
+    }
+
+    /// A user who only repeats an item makes no transition: no rule is learned, none can help,
+    /// and the model is written without rules.
+    @Test func withoutTransitionsTheRulesCannotHelpAndTheModelHasNone() throws {
+        let events = (0..<30).flatMap { u in
+            (0..<4).map { k in F.event("user-\(u)", "video", "v\(u % 10)", at: Int64(k) * F.minute) }
+        }.sorted { $0.timestampMs < $1.timestampMs }
+        let result = try Trainer(configuration: configuration()).train(events: events, modelVersion: 1)
+        let fit = try #require(result.summary.sequentialRules)
+        #expect(fit.rules == 0)
         #expect(fit.weight == 0)
         #expect(result.model.sequentialRules == nil)
     }
