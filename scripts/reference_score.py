@@ -117,10 +117,10 @@ def main():
     w = [np.float32(x / z) if z > 0 else np.float32(0) for x in raw]
 
     uid = req.get("user_id")
+    hist = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of]
     if uid is not None and uid in user_ids:
         u = t["user.embedding"][user_ids.index(uid)]
     else:
-        hist = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of]
         u = E[hist].mean(axis=0) if hist else np.zeros(d, np.float32)
     s = np.zeros(d, np.float32)
     for (e, r), wi in zip(known, w):
@@ -135,7 +135,7 @@ def main():
         sequence = [r for _, r in known]
         # attention_input: absent (older files) or "session" reads the session only.
         if meta.get("attention_input", "session") == "history":
-            sequence = [row_of[(h["domain"], h["id"])] for h in req.get("history", []) if (h["domain"], h["id"]) in row_of] + sequence
+            sequence = hist + sequence
         a = session_attention(t, meta, E, sequence[-n:], d)
         parts.append(a)
     x = np.concatenate(parts).astype(np.float32)
@@ -196,12 +196,18 @@ def main():
         lst = top(out[f"domain.{name}"], rows)
         lists.append(lst)
         per_domain[name] = [[item_ids[r], s] for r, s in lst]
-    # Sequential rules (models/README.md, "Sequential rules"): the rules from the newest
-    # session item add weight x strength to the session head's scores of their targets.
+    # Sequential rules (models/README.md, "Sequential rules"): the rules from the anchor item
+    # add weight x strength to the session head's scores of their targets. The anchor is the
+    # newest session item; with session_rules_anchor = newest_item (absent: session) and no
+    # session item, the newest history item.
     boost = None
-    if "session_rules_weight" in meta and newest_first:
+    assert meta.get("session_rules_anchor", "session") in ("session", "newest_item")
+    anchor = newest_first[0] if newest_first else None
+    if anchor is None and meta.get("session_rules_anchor", "session") == "newest_item" and hist:
+        anchor = hist[-1]
+    if "session_rules_weight" in meta and anchor is not None:
         rw = np.float32(float(meta["session_rules_weight"]))
-        start, end = t["session_rules.row_start"][newest_first[0]], t["session_rules.row_start"][newest_first[0] + 1]
+        start, end = t["session_rules.row_start"][anchor], t["session_rules.row_start"][anchor + 1]
         boost = np.zeros(len(item_ids), np.float32)
         boost[t["session_rules.targets"][start:end]] = (rw * t["session_rules.strengths"][start:end]).astype(np.float32)
     session = top(out["session"], list(range(len(item_ids))), boost)

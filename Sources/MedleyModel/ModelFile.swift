@@ -68,6 +68,7 @@ public enum ModelFile {
         public static let sessionQuery = "session_query"
         public static let sessionRulesWeight = "session_rules_weight"
         public static let sessionRulesSteps = "session_rules_steps"
+        public static let sessionRulesAnchor = "session_rules_anchor"
     }
 
     /// The tensors of the sequential rules (``SequentialRulesTable``), present exactly when
@@ -136,6 +137,7 @@ public enum ModelFile {
         guard let rules = contents.sequentialRules else { return SafeTensors.encode(tensors: tensors, metadata: metadata) }
         metadata[Key.sessionRulesWeight] = "\(rules.weight)"
         metadata[Key.sessionRulesSteps] = String(rules.steps)
+        metadata[Key.sessionRulesAnchor] = rules.anchor.rawValue
         return SafeTensors.encode(
             tensors: tensors + [(RulesTensor.strengths, Tensor(shape: [rules.ruleCount], scalars: rules.strengths))],
             integerTensors: [(RulesTensor.rowStart, rules.rowStart), (RulesTensor.targets, rules.targets)],
@@ -221,6 +223,8 @@ public enum ModelFile {
         guard let stepsText = m[Key.sessionRulesSteps], let steps = Int(stepsText) else {
             throw .invalidMetadata(key: Key.sessionRulesSteps, reason: "missing or not an integer")
         }
+        // Absent in files written before the key existed: their rules start from the session.
+        let anchor = try choice(m, Key.sessionRulesAnchor, absent: SequentialRulesAnchor.session)
         func take(_ name: String) throws(ModelFileError) -> SafeTensorsEntry {
             guard let entry = byName.removeValue(forKey: name) else { throw .missingTensor(name) }
             guard entry.shape.count == 1 else { throw .shapeMismatch(tensor: name, expected: [-1], actual: entry.shape) }
@@ -229,8 +233,18 @@ public enum ModelFile {
         let rowStart = try SafeTensors.int32s(try take(RulesTensor.rowStart), in: raw, dataStart: dataStart)
         let targets = try SafeTensors.int32s(try take(RulesTensor.targets), in: raw, dataStart: dataStart)
         let strengths = try SafeTensors.floats(try take(RulesTensor.strengths), in: raw, dataStart: dataStart)
-        return try SequentialRulesTable(steps: steps, weight: weight, rowStart: rowStart, targets: targets,
+        return try SequentialRulesTable(steps: steps, weight: weight, anchor: anchor, rowStart: rowStart, targets: targets,
                                         strengths: strengths, itemCount: itemCount)
+    }
+
+    /// An enumerated key whose absence means `absent` (files written before the key existed).
+    static func choice<E: RawRepresentable & CaseIterable>(_ m: [String: String], _ key: String,
+                                                           absent: E) throws(ModelFileError) -> E where E.RawValue == String {
+        guard let name = m[key] else { return absent }
+        guard let value = E(rawValue: name) else {
+            throw .invalidMetadata(key: key, reason: "unknown value \"\(name)\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return value
     }
 
     static func decodeMetadata(_ m: [String: String]) throws(ModelFileError) -> (ModelConfiguration, ItemCatalog, UserVocabulary) {
@@ -240,14 +254,6 @@ public enum ModelFile {
         }
         func integer(_ key: String) throws(ModelFileError) -> Int {
             guard let value = Int(try string(key)) else { throw .invalidMetadata(key: key, reason: "not a decimal integer") }
-            return value
-        }
-        /// An enumerated key whose absence means `absent` (files written before the key existed).
-        func choice<E: RawRepresentable & CaseIterable>(_ key: String, absent: E) throws(ModelFileError) -> E where E.RawValue == String {
-            guard let name = m[key] else { return absent }
-            guard let value = E(rawValue: name) else {
-                throw .invalidMetadata(key: key, reason: "unknown value \"\(name)\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
             return value
         }
         func decoded<T: Decodable>(_ key: String, as type: T.Type, _ what: String) throws(ModelFileError) -> T {
@@ -296,8 +302,8 @@ public enum ModelFile {
         case "attention":
             // Absent in files written before the keys existed: those encoders read the session
             // and the session query is the tower's.
-            let input = try choice(Key.attentionInput, absent: AttentionSequence.session)
-            let sessionQuery = try choice(Key.sessionQuery, absent: SessionQueryForm.tower)
+            let input = try choice(m, Key.attentionInput, absent: AttentionSequence.session)
+            let sessionQuery = try choice(m, Key.sessionQuery, absent: SessionQueryForm.tower)
             sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
                                                      heads: try integer(Key.attentionHeads), input: input, sessionQuery: sessionQuery)
         case let other?:

@@ -28,7 +28,8 @@ public struct ModelInput: Sendable, Equatable {
     /// The user's earlier items (before the current session), oldest first. For a user the
     /// model has not learned a vector for, their mean embedding stands in for the user vector;
     /// a session attention with `attention_input` = `history` reads the newest of them before
-    /// the session's.
+    /// the session's; sequential rules anchored at the user's newest item start from the
+    /// newest of them when the session has no known item.
     public var history: [ItemReference]
     /// Context features, `context_dim` long (see ``ContextFeatures``).
     public var context: [Float]
@@ -83,10 +84,13 @@ public struct EncodedInput: Sendable, Equatable {
     public var excludedRows: Set<Int>
     /// Session events dropped because their item or domain is unknown to the model.
     public var ignoredEventCount: Int
+    /// The newest known history item (before the session), for every user: where sequential
+    /// rules anchored at the user's newest item start when the session has no known item.
+    public var newestHistoryRow: Int?
 
     public init(userRow: Int?, foldInRows: [Int], sessionRows: [Int], sessionWeights: [Float],
                 lastItemRows: [Int?], context: [Float], excludedRows: Set<Int> = [], ignoredEventCount: Int = 0,
-                sequenceRows: [Int] = []) {
+                sequenceRows: [Int] = [], newestHistoryRow: Int? = nil) {
         self.userRow = userRow
         self.foldInRows = foldInRows
         self.sessionRows = sessionRows
@@ -96,6 +100,7 @@ public struct EncodedInput: Sendable, Equatable {
         self.context = context
         self.excludedRows = excludedRows
         self.ignoredEventCount = ignoredEventCount
+        self.newestHistoryRow = newestHistoryRow
     }
 }
 
@@ -160,7 +165,8 @@ public struct InputEncoder: Sendable {
         return EncodedInput(userRow: userRow, foldInRows: foldIn, sessionRows: known.map(\.1), sessionWeights: weights,
                             lastItemRows: slots, context: input.context, excludedRows: excluded,
                             ignoredEventCount: input.events.count - known.count,
-                            sequenceRows: sequenceRows(input, known: known.map(\.1)))
+                            sequenceRows: sequenceRows(input, known: known.map(\.1)),
+                            newestHistoryRow: input.history.reversed().lazy.compactMap { row(of: $0) }.first)
     }
 }
 

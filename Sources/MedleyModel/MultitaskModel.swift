@@ -132,15 +132,15 @@ public final class MultitaskModel: Sendable {
     }
 
     /// The session list with the sequential rules blended in: the model's top items and the
-    /// rules' targets from the input's newest session item, each rule target scored by the
+    /// rules' targets from the input's anchor item (``SequentialRulesAnchor``), each rule target scored by the
     /// model plus `weight × strength`. Exact: an item that is neither can only have its model
     /// score, which the `capacity` items of the model's list already beat (the blend only adds).
     private func blendRules(into top: [ScoredItem], input: EncodedInput, sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
         guard let rules = contents.sequentialRules, rules.weight > 0, capacity > 0,
-              let last = input.newestSessionRow else { return top }
+              let anchor = rules.anchorRow(for: input) else { return top }
         let d = contents.configuration.embeddingDimension
         var candidates = Dictionary(uniqueKeysWithValues: top.map { ($0.index, $0.score) })
-        for r in rules.rules(from: last) {
+        for r in rules.rules(from: anchor) {
             let row = Int(rules.targets[r])
             guard !input.excludedRows.contains(row) else { continue }
             let modelScore = candidates[row] ?? embeddings.withUnsafeBufferPointer { e in

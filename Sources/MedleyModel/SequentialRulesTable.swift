@@ -1,11 +1,13 @@
 /// Sequential rules blended into the session head's scores: what production recommenders do
 /// when a counting rule knows something the learned model does not (small data, rare items).
 ///
-/// A rule i → j holds the strength of "j follows i within a few steps of a session" in the
-/// training data (sequential rules, Ludewig and Jannach 2018: 1/d for each time j follows i at
-/// a distance d ≤ `steps`), scaled so that each item's strongest rule is 1; each item keeps
-/// its strongest `rulesPerItem` rules. The session head's score of item j for an input whose
-/// newest session item is i becomes `model score + weight × strength(i → j)`; the weight is
+/// A rule i → j holds the strength of "j follows i within a few steps of a sequence" (for the
+/// trainer's rules, a user's training sequence across session gaps) in the training data
+/// (sequential rules, Ludewig and Jannach 2018: 1/d for each time j follows i at a distance
+/// d ≤ `steps`), scaled so that each item's strongest rule is 1; each item keeps its strongest
+/// `rulesPerItem` rules. The session head's score of item j for an input whose
+/// anchor item is i (``SequentialRulesAnchor``: the newest session item, or the user's newest
+/// item across sessions) becomes `model score + weight × strength(i → j)`; the weight is
 /// fitted on the validation examples when the model is trained (0 when the rules do not help).
 /// Stored as compressed rows (models/README.md, "Sequential rules").
 public struct SequentialRulesTable: Sendable, Equatable {
@@ -13,6 +15,8 @@ public struct SequentialRulesTable: Sendable, Equatable {
     public let steps: Int
     /// How much a rule's strength adds to the session head's score.
     public var weight: Float
+    /// Which of the input's items the rules start from.
+    public var anchor: SequentialRulesAnchor
     /// The rules of item row i are `targets`/`strengths` at `rowStart[i]..<rowStart[i + 1]`,
     /// strongest first.
     public let rowStart: [Int32]
@@ -23,8 +27,8 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// than there are items, starts at 0, never decreases and ends at the number of rules;
     /// every target is a row of the catalogue; every strength is in (0, 1]; the weight and the
     /// steps are in range.
-    public init(steps: Int, weight: Float, rowStart: [Int32], targets: [Int32], strengths: [Float],
-                itemCount: Int) throws(ModelFileError) {
+    public init(steps: Int, weight: Float, anchor: SequentialRulesAnchor, rowStart: [Int32], targets: [Int32],
+                strengths: [Float], itemCount: Int) throws(ModelFileError) {
         func bad(_ reason: String) -> ModelFileError { .invalidMetadata(key: "session_rules", reason: reason) }
         guard steps >= 1 else { throw bad("steps must be at least 1, not \(steps)") }
         guard weight.isFinite, weight >= 0 else { throw bad("the weight must be finite and not negative, not \(weight)") }
@@ -46,6 +50,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         }
         self.steps = steps
         self.weight = weight
+        self.anchor = anchor
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
@@ -55,7 +60,8 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// at a distance d ≤ `steps` in one session adds 1/d to i → j (a repeat of the same item
     /// is not a transition); each item keeps its `rulesPerItem` strongest rules (ties: lower
     /// row first), scaled so that the strongest is 1. The weight starts at 0.
-    public init(sessions: [[Int]], itemCount: Int, steps: Int = 10, rulesPerItem: Int = 50) {
+    public init(sessions: [[Int]], itemCount: Int, steps: Int = 10, rulesPerItem: Int = 50,
+                anchor: SequentialRulesAnchor = .newestItem) {
         precondition(rulesPerItem >= 1)
         var rowStart: [Int32] = [0]
         var targets: [Int32] = []
@@ -69,6 +75,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         }
         self.steps = steps
         self.weight = 0
+        self.anchor = anchor
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
@@ -101,17 +108,16 @@ public struct SequentialRulesTable: Sendable, Equatable {
         Int(rowStart[row])..<Int(rowStart[row + 1])
     }
 
-    /// Adds `weight × strength` to the scores of the rules' targets from `lastRow` (the
-    /// input's newest session item); nothing when there is no such item or the weight is 0.
-    /// `scores` covers the whole catalogue.
-    public func blend(_ scores: inout [Float], after lastRow: Int?, weight: Float? = nil) {
-        let w = weight ?? self.weight
-        guard let lastRow, w > 0 else { return }
-        for r in rules(from: lastRow) { scores[Int(targets[r])] += w * strengths[r] }
+    /// The row the rules start from for `input` (by ``anchor``), or nil when there is none.
+    public func anchorRow(for input: EncodedInput) -> Int? {
+        anchor.row(for: input)
     }
-}
 
-extension EncodedInput {
-    /// The row of the newest known session item: where the sequential rules start from.
-    public var newestSessionRow: Int? { sessionRows.last }
+    /// Adds `weight × strength` to the scores of the rules' targets from the input's anchor
+    /// item; nothing when it has none or the weight is 0. `scores` covers the whole catalogue.
+    public func blend(_ scores: inout [Float], for input: EncodedInput, weight: Float? = nil) {
+        let w = weight ?? self.weight
+        guard let row = anchorRow(for: input), w > 0 else { return }
+        for r in rules(from: row) { scores[Int(targets[r])] += w * strengths[r] }
+    }
 }

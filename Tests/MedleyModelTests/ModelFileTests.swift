@@ -26,7 +26,7 @@ import Testing
         #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
         #expect(decoded.parameters["session_encoder.position.embedding"].shape == [6, 4])
         #expect(ModelFile.encode(decoded) == bytes)
-        let header = split(bytes).header
+        let header = ModelFileBytes.split(bytes).header
         let metadata = try #require(header["__metadata__"] as? [String: String])
         #expect(metadata["session_encoder"] == "attention" && metadata["sequence_length"] == "6")
         #expect(metadata["attention_blocks"] == "2" && metadata["attention_heads"] == "2")
@@ -34,7 +34,7 @@ import Testing
         stripped.removeValue(forKey: "session_encoder")
         var edited = header
         edited["__metadata__"] = stripped
-        expectRefusal(assemble(header: edited, data: split(bytes).data)) {
+        expectRefusal(ModelFileBytes.assemble(header: edited, data: ModelFileBytes.split(bytes).data)) {
             $0 == .shapeMismatch(tensor: "encoder.layers.0.weight", expected: [6, 18], actual: [6, 22])
         }
         #expect(metadata["attention_input"] == "history" && metadata["session_query"] == "tower")
@@ -44,27 +44,21 @@ import Testing
         older.removeValue(forKey: "attention_input")
         older.removeValue(forKey: "session_query")
         edited["__metadata__"] = older
-        let olderFile = try ModelFile.decode(assemble(header: edited, data: split(bytes).data))
+        let olderFile = try ModelFile.decode(ModelFileBytes.assemble(header: edited, data: ModelFileBytes.split(bytes).data))
         #expect(olderFile.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .session))
         #expect(olderFile.parameters == contents.parameters)
         let direct = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 2, blocks: 1, heads: 1,
                                                                                           sessionQuery: .towerPlusAttention))
         #expect(try ModelFile.decode(ModelFile.encode(direct)) == direct)
         // Files of the original architectures carry none of the keys.
-        let plain = split(ModelFile.encode(try Fixtures.randomContents())).header["__metadata__"] as? [String: String]
+        let plain = ModelFileBytes.split(ModelFile.encode(try Fixtures.randomContents())).header["__metadata__"] as? [String: String]
         #expect(plain?["session_encoder"] == nil && plain?["sequence_length"] == nil && plain?["attention_input"] == nil
                 && plain?["session_query"] == nil)
     }
 
     @Test func sessionAttentionMetadataIsChecked() throws {
         let bytes = ModelFile.encode(try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 1, heads: 1)))
-        func editing(_ edit: (inout [String: String]) -> Void) -> [UInt8] {
-            var (header, data) = split(bytes)
-            var metadata = header["__metadata__"] as! [String: String]
-            edit(&metadata)
-            header["__metadata__"] = metadata
-            return assemble(header: header, data: data)
-        }
+        func editing(_ edit: (inout [String: String]) -> Void) -> [UInt8] { ModelFileBytes.editingMetadata(bytes, edit) }
         expectRefusal(editing { $0["session_encoder"] = "gru" }) { if case .invalidMetadata(key: "session_encoder", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["attention_input"] = "all" }) { if case .invalidMetadata(key: "attention_input", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["session_query"] = "attention" }) { if case .invalidMetadata(key: "session_query", _) = $0 { true } else { false } }
@@ -94,38 +88,17 @@ import Testing
 
     private func valid() throws -> [UInt8] { ModelFile.encode(try Fixtures.randomContents()) }
 
-    /// Splits a file into its header object and data buffer.
-    private func split(_ bytes: [UInt8]) -> (header: [String: Any], data: [UInt8]) {
-        let n = Int(bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-        let header = try! JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as! [String: Any]
-        return (header, Array(bytes[(8 + n)...]))
-    }
-
-    /// Reassembles a file from a header object (or raw header text) and a data buffer.
-    private func assemble(header: [String: Any]? = nil, text: String? = nil, data: [UInt8]) -> [UInt8] {
-        var json = text.map { Array($0.utf8) } ?? [UInt8](try! JSONSerialization.data(withJSONObject: header!))
-        while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
-        var out: [UInt8] = []
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-        return out + json + data
-    }
-
     private func editing(_ name: String, _ edit: (inout [String: Any]) -> Void) throws -> [UInt8] {
-        let (header, data) = split(try valid())
+        let (header, data) = ModelFileBytes.split(try valid())
         var h = header
         var entry = h[name] as! [String: Any]
         edit(&entry)
         h[name] = entry
-        return assemble(header: h, data: data)
+        return ModelFileBytes.assemble(header: h, data: data)
     }
 
     private func editingMetadata(_ edit: (inout [String: String]) -> Void) throws -> [UInt8] {
-        let (header, data) = split(try valid())
-        var h = header
-        var metadata = h["__metadata__"] as! [String: String]
-        edit(&metadata)
-        h["__metadata__"] = metadata
-        return assemble(header: h, data: data)
+        ModelFileBytes.editingMetadata(try valid(), edit)
     }
 
     private func expectRefusal(_ bytes: [UInt8], _ matches: (ModelFileError) -> Bool, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -156,10 +129,10 @@ import Testing
     }
 
     @Test func malformedHeaders() throws {
-        let data = split(try valid()).data
-        expectRefusal(assemble(text: "{\"a\": [1, 2", data: data)) { if case .headerNotJSON = $0 { true } else { false } }
-        expectRefusal(assemble(text: "[1, 2, 3]", data: data)) { if case .headerNotJSON = $0 { true } else { false } }
-        expectRefusal(assemble(text: "{\"__metadata__\": {\"format\": 3}}", data: data)) {
+        let data = ModelFileBytes.split(try valid()).data
+        expectRefusal(ModelFileBytes.assemble(text: "{\"a\": [1, 2", data: data)) { if case .headerNotJSON = $0 { true } else { false } }
+        expectRefusal(ModelFileBytes.assemble(text: "[1, 2, 3]", data: data)) { if case .headerNotJSON = $0 { true } else { false } }
+        expectRefusal(ModelFileBytes.assemble(text: "{\"__metadata__\": {\"format\": 3}}", data: data)) {
             if case .invalidMetadata(key: "__metadata__", _) = $0 { true } else { false }
         }
         expectRefusal(try editing("item.bias") { $0["dtype"] = "F17" }) { $0 == .unknownDType(tensor: "item.bias", dtype: "F17") }
@@ -180,14 +153,14 @@ import Testing
             if case .offsetsOutOfRange(tensor: "item.bias", _, _, _) = $0 { true } else { false }
         }
         // Overlapping: item.bias moved onto item.embedding's bytes (same length kept).
-        let (header, data) = split(try valid())
+        let (header, data) = ModelFileBytes.split(try valid())
         let biasEntry = header["item.bias"] as! [String: Any]
         let biasOffsets = biasEntry["data_offsets"] as! [Int]
         var h = header
         var moved = biasEntry
         moved["data_offsets"] = [0, biasOffsets[1] - biasOffsets[0]]
         h["item.bias"] = moved
-        expectRefusal(assemble(header: h, data: data)) {
+        expectRefusal(ModelFileBytes.assemble(header: h, data: data)) {
             if case .overlappingTensors = $0 { true } else if case .uncoveredBytes = $0 { true } else { false }
         }
         // Shape whose byte count disagrees with the offsets.
@@ -203,7 +176,7 @@ import Testing
     @Test func layoutViolations() throws {
         let contents = try Fixtures.randomContents()
         let layout = contents.layout
-        let (metadata, _) = (split(ModelFile.encode(contents)).header["__metadata__"] as! [String: String], 0)
+        let (metadata, _) = (ModelFileBytes.split(ModelFile.encode(contents)).header["__metadata__"] as! [String: String], 0)
         func file(_ tensors: [(String, Tensor)]) -> [UInt8] {
             SafeTensors.encode(tensors: tensors.map { (name: $0.0, tensor: $0.1) }, metadata: metadata)
         }

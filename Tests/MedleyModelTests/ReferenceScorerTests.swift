@@ -73,6 +73,26 @@ struct ReferenceScorerTests {
         try checkReference(contents, knownUser: knownUser)
     }
 
+    /// A request that opens a session: with `session_rules_anchor` = `newest_item` the rules
+    /// start from the newest known history item (an unknown one after it is skipped); with
+    /// `session`, or in a file without the key, nothing is blended. The weight is large enough
+    /// that the rules decide the list, so a wrong anchor shows.
+    @Test(arguments: [SequentialRulesAnchor.newestItem, .session], [true, false])
+    func referenceScorerReproducesTheRulesFromTheHistory(anchor: SequentialRulesAnchor, withoutKey: Bool) throws {
+        var contents = try Fixtures.randomContents(towerHidden: [5])
+        contents.sequentialRules = fixtureRules(weight: 20)
+        contents.sequentialRules!.anchor = anchor
+        var known = Fixtures.sessionInput
+        known.events = []
+        known.history = Fixtures.userHistory + [ItemReference(domain: "music", id: "unknown")]
+        var anonymous = Fixtures.anonymousInput
+        anonymous.events = []
+        anonymous.history = Fixtures.userHistory
+        let dropKey = withoutKey && anchor == .session
+        try checkReference(contents, input: known, withoutAnchorKey: dropKey)
+        try checkReference(contents, input: anonymous, withoutAnchorKey: dropKey)
+    }
+
     /// The attention reading the user's history: the known history items, then the session's,
     /// the newest n of them (5 of 3 history + 3 session items; 9 reads all six; 2 only the session's);
     /// with its output in the encoder input only, or also added to the session query.
@@ -92,12 +112,20 @@ struct ReferenceScorerTests {
         try checkReference(contents, input: knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput)
     }
 
-    private func checkReference(_ contents: ModelFileContents, input: ModelInput) throws {
+    /// Compares the reference scorer with Medley on one request; `withoutAnchorKey` writes the
+    /// file as Medley did before `session_rules_anchor` existed (the rules must be `session`-anchored).
+    private func checkReference(_ contents: ModelFileContents, input: ModelInput, withoutAnchorKey: Bool = false) throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let modelURL = directory.appendingPathComponent("m.safetensors")
         let model = try MultitaskModel(contents)
-        try model.write(to: modelURL)
+        if withoutAnchorKey {
+            let bytes = ModelFileBytes.editingMetadata(ModelFile.encode(contents)) { $0.removeValue(forKey: "session_rules_anchor") }
+            try #require(try ModelFile.decode(bytes) == contents)
+            try ModelFile.writeBytes(bytes, to: modelURL)
+        } else {
+            try model.write(to: modelURL)
+        }
 
         let k = 4
         let request: [String: Any] = [

@@ -26,7 +26,7 @@ struct SequentialRulesTests {
 
     @Test func theTableIsCheckedWhenRead() {
         func table(_ rowStart: [Int32], _ targets: [Int32], _ strengths: [Float], weight: Float = 1) throws(ModelFileError) {
-            _ = try SequentialRulesTable(steps: 2, weight: weight, rowStart: rowStart, targets: targets, strengths: strengths, itemCount: 2)
+            _ = try SequentialRulesTable(steps: 2, weight: weight, anchor: .newestItem, rowStart: rowStart, targets: targets, strengths: strengths, itemCount: 2)
         }
         #expect(throws: Never.self) { try table([0, 1, 1], [1], [1]) }
         #expect(throws: ModelFileError.self) { try table([0, 1], [1], [1]) }            // one entry short
@@ -42,9 +42,38 @@ struct SequentialRulesTests {
         let without = ModelFile.encode(contents)
         #expect(!String(decoding: without.prefix(4096), as: UTF8.self).contains("session_rules"))
         contents.sequentialRules = fixtureRules(weight: 2.5)
-        let decoded = try ModelFile.decode(ModelFile.encode(contents))
+        let bytes = ModelFile.encode(contents)
+        let decoded = try ModelFile.decode(bytes)
         #expect(decoded == contents)
         #expect(decoded.sequentialRules?.weight == 2.5)
+        #expect(decoded.sequentialRules?.anchor == .newestItem)
+        let metadata = ModelFileBytes.split(bytes).header["__metadata__"] as? [String: String]
+        #expect(metadata?["session_rules_anchor"] == "newest_item")
+        contents.sequentialRules!.anchor = .session
+        #expect(try ModelFile.decode(ModelFile.encode(contents)) == contents)
+        // A file written before the key existed starts its rules from the session.
+        let older = try ModelFile.decode(ModelFileBytes.editingMetadata(bytes) { $0.removeValue(forKey: "session_rules_anchor") })
+        #expect(older.sequentialRules?.anchor == .session)
+        #expect(throws: ModelFileError.invalidMetadata(key: "session_rules_anchor", reason: "unknown value \"history\" (one of session, newest_item)")) {
+            try ModelFile.decode(ModelFileBytes.editingMetadata(bytes) { $0["session_rules_anchor"] = "history" })
+        }
+    }
+
+    /// The top `k` of the session head's scores over the whole catalogue with the model's rules
+    /// blended in from the input's anchor, excluded rows left out: what the served list must be.
+    private func blendedTopK(_ model: MultitaskModel, _ input: EncodedInput, k: Int) -> [(row: Int, score: Float)] {
+        let contents = model.contents
+        let e = contents.parameters[ParameterLayout.itemEmbedding].scalars
+        let b = contents.parameters[ParameterLayout.itemBias].scalars
+        let query = model.forward(input).sessionQuery
+        var scores = (0..<9).map { row in (0..<4).reduce(Float(0)) { $0 + query[$1] * e[row * 4 + $1] } + b[row] }
+        contents.sequentialRules?.blend(&scores, for: input)
+        return (0..<9).filter { !input.excludedRows.contains($0) }
+            .sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k).map { ($0, scores[$0]) }
+    }
+
+    private func sessionList(_ model: MultitaskModel, _ input: EncodedInput, k: Int) -> [Recommendation] {
+        model.recommend([input], options: RecommendationOptions(perDomain: k, session: k, blended: k))[0].session
     }
 
     /// The served session list is exactly the top K of "model score + weight × strength" over
@@ -56,24 +85,66 @@ struct SequentialRulesTests {
         let model = try MultitaskModel(contents)
         let input = try model.encode(Fixtures.sessionInput)
         let k = 3
-        let served = model.recommend([input], options: RecommendationOptions(perDomain: k, session: k, blended: k))[0].session
-
-        let e = contents.parameters[ParameterLayout.itemEmbedding].scalars
-        let b = contents.parameters[ParameterLayout.itemBias].scalars
-        let query = model.forward(input).sessionQuery
-        var scores = (0..<9).map { row in (0..<4).reduce(Float(0)) { $0 + query[$1] * e[row * 4 + $1] } + b[row] }
-        contents.sequentialRules!.blend(&scores, after: input.newestSessionRow)
-        let expected = (0..<9).filter { !input.excludedRows.contains($0) }
-            .sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k)
-        #expect(served.map(\.row) == Array(expected))
-        for (item, row) in zip(served, expected) { #expect(abs(item.score - scores[row]) < 1e-5) }
+        let served = sessionList(model, input, k: k)
+        let expected = blendedTopK(model, input, k: k)
+        #expect(served.map(\.row) == expected.map(\.row))
+        for (item, wanted) in zip(served, expected) { #expect(abs(item.score - wanted.score) < 1e-5) }
 
         // The blend is what changed the list: without rules it differs at this weight.
         if weight == 50 {
             let plain = try MultitaskModel(try Fixtures.randomContents())
-            let unblended = plain.recommend([try plain.encode(Fixtures.sessionInput)],
-                                            options: RecommendationOptions(perDomain: k, session: k, blended: k))[0].session
-            #expect(unblended.map(\.row) != served.map(\.row))
+            #expect(sessionList(plain, try plain.encode(Fixtures.sessionInput), k: k).map(\.row) != served.map(\.row))
         }
+    }
+
+    /// A request that opens a session (no known session item yet) after earlier sessions: the
+    /// rules start from the newest history item the model knows (n3, row 2; the unknown item
+    /// after it is skipped), whose strongest rules (to n2 and v1, rows 1 and 3) lead the list.
+    @Test func aRequestThatOpensASessionBlendsTheRulesOfTheNewestHistoryItem() throws {
+        var contents = try Fixtures.randomContents()
+        contents.sequentialRules = fixtureRules(weight: 50)
+        let model = try MultitaskModel(contents)
+        var request = Fixtures.sessionInput
+        request.events = []
+        request.history = Fixtures.userHistory + [ItemReference(domain: "music", id: "unknown")]
+        let input = try model.encode(request)
+        #expect(input.sessionRows.isEmpty && input.newestHistoryRow == 2)
+        #expect(contents.sequentialRules!.anchorRow(for: input) == 2)
+        let k = 3
+        let served = sessionList(model, input, k: k)
+        #expect(served.map(\.row) == blendedTopK(model, input, k: k).map(\.row))
+        #expect(served.prefix(2).map(\.row) == [1, 3])
+
+        // Without rules, or with rules anchored at the session (which has no item), the list is
+        // the model's own.
+        let plain = try MultitaskModel(try Fixtures.randomContents())
+        let unblended = sessionList(plain, try plain.encode(request), k: k)
+        #expect(unblended.map(\.row) != served.map(\.row))
+        contents.sequentialRules!.anchor = .session
+        let sessionAnchored = try MultitaskModel(contents)
+        #expect(sessionList(sessionAnchored, input, k: k) == unblended)
+    }
+
+    /// A file written before `session_rules_anchor` existed keeps its scores: the rules start
+    /// from the session's newest item only, and a request without one gets none.
+    @Test func anOldFileWithoutTheAnchorKeyBlendsFromTheSessionOnly() throws {
+        var contents = try Fixtures.randomContents()
+        contents.sequentialRules = fixtureRules(weight: 50)
+        let bytes = ModelFileBytes.editingMetadata(ModelFile.encode(contents)) { $0.removeValue(forKey: "session_rules_anchor") }
+        let old = try MultitaskModel(try ModelFile.decode(bytes))
+        let plain = try MultitaskModel(try Fixtures.randomContents())
+        let k = 3
+
+        var opening = Fixtures.sessionInput
+        opening.events = []
+        opening.history = Fixtures.userHistory
+        let openingInput = try old.encode(opening)
+        #expect(openingInput.newestHistoryRow != nil)
+        #expect(sessionList(old, openingInput, k: k) == sessionList(plain, try plain.encode(opening), k: k))
+
+        let inSession = try old.encode(Fixtures.sessionInput)
+        let served = sessionList(old, inSession, k: k)
+        #expect(served.map(\.row) == blendedTopK(old, inSession, k: k).map(\.row))
+        #expect(served.map(\.row) != sessionList(plain, try plain.encode(Fixtures.sessionInput), k: k).map(\.row))
     }
 }

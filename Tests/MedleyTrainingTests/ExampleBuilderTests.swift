@@ -69,7 +69,8 @@ import Testing
 
     /// The trainer's input for an example is exactly what the serving model makes from the same
     /// history: weights by type and recency, slots newest first, context of the request time,
-    /// and the session attention's sequence (the session's, or the user's across the gap).
+    /// the session attention's sequence (the session's, or the user's across the gap), and the
+    /// newest history item, where rules anchored at the user's newest item start after a gap.
     @Test(arguments: [nil, SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .session),
                       SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history),
                       SessionAttentionShape(length: 8, blocks: 1, heads: 1, input: .history)])
@@ -97,6 +98,15 @@ import Testing
         case nil, .session?: #expect(sequence.isEmpty)
         case .history?: #expect(sequence == Array(["m1", "v1", "m2"].suffix(attention!.length)))
         }
+        // Its sequential rules start from alice's newest item, m2, before the gap, or (anchored
+        // at the session) from nothing; an example inside a session starts from its newest item.
+        let m3Input = data.encodedInput(m3)
+        #expect(m3Input.newestHistoryRow.map { data.catalog.ids[$0] } == "m2")
+        #expect(SequentialRulesAnchor.newestItem.row(for: m3Input).map { data.catalog.ids[$0] } == "m2")
+        #expect(SequentialRulesAnchor.session.row(for: m3Input) == nil)
+        let v1 = try #require(data.trainingExamples.first { data.catalog.ids[data.target($0).row] == "v1" })
+        #expect(data.encodedInput(v1).newestHistoryRow == nil)
+        #expect(SequentialRulesAnchor.newestItem.row(for: data.encodedInput(v1)).map { data.catalog.ids[$0] } == "m1")
     }
 
     @Test func refusesStreamsWithoutExamples() {

@@ -7,17 +7,22 @@ private typealias F = TrainerFixtures
 
 /// Sessions that walk the catalogue in order (v0, v1, v2, …): the next item is always the
 /// last one's successor, which a rule learns at once and a barely trained model does not.
+/// With `openers`, each user ends with a session of one event a day later: the successor of
+/// their newest item, which only a rule reaching across the gap can start from.
 private func successorWalks(items: Int = 40, users: Int = 30, sessions: Int = 4, length: Int = 5,
-                            gap: Int64 = F.minute) -> [Medley_V1_SessionEvent] {
+                            gap: Int64 = F.minute, openers: Bool = false) -> [Medley_V1_SessionEvent] {
     var events: [Medley_V1_SessionEvent] = []
     for u in 0..<users {
+        var next = 0
         for s in 0..<sessions {
             let first = (u * 7 + s * 13) % items
             let start = Int64(s) * 24 * F.hour
             for k in 0..<length {
                 events.append(F.event("user-\(u)", "video", "v\((first + k) % items)", at: start + Int64(k) * gap))
             }
+            next = (first + length) % items
         }
+        if openers { events.append(F.event("user-\(u)", "video", "v\(next)", at: Int64(sessions) * 24 * F.hour)) }
     }
     return events.enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }.map(\.element)
 }
@@ -42,11 +47,71 @@ struct SequentialRulesBlendTests {
         #expect(result.summary.description.contains("sequential rules:"))
     }
 
-    @Test func withoutSessionItemsTheRulesCannotHelpAndTheModelHasNone() throws {
-        // Every event a day after the previous one: each is its own session, so no validation
-        // example has a session item for a rule to start from.
-        let result = try Trainer(configuration: configuration()).train(events: successorWalks(gap: 25 * F.hour), modelVersion: 1)
+    /// Every validation target opens a session a day after the user's last: the rules start
+    /// from the user's newest item, before the gap (`session_rules_anchor` = `newest_item`), so
+    /// they help there too and the model keeps them.
+    @Test func theRulesStartFromTheUsersNewestItemAcrossTheGap() throws {
+        let events = successorWalks(openers: true)
+        let result = try Trainer(configuration: configuration()).train(events: events, modelVersion: 1)
         let fit = try #require(result.summary.sequentialRules)
+        #expect(fit.weight > 0)
+        #expect(fit.ndcgByWeight[fit.weight]! > fit.ndcgByWeight[0]! + 0.2, "\(fit.ndcgByWeight)")
+        let rules = try #require(result.model.sequentialRules)
+        #expect(rules.anchor == .newestItem)
+        let bytes = ModelFile.encode(result.model)
+        #expect(try ModelFile.decode(bytes).sequentialRules?.anchor == .newestItem)
+
+        // Served: the user's newest item is in the history, the new session has no item yet.
+        let model = try MultitaskModel(result.model)
+        let user = events.filter { $0.userID == "user-0" }
+        let input = try model.encode(model.input(forUser: "user-0", history: Array(user.dropLast()),
+                                                 requestTimeMilliseconds: user.last!.timestampMs))
+        #expect(input.sessionRows.isEmpty)
+        let session = model.recommend([input], options: RecommendationOptions(perDomain: 1, session: 1, blended: 1))[0].session
+        #expect(session.first?.item.id == user.last!.itemID)
+    }
+
+    /// One walk per user, every event a day after the previous one, so each is its own session:
+    /// the rules count each user's training sequence across the gaps, learn the walks'
+    /// successors, and help.
+    @Test func rulesSpanSessionGaps() throws {
+        let walks = successorWalks(sessions: 1, length: 8, gap: 25 * F.hour)
+        let result = try Trainer(configuration: configuration()).train(events: walks, modelVersion: 1)
+        let fit = try #require(result.summary.sequentialRules)
+        #expect(fit.weight > 0)
+        #expect(fit.ndcgByWeight[fit.weight]! > fit.ndcgByWeight[0]! + 0.2, "\(fit.ndcgByWeight)")
+        let rules = try #require(result.model.sequentialRules)
+        let row = { (id: String) in result.model.catalog.row(domain: 0, id: id)! }
+        #expect(rules.targets[rules.rules(from: row("v3")).first!] == Int32(row("v4")))
+    }
+
+    /// What the rules count: a user's events up to their last training target, in order and
+    /// across session gaps, each later item at a distance d adding 1/d; the held-out
+    /// validation target is not counted.
+    @Test func theRulesCountEachUsersTrainingSequence() throws {
+        let events = [F.event("alice", "video", "v1", at: 0), F.event("alice", "video", "v2", at: F.minute),
+                      F.event("alice", "video", "v3", at: 5 * F.hour), F.event("alice", "video", "v4", at: 5 * F.hour + F.minute)]
+        let data = try TrainingData(events: events, configuration: configuration())
+        #expect(data.statistics.sessions == 2)
+        let table = SequentialRulesBlend(steps: 2).rules(data)
+        func rules(_ id: String) -> [String: Float] {
+            let from = data.catalog.row(domain: 0, id: id)!
+            return Dictionary(uniqueKeysWithValues: table.rules(from: from).map { (data.catalog.ids[Int(table.targets[$0])], table.strengths[$0]) })
+        }
+        #expect(rules("v1") == ["v2": 1, "v3": 0.5])
+        #expect(rules("v2") == ["v3": 1])
+        #expect(rules("v3").isEmpty)
+    }
+
+    /// A user who only repeats an item makes no transition: no rule is learned, none can help,
+    /// and the model is written without rules.
+    @Test func withoutTransitionsTheRulesCannotHelpAndTheModelHasNone() throws {
+        let events = (0..<30).flatMap { u in
+            (0..<4).map { k in F.event("user-\(u)", "video", "v\(u % 10)", at: Int64(k) * F.minute) }
+        }.sorted { $0.timestampMs < $1.timestampMs }
+        let result = try Trainer(configuration: configuration()).train(events: events, modelVersion: 1)
+        let fit = try #require(result.summary.sequentialRules)
+        #expect(fit.rules == 0)
         #expect(fit.weight == 0)
         #expect(result.model.sequentialRules == nil)
     }

@@ -76,7 +76,17 @@ struct ExampleBuilder: Sendable {
             userRow: Int(table.userRows[t]), foldInRows: [],
             sessionRows: session.map { Int(table.itemRows[$0]) }, sessionWeights: weights,
             lastItemRows: slots, context: ExampleBuilder.context(timestampMilliseconds: reference, dimension: model.contextDimension),
-            sequenceRows: sequenceRange(example, table: table).map { Int(table.itemRows[$0]) })
+            sequenceRows: sequenceRange(example, table: table).map { Int(table.itemRows[$0]) },
+            newestHistoryRow: newestHistoryEvent(example, table: table).map { Int(table.itemRows[$0]) })
+    }
+
+    /// The user's event just before the example's (capped) session: the newest item the
+    /// serving encoder finds in the history (every earlier event of the user is history or
+    /// session at serving time); nil for a session that starts with the user's first event.
+    func newestHistoryEvent(_ example: TrainingExample, table: EventTable) -> Int? {
+        let before = Int(example.sessionStart) - 1
+        let user = table.userRanges[Int(table.userRows[Int(example.target)])]
+        return before >= user.lowerBound ? before : nil
     }
 
     /// The events the session attention reads before the example's target: the newest n of its

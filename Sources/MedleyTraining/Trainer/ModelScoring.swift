@@ -105,7 +105,7 @@ extension MultitaskModel {
         let session = scores({ $0.sessionQuery }, rows: 0..<catalog.count)
         return passes.indices.map { i in
             var sessionScores = session[i]
-            contents.sequentialRules?.blend(&sessionScores, after: inputs[i].newestSessionRow)
+            contents.sequentialRules?.blend(&sessionScores, for: inputs[i])
             return ItemScores(domains: perDomain.map { $0[i] }, session: sessionScores,
                               nextDomainProbabilities: passes[i].nextDomainProbabilities)
         }

@@ -39,17 +39,21 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         guard cutoff >= 1, maxFitExamples >= 1 else { throw bad("cutoff and maxFitExamples must be at least 1") }
     }
 
-    /// The rules of the training examples' sessions: each training target j gains a rule from
-    /// each earlier item of its session at a distance of at most ``steps``.
+    /// The rules of the training examples' users: each user's events up to their last training
+    /// target, in order, are one sequence (as the sequential-rules baseline counts them), and
+    /// each training target j gains a rule from each earlier item of that sequence at a distance
+    /// of at most ``steps``. A rule spans a session gap, as the rules' anchor (the user's newest
+    /// item, ``SequentialRulesAnchor/newestItem``) does.
     func rules(_ data: TrainingData) -> SequentialRulesTable {
-        var sessionEnd: [Int32: Int32] = [:]
+        var lastTarget: [Int32: Int] = [:]
         for example in data.trainingExamples {
-            sessionEnd[example.sessionStart] = max(sessionEnd[example.sessionStart] ?? example.target, example.target)
+            let t = Int(example.target), user = data.table.userRows[t]
+            lastTarget[user] = max(lastTarget[user] ?? t, t)
         }
-        let sessions = sessionEnd.keys.sorted().map { start in
-            (Int(start)...Int(sessionEnd[start]!)).map { Int(data.table.itemRows[$0]) }
+        let sequences = lastTarget.keys.sorted().map { user in
+            (data.table.userRanges[Int(user)].lowerBound...lastTarget[user]!).map { Int(data.table.itemRows[$0]) }
         }
-        return SequentialRulesTable(sessions: sessions, itemCount: data.catalog.count, steps: steps, rulesPerItem: rulesPerItem)
+        return SequentialRulesTable(sessions: sequences, itemCount: data.catalog.count, steps: steps, rulesPerItem: rulesPerItem)
     }
 
     /// The session head's NDCG@cutoff on `examples` for each of ``weights``, the rules blended
@@ -88,8 +92,8 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                 }
                 for i in 0..<n { scores[i] += biases[i] }
                 let target = data.target(example).row
-                let boosts = input.newestSessionRow.map { last in
-                    table.rules(from: last).map { (Int(table.targets[$0]), table.strengths[$0]) }
+                let boosts = table.anchorRow(for: input).map { anchor in
+                    table.rules(from: anchor).map { (Int(table.targets[$0]), table.strengths[$0]) }
                 } ?? []
                 for (w, weight) in weights.enumerated() {
                     var blended = scores
