@@ -226,6 +226,22 @@ struct EndToEndTests {
         #expect(tooDeep.requestID == 31)
     }
 
+    /// The identifier limit a server is given is the one its ingest checks and its health
+    /// reply announces, not the default.
+    @Test func ingestAndHealthUseTheServersIdentifierLimit() throws {
+        let server = try RunningServer(model: try ServiceFixtures.model(), logDirectory: try ServiceFixtures.temporaryDirectory()) {
+            $0.broker.protocolLimits.maxIDBytes = 16
+        }
+        defer { try? server.shutDown() }
+        let (client, _) = try server.servingClients()
+        #expect(try client.health().maxIDBytes == 16)
+        let long = ServiceFixtures.event(user: String(repeating: "u", count: 17), item: "m1", domain: "music", at: ServiceFixtures.nowMs - 1000)
+        let fits = ServiceFixtures.event(user: String(repeating: "u", count: 16), item: "m1", domain: "music", at: ServiceFixtures.nowMs - 1000)
+        let ack = try client.ingest([long, fits])
+        #expect(ack.accepted == 1)
+        #expect(ack.rejections.map(\.index) == [0])
+    }
+
     /// A recommend request for `user` whose context event holds `contextGroups` unknown groups
     /// (field 41) nested in each other: Request, RecommendRequest and SessionEvent are three
     /// levels of nesting, each group one more.

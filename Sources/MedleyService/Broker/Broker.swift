@@ -55,7 +55,7 @@ public final class Broker {
         self.models = models
         self.logger = logger
         framing = ClientFraming(configuration: configuration)
-        status = ServiceStatus(models: models, installer: installer, metrics: metrics)
+        status = ServiceStatus(models: models, installer: installer, metrics: metrics, maxIDBytes: configuration.protocolLimits.maxIDBytes)
         ingest = try IngestPipeline(models: models, log: log, logDirectory: logDirectory, configuration: configuration, logger: logger)
 
         frontend = try context.socket(.router)

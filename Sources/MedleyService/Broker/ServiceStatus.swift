@@ -9,6 +9,8 @@ struct ServiceStatus {
     private let installer: ModelInstaller
     /// Counters for `--metrics`; nil when not exposed.
     private let metrics: ServiceMetrics?
+    /// The longest identifier the service accepts, announced in health replies.
+    private let maxIDBytes: Int
     private let clock = ContinuousClock()
     private let startedAt: ContinuousClock.Instant
     /// Client messages received, well-formed or not.
@@ -16,10 +18,11 @@ struct ServiceStatus {
     private var errors: UInt64 = 0
     private var latency = LatencyWindow()
 
-    init(models: ServingModel, installer: ModelInstaller, metrics: ServiceMetrics?) {
+    init(models: ServingModel, installer: ModelInstaller, metrics: ServiceMetrics?, maxIDBytes: Int = ProtocolLimits.default.maxIDBytes) {
         self.models = models
         self.installer = installer
         self.metrics = metrics
+        self.maxIDBytes = maxIDBytes
         startedAt = clock.now
     }
 
@@ -54,7 +57,7 @@ struct ServiceStatus {
         var health = Medley_V1_HealthReply()
         let model = models.model
         health.modelVersion = model?.configuration.modelVersion ?? 0
-        health.maxIDBytes = UInt32(ProtocolLimits.default.maxIDBytes)
+        health.maxIDBytes = UInt32(clamping: maxIDBytes)
         if let model {
             // What a client may ask for, without access to the model's file.
             health.domains = model.configuration.domains.enumerated().map { index, name in

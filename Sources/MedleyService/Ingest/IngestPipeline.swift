@@ -124,7 +124,7 @@ struct IngestPipeline {
             }
             idempotency = (key, fingerprint)
         }
-        let validator = IngestValidator(domains: Set(model.configuration.domains))
+        let validator = IngestValidator(domains: Set(model.configuration.domains), maxIDBytes: limits.maxIDBytes)
         let (accepted, rejections) = validator.validate(ingest.events, nowMs: nowMs)
         guard !accepted.isEmpty else {
             var ack = Medley_V1_IngestAck()
