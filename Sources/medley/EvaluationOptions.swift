@@ -14,8 +14,8 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Training epochs at most (early stopping may end sooner).")
     var epochs: Int = TrainingConfiguration().epochs
 
-    @Option(help: "Item and user embedding dimension.")
-    var dimension: Int = ModelConfiguration().embeddingDimension
+    @Option(help: "Item and user embedding dimension (default: 64 for `eval published`, as the published sequential models use; \(ModelConfiguration().embeddingDimension) otherwise).")
+    var dimension: Int?
 
     @Option(help: "Width of the shared encoder's hidden layer.")
     var hidden: Int = ModelConfiguration().hiddenDimensions.first ?? 64
@@ -52,7 +52,7 @@ struct EvaluationOptions: ParsableArguments {
     /// Checks the values the trainer would refuse, and that the report can be written.
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard dimension >= 1, hidden >= 1 else { throw ValidationError("--dimension and --hidden must be positive") }
+        guard (dimension ?? 1) >= 1, hidden >= 1 else { throw ValidationError("--dimension and --hidden must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
@@ -75,10 +75,13 @@ struct EvaluationOptions: ParsableArguments {
         get throws { try trainingConfiguration(defaultTasks: .all) }
     }
 
-    /// The same, with the losses trained when `--tasks` is not given.
-    func trainingConfiguration(defaultTasks: TrainedTasks) throws -> TrainingConfiguration {
+    /// The same, with the losses trained when `--tasks` is not given and the embedding
+    /// dimension when `--dimension` is not given.
+    func trainingConfiguration(
+        defaultTasks: TrainedTasks, defaultDimension: Int = ModelConfiguration().embeddingDimension
+    ) throws -> TrainingConfiguration {
         var model = ModelConfiguration()
-        model.embeddingDimension = dimension
+        model.embeddingDimension = dimension ?? defaultDimension
         model.hiddenDimensions = [hidden]
         model.sessionAttention = try sessionEncoder.shape(default: SessionAttentionShape())
         model.architecture = (try? MultitaskOptionParsing.architecture(architecture)) ?? model.architecture

@@ -47,6 +47,37 @@ struct EvaluateCommandTests {
         }
     }
 
+    /// The published protocol trains at the published models' d = 64 unless told otherwise;
+    /// the other evaluations keep the trainer's default.
+    @Test func publishedTrainsAtDimension64ByDefault() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 24 users who each rate 14 of 16 items, a minute apart: past RecBole's 10-core filter.
+        let data = directory.appendingPathComponent("ml-tiny")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        var interactions = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+        for user in 0..<24 {
+            for step in 0..<14 {
+                interactions += "\(user + 1)\t\((user + step) % 16 + 1)\t4\t\(880_000_000 + user * 10_000 + step * 60)\n"
+            }
+        }
+        try interactions.write(to: data.appendingPathComponent("ml-tiny.inter"), atomically: true, encoding: .utf8)
+        let items = "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
+            + (1...16).map { "\($0)\tFilm \($0)\t1995\tDrama\n" }.joined()
+        try items.write(to: data.appendingPathComponent("ml-tiny.item"), atomically: true, encoding: .utf8)
+
+        func modelCondition(_ extra: [String]) throws -> String {
+            let json = directory.appendingPathComponent("report-\(extra.count).json").path
+            let run = try MedleyExecutable.run(
+                ["eval", "published", "--data", data.path, "--epochs", "1", "--hidden", "8", "--json", json] + extra, timeoutSeconds: 120)
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            return try #require((report["conditions"] as? [String: String])?["model"])
+        }
+        #expect(try modelCondition([]).hasPrefix("d 64,"))
+        #expect(try modelCondition(["--dimension", "8"]).hasPrefix("d 8,"))
+    }
+
     @Test func refusesBadArguments() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         let neither = try MedleyExecutable.run(["eval", "chronological"])
