@@ -62,8 +62,10 @@ extension EventTable {
         var userIndex: [OpaqueID: Int] = [:]
         var userIDs: [String] = []
 
-        // First pass: vocabularies, and each usable event as (user, domain, local item, stream position).
-        var usable: [(user: Int32, domain: Int32, item: Int32, event: SessionEvent, position: Int32)] = []
+        // First pass: vocabularies, and each usable event as (user, domain, local item, what the
+        // model reads of it, stream position). The model's event is taken apart here, so that the
+        // sort below moves small values rather than its strings.
+        var usable: [(user: Int32, domain: Int32, item: Int32, type: EventType, clientWeight: Float, time: Int64, position: Int32)] = []
         usable.reserveCapacity(stream.count)
         for (position, event) in stream.enumerated() {
             guard !event.userID.isEmpty, !event.itemID.isEmpty else { dropped.missingIdentifier += 1; continue }
@@ -85,7 +87,8 @@ extension EventTable {
                 userIndex[OpaqueID(event.userID)] = user
                 userIDs.append(event.userID)
             }
-            usable.append((Int32(user), Int32(domain), Int32(item), modelEvent, Int32(position)))
+            usable.append((Int32(user), Int32(domain), Int32(item), modelEvent.type, modelEvent.weight ?? .nan,
+                           modelEvent.timestampMilliseconds, Int32(position)))
         }
         guard !usable.isEmpty else { throw .noUsableEvents }
 
@@ -105,9 +108,7 @@ extension EventTable {
         // not depend on the sort's stability.
         usable.sort {
             if $0.user != $1.user { return $0.user < $1.user }
-            if $0.event.timestampMilliseconds != $1.event.timestampMilliseconds {
-                return $0.event.timestampMilliseconds < $1.event.timestampMilliseconds
-            }
+            if $0.time != $1.time { return $0.time < $1.time }
             return $0.position < $1.position
         }
 
@@ -138,9 +139,9 @@ extension EventTable {
             }
             table.userRows.append(entry.user)
             table.itemRows.append(Int32(domainStarts[Int(entry.domain)]) + entry.item)
-            table.types.append(entry.event.type)
-            table.timestamps.append(entry.event.timestampMilliseconds)
-            table.clientWeights.append(entry.event.weight ?? .nan)
+            table.types.append(entry.type)
+            table.timestamps.append(entry.time)
+            table.clientWeights.append(entry.clientWeight)
             table.sessionStarts.append(newSession ? Int32(i) : table.sessionStarts[i - 1])
         }
         table.userRanges[Int(usable[usable.count - 1].user)] = userStart..<usable.count
