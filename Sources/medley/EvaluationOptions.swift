@@ -91,6 +91,7 @@ struct EvaluationOptions: ParsableArguments {
             dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting(allHeads: allHeads),
             earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
         configuration.sequentialRules = sessionEncoder.rulesBlend
+        configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
         return configuration
     }
 

@@ -24,6 +24,9 @@ struct SessionEncoderOptions: ParsableArguments {
     @Option(help: "Attention heads (must divide the embedding dimension).")
     var attentionHeads: Int = SessionAttentionShape().heads
 
+    @Option(help: "Step between the starts of the attention encoder's training windows within a session: from 1 to --sequence-length (windows that do not overlap). Default: half the sequence length, rounded up.")
+    var attentionWindowStride: Int?
+
     @Option(help: "Dropout of the attention encoder while training.")
     var dropout: Float = TrainingConfiguration().dropout
 
@@ -41,6 +44,9 @@ struct SessionEncoderOptions: ParsableArguments {
             throw ValidationError("--sequential-rules is on or off, not \(sequentialRules)")
         }
         guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
+        if let stride = attentionWindowStride, !(1...max(1, sequenceLength)).contains(stride) {
+            throw ValidationError("--attention-window-stride must be between 1 and --sequence-length (\(sequenceLength))")
+        }
     }
 
     /// The encoder's shape, or nil for none; `defaultEncoder` applies when the option is not given.

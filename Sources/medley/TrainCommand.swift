@@ -149,6 +149,7 @@ struct TrainCommand: ParsableCommand {
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
         configuration.progressIntervalSeconds = 10
         configuration.sequentialRules = sessionEncoder.rulesBlend
+        configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
         try configuration.validate()
         return configuration
     }

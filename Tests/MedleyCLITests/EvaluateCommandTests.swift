@@ -21,7 +21,7 @@ struct EvaluateCommandTests {
         #expect(rows.contains { $0["method"] as? String == "Medley multitask (session head)" })
         #expect((report["conditions"] as? [String: String])?["data set"]?.hasPrefix("synthetic") == true)
         // The evaluations train the session attention unless told otherwise.
-        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the session, 2 blocks, 1 heads, dropout 0.2)") == true)
+        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the session, 2 blocks, 1 heads, training windows every 25 items, dropout 0.2)") == true)
     }
 
     /// `medley train --session-encoder attention` writes a model with the encoder; `medley
@@ -98,6 +98,11 @@ struct EvaluateCommandTests {
         let dropout = try MedleyExecutable.run(["eval", "synthetic", "--dropout", "1"])
         #expect(dropout.status != 0)
         #expect(dropout.stderr.contains("--dropout"))
+        for stride in ["0", "51"] {
+            let windows = try MedleyExecutable.run(["eval", "synthetic", "--attention-window-stride", stride])
+            #expect(windows.status != 0)
+            #expect(windows.stderr.contains("--attention-window-stride must be between 1 and --sequence-length (50)"))
+        }
         let json = try MedleyExecutable.run(["eval", "synthetic", "--json", directory.appendingPathComponent("no/such/report.json").path])
         #expect(json.status != 0)
         #expect(json.stderr.contains("--json"))

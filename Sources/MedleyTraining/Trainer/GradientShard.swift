@@ -122,9 +122,11 @@ final class GradientShard: @unchecked Sendable {
         }
 
         // With the session attention: one pass per chunk of the slice, every example reading its row.
-        attentionPieces = network.attention.map {
-            AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, attention: $0, parameters: parameters,
-                            dropoutRate: dropoutRate)
+        if let attention = network.attention, let chunks = data.sequenceChunks {
+            attentionPieces = AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, chunks: chunks, attention: attention,
+                                              parameters: parameters, dropoutRate: dropoutRate)
+        } else {
+            attentionPieces = nil
         }
         let pieces = attentionPieces
         passes = examples.enumerated().map { i, example in

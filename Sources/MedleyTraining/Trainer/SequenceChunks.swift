@@ -3,29 +3,36 @@ import MedleySystem
 
 /// Whole-sequence training of the session attention (as SASRec trains): the training examples
 /// of one session (or, when the encoder reads the user's history, of one user) are cut into
-/// chunks of consecutive targets whose attention inputs are prefixes of one item sequence of
-/// at most n items, so one attention pass over the chunk's items gives every example's encoder
-/// output (row j after items 0…j), and one backward pass takes all their gradients back
-/// through it.
+/// chunks of consecutive targets whose attention inputs are prefixes of one item window of at
+/// most n items, so one attention pass over the window gives every example's encoder output
+/// (row j after items 0…j), and one backward pass takes all their gradients back through it.
 ///
-/// A session's (user's) items s, s+1, … are cut at s, s+n, s+2n, …: the example with target t
-/// reads the chunk starting at `s + ⌊(t−1−s)/n⌋·n`, position `(t−1−s) mod n`. Within the first
-/// n items this is exactly the serving input (the newest ≤ n items); later, the training input
-/// holds the items since the chunk start (fewer than serving's n), as in SASRec's fixed-window
-/// training.
+/// Windows start at s, s+h, s+2h, … (stride h ≤ n) for a session (user) starting at s. The
+/// example whose newest input item is at offset p = t−1−s reads the window starting at s when
+/// p < n (exactly the serving input, the newest ≤ n items), and otherwise the latest window that
+/// holds p at one of its last h positions: start `s + (⌊(p−n)/h⌋ + 1)·h`, position in [n−h, n).
+/// So a target past the first n items reads between n−h+1 and n items where serving reads n:
+/// with h = n (windows that do not overlap) as few as one, with the default h = ⌈n/2⌉ at least
+/// half. Each window's pass costs about n/h passes' worth per example of a long session.
 struct SequenceChunks: Sendable {
     /// Per chunk, its training examples (a range of ``TrainingData/trainingExamples``).
     let ranges: [Range<Int>]
+    /// The window length n (the attention's sequence length) and the stride h between window starts.
     let length: Int
+    let stride: Int
+    let input: AttentionSequence
 
     /// Chunks of `examples` (in the builder's order: user by user, targets increasing).
-    init(examples: [TrainingExample], table: EventTable, shape: SessionAttentionShape) {
+    init(examples: [TrainingExample], table: EventTable, shape: SessionAttentionShape, stride: Int) {
+        precondition((1...shape.length).contains(stride), "the window stride must be in 1...n")
         length = shape.length
+        self.stride = stride
+        input = shape.input
         var ranges: [Range<Int>] = []
         var start = 0
         var current: Int? = nil
         for (i, example) in examples.enumerated() {
-            let chunk = Self.chunkStart(example, table: table, shape: shape)
+            let chunk = Self.chunkStart(example, table: table, length: length, stride: stride, input: input)
             if i > 0 && (chunk == nil || chunk != current) {
                 ranges.append(start..<i)
                 start = i
@@ -38,15 +45,21 @@ struct SequenceChunks: Sendable {
 
     /// The table index of the first item of the example's chunk; nil when its session is empty
     /// (the example has no attention input).
-    static func chunkStart(_ example: TrainingExample, table: EventTable, shape: SessionAttentionShape) -> Int? {
-        let t = Int(example.target), n = shape.length
+    func chunkStart(_ example: TrainingExample, table: EventTable) -> Int? {
+        Self.chunkStart(example, table: table, length: length, stride: stride, input: input)
+    }
+
+    private static func chunkStart(_ example: TrainingExample, table: EventTable, length n: Int, stride h: Int,
+                                   input: AttentionSequence) -> Int? {
+        let t = Int(example.target)
         let s: Int
-        switch shape.input {
+        switch input {
         case .session: s = Int(table.sessionStarts[t])
         case .history: s = table.userRanges[Int(table.userRows[t])].lowerBound
         }
         guard t > s else { return nil }
-        return s + ((t - 1 - s) / n) * n
+        let p = t - 1 - s
+        return p < n ? s : s + ((p - n) / h + 1) * h
     }
 }
 
@@ -59,13 +72,13 @@ struct AttentionPieces {
     /// Per example of the slice: (piece, position), or nil for an empty session.
     var placement: [(piece: Int, position: Int)?] = []
 
-    init(_ examples: ArraySlice<TrainingExample>, seeds: [UInt64], data: TrainingData, attention: SessionAttention,
-         parameters: ModelParameters, dropoutRate: Float) {
+    init(_ examples: ArraySlice<TrainingExample>, seeds: [UInt64], data: TrainingData, chunks: SequenceChunks,
+         attention: SessionAttention, parameters: ModelParameters, dropoutRate: Float) {
         var pieceStart: Int? = nil
         var lastPieceEnd = -1
         var groups: [(start: Int, members: [(Int, Int)], seed: UInt64)] = []
         for (i, example) in examples.enumerated() {
-            guard let start = SequenceChunks.chunkStart(example, table: data.table, shape: attention.shape) else {
+            guard let start = chunks.chunkStart(example, table: data.table) else {
                 placement.append(nil)
                 continue
             }

@@ -66,6 +66,13 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Default 50.
     public var maxSessionLength: Int
 
+    /// The step between the starts of consecutive training windows of the session attention
+    /// within a session (or a user's history, for an encoder reading it); see `SequenceChunks`.
+    /// A target past the first n items reads between n − stride + 1 and n items (serving reads
+    /// n). nil: ⌈n/2⌉, windows overlapping by half, so such a target reads at least half the
+    /// window for about twice the attention work of windows that do not overlap (stride n).
+    public var attentionWindowStride: Int? = nil
+
     /// Seconds between two ``TrainingProgress/batches(_:)`` reports. Default 5.
     public var progressIntervalSeconds: Double
 
@@ -117,6 +124,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
         self.progressIntervalSeconds = progressIntervalSeconds
     }
 
+    /// The window stride used with an attention of `shape`.
+    public func attentionWindowStride(for shape: SessionAttentionShape) -> Int {
+        attentionWindowStride ?? (shape.length + 1) / 2
+    }
+
     /// The same settings for the single-task baseline of `task`: only its loss is trained, and
     /// early stopping watches its HR@k (the session head's k, or 10) when `task` ranks items.
     public func singleTask(_ task: Task) -> TrainingConfiguration {
@@ -162,6 +174,12 @@ public struct TrainingConfiguration: Sendable, Equatable {
         guard maxSessionLength >= 1 else { throw bad("maxSessionLength", "must be at least 1") }
         guard progressIntervalSeconds.isFinite, progressIntervalSeconds > 0 else {
             throw bad("progressIntervalSeconds", "must be positive")
+        }
+        if let stride = attentionWindowStride {
+            guard stride >= 1 else { throw bad("attentionWindowStride", "must be at least 1") }
+            if let shape = model.sessionAttention, stride > shape.length {
+                throw bad("attentionWindowStride", "must not exceed the attention's sequence length (\(shape.length))")
+            }
         }
         try taskWeighting.validate(domainCount: model.domains.count)
         try sequentialRules?.validate()

@@ -71,7 +71,9 @@ public struct TrainingData: Sendable {
         self.validationSplit = configuration.validation
         self.trainingExamples = training
         self.validationExamples = validation
-        self.sequenceChunks = model.sessionAttention.map { SequenceChunks(examples: training, table: table, shape: $0) }
+        self.sequenceChunks = model.sessionAttention.map {
+            SequenceChunks(examples: training, table: table, shape: $0, stride: configuration.attentionWindowStride(for: $0))
+        }
         self.statistics = Statistics(
             eventsRead: events.count, dropped: dropped, sessions: sessions,
             trainingExamples: training.count, validationExamples: validation.count,
