@@ -13,7 +13,7 @@ import MedleySystem
 /// holds p at one of its last h positions: start `s + (⌊(p−n)/h⌋ + 1)·h`, position in [n−h, n).
 /// So a target past the first n items reads between n−h+1 and n items where serving reads n:
 /// with h = n (windows that do not overlap) as few as one, with the default h = ⌈n/2⌉ at least
-/// half. Each window's pass costs about n/h passes' worth per example of a long session.
+/// half, for about n/h times the attention work of windows that do not overlap.
 struct SequenceChunks: Sendable {
     /// Per chunk, its training examples (a range of ``TrainingData/trainingExamples``).
     let ranges: [Range<Int>]
