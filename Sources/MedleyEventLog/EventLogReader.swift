@@ -55,6 +55,9 @@ public final class EventLogReader {
     private var expectedSequence: UInt64 = 0
     /// Records before this are read (and validated) but not returned.
     private var targetSequence: UInt64 = 0
+    /// Runs before the reader lists the directory for a later segment: lets a test put a
+    /// writer's roll exactly inside that window.
+    var beforeListingSegments: (() -> Void)?
 
     /// A reader positioned at the first record of the log. Nothing is read before the first
     /// ``next()``.
@@ -116,7 +119,12 @@ public final class EventLogReader {
                 if record.sequence < targetSequence { continue }
                 return Entry(record: record, position: position, bytes: payload)
             case .end:
-                guard try advanceToNextSegment() else { return nil }
+                // A later segment seals this one, but the writer may have added records to it
+                // between this step and the listing that found the later segment: look once
+                // more before moving on.
+                guard try laterSegmentExists() else { return nil }
+                if case .record = try scanner!.step(at: offset, expectedSequence: expectedSequence) { continue }
+                try advanceToNextSegment()
             case .defect(let defect):
                 // Only a later segment makes this a record in the middle of the log. The
                 // writer completes a record before it creates the next segment, so look once
@@ -172,16 +180,15 @@ public final class EventLogReader {
         return true
     }
 
-    /// At the end of the current segment: moves to the next one if it exists.
-    private func advanceToNextSegment() throws(EventLogError) -> Bool {
-        guard try laterSegmentExists(), let index = segmentIndex else { return false }
+    /// At the end of a sealed segment (a later one exists): moves to the next one.
+    private func advanceToNextSegment() throws(EventLogError) {
+        let index = segmentIndex!
         let next = segments[index + 1]
         if next.firstSequence != expectedSequence {
             throw .sequenceGap(segment: next.path, expected: expectedSequence, found: next.firstSequence)
         }
         segmentIndex = index + 1
         scanner = nil
-        return true
     }
 
     /// Whether a segment after the current one exists, listing the directory again if the
@@ -189,6 +196,7 @@ public final class EventLogReader {
     private func laterSegmentExists() throws(EventLogError) -> Bool {
         guard let index = segmentIndex else { return false }
         if index + 1 < segments.count { return true }
+        beforeListingSegments?()
         let current = segments[index]
         segments = try segmentDirectory.segments()
         guard let refreshed = segments.firstIndex(of: current) else {

@@ -90,11 +90,37 @@ import Testing
         #expect(try reader.next() == nil)
     }
 
-    @Test func concurrentReaderSeesAPrefix() throws {
+    /// The writer adds records to the segment the reader has just found at its end, and rolls
+    /// to a new one, before the reader looks for a later segment: the reader reads those
+    /// records, then the new segment (it used to report a sequence gap).
+    @Test func recordsAddedToASegmentJustBeforeItIsSealedAreRead() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try EventLogWriter(directory: directory.log, configuration: EventLogConfiguration(syncPolicy: .never, maxSegmentBytes: 600))
+        _ = try writer.append([makeEvent(0)], receivedAtMs: 1)
+        let reader = EventLogReader(directory: directory.log)
+        #expect(try reader.next()?.record.sequence == 1)
+        #expect(try reader.next() == nil)
+        var rolled = false
+        reader.beforeListingSegments = {
+            guard !rolled else { return }
+            rolled = true
+            for index in 1..<40 { _ = try? writer.append([makeEvent(index)], receivedAtMs: 1) }
+        }
+        var sequences: [UInt64] = []
+        while let entry = try reader.next() { sequences.append(entry.record.sequence) }
+        try writer.close()
+        #expect(rolled)
+        #expect(try directory.segmentNames().count >= 2)
+        #expect(sequences == Array(2...40))
+    }
+
+    /// A reader beside a writer that rolls segments now and then, and often.
+    @Test(arguments: [4096, 512])
+    func concurrentReaderSeesAPrefix(segmentBytes: Int) throws {
         let directory = try TemporaryDirectory()
         let total = 3000
         let writerDone = DispatchSemaphore(value: 0)
-        let writer = try EventLogWriter(directory: directory.log, configuration: EventLogConfiguration(syncPolicy: .never, maxSegmentBytes: 4096))
+        let writer = try EventLogWriter(directory: directory.log, configuration: EventLogConfiguration(syncPolicy: .never, maxSegmentBytes: segmentBytes))
         let path = directory.log
         // The writer is handed to its own thread and never used here again.
         nonisolated(unsafe) let handedOver = writer
