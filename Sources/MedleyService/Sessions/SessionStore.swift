@@ -68,7 +68,7 @@ public final class SessionStore {
             recency.moveToFront(node)
             return
         }
-        var session = UserSession(userID: userID, first: event, clientSessionID: clientSessionID)
+        var session = UserSession(userID: userID, first: event, clientSessionID: clientSessionID, configuration: configuration)
         session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
         let node = recency.pushFront(userID)
         sessions[key] = Slot(session: session, node: node, touchedAtMs: nowMs)
