@@ -103,13 +103,17 @@ public final class MultitaskModel: Sendable {
     /// the item table: for each domain block, the domain head's queries and the session head's
     /// queries of every input are scored together (one matrix product per tile of items,
     /// ``ItemScorer``), and the session lists accumulate across the blocks, which together
-    /// cover the catalogue.
-    public func recommend(_ inputs: [EncodedInput], options: RecommendationOptions = RecommendationOptions()) -> [Recommendations] {
-        recommend(inputs, forward: forward(batch: inputs), options: options)
+    /// cover the catalogue. With `threads` > 1, a block of at least twice
+    /// ``SplitScoring/minimumRowsPerPart`` rows scored exactly is split over up to that many
+    /// threads (the lists are the same).
+    public func recommend(_ inputs: [EncodedInput], options: RecommendationOptions = RecommendationOptions(),
+                          threads: Int = 1) -> [Recommendations] {
+        recommend(inputs, forward: forward(batch: inputs), options: options, threads: threads)
     }
 
     /// Recommendations for a batch of inputs whose forward pass is given.
-    func recommend(_ inputs: [EncodedInput], forward passes: BatchedForward, options: RecommendationOptions) -> [Recommendations] {
+    func recommend(_ inputs: [EncodedInput], forward passes: BatchedForward, options: RecommendationOptions,
+                   threads: Int = 1) -> [Recommendations] {
         precondition(passes.count == inputs.count, "\(inputs.count) inputs, a forward pass of \(passes.count)")
         let c = contents.configuration
         let d = c.embeddingDimension
@@ -125,12 +129,17 @@ public final class MultitaskModel: Sendable {
             let rows = contents.catalog.domainRanges[t]
             if let ivf = domainIndexes[t], case .ivf(let probes) = index {
                 ivf.offer(queries: queries, queryCount: 2 * count, probes: probes, into: &accumulators, excluding: bothHeadsExclusions)
-            } else if let reducedEmbeddings {
-                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings,
-                             embeddings: embeddings, biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
             } else {
-                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, embeddings: embeddings,
-                             biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
+                let parts = SplitScoring.parts(rows: rows.count, threads: threads)
+                SplitScoring.offer(rows: rows, parts: parts, into: &accumulators) { part, partAccumulators in
+                    if let reducedEmbeddings {
+                        scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings, embeddings: embeddings,
+                                     biases: biases, rows: part, into: &partAccumulators, excluding: bothHeadsExclusions)
+                    } else {
+                        scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, embeddings: embeddings,
+                                     biases: biases, rows: part, into: &partAccumulators, excluding: bothHeadsExclusions)
+                    }
+                }
             }
             perDomain.append(accumulators[0..<count].map { $0.sorted().map(recommendation) })
             sessionLists = Array(accumulators[count...])
