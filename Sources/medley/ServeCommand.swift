@@ -65,8 +65,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Under load only: microseconds a batch may wait for more requests (a request reaching an idle worker never waits).")
     var batchDelayMicroseconds: Int = 0
 
-    @Flag(inversion: .prefixedNo, help: "A worker scoring a request on a large catalogue splits it over the cores of idle workers.")
-    var splitRequests: Bool = true
+    @Flag(inversion: .prefixedNo, help: "A worker scoring a request on a large catalogue splits it over the cores of idle workers (for machines whose cores are Medley's alone).")
+    var splitRequests: Bool = false
 
     @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
 
