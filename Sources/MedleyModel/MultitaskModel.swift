@@ -89,43 +89,68 @@ public final class MultitaskModel: Sendable {
                                attentionOutput: attention.lastOutput(input.sequenceRows, parameters: contents.parameters))
     }
 
-    /// Recommendations for a batch of inputs, in one pass over the item table: for each domain
-    /// block, the domain head's queries and the session head's queries of every input are
-    /// scored together (one matrix product per tile of items, ``ItemScorer``), and the session
-    /// lists accumulate across the blocks, which together cover the catalogue.
-    public func recommend(_ inputs: [EncodedInput], options: RecommendationOptions = RecommendationOptions()) -> [Recommendations] {
+    /// The forward pass for a batch of inputs: the encoder and heads run one matrix product per
+    /// layer over the batch (``BatchedForward``); the session attention, if any, computes each
+    /// input's newest position on its own (its sequences differ in length).
+    public func forward(batch inputs: [EncodedInput]) -> BatchedForward {
+        let attentionOutputs = inputs.map { input in
+            network.attention?.lastOutput(input.sequenceRows, parameters: contents.parameters)
+        }
+        return network.forward(batch: inputs, attentionOutputs: attentionOutputs, parameters: contents.parameters)
+    }
+
+    /// Recommendations for a batch of inputs, after one batched forward pass, in one pass over
+    /// the item table: for each domain block, the domain head's queries and the session head's
+    /// queries of every input are scored together (one matrix product per tile of items,
+    /// ``ItemScorer``), and the session lists accumulate across the blocks, which together
+    /// cover the catalogue. With `threads` > 1, a block of at least twice
+    /// ``SplitScoring/minimumRowsPerPart`` rows scored exactly is split over up to that many
+    /// threads (the lists are the same).
+    public func recommend(_ inputs: [EncodedInput], options: RecommendationOptions = RecommendationOptions(),
+                          threads: Int = 1) -> [Recommendations] {
+        recommend(inputs, forward: forward(batch: inputs), options: options, threads: threads)
+    }
+
+    /// Recommendations for a batch of inputs whose forward pass is given.
+    func recommend(_ inputs: [EncodedInput], forward passes: BatchedForward, options: RecommendationOptions,
+                   threads: Int = 1) -> [Recommendations] {
+        precondition(passes.count == inputs.count, "\(inputs.count) inputs, a forward pass of \(passes.count)")
         let c = contents.configuration
         let d = c.embeddingDimension
-        let passes = inputs.map(forward)
         let count = passes.count
         let exclusions = inputs.map(\.excludedRows)
         let bothHeadsExclusions = exclusions + exclusions
-        let sessionQueries = passes.flatMap(\.sessionQuery)
+        let sessionQueries = passes.sessionQueries
         var sessionLists = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.session)) }
         var perDomain: [[[Recommendation]]] = []
         for t in c.domains.indices {
             var accumulators = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.perDomain)) } + sessionLists
-            let queries = passes.flatMap { $0.domainQuery(t) } + sessionQueries
+            let queries = passes.domainQueries[t] + sessionQueries
             let rows = contents.catalog.domainRanges[t]
             if let ivf = domainIndexes[t], case .ivf(let probes) = index {
                 ivf.offer(queries: queries, queryCount: 2 * count, probes: probes, into: &accumulators, excluding: bothHeadsExclusions)
-            } else if let reducedEmbeddings {
-                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings,
-                             embeddings: embeddings, biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
             } else {
-                scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, embeddings: embeddings,
-                             biases: biases, rows: rows, into: &accumulators, excluding: bothHeadsExclusions)
+                let parts = SplitScoring.parts(rows: rows.count, threads: threads)
+                SplitScoring.offer(rows: rows, parts: parts, into: &accumulators) { part, partAccumulators in
+                    if let reducedEmbeddings {
+                        scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, reduced: reducedEmbeddings, embeddings: embeddings,
+                                     biases: biases, rows: part, into: &partAccumulators, excluding: bothHeadsExclusions)
+                    } else {
+                        scorer.offer(queries: queries, queryCount: 2 * count, dimension: d, embeddings: embeddings,
+                                     biases: biases, rows: part, into: &partAccumulators, excluding: bothHeadsExclusions)
+                    }
+                }
             }
             perDomain.append(accumulators[0..<count].map { $0.sorted().map(recommendation) })
             sessionLists = Array(accumulators[count...])
         }
         let session = sessionLists.indices.map { b in
-            blendRules(into: sessionLists[b].sorted(), input: inputs[b], sessionQuery: passes[b].sessionQuery, capacity: options.session)
+            blendRules(into: sessionLists[b].sorted(), input: inputs[b], sessionQuery: passes.sessionQuery(b), capacity: options.session)
                 .map(recommendation)
         }
-        return passes.indices.map { b in
+        return inputs.indices.map { b in
             let lists = perDomain.map { $0[b] }
-            let p = passes[b].nextDomainProbabilities
+            let p = passes.nextDomainProbabilities(b)
             return Recommendations(domains: c.domains, perDomain: lists, session: session[b], nextDomainProbabilities: p,
                                    blended: Recommendations.blend(lists: lists, probabilities: p, count: options.blended))
         }

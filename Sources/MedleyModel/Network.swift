@@ -9,13 +9,14 @@
 /// or ``Losses`` (training).
 public struct Network: Sendable {
     public let configuration: ModelConfiguration
-    private let encoder: MLP?
-    private let experts: [MLP]
-    private let gateNames: [(weight: String, bias: String)]
-    private let heads: [MLP]
+    // Internal, not private: the batched serving pass (BatchedForward.swift) reads them too.
+    let encoder: MLP?
+    let experts: [MLP]
+    let gateNames: [(weight: String, bias: String)]
+    let heads: [MLP]
     /// The order-aware session encoder, when the configuration has one.
     public let attention: SessionAttention?
-    private let ple: ProgressiveLayeredExtraction?
+    let ple: ProgressiveLayeredExtraction?
 
     public init(configuration c: ModelConfiguration) {
         configuration = c

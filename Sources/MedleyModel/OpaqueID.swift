@@ -10,6 +10,13 @@ public struct OpaqueID: Hashable, Sendable {
     public init(_ id: String) {
         bytes = Array(id.utf8)
     }
+
+    /// The bytes hashed as one block: the synthesised hash fed them to the hasher one at a time,
+    /// a tenth of a worker's time under heavy ingest (every event looks its user up).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 extension String {

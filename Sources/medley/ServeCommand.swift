@@ -65,6 +65,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Under load only: microseconds a batch may wait for more requests (a request reaching an idle worker never waits).")
     var batchDelayMicroseconds: Int = 0
 
+    @Flag(inversion: .prefixedNo, help: "A worker scoring a request on a large catalogue splits it over the cores of idle workers (for machines whose cores are Medley's alone).")
+    var splitRequests: Bool = false
+
     @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
 
     @Option(help: "Serve Prometheus metrics over HTTP at HOST:PORT/metrics, e.g. 127.0.0.1:9464 (names in README.md).")
@@ -102,6 +105,7 @@ struct ServeCommand: ParsableCommand {
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
         configuration.broker.modelDirectory = modelDir
         configuration.workerCount = workers
+        configuration.splitsRequestsOverIdleWorkers = splitRequests
         configuration.logDirectory = logDir
         configuration.eventLog.syncPolicy = sync.policy
         configuration.eventLog.retention = LogRetention(

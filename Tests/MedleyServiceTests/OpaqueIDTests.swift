@@ -56,4 +56,16 @@ struct OpaqueIDTests {
         #expect(ordering.mustHold("nfc-\u{E9}"))
         #expect(!ordering.mustHold("nfc-e\u{301}"))
     }
+
+    @Test func equalIDsHashEquallyAndDifferentIDsStayApart() {
+        // Ids that share bytes in another grouping ("ab" + "c" against "a" + "bc") and prefixes.
+        let ids = ["", "a", "ab", "abc", "bc", "c", "user-1", "user-10", "user-1\u{0}", "nfc-\u{E9}", "nfc-e\u{301}"]
+        for id in ids {
+            #expect(OpaqueID(id).hashValue == OpaqueID(String(decoding: Array(id.utf8), as: UTF8.self)).hashValue)
+        }
+        var positions: [OpaqueID: Int] = [:]
+        for (index, id) in ids.enumerated() { positions[OpaqueID(id)] = index }
+        #expect(positions.count == ids.count)
+        for (index, id) in ids.enumerated() { #expect(positions[OpaqueID(id)] == index) }
+    }
 }

@@ -70,9 +70,12 @@ public final class MedleyServer: Sendable {
         // Before the context is terminated, which waits for every socket to close.
         defer { broker.close() }
         var workerCount = 0
+        let idleCores = configuration.splitsRequestsOverIdleWorkers && configuration.workerCount > 1
+            ? IdleWorkerCores(workers: configuration.workerCount) : nil
         if let workerEndpoint = configuration.broker.workerEndpoints.first(where: { $0.hasPrefix("inproc://") }) {
             for index in 0..<configuration.workerCount {
                 var settings = configuration.worker
+                settings.idleCores = idleCores
                 settings.brokerEndpoint = workerEndpoint
                 settings.protocolLimits = configuration.broker.protocolLimits
                 settings.name = "local-\(index)"

@@ -8,6 +8,10 @@ public struct ServerConfiguration: Sendable {
     public var broker = BrokerConfiguration()
     /// Worker threads in this process; more can connect as `medley worker` processes.
     public var workerCount: Int = 2
+    /// Whether a worker thread scoring a lone request on a large catalogue borrows the cores of
+    /// the worker threads that are idle (``IdleWorkerCores``). Off by default: idle workers do
+    /// not mean idle cores on a shared machine, and no gain was measured on one (BENCHMARKS.md).
+    public var splitsRequestsOverIdleWorkers = false
     /// Settings every in-process worker gets (its endpoint and name are set per worker).
     public var worker = WorkerConfiguration(brokerEndpoint: "inproc://medley-workers", name: "worker")
     /// Where the event log's segment files live.

@@ -44,31 +44,38 @@ public final class SessionStore {
     public func apply(_ record: Medley_V1_EventLogRecord, nowMs: Int64) {
         let event = record.event
         let key = OpaqueID(event.userID)
-        if record.sequence > 0, var slot = sessions[key], record.sequence <= slot.session.lastSequence {
-            slot.touchedAtMs = nowMs
-            recency.moveToFront(slot.node)
-            sessions[key] = slot
+        let held = sessions.index(forKey: key)
+        if record.sequence > 0, let held, record.sequence <= sessions.values[held].session.lastSequence {
+            sessions.values[held].touchedAtMs = nowMs
+            recency.moveToFront(sessions.values[held].node)
             return
         }
         guard let modelEvent = SessionEvent(event) else { return }
         let clientSessionID = event.hasSessionID ? event.sessionID : nil
-        append(modelEvent, sequence: record.sequence, userID: event.userID, clientSessionID: clientSessionID, nowMs: nowMs)
+        append(modelEvent, sequence: record.sequence, userID: event.userID, key: key, held: held, clientSessionID: clientSessionID, nowMs: nowMs)
     }
 
     /// Adds an event (`sequence`: its log sequence number, 0 if not logged) to a user's
     /// session, making the session if needed.
     public func append(_ event: SessionEvent, sequence: UInt64 = 0, userID: String, clientSessionID: String? = nil, nowMs: Int64) {
         let key = OpaqueID(userID)
-        if let node = sessions[key]?.node {
+        append(event, sequence: sequence, userID: userID, key: key, held: sessions.index(forKey: key),
+               clientSessionID: clientSessionID, nowMs: nowMs)
+    }
+
+    /// `held`: where the user's slot is in `sessions`, looked up once by the caller.
+    private func append(_ event: SessionEvent, sequence: UInt64, userID: String, key: OpaqueID,
+                        held: Dictionary<OpaqueID, Slot>.Index?, clientSessionID: String?, nowMs: Int64) {
+        if let held {
             // Mutated in place through the dictionary: a copy taken out would share the
-            // session's arrays with the dictionary, and every append would copy them whole
+            // session's storage with the dictionary, and every append would copy it whole
             // (the bound on ingest throughput in a profile, BENCHMARKS.md).
-            sessions[key]?.session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
-            sessions[key]?.touchedAtMs = nowMs
-            recency.moveToFront(node)
+            sessions.values[held].session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
+            sessions.values[held].touchedAtMs = nowMs
+            recency.moveToFront(sessions.values[held].node)
             return
         }
-        var session = UserSession(userID: userID, first: event, clientSessionID: clientSessionID)
+        var session = UserSession(userID: userID, first: event, clientSessionID: clientSessionID, configuration: configuration)
         session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
         let node = recency.pushFront(userID)
         sessions[key] = Slot(session: session, node: node, touchedAtMs: nowMs)

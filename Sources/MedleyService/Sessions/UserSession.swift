@@ -8,9 +8,12 @@ public struct UserSession: Sendable, Equatable {
     /// The client's session id, or one the service made: `<user>@<first event ms>`.
     public private(set) var sessionID: String
     /// The current session's events, oldest first, as the model reads them.
-    public private(set) var events: [SessionEvent] = []
+    public var events: [SessionEvent] { Array(eventRing) }
     /// Items of earlier events, oldest first, without the current session's; bounded.
-    public private(set) var history: [ItemReference] = []
+    public var history: [ItemReference] { Array(historyRing) }
+    /// Both bounded by the store's configuration; a full ring drops its oldest in place.
+    private var eventRing: BoundedRing<SessionEvent>
+    private var historyRing: BoundedRing<ItemReference>
     /// Timestamp of the newest event, by the client's clock.
     public private(set) var lastEventMs: Int64
     /// How many sessions this user has started since the store first saw them.
@@ -19,38 +22,34 @@ public struct UserSession: Sendable, Equatable {
     /// of records already held is recognised.
     public private(set) var lastSequence: UInt64 = 0
 
-    init(userID: String, first: SessionEvent, clientSessionID: String?) {
+    init(userID: String, first: SessionEvent, clientSessionID: String?, configuration: SessionConfiguration) {
         self.userID = userID
         self.sessionID = clientSessionID ?? "\(userID)@\(first.timestampMilliseconds)"
         self.lastEventMs = first.timestampMilliseconds
+        eventRing = BoundedRing(capacity: configuration.maxSessionEvents)
+        historyRing = BoundedRing(capacity: configuration.maxHistoryItems)
     }
 
     /// Every item the user touched recently: history and current session.
     public var seenItems: Set<ItemReference> {
-        Set(history).union(events.lazy.map(\.item))
+        Set(historyRing).union(eventRing.lazy.map(\.item))
     }
 
     /// Adds an event (`sequence`: its log sequence number, 0 if not logged), starting a new
-    /// session on a long gap or a new client session id.
+    /// session on a long gap or a new client session id. `configuration` is the store's, the
+    /// one the session was made with (its bounds are the rings').
     mutating func append(_ event: SessionEvent, sequence: UInt64, clientSessionID: String?, configuration: SessionConfiguration) {
         // A clock that runs backwards is not a gap: such an event joins the current session.
         let gap = event.timestampMilliseconds - lastEventMs
         let newClientSession = clientSessionID.map { !$0.isSameID(as: sessionID) } ?? false
         if gap > configuration.sessionGapMilliseconds || newClientSession {
-            history.append(contentsOf: events.lazy.map(\.item))
-            events.removeAll(keepingCapacity: true)
+            for earlier in eventRing { historyRing.append(earlier.item) }
+            eventRing.removeAll()
             sessionID = clientSessionID ?? "\(userID)@\(event.timestampMilliseconds)"
             sessionCount += 1
         }
-        events.append(event)
-        if events.count > configuration.maxSessionEvents {
-            let overflow = events.count - configuration.maxSessionEvents
-            history.append(contentsOf: events.prefix(overflow).lazy.map(\.item))
-            events.removeFirst(overflow)
-        }
-        if history.count > configuration.maxHistoryItems {
-            history.removeFirst(history.count - configuration.maxHistoryItems)
-        }
+        // The oldest event of a full session leaves it for the history.
+        if let dropped = eventRing.append(event) { historyRing.append(dropped.item) }
         lastEventMs = max(lastEventMs, event.timestampMilliseconds)
         lastSequence = max(lastSequence, sequence)
     }

@@ -15,8 +15,9 @@ struct PendingRecommendation {
 struct RecommendationResponder {
     let configuration: WorkerConfiguration
 
+    /// `threads`: how many threads the batch's scoring may use (``IdleWorkerCores``).
     func answer(
-        _ batch: [PendingRecommendation], sessions: SessionStore, model: MultitaskModel?, nowMs: Int64
+        _ batch: [PendingRecommendation], sessions: SessionStore, model: MultitaskModel?, nowMs: Int64, threads: Int = 1
     ) -> [Medley_V1_Reply] {
         guard let model else {
             return batch.map {
@@ -40,7 +41,7 @@ struct RecommendationResponder {
         if !encoded.isEmpty {
             let length = encoded.map(\.length).max()!
             let options = RecommendationOptions(perDomain: length, session: length, blended: length)
-            let results = model.recommend(encoded.map(\.input), options: options)
+            let results = model.recommend(encoded.map(\.input), options: options, threads: threads)
             for (entry, result) in zip(encoded, results) {
                 let pending = batch[entry.index]
                 if let problem = RecommendationCompleteness.problem(with: result, input: entry.input, catalog: model.catalog, length: entry.length) {

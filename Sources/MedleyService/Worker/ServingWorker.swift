@@ -96,7 +96,10 @@ public struct ServingWorker: Sendable {
             guard !batch.isEmpty else { return }
             // One model reference for the whole batch: a swap never splits a batch.
             let model = models.model
-            let replies = responder.answer(batch, sessions: state.sessions, model: model, nowMs: wallClockMilliseconds())
+            let nowMs = wallClockMilliseconds()
+            let replies = configuration.idleCores.map { cores in
+                cores.scoring { threads in responder.answer(batch, sessions: state.sessions, model: model, nowMs: nowMs, threads: threads) }
+            } ?? responder.answer(batch, sessions: state.sessions, model: model, nowMs: nowMs)
             for (pending, reply) in zip(batch, replies) {
                 if case .error = reply.body { state.errors += 1 }
                 let body = (try? reply.serializedFrame()) ?? []

@@ -1,3 +1,4 @@
+import MedleyModel
 import MedleyProtocol
 import ZeroMQ
 
@@ -30,6 +31,10 @@ public struct WorkerConfiguration: Sendable {
     public var protocolLimits = ProtocolLimits.default
     /// The worker's session store.
     public var sessions = SessionConfiguration()
+    /// The busy count this worker shares with the other worker threads of its process: while
+    /// some are idle, its batches may score their large item blocks over their share of
+    /// threads. Nil: always on its own thread (a `medley worker` process).
+    public var idleCores: IdleWorkerCores?
     /// CURVE towards a broker whose worker socket requires it; nil: none.
     public var curve: CurveRole?
 
