@@ -47,6 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Shared encoder: \(MultitaskOptionParsing.architectureHelp).") var architecture: String = "mlp"
     @Option(help: "Task weighting: \(MultitaskOptionParsing.taskWeightingHelp).") var taskWeighting: String = "gradnorm"
     @OptionGroup var sessionEncoder: SessionEncoderOptions
+    @OptionGroup var learningRateDecay: LearningRateDecayOption
     @Option(help: "Most epochs (early stopping may end sooner).") var epochs: Int = 20
     @Option(help: "Examples per mini-batch.") var batchSize: Int = 256
     @Option(help: "Adam's learning rate.") var learningRate: Float = 0.002
@@ -150,6 +151,7 @@ struct TrainCommand: ParsableCommand {
         configuration.progressIntervalSeconds = 10
         configuration.sequentialRules = sessionEncoder.rulesBlend
         configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
+        configuration.learningRateDecayOnPlateau = learningRateDecay.onPlateau(default: nil)
         try configuration.validate()
         return configuration
     }

@@ -20,7 +20,7 @@ enum TrainingProgressPrinter {
             let losses = batches.taskLosses.sorted { name($0.key) < name($1.key) }.map { "\(name($0.key)) \(String(format: "%.3f", $0.value))" }
             line = "epoch \(batches.epoch) batch \(batches.batch)/\(batches.batches): \(Int(batches.examplesPerSecond)) examples/s; " + losses.joined(separator: ", ")
         case .epochFinished(let report):
-            var text = "epoch \(report.epoch) done in \(String(format: "%.1f", report.seconds)) s (\(Int(report.examplesPerSecond)) examples/s)"
+            var text = "epoch \(report.epoch) done in \(String(format: "%.1f", report.seconds)) s (\(Int(report.examplesPerSecond)) examples/s, lr \(report.learningRate))"
             if let validation = report.validation {
                 let metrics = validation.tasks.filter { $0.key != .nextDomain }.sorted { name($0.key) < name($1.key) }.map {
                     "\(name($0.key)) HR@\(validation.cutoff) \(String(format: "%.3f", $0.value.hitRate))"

@@ -22,6 +22,8 @@ struct EvaluateCommandTests {
         #expect((report["conditions"] as? [String: String])?["data set"]?.hasPrefix("synthetic") == true)
         // The evaluations train the session attention unless told otherwise.
         #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the session, 2 blocks, 1 heads, training windows every 25 items, dropout 0.2)") == true)
+        // And halve the learning rate after each epoch without improvement.
+        #expect((report["conditions"] as? [String: String])?["training"]?.contains("lr 0.002 (× 0.5 after each epoch without improvement)") == true)
     }
 
     /// `medley train --session-encoder attention` writes a model with the encoder; `medley
@@ -98,6 +100,11 @@ struct EvaluateCommandTests {
         let dropout = try MedleyExecutable.run(["eval", "synthetic", "--dropout", "1"])
         #expect(dropout.status != 0)
         #expect(dropout.stderr.contains("--dropout"))
+        for factor in ["0", "1.5", "nan"] {
+            let decay = try MedleyExecutable.run(["eval", "synthetic", "--learning-rate-decay", factor])
+            #expect(decay.status != 0)
+            #expect(decay.stderr.contains("--learning-rate-decay must be in (0, 1]"))
+        }
         for stride in ["0", "51"] {
             let windows = try MedleyExecutable.run(["eval", "synthetic", "--attention-window-stride", stride])
             #expect(windows.status != 0)

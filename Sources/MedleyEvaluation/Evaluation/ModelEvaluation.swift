@@ -171,7 +171,8 @@ public enum ModelEvaluation {
                             .joined(separator: ", ")
                     } ?? "none"
                     logger.info("\(name): epoch \(report.epoch) in \(String(format: "%.1f", report.seconds)) s", metadata: [
-                        "examples_per_second": "\(Int(report.examplesPerSecond))", "validation": "\(validation)",
+                        "examples_per_second": "\(Int(report.examplesPerSecond))", "learning_rate": "\(report.learningRate)",
+                        "validation": "\(validation)",
                     ])
                 }
             }
@@ -254,7 +255,8 @@ public enum ModelEvaluation {
                 + "task weighting \(label(c.taskWeighting)), "
                 + "last-item slots \(m.lastItemSlots), context \(m.contextDimension), session encoder "
                 + (m.sessionAttention.map { "attention (\($0.summary), training windows every \(c.attentionWindowStride(for: $0)) items, dropout \(c.dropout))" } ?? "none")
-            conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate), seed \(c.seed), "
+            conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate)"
+                + (c.learningRateDecayOnPlateau.map { " (× \($0) after each epoch without improvement)" } ?? "") + ", seed \(c.seed), "
                 + "\(c.threads) threads, early stopping " + (c.earlyStopping.enabled ? "patience \(c.earlyStopping.patience)" : "off")
                 + ", validation \(c.validation)"
         } else {

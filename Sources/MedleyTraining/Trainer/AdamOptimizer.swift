@@ -13,7 +13,8 @@ import MedleyModel
 /// - Weight decay multiplies `.weight` tensors and updated embedding rows by
 ///   `1 − learningRate × weightDecay` each step; biases are not decayed.
 struct AdamOptimizer: Sendable {
-    let learningRate: Float
+    /// The step size; a schedule may lower it between epochs (``scaleLearningRate(by:)``).
+    private(set) var learningRate: Float
     let beta1: Float
     let beta2: Float
     let epsilon: Float
@@ -42,6 +43,12 @@ struct AdamOptimizer: Sendable {
                 return (entry.name, nil, entry.name.hasSuffix(".weight"))
             }
         }
+    }
+
+    /// Multiplies the step size (and with it the decoupled weight decay) by `factor`; the
+    /// moments are kept.
+    mutating func scaleLearningRate(by factor: Float) {
+        learningRate *= factor
     }
 
     /// One step: `parameters` move against `gradients`.

@@ -90,6 +90,7 @@ public struct Trainer: Sendable {
 
         for epoch in 1...c.epochs {
             let epochStart = clock.now
+            let epochLearningRate = optimizer.learningRate
             weights.startEpoch()
             if let chunks = data.sequenceChunks {
                 // Chunks in random order, each chunk's examples together (whole-sequence training).
@@ -212,10 +213,13 @@ public struct Trainer: Sendable {
                 logVariances: c.taskWeighting == .uncertainty
                     ? Dictionary(uniqueKeysWithValues: zip(tasks, weights.logVariances)) : [:],
                 validation: validation, stoppingMetric: metric.map { c.earlyStopping.metric == .validationLoss ? -$0 : $0 },
-                isBest: isBest, seconds: epochSeconds,
+                isBest: isBest, learningRate: epochLearningRate, seconds: epochSeconds,
                 examplesPerSecond: Double(order.count) / max(1e-9, epochSeconds))
             reports.append(report)
             progress?(.epochFinished(report))
+            if let factor = c.learningRateDecayOnPlateau, metric != nil, !isBest {
+                optimizer.scaleLearningRate(by: factor)
+            }
             if c.earlyStopping.enabled, epochsWithoutImprovement >= c.earlyStopping.patience, epoch < c.epochs {
                 stopReason = .earlyStopping(patience: c.earlyStopping.patience)
                 break

@@ -28,6 +28,12 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// decayed; embedding rows only when the batch updates them. Default 1e-4.
     public var weightDecay: Float
 
+    /// After an epoch that does not improve the validation metric, the learning rate of the
+    /// epochs that follow is multiplied by this factor, in (0, 1) (a step decay on plateaus:
+    /// the model keeps training, at smaller steps, where it stopped improving). nil keeps the
+    /// rate constant. Default nil; the evaluations set their own (docs/training.md).
+    public var learningRateDecayOnPlateau: Float? = nil
+
     /// Dropout of the session attention (``ModelConfiguration/sessionAttention``) while
     /// training: of its input embeddings and of each block's attention and feed-forward
     /// outputs. Never applied when serving. Default 0.2.
@@ -163,6 +169,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
         guard (0..<1).contains(adamBeta2) else { throw bad("adamBeta2", "must be in [0, 1)") }
         guard adamEpsilon.isFinite, adamEpsilon > 0 else { throw bad("adamEpsilon", "must be positive") }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weightDecay", "must not be negative") }
+        if let factor = learningRateDecayOnPlateau, !(factor > 0 && factor < 1) {
+            throw bad("learningRateDecayOnPlateau", "must be in (0, 1)")
+        }
         guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw bad("dropout", "must be in [0, 1)") }
         guard sampledSoftmaxThreshold >= 1 else { throw bad("sampledSoftmaxThreshold", "must be at least 1") }
         guard sampledNegatives >= 1 else { throw bad("sampledNegatives", "must be at least 1") }

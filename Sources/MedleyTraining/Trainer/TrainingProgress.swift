@@ -41,6 +41,8 @@ public struct EpochReport: Sendable {
     public var stoppingMetric: Double?
     /// Whether this epoch is the best so far by the stopping metric.
     public var isBest: Bool
+    /// The learning rate the epoch trained with.
+    public var learningRate: Float
     /// Training time (without validation), and the training examples per second.
     public var seconds: Double
     public var examplesPerSecond: Double

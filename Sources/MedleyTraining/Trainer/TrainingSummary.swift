@@ -68,7 +68,7 @@ extension TrainingSummary: CustomStringConvertible {
             let tasks = orderedTasks.filter { report.trainingLosses[$0] != nil }
             var line = "epoch \(report.epoch)" + (report.isBest ? "*" : "") + ":"
             line += tasks.map { " \(taskName($0)) " + fixed(report.trainingLosses[$0]!) }.joined(separator: ",")
-            line += String(format: " (%.0f ex/s)", report.examplesPerSecond)
+            line += String(format: " (lr %g, %.0f ex/s)", report.learningRate, report.examplesPerSecond)
             lines.append(line)
             if let validation = report.validation {
                 let parts = orderedTasks.compactMap { task -> String? in
