@@ -118,20 +118,18 @@ public final class EventLogReader {
                 expectedSequence += 1
                 if record.sequence < targetSequence { continue }
                 return Entry(record: record, position: position, bytes: payload)
-            case .end:
-                // A later segment seals this one, but the writer may have added records to it
-                // between this step and the listing that found the later segment: look once
-                // more before moving on.
+            case .end, .defect:
+                // Where this segment's records stop is the log's end until a later segment
+                // seals it. The writer completes a segment's records before it creates the
+                // next, so once a later one is seen, look once more: records written in
+                // between are read, a clean end moves on, and anything else is a damaged
+                // record in the middle of the log.
                 guard try laterSegmentExists() else { return nil }
-                if case .record = try scanner!.step(at: offset, expectedSequence: expectedSequence) { continue }
-                try advanceToNextSegment()
-            case .defect(let defect):
-                // Only a later segment makes this a record in the middle of the log. The
-                // writer completes a record before it creates the next segment, so look once
-                // more after seeing a later one.
-                guard try laterSegmentExists() else { return nil }
-                if case .record = try scanner!.step(at: offset, expectedSequence: expectedSequence) { continue }
-                throw .corruptRecord(segment: segments[segmentIndex!].path, offset: offset, defect: defect)
+                switch try scanner!.step(at: offset, expectedSequence: expectedSequence) {
+                case .record: continue
+                case .end: try advanceToNextSegment()
+                case .defect(let defect): throw .corruptRecord(segment: segments[segmentIndex!].path, offset: offset, defect: defect)
+                }
             }
         }
     }
