@@ -3,7 +3,7 @@ import ArgumentParser
 /// `--learning-rate-decay`, shared by `medley train` and `medley eval`; each command has its
 /// own default (the evaluations decay, `medley train` keeps the rate constant).
 struct LearningRateDecayOption: ParsableArguments {
-    @Option(help: "After an epoch without a better validation metric, multiply the learning rate by this factor, in (0, 1]; 1 keeps it constant. Default: 0.5 in medley eval, 1 in medley train.")
+    @Option(help: "After an epoch without a better validation metric, multiply the learning rate by this factor, in (0, 1]; 1 keeps it constant. Default: \(EvaluationOptions.defaultLearningRateDecay) in medley eval, 1 in medley train.")
     var learningRateDecay: Float?
 
     func validate() throws {
