@@ -10,14 +10,15 @@ struct EvaluationOptions: ParsableArguments {
     /// MovieLens-100K): one epoch more than the trainer's default patience keeps a lucky
     /// epoch from ending training.
     static let defaultPatience = EarlyStopping().patience + 1
-    /// The evaluations halve the learning rate after each epoch without improvement: on both
-    /// MovieLens sets it trains on past the first plateau (docs/results-ml1m.md).
+    /// The evaluations halve the learning rate after each epoch without improvement: on
+    /// MovieLens-1M it gains at both seeds tried, on MovieLens-100K it is neutral
+    /// (docs/results-ml1m.md, docs/results-ml100k.md).
     static let defaultLearningRateDecay: Float = 0.5
 
     @Option(help: "Training epochs at most (early stopping may end sooner).")
     var epochs: Int = TrainingConfiguration().epochs
 
-    @Option(help: "Item and user embedding dimension (default: 64 for `eval published`, as the published sequential models use; \(ModelConfiguration().embeddingDimension) otherwise).")
+    @Option(help: "Item and user embedding dimension (default: \(EvaluatePublishedCommand.defaultDimension) for `eval published`, as the published sequential models use; \(ModelConfiguration().embeddingDimension) otherwise).")
     var dimension: Int?
 
     @Option(help: "Width of the shared encoder's hidden layer.")
