@@ -29,8 +29,8 @@ public enum ModelServability {
         for _ in 0..<c.lastItemSlots { x += items }
         x += [Double](repeating: contextBound, count: c.contextDimension)
         var attentionBound: [Double]? = nil
-        if let shape = c.sessionAttention {
-            let bound = try sessionAttention(SessionAttention(shape: shape, dimension: d), items: items, parameters: p)
+        if let shape = c.sessionEncoder {
+            let bound = try sessionAttentionBound(SessionAttention(shape: shape, dimension: d), items: items, parameters: p)
             x += bound
             if shape.sessionQuery == .towerPlusAttention { attentionBound = bound }
         }
@@ -97,7 +97,7 @@ public enum ModelServability {
     /// Bounds of the session attention's output (models/README.md) over any sequence of items:
     /// each layer norm's output is bounded by √d·|scale| + |shift| whatever its (finite) input,
     /// attention mixes the values convexly, and every sum on the way is checked.
-    static func sessionAttention(_ attention: SessionAttention, items: [Double], parameters p: ModelParameters)
+    static func sessionAttentionBound(_ attention: SessionAttention, items: [Double], parameters p: ModelParameters)
         throws(ModelServabilityProblem) -> [Double] {
         let d = attention.dimension
         func linear(_ names: (weight: String, bias: String), _ input: [Double]) throws(ModelServabilityProblem) -> [Double] {

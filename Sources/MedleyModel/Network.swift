@@ -20,7 +20,7 @@ public struct Network: Sendable {
 
     public init(configuration c: ModelConfiguration) {
         configuration = c
-        attention = c.sessionAttention.map { SessionAttention(shape: $0, dimension: c.embeddingDimension) }
+        attention = c.sessionEncoder.map { SessionAttention(shape: $0, dimension: c.embeddingDimension) }
         let tasks = c.tasks
         switch c.architecture {
         case .mlp:

@@ -64,7 +64,7 @@ public struct ParameterLayout: Sendable, Equatable {
             mlp(Self.headPrefix(task, domains: c.domains), input: c.representationDimension,
                 sizes: c.towerHiddenDimensions + [output])
         }
-        if let shape = c.sessionAttention {
+        if let shape = c.sessionEncoder {
             entries += SessionAttention(shape: shape, dimension: d).layoutEntries
         }
         self.entries = entries

@@ -20,7 +20,7 @@ import Darwin
 /// products go through OpenBLAS (``MatrixProduct``). Dropout is applied only when a rate and
 /// a generator are given (training).
 public struct SessionAttention: Sendable {
-    public let shape: SessionAttentionShape
+    public let shape: SessionEncoderShape
     public let dimension: Int
     let positionName: String
     let blockNames: [BlockNames]
@@ -36,7 +36,7 @@ public struct SessionAttention: Sendable {
 
     public static let prefix = "session_encoder"
 
-    public init(shape: SessionAttentionShape, dimension: Int) {
+    public init(shape: SessionEncoderShape, dimension: Int) {
         self.shape = shape
         self.dimension = dimension
         let p = Self.prefix
@@ -122,7 +122,7 @@ public struct SessionAttention: Sendable {
         }
     }
 
-    /// The forward pass over `rows` (oldest first, at most ``SessionAttentionShape/length``).
+    /// The forward pass over `rows` (oldest first, at most ``SessionEncoderShape/length``).
     ///
     /// With `lastRowOnly` (serving, which reads only the newest position) the last block
     /// computes the query, attention, feed-forward and final norm of the newest position alone

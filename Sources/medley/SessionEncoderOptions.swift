@@ -10,19 +10,19 @@ struct SessionEncoderOptions: ParsableArguments {
     var sessionEncoder: String?
 
     @Option(help: "Items the attention encoder reads.")
-    var sequenceLength: Int = SessionAttentionShape().length
+    var sequenceLength: Int = SessionEncoderShape().length
 
     @Option(help: "What the attention encoder reads: history (the user's newest items across sessions) or session (the current session's only).")
-    var attentionInput: String = SessionAttentionShape().input.rawValue
+    var attentionInput: String = SessionEncoderShape().input.rawValue
 
     @Option(help: "The session head's query: tower (the tower's output) or tower_plus_attention (plus the attention encoder's output).")
-    var sessionQuery: String = SessionAttentionShape().sessionQuery.rawValue
+    var sessionQuery: String = SessionEncoderShape().sessionQuery.rawValue
 
     @Option(help: "Transformer blocks of the attention encoder.")
-    var attentionBlocks: Int = SessionAttentionShape().blocks
+    var attentionBlocks: Int = SessionEncoderShape().blocks
 
     @Option(help: "Attention heads (must divide the embedding dimension).")
-    var attentionHeads: Int = SessionAttentionShape().heads
+    var attentionHeads: Int = SessionEncoderShape().heads
 
     @Option(help: "Step between the starts of the attention encoder's training windows within a session: from 1 to --sequence-length (windows that do not overlap). Default: half the sequence length, rounded up.")
     var attentionWindowStride: Int?
@@ -50,14 +50,14 @@ struct SessionEncoderOptions: ParsableArguments {
     }
 
     /// The encoder's shape, or nil for none; `defaultEncoder` applies when the option is not given.
-    func shape(default defaultEncoder: SessionAttentionShape?) throws -> SessionAttentionShape? {
+    func shape(default defaultEncoder: SessionEncoderShape?) throws -> SessionEncoderShape? {
         guard let input = AttentionSequence(rawValue: attentionInput) else {
             throw ValidationError("--attention-input is history or session, not \(attentionInput)")
         }
         guard let query = SessionQueryForm(rawValue: sessionQuery) else {
             throw ValidationError("--session-query is tower or tower_plus_attention, not \(sessionQuery)")
         }
-        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input,
+        let shape = SessionEncoderShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input,
                                           sessionQuery: query)
         switch sessionEncoder {
         case nil: return defaultEncoder == nil ? nil : shape

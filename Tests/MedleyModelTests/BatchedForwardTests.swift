@@ -18,11 +18,11 @@ import Testing
     }
 
     /// A model with seeded random values everywhere (biases too) over 3 × 400 items, d = 8.
-    static func model(_ encoder: Encoder, attention: SessionAttentionShape?) throws -> MultitaskModel {
+    static func model(_ encoder: Encoder, attention: SessionEncoderShape?) throws -> MultitaskModel {
         let domains = ["news", "video", "music"]
         let configuration = ModelConfiguration(domains: domains, embeddingDimension: 8, hiddenDimensions: [16, 12],
                                                towerHiddenDimensions: [10], architecture: encoder.architecture,
-                                               sessionAttention: attention)
+                                               sessionEncoder: attention)
         var ids: [String] = [], domainOfItem: [Int] = []
         for (d, domain) in domains.enumerated() {
             ids += (0..<400).map { "\(domain)-\($0)" }
@@ -60,10 +60,10 @@ import Testing
         }
     }
 
-    static let attentions: [SessionAttentionShape?] = [
+    static let attentions: [SessionEncoderShape?] = [
         nil,
-        SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .session),
-        SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .history, sessionQuery: .towerPlusAttention),
+        SessionEncoderShape(length: 6, blocks: 2, heads: 2, input: .session),
+        SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .history, sessionQuery: .towerPlusAttention),
     ]
 
     @Test(arguments: Encoder.allCases, [1, 2, 33])

@@ -6,8 +6,8 @@ import Testing
 struct ModelServabilityTests {
     /// The tiny fixture model with the service's context width.
     private func servable(_ architecture: ModelConfiguration.Architecture = .mlp,
-                          sessionAttention: SessionAttentionShape? = nil) throws -> ModelFileContents {
-        let fixture = try Fixtures.randomContents(architecture: architecture, sessionAttention: sessionAttention)
+                          sessionEncoder: SessionEncoderShape? = nil) throws -> ModelFileContents {
+        let fixture = try Fixtures.randomContents(architecture: architecture, sessionEncoder: sessionEncoder)
         var configuration = fixture.configuration
         configuration.contextDimension = ContextFeatures.dimension
         return try ModelFileContents.initialized(configuration: configuration, catalog: fixture.catalog, users: fixture.users, seed: 3)
@@ -17,8 +17,8 @@ struct ModelServabilityTests {
         try ModelServability.check(MultitaskModel(servable()))
         try ModelServability.check(MultitaskModel(servable(.mmoe(experts: 2))))
         try ModelServability.check(MultitaskModel(servable(.ple(sharedExperts: 2, taskExperts: 1, levels: 2))))
-        try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2))))
-        try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2,
+        try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(length: 4, blocks: 2, heads: 2))))
+        try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(length: 4, blocks: 2, heads: 2,
                                                                                                    sessionQuery: .towerPlusAttention))))
     }
 
@@ -26,7 +26,7 @@ struct ModelServabilityTests {
                       "session_encoder.final_norm.scale", "encoder.levels.1.shared.0.layers.1.bias"])
     func finiteValuesThatOverflowInTheNewerEncodersAreRefused(tensor: String) throws {
         var contents = try servable(tensor.hasPrefix("encoder.levels") ? .ple(sharedExperts: 2, taskExperts: 1, levels: 2) : .mlp,
-                                    sessionAttention: tensor.hasPrefix("session_encoder") ? SessionAttentionShape(length: 4, blocks: 2, heads: 2) : nil)
+                                    sessionEncoder: tensor.hasPrefix("session_encoder") ? SessionEncoderShape(length: 4, blocks: 2, heads: 2) : nil)
         contents.parameters.tensors[tensor]!.scalars[0] = 3e38
         let model = try MultitaskModel(contents)
         #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }

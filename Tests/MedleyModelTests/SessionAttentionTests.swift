@@ -5,10 +5,10 @@ import Testing
 /// The session attention: finite-difference checks of its layers (layer norm, row-wise linear,
 /// causal multi-head attention, whole blocks with dropout) and its causal structure.
 @Suite struct SessionAttentionTests {
-    private let shape = SessionAttentionShape(length: 5, blocks: 2, heads: 2)
+    private let shape = SessionEncoderShape(length: 5, blocks: 2, heads: 2)
 
     private func contents() throws -> ModelFileContents {
-        try Fixtures.randomContents(sessionAttention: shape)
+        try Fixtures.randomContents(sessionEncoder: shape)
     }
 
     /// A weighted sum of every output, so that each position and coordinate has its own gradient.
@@ -82,18 +82,18 @@ import Testing
     @Test func sequenceRowsFollowTheAttentionInput() throws {
         var input = Fixtures.sessionInput
         input.history = Fixtures.userHistory
-        func rows(_ shape: SessionAttentionShape) throws -> [Int] {
-            try MultitaskModel(try Fixtures.randomContents(sessionAttention: shape)).encode(input).sequenceRows
+        func rows(_ shape: SessionEncoderShape) throws -> [Int] {
+            try MultitaskModel(try Fixtures.randomContents(sessionEncoder: shape)).encode(input).sequenceRows
         }
         // Rows: n2 1, n3 2, v1 3, v2 4, m3 7, m4 8; "gone" and the unknown music event are dropped.
-        #expect(try rows(SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .history)) == [8, 2, 1, 7, 3])
-        #expect(try rows(SessionAttentionShape(length: 50, blocks: 1, heads: 1, input: .history)) == [4, 8, 2, 1, 7, 3])
-        #expect(try rows(SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history)) == [7, 3])
-        #expect(try rows(SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .session)) == [1, 7, 3])
+        #expect(try rows(SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .history)) == [8, 2, 1, 7, 3])
+        #expect(try rows(SessionEncoderShape(length: 50, blocks: 1, heads: 1, input: .history)) == [4, 8, 2, 1, 7, 3])
+        #expect(try rows(SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .history)) == [7, 3])
+        #expect(try rows(SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .session)) == [1, 7, 3])
         // A new session's first request: the history alone.
         input.events = []
-        #expect(try rows(SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history)) == [8, 2])
-        #expect(try rows(SessionAttentionShape(length: 3, blocks: 1, heads: 1, input: .session)) == [])
+        #expect(try rows(SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .history)) == [8, 2])
+        #expect(try rows(SessionEncoderShape(length: 3, blocks: 1, heads: 1, input: .session)) == [])
     }
 
     /// Feeding the network the attention output computed for a whole sequence gives the same

@@ -36,7 +36,7 @@ import Testing
         return events
     }
 
-    private func train(_ attention: SessionAttentionShape?) throws -> MultitaskModel {
+    private func train(_ attention: SessionEncoderShape?) throws -> MultitaskModel {
         try PlantedOrder.train(stream(users: 160, sessionsPerUser: 4, seed: 5), attention: attention)
     }
 
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func attentionLearnsOrderTheMeanPoolCannot() throws {
-        let attention = try accuracy(train(SessionAttentionShape(length: 8, blocks: 1, heads: 1)))
+        let attention = try accuracy(train(SessionEncoderShape(length: 8, blocks: 1, heads: 1)))
         let meanPool = try accuracy(train(nil))
         #expect(attention >= 0.9, "session attention: \(attention)")
         #expect(meanPool <= 0.7, "mean pool: \(meanPool)")

@@ -24,7 +24,7 @@ import Testing
 
     private func data(stride: Int?, input: AttentionSequence) throws -> TrainingData {
         var configuration = F.configuration()
-        configuration.model.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: input)
+        configuration.model.sessionEncoder = SessionEncoderShape(length: 6, blocks: 1, heads: 1, input: input)
         configuration.attentionWindowStride = stride
         return try TrainingData(events: stream, configuration: configuration)
     }
@@ -77,7 +77,7 @@ import Testing
     func onePassPerWindowEqualsOnePassPerExample(stride: Int?) throws {
         let data = try data(stride: stride, input: .session)
         var configuration = F.configuration()
-        configuration.model.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: .session)
+        configuration.model.sessionEncoder = SessionEncoderShape(length: 6, blocks: 1, heads: 1, input: .session)
         let contents = try ModelFileContents.initialized(configuration: configuration.model, catalog: data.catalog,
                                                          users: data.users, seed: 3)
         let attention = try #require(try MultitaskModel(contents).network.attention)
@@ -100,7 +100,7 @@ import Testing
 
     @Test func refusesAStrideOutsideTheWindow() throws {
         var configuration = F.configuration()
-        configuration.model.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: .session)
+        configuration.model.sessionEncoder = SessionEncoderShape(length: 6, blocks: 1, heads: 1, input: .session)
         for stride in [0, 7] {
             configuration.attentionWindowStride = stride
             #expect(throws: TrainingError.self) { try TrainingData(events: stream, configuration: configuration) }

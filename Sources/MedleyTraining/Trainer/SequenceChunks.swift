@@ -23,7 +23,7 @@ struct SequenceChunks: Sendable {
     let input: AttentionSequence
 
     /// Chunks of `examples` (in the builder's order: user by user, targets increasing).
-    init(examples: [TrainingExample], table: EventTable, shape: SessionAttentionShape, stride: Int) {
+    init(examples: [TrainingExample], table: EventTable, shape: SessionEncoderShape, stride: Int) {
         precondition((1...shape.length).contains(stride), "the window stride must be in 1...n")
         length = shape.length
         self.stride = stride

@@ -2,7 +2,7 @@
 /// user's or the session's most recent items (models/README.md, "Session attention"). Stored in
 /// a model file's metadata as `session_encoder` = `attention`, `sequence_length`,
 /// `attention_blocks`, `attention_heads`, `attention_input` and `session_query`.
-public struct SessionAttentionShape: Sendable, Equatable {
+public struct SessionEncoderShape: Sendable, Equatable {
     /// n: how many of the newest known items the encoder reads.
     public var length: Int
     /// Whether those items are the user's across sessions or the current session's only.
