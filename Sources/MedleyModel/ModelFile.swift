@@ -119,10 +119,12 @@ public enum ModelFile {
         }
         // Written only for a model that has the encoder, so older files stay byte for byte the same.
         if let shape = c.sessionEncoder {
-            metadata[Key.sessionEncoder] = "attention"
+            metadata[Key.sessionEncoder] = shape.kind.rawValue
             metadata[Key.sequenceLength] = String(shape.length)
-            metadata[Key.attentionBlocks] = String(shape.blocks)
-            metadata[Key.attentionHeads] = String(shape.heads)
+            if shape.kind == .attention {
+                metadata[Key.attentionBlocks] = String(shape.blocks)
+                metadata[Key.attentionHeads] = String(shape.heads)
+            }
             metadata[Key.attentionInput] = shape.input.rawValue
             metadata[Key.sessionQuery] = shape.sessionQuery.rawValue
         }
@@ -306,6 +308,10 @@ public enum ModelFile {
             let sessionQuery = try choice(m, Key.sessionQuery, absent: SessionQueryForm.tower)
             sessionEncoder = SessionEncoderShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
                                                      heads: try integer(Key.attentionHeads), input: input, sessionQuery: sessionQuery)
+        case "gru":
+            sessionEncoder = SessionEncoderShape(kind: .gru, length: try integer(Key.sequenceLength),
+                                                 input: try choice(m, Key.attentionInput, absent: AttentionSequence.session),
+                                                 sessionQuery: try choice(m, Key.sessionQuery, absent: SessionQueryForm.tower))
         case let other?:
             throw .invalidMetadata(key: Key.sessionEncoder, reason: "unknown session encoder \"\(other)\"")
         }

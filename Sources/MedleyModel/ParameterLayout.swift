@@ -65,7 +65,7 @@ public struct ParameterLayout: Sendable, Equatable {
                 sizes: c.towerHiddenDimensions + [output])
         }
         if let shape = c.sessionEncoder {
-            entries += SessionAttention(shape: shape, dimension: d).layoutEntries
+            entries += SessionEncoder(shape: shape, dimension: d).layoutEntries
         }
         self.entries = entries
     }

@@ -143,7 +143,7 @@ enum BenchConditions {
         #endif
         return """
             model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension), session encoder \(
-                model.configuration.sessionEncoder.map { "attention (\($0.summary))" } ?? "none")
+                model.configuration.sessionEncoder.map(\.summary) ?? "none")
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
             build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision); index: \(model.index)
             """

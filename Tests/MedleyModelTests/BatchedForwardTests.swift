@@ -4,7 +4,7 @@ import Testing
 
 /// The batched forward pass (one matrix product per layer over a batch's inputs) gives the
 /// outputs and the ranked lists of the per-example pass, for every encoder form, with and
-/// without the session attention, on batches whose sessions differ in length.
+/// without a session encoder (attention or GRU), on batches whose sessions differ in length.
 @Suite struct BatchedForwardTests {
     enum Encoder: String, CaseIterable {
         case mlp, mmoe, ple
@@ -64,6 +64,7 @@ import Testing
         nil,
         SessionEncoderShape(length: 6, blocks: 2, heads: 2, input: .session),
         SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .history, sessionQuery: .towerPlusAttention),
+        SessionEncoderShape(kind: .gru, length: 5, input: .history, sessionQuery: .towerPlusAttention),
     ]
 
     @Test(arguments: Encoder.allCases, [1, 2, 33])

@@ -150,6 +150,14 @@ import Testing
         try checkWholeNetwork(try Fixtures.randomContents(sessionEncoder: shape, seed: 8), knownUser: knownUser)
     }
 
+    /// The same with the GRU's output in the encoder input, and also in the session query: the
+    /// gradient reaches the GRU's tensors and the session's item rows through time.
+    @Test(arguments: [true, false], [SessionQueryForm.tower, .towerPlusAttention])
+    func wholeNetworkWithSessionGRU(knownUser: Bool, sessionQuery: SessionQueryForm) throws {
+        let shape = SessionEncoderShape(kind: .gru, length: 3, input: .history, sessionQuery: sessionQuery)
+        try checkWholeNetwork(try Fixtures.randomContents(sessionEncoder: shape, seed: 8), knownUser: knownUser)
+    }
+
     private func checkWholeNetwork(_ contents: ModelFileContents, knownUser: Bool) throws {
         let encoder = InputEncoder(configuration: contents.configuration, catalog: contents.catalog, users: contents.users)
         let input = try encoder.encode(knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput)

@@ -20,6 +20,21 @@ struct ModelServabilityTests {
         try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(length: 4, blocks: 2, heads: 2))))
         try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(length: 4, blocks: 2, heads: 2,
                                                                                                    sessionQuery: .towerPlusAttention))))
+        try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(kind: .gru, length: 4,
+                                                                                                   sessionQuery: .towerPlusAttention))))
+    }
+
+    /// A GRU's state stays in (−1, 1) whatever its weights, but a gate's pre-activation can
+    /// overflow: in a projection, or only in the sum of two that are each within bounds.
+    @Test(arguments: [["session_encoder.gru.input.bias": Float(3e38)], ["session_encoder.gru.hidden.weight": 3e38],
+                      ["session_encoder.gru.input.bias": 1e38, "session_encoder.gru.hidden.bias": 1e38]])
+    func finiteGRUValuesThatOverflowAreRefused(values: [String: Float]) throws {
+        var contents = try servable(sessionEncoder: SessionEncoderShape(kind: .gru, length: 4))
+        for (tensor, value) in values { contents.parameters.tensors[tensor]!.scalars[0] = value }
+        let model = try MultitaskModel(contents)
+        let problem = #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
+        guard case .outputMayOverflow(let what, _) = problem else { Issue.record("\(String(describing: problem))"); return }
+        #expect(what.hasPrefix(values.count == 2 ? "session_encoder.gru gate pre-activations" : "session_encoder.gru."), "\(what)")
     }
 
     @Test(arguments: ["session_encoder.position.embedding", "session_encoder.blocks.1.feed_forward.layers.1.bias",

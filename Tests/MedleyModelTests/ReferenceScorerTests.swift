@@ -108,6 +108,21 @@ struct ReferenceScorerTests {
         try checkReference(contents, input: anonymous)
     }
 
+    /// The GRU reading the session (the newest 2 of its 3 known items) or the history (the
+    /// newest 5 of 3 history and 3 session items), with its output in the encoder input only or
+    /// also added to the session query.
+    @Test(arguments: [AttentionSequence.session, .history], [SessionQueryForm.tower, .towerPlusAttention])
+    func referenceScorerReproducesTheGRU(input: AttentionSequence, sessionQuery: SessionQueryForm) throws {
+        let shape = SessionEncoderShape(kind: .gru, length: input == .session ? 2 : 5, input: input, sessionQuery: sessionQuery)
+        let contents = try Fixtures.randomContents(towerHidden: [5], sessionEncoder: shape, seed: 13)
+        var known = Fixtures.sessionInput
+        known.history = Fixtures.userHistory
+        try checkReference(contents, input: known)
+        var anonymous = Fixtures.anonymousInput
+        anonymous.history = Fixtures.userHistory
+        try checkReference(contents, input: anonymous)
+    }
+
     private func checkReference(_ contents: ModelFileContents, knownUser: Bool) throws {
         try checkReference(contents, input: knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput)
     }

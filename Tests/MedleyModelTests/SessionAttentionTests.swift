@@ -22,7 +22,7 @@ import Testing
         let rows = [3, 0, 7, 3, 5]
         func run(_ q: ModelParameters) -> SessionAttention.Cache {
             // The same seed every time: the finite differences see the same dropout masks.
-            var dropout: SessionAttention.Dropout? = dropoutRate > 0 ? .init(rate: dropoutRate, generator: SplitMix64(seed: 5)) : nil
+            var dropout: SequenceDropout? = dropoutRate > 0 ? .init(rate: dropoutRate, generator: SplitMix64(seed: 5)) : nil
             return encoder.forward(rows, parameters: q, dropout: &dropout)
         }
         let cache = run(p)
@@ -104,7 +104,7 @@ import Testing
         let input = try model.encode(Fixtures.sessionInput)
         #expect(input.sequenceRows.count == 3)
         let own = model.network.forward(input, parameters: contents.parameters)
-        let whole = model.network.attention!.forward(input.sequenceRows + [1, 2], parameters: contents.parameters)
+        let whole = model.network.sessionEncoder!.forward(input.sequenceRows + [1, 2], parameters: contents.parameters)
         let given = model.network.forward(input, parameters: contents.parameters,
                                           attentionOutput: Array(whole.output[(2 * 4)..<(3 * 4)]))
         #expect(allClose(own.sessionQuery, given.sessionQuery, absolute: 1e-5))

@@ -10,7 +10,7 @@ import Testing
 /// fillers, then X_i when a_i came first and Y_i otherwise. All of a session's events share one
 /// timestamp, so the recency-weighted mean is the same for both orders and the three slots
 /// hold only fillers: the mean-pool model can learn which pair was seen (X_i or Y_i) but not
-/// which of the two. The session attention can.
+/// which of the two. The session attention and the GRU can.
 @Suite struct PlantedOrderTests {
     private let pairs = 4
     private let fillers = 8
@@ -53,5 +53,10 @@ import Testing
         let meanPool = try accuracy(train(nil))
         #expect(attention >= 0.9, "session attention: \(attention)")
         #expect(meanPool <= 0.7, "mean pool: \(meanPool)")
+    }
+
+    @Test func gruLearnsTheOrderToo() throws {
+        let gru = try accuracy(train(SessionEncoderShape(kind: .gru, length: 8)))
+        #expect(gru >= 0.9, "GRU: \(gru)")
     }
 }
