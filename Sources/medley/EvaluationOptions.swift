@@ -37,6 +37,7 @@ struct EvaluationOptions: ParsableArguments {
     var learningRate: Float = TrainingConfiguration().learningRate
 
     @OptionGroup var learningRateDecay: LearningRateDecayOption
+    @OptionGroup var earlyStoppingMetric: EarlyStoppingMetricOption
 
     @Option(help: "Epochs without a better validation HR@10 before training stops.")
     var patience: Int = EvaluationOptions.defaultPatience
@@ -95,7 +96,7 @@ struct EvaluationOptions: ParsableArguments {
         var configuration = TrainingConfiguration(
             model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate,
             dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting(allHeads: allHeads),
-            earlyStopping: EarlyStopping(patience: patience), seed: seed, threads: threads)
+            earlyStopping: EarlyStopping(metric: try earlyStoppingMetric.metric, patience: patience), seed: seed, threads: threads)
         configuration.sequentialRules = sessionEncoder.rulesBlend
         configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
         configuration.learningRateDecayOnPlateau = learningRateDecay.onPlateau(default: Self.defaultLearningRateDecay)

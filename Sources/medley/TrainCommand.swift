@@ -48,6 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Task weighting: \(MultitaskOptionParsing.taskWeightingHelp).") var taskWeighting: String = "gradnorm"
     @OptionGroup var sessionEncoder: SessionEncoderOptions
     @OptionGroup var learningRateDecay: LearningRateDecayOption
+    @OptionGroup var earlyStoppingMetric: EarlyStoppingMetricOption
     @Option(help: "Most epochs (early stopping may end sooner).") var epochs: Int = 20
     @Option(help: "Examples per mini-batch.") var batchSize: Int = 256
     @Option(help: "Adam's learning rate.") var learningRate: Float = 0.002
@@ -152,6 +153,7 @@ struct TrainCommand: ParsableCommand {
         configuration.sequentialRules = sessionEncoder.rulesBlend
         configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
         configuration.learningRateDecayOnPlateau = learningRateDecay.onPlateau(default: nil)
+        configuration.earlyStopping.metric = try earlyStoppingMetric.metric
         try configuration.validate()
         return configuration
     }

@@ -24,6 +24,21 @@ struct EvaluateCommandTests {
         #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention, n 50 of the session, 2 blocks, 1 heads, training windows every 25 items, dropout 0.2") == true)
         // And halve the learning rate after each epoch without improvement.
         #expect((report["conditions"] as? [String: String])?["training"]?.contains("lr 0.002 (× 0.5 after each epoch without improvement)") == true)
+        #expect((report["conditions"] as? [String: String])?["training"]?.contains("validation loss") == false)
+    }
+
+    /// `--early-stopping-metric loss` stops (and decays) on the validation loss, and says so.
+    @Test func earlyStoppingOnTheValidationLoss() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let json = directory.appendingPathComponent("report.json").path
+        let run = try MedleyExecutable.run([
+            "eval", "synthetic", "--users", "40", "--items-per-domain", "20", "--clusters", "3", "--epochs", "2",
+            "--dimension", "8", "--hidden", "16", "--single-task", "none", "--early-stopping-metric", "loss", "--json", json,
+        ], timeoutSeconds: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        #expect((report["conditions"] as? [String: String])?["training"]?.contains("early stopping patience 3 on the validation loss") == true)
     }
 
     /// `medley train --session-encoder attention` (or `gru`) writes a model with the encoder;
@@ -97,6 +112,9 @@ struct EvaluateCommandTests {
         let encoder = try MedleyExecutable.run(["eval", "synthetic", "--session-encoder", "lstm"])
         #expect(encoder.status != 0)
         #expect(encoder.stderr.contains("--session-encoder is attention, gru or none, not lstm"))
+        let metric = try MedleyExecutable.run(["eval", "synthetic", "--early-stopping-metric", "ndcg"])
+        #expect(metric.status != 0)
+        #expect(metric.stderr.contains("--early-stopping-metric is hit-rate or loss, not ndcg"))
         let input = try MedleyExecutable.run(["eval", "synthetic", "--attention-input", "everything"])
         #expect(input.status != 0)
         #expect(input.stderr.contains("--attention-input"))

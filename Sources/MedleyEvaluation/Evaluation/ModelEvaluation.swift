@@ -258,6 +258,7 @@ public enum ModelEvaluation {
             conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate)"
                 + (c.learningRateDecayOnPlateau.map { " (× \($0) after each epoch without improvement)" } ?? "") + ", seed \(c.seed), "
                 + "\(c.threads) threads, early stopping " + (c.earlyStopping.enabled ? "patience \(c.earlyStopping.patience)" : "off")
+                + (c.earlyStopping.metric == .validationLoss ? " on the validation loss" : "")
                 + ", validation \(c.validation)"
         } else {
             conditions["model"] = "given model file (version \(models.multitask.configuration.modelVersion)), "
