@@ -102,6 +102,23 @@ def session_attention(t, meta, E, rows, d):
     return y[-1]
 
 
+def session_gru(t, E, rows, d):
+    """The GRU's state after the last of `rows` (models/README.md, "Session encoder", gru)."""
+    p = "session_encoder.gru"
+    h = np.zeros(d, np.float32)
+    if not rows:
+        return h
+    projected = (E[rows] @ t[f"{p}.input.weight"].T + t[f"{p}.input.bias"]).astype(np.float32)
+    w, b = t[f"{p}.hidden.weight"], t[f"{p}.hidden.bias"]
+    for i in projected:
+        g = (w @ h + b).astype(np.float32)
+        r = 1 / (1 + np.exp(-(i[:d] + g[:d])))
+        z = 1 / (1 + np.exp(-(i[d:2 * d] + g[d:2 * d])))
+        n = np.tanh(i[2 * d:] + r * g[2 * d:])
+        h = ((1 - z) * n + z * h).astype(np.float32)
+    return h
+
+
 def main():
     meta, t = load(sys.argv[1])
     with open(sys.argv[2]) as f:
@@ -143,13 +160,17 @@ def main():
     for k in range(slots):
         slot_vecs.append(E[newest_first[k]] if k < len(newest_first) else np.zeros(d, np.float32))
     parts = [u, s] + slot_vecs + [np.array(req["context"], np.float32)]
-    if meta.get("session_encoder", "none") == "attention":
+    encoder = meta.get("session_encoder", "none")
+    if encoder in ("attention", "gru"):
         n = int(meta["sequence_length"])
         sequence = [r for _, r in known]
         # attention_input: absent (older files) or "session" reads the session only.
         if meta.get("attention_input", "session") == "history":
             sequence = hist + sequence
-        a = session_attention(t, meta, E, sequence[-n:], d)
+        if encoder == "attention":
+            a = session_attention(t, meta, E, sequence[-n:], d)
+        else:
+            a = session_gru(t, E, sequence[-n:], d)
         parts.append(a)
     x = np.concatenate(parts).astype(np.float32)
 
@@ -187,7 +208,7 @@ def main():
             reps[task] = sum(g[e] * experts[e] for e in range(len(experts)))
     out = {task: mlp(t, f"heads.{task}", reps[task], len(tower) + 1, False) for task in tasks}
     # session_query: absent (older files) or "tower" is the tower's output alone.
-    if meta.get("session_encoder", "none") == "attention" and meta.get("session_query", "tower") == "tower_plus_attention":
+    if encoder != "none" and meta.get("session_query", "tower") == "tower_plus_attention":
         out["session"] = (out["session"] + a).astype(np.float32)
     p = softmax(out["next_domain"].astype(np.float64))
 

@@ -78,7 +78,7 @@ extension Network {
         }
         let outputs = zip(heads, representations).map { $0.forward(rows: $1, count: n, parameters: parameters) }
         var sessionQueries = outputs[domainCount]
-        if attention?.shape.sessionQuery == .towerPlusAttention {
+        if sessionEncoder?.shape.sessionQuery == .towerPlusAttention {
             for (b, attentionOutput) in attentionOutputs.enumerated() {
                 guard let attentionOutput else { continue }
                 for k in 0..<d { sessionQueries[b * d + k] += attentionOutput[k] }

@@ -41,7 +41,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var recencyHalfLifeSeconds: Float
     /// The order-aware session encoder (causal self-attention over the newest session items),
     /// whose output joins the encoder input; nil for none (the format's original input).
-    public var sessionAttention: SessionAttentionShape?
+    public var sessionEncoder: SessionEncoderShape?
 
     public init(
         modelVersion: UInt64 = 1,
@@ -54,7 +54,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         architecture: Architecture = .mlp,
         eventWeights: EventWeights = .defaults,
         recencyHalfLifeSeconds: Float = 1800,
-        sessionAttention: SessionAttentionShape? = nil
+        sessionEncoder: SessionEncoderShape? = nil
     ) {
         self.modelVersion = modelVersion
         self.domains = domains
@@ -66,13 +66,13 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.architecture = architecture
         self.eventWeights = eventWeights
         self.recencyHalfLifeSeconds = recencyHalfLifeSeconds
-        self.sessionAttention = sessionAttention
+        self.sessionEncoder = sessionEncoder
     }
 
     /// The encoder input: [user vector; session vector; last-item slots; context], then the
     /// session attention's output when there is one.
     public var encoderInputDimension: Int {
-        embeddingDimension * (2 + lastItemSlots + (sessionAttention == nil ? 0 : 1)) + contextDimension
+        embeddingDimension * (2 + lastItemSlots + (sessionEncoder == nil ? 0 : 1)) + contextDimension
     }
 
     /// The size of the shared representation each head reads.
@@ -107,7 +107,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         guard recencyHalfLifeSeconds.isFinite, recencyHalfLifeSeconds > 0 else {
             throw bad("recency_half_life_seconds", "must be positive and finite")
         }
-        try sessionAttention?.validate(embeddingDimension: embeddingDimension)
+        try sessionEncoder?.validate(embeddingDimension: embeddingDimension)
         // Sizes large enough to overflow index arithmetic are refused before any allocation.
         let limit = 1 << 20
         guard embeddingDimension <= limit, contextDimension <= limit, lastItemSlots <= 1024,

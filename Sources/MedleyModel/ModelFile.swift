@@ -115,11 +115,13 @@ public enum ModelFile {
             metadata[Key.levels] = String(levels)
         }
         // Written only for a model that has the encoder, so older files stay byte for byte the same.
-        if let shape = c.sessionAttention {
-            metadata[Key.sessionEncoder] = "attention"
+        if let shape = c.sessionEncoder {
+            metadata[Key.sessionEncoder] = shape.kind.rawValue
             metadata[Key.sequenceLength] = String(shape.length)
-            metadata[Key.attentionBlocks] = String(shape.blocks)
-            metadata[Key.attentionHeads] = String(shape.heads)
+            if shape.kind == .attention {
+                metadata[Key.attentionBlocks] = String(shape.blocks)
+                metadata[Key.attentionHeads] = String(shape.heads)
+            }
             metadata[Key.attentionInput] = shape.input.rawValue
             metadata[Key.sessionQuery] = shape.sessionQuery.rawValue
         }
@@ -308,17 +310,21 @@ public enum ModelFile {
         guard let halfLife = Float(try string(Key.recencyHalfLife)) else {
             throw .invalidMetadata(key: Key.recencyHalfLife, reason: "not a number")
         }
-        var sessionAttention: SessionAttentionShape?
+        var sessionEncoder: SessionEncoderShape?
         switch m[Key.sessionEncoder] {
         case nil, "none":
-            sessionAttention = nil
+            sessionEncoder = nil
         case "attention":
             // Absent in files written before the keys existed: those encoders read the session
             // and the session query is the tower's.
             let input = try choice(m, Key.attentionInput, absent: AttentionSequence.session)
             let sessionQuery = try choice(m, Key.sessionQuery, absent: SessionQueryForm.tower)
-            sessionAttention = SessionAttentionShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
+            sessionEncoder = SessionEncoderShape(length: try integer(Key.sequenceLength), blocks: try integer(Key.attentionBlocks),
                                                      heads: try integer(Key.attentionHeads), input: input, sessionQuery: sessionQuery)
+        case "gru":
+            sessionEncoder = SessionEncoderShape(kind: .gru, length: try integer(Key.sequenceLength),
+                                                 input: try choice(m, Key.attentionInput, absent: AttentionSequence.session),
+                                                 sessionQuery: try choice(m, Key.sessionQuery, absent: SessionQueryForm.tower))
         case let other?:
             throw .invalidMetadata(key: Key.sessionEncoder, reason: "unknown session encoder \"\(other)\"")
         }
@@ -333,7 +339,7 @@ public enum ModelFile {
             architecture: architecture,
             eventWeights: try EventWeights(weights),
             recencyHalfLifeSeconds: halfLife,
-            sessionAttention: sessionAttention
+            sessionEncoder: sessionEncoder
         )
         try configuration.validate()
         guard vocabularyLayout == .metadata else { return (configuration, nil) }

@@ -127,7 +127,7 @@ public struct InputEncoder: Sendable {
     /// The session attention's input (models/README.md, "Input encoding", step 7): the newest
     /// n known items of the session, or of the history followed by the session.
     private func sequenceRows(_ input: ModelInput, known: [Int]) -> [Int] {
-        guard let shape = configuration.sessionAttention else { return [] }
+        guard let shape = configuration.sessionEncoder else { return [] }
         let historyRows = shape.input == .history ? input.history.compactMap { row(of: $0) } : []
         return shape.input.rows(historyRows: historyRows, sessionRows: known, length: shape.length)
     }

@@ -29,8 +29,12 @@ public enum ModelServability {
         for _ in 0..<c.lastItemSlots { x += items }
         x += [Double](repeating: contextBound, count: c.contextDimension)
         var attentionBound: [Double]? = nil
-        if let shape = c.sessionAttention {
-            let bound = try sessionAttention(SessionAttention(shape: shape, dimension: d), items: items, parameters: p)
+        if let shape = c.sessionEncoder {
+            let bound: [Double]
+            switch SessionEncoder(shape: shape, dimension: d) {
+            case .attention(let attention): bound = try sessionAttentionBound(attention, items: items, parameters: p)
+            case .gru(let gru): bound = try sessionGRUBound(gru, items: items, parameters: p)
+            }
             x += bound
             if shape.sessionQuery == .towerPlusAttention { attentionBound = bound }
         }
@@ -97,7 +101,7 @@ public enum ModelServability {
     /// Bounds of the session attention's output (models/README.md) over any sequence of items:
     /// each layer norm's output is bounded by √d·|scale| + |shift| whatever its (finite) input,
     /// attention mixes the values convexly, and every sum on the way is checked.
-    static func sessionAttention(_ attention: SessionAttention, items: [Double], parameters p: ModelParameters)
+    static func sessionAttentionBound(_ attention: SessionAttention, items: [Double], parameters p: ModelParameters)
         throws(ModelServabilityProblem) -> [Double] {
         let d = attention.dimension
         func linear(_ names: (weight: String, bias: String), _ input: [Double]) throws(ModelServabilityProblem) -> [Double] {
@@ -123,6 +127,22 @@ public enum ModelServability {
             h = try sum(h, linear(names.outer, inner), "\(SessionAttention.prefix) block \(b) after the feed-forward layer")
         }
         return norm(attention.finalScale, attention.finalShift)
+    }
+
+    /// Bounds of the GRU's output (models/README.md): every coordinate of h lies in (−1, 1)
+    /// whatever the input, so the bound is 1; what is checked is that no gate's pre-activation
+    /// (input projection of an item row plus hidden projection of such an h) may overflow.
+    static func sessionGRUBound(_ gru: SessionGRU, items: [Double], parameters p: ModelParameters)
+        throws(ModelServabilityProblem) -> [Double] {
+        let d = gru.dimension
+        let fromItem = try layer(String(gru.input.weight.dropLast(".weight".count)), input: items, parameters: p)
+        let fromState = try layer(String(gru.hidden.weight.dropLast(".weight".count)),
+                                  input: [Double](repeating: 1, count: d), parameters: p)
+        let preActivation = zip(fromItem, fromState).map(+)
+        if let worst = preActivation.max(), worst > limit {
+            throw .outputMayOverflow(what: "\(SessionGRU.prefix) gate pre-activations", bound: worst)
+        }
+        return [Double](repeating: 1, count: d)
     }
 
     /// The largest magnitude in each column of a [rows, width] table (zeros for no rows).

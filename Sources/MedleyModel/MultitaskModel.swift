@@ -84,9 +84,9 @@ public final class MultitaskModel: Sendable {
     /// The forward pass for one input: queries and next-domain logits. The session attention,
     /// if any, computes only the newest position's output (all that serving reads).
     public func forward(_ input: EncodedInput) -> Network.ForwardPass {
-        guard let attention = network.attention else { return network.forward(input, parameters: contents.parameters) }
+        guard let encoder = network.sessionEncoder else { return network.forward(input, parameters: contents.parameters) }
         return network.forward(input, parameters: contents.parameters,
-                               attentionOutput: attention.lastOutput(input.sequenceRows, parameters: contents.parameters))
+                               attentionOutput: encoder.lastOutput(input.sequenceRows, parameters: contents.parameters))
     }
 
     /// The forward pass for a batch of inputs: the encoder and heads run one matrix product per
@@ -94,7 +94,7 @@ public final class MultitaskModel: Sendable {
     /// input's newest position on its own (its sequences differ in length).
     public func forward(batch inputs: [EncodedInput]) -> BatchedForward {
         let attentionOutputs = inputs.map { input in
-            network.attention?.lastOutput(input.sequenceRows, parameters: contents.parameters)
+            network.sessionEncoder?.lastOutput(input.sequenceRows, parameters: contents.parameters)
         }
         return network.forward(batch: inputs, attentionOutputs: attentionOutputs, parameters: contents.parameters)
     }

@@ -15,12 +15,12 @@ public struct Network: Sendable {
     let gateNames: [(weight: String, bias: String)]
     let heads: [MLP]
     /// The order-aware session encoder, when the configuration has one.
-    public let attention: SessionAttention?
+    public let sessionEncoder: SessionEncoder?
     let ple: ProgressiveLayeredExtraction?
 
     public init(configuration c: ModelConfiguration) {
         configuration = c
-        attention = c.sessionAttention.map { SessionAttention(shape: $0, dimension: c.embeddingDimension) }
+        sessionEncoder = c.sessionEncoder.map { SessionEncoder(shape: $0, dimension: c.embeddingDimension) }
         let tasks = c.tasks
         switch c.architecture {
         case .mlp:
@@ -73,7 +73,7 @@ public struct Network: Sendable {
         public var representations: [[Float]] = []
         var headCaches: [MLP.Cache] = []
         /// The session attention's pass, when this forward pass ran it (not when its output was given).
-        public var attentionCache: SessionAttention.Cache?
+        public var attentionCache: SessionEncoder.Cache?
         /// The attention output added to the session tower's output (`session_query` =
         /// `tower_plus_attention`); nil otherwise or for an empty sequence.
         var sessionQueryAttention: [Float]?
@@ -129,7 +129,7 @@ public struct Network: Sendable {
         }
         let contextStart = d * (2 + configuration.lastItemSlots)
         for (k, v) in input.context.enumerated() { x[contextStart + k] = v }
-        if attention != nil, let attentionOutput {
+        if sessionEncoder != nil, let attentionOutput {
             for k in 0..<d { x[attentionOffset + k] = attentionOutput[k] }
         }
         return x
@@ -137,7 +137,7 @@ public struct Network: Sendable {
 
     /// The forward pass, running the session attention over the input's sequence rows.
     public func forward(_ input: EncodedInput, parameters: ModelParameters) -> ForwardPass {
-        let cache = attention?.forward(input.sequenceRows, parameters: parameters)
+        let cache = sessionEncoder?.forward(input.sequenceRows, parameters: parameters)
         var pass = forward(input, parameters: parameters, attentionOutput: cache?.lastOutput)
         pass.attentionCache = cache
         return pass
@@ -172,7 +172,7 @@ public struct Network: Sendable {
             }
         }
         pass.headCaches = zip(heads, pass.representations).map { $0.forward($1, parameters: parameters) }
-        if attention?.shape.sessionQuery == .towerPlusAttention { pass.sessionQueryAttention = attentionOutput }
+        if sessionEncoder?.shape.sessionQuery == .towerPlusAttention { pass.sessionQueryAttention = attentionOutput }
         return pass
     }
 
@@ -257,7 +257,7 @@ public struct Network: Sendable {
             }
         }
         backwardInput(pass.input, dx: dx, into: &gradients)
-        guard let attention else { return nil }
+        guard let sessionEncoder else { return nil }
         let d = configuration.embeddingDimension
         var dAttention = Array(dx[attentionOffset..<(attentionOffset + d)])
         if pass.sessionQueryAttention != nil, let direct = sessionQueryGradient {
@@ -266,7 +266,7 @@ public struct Network: Sendable {
         if let cache = pass.attentionCache, !cache.rows.isEmpty {
             var dOutput = [Float](repeating: 0, count: cache.rows.count * d)
             for k in 0..<d { dOutput[dOutput.count - d + k] = dAttention[k] }
-            attention.backward(cache, outputGradient: dOutput, parameters: parameters, into: &gradients)
+            sessionEncoder.backward(cache, outputGradient: dOutput, parameters: parameters, into: &gradients)
         }
         return dAttention
     }

@@ -64,8 +64,8 @@ public struct ParameterLayout: Sendable, Equatable {
             mlp(Self.headPrefix(task, domains: c.domains), input: c.representationDimension,
                 sizes: c.towerHiddenDimensions + [output])
         }
-        if let shape = c.sessionAttention {
-            entries += SessionAttention(shape: shape, dimension: d).layoutEntries
+        if let shape = c.sessionEncoder {
+            entries += SessionEncoder(shape: shape, dimension: d).layoutEntries
         }
         self.entries = entries
     }

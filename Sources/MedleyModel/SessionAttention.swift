@@ -20,7 +20,7 @@ import Darwin
 /// products go through OpenBLAS (``MatrixProduct``). Dropout is applied only when a rate and
 /// a generator are given (training).
 public struct SessionAttention: Sendable {
-    public let shape: SessionAttentionShape
+    public let shape: SessionEncoderShape
     public let dimension: Int
     let positionName: String
     let blockNames: [BlockNames]
@@ -36,7 +36,7 @@ public struct SessionAttention: Sendable {
 
     public static let prefix = "session_encoder"
 
-    public init(shape: SessionAttentionShape, dimension: Int) {
+    public init(shape: SessionEncoderShape, dimension: Int) {
         self.shape = shape
         self.dimension = dimension
         let p = Self.prefix
@@ -72,23 +72,6 @@ public struct SessionAttention: Sendable {
         return entries
     }
 
-    /// Training-time dropout: the rate, and the generator that draws the masks.
-    public struct Dropout {
-        public var rate: Float
-        public var generator: SplitMix64
-
-        public init(rate: Float, generator: SplitMix64) {
-            self.rate = rate
-            self.generator = generator
-        }
-
-        /// A mask of m·d values, each 0 (dropped) or 1 / (1 − rate) (kept).
-        mutating func mask(_ count: Int) -> [Float] {
-            let keep = 1 / (1 - rate)
-            return (0..<count).map { _ in generator.nextFloat(in: 0...1) < rate ? 0 : keep }
-        }
-    }
-
     struct BlockCache: Sendable {
         var attentionNorm: LayerNorm.Cache
         var normalizedInput: [Float]
@@ -122,13 +105,13 @@ public struct SessionAttention: Sendable {
         }
     }
 
-    /// The forward pass over `rows` (oldest first, at most ``SessionAttentionShape/length``).
+    /// The forward pass over `rows` (oldest first, at most ``SessionEncoderShape/length``).
     ///
     /// With `lastRowOnly` (serving, which reads only the newest position) the last block
     /// computes the query, attention, feed-forward and final norm of the newest position alone
     /// (it still needs every position's keys and values); the cache then holds one output row
     /// and is not for ``backward(_:outputGradient:parameters:into:)``.
-    public func forward(_ rows: [Int], parameters: ModelParameters, dropout: inout Dropout?,
+    public func forward(_ rows: [Int], parameters: ModelParameters, dropout: inout SequenceDropout?,
                         lastRowOnly: Bool = false) -> Cache {
         precondition(rows.count <= shape.length, "a sequence of \(rows.count) items, the encoder reads \(shape.length)")
         var cache = Cache(rows: rows, dimension: dimension)
@@ -140,7 +123,7 @@ public struct SessionAttention: Sendable {
         for (j, row) in rows.enumerated() {
             for k in 0..<d { h[j * d + k] = items[row * d + k] + positions[j * d + k] }
         }
-        cache.embeddingMask = Self.drop(&h, dropout: &dropout)
+        cache.embeddingMask = SequenceDropout.apply(to: &h, dropout: &dropout)
         // r: the positions whose output this block computes (the newest r of the m).
         var r = m
         for (b, names) in blockNames.enumerated() {
@@ -156,7 +139,7 @@ public struct SessionAttention: Sendable {
             let (attended, probabilities) = attend(queries: q, queryRows: r, keys: k, values: v, rows: m)
             var o = RowwiseLinear.forward(weight: parameters[names.output.weight], bias: parameters[names.output.bias],
                                           input: attended, rows: r)
-            let attentionMask = Self.drop(&o, dropout: &dropout)
+            let attentionMask = SequenceDropout.apply(to: &o, dropout: &dropout)
             for i in h.indices { h[i] += o[i] }
             let afterAttention = h
             let (c, norm2) = LayerNorm.forward(h, rows: r, scale: parameters[names.feedForwardScale],
@@ -165,7 +148,7 @@ public struct SessionAttention: Sendable {
             let inner = ReLU.forward(z)
             var f = RowwiseLinear.forward(weight: parameters[names.outer.weight], bias: parameters[names.outer.bias],
                                           input: inner, rows: r)
-            let feedForwardMask = Self.drop(&f, dropout: &dropout)
+            let feedForwardMask = SequenceDropout.apply(to: &f, dropout: &dropout)
             for i in h.indices { h[i] += f[i] }
             cache.blocks.append(BlockCache(
                 attentionNorm: norm1, normalizedInput: a, queries: q, keys: k, values: v, probabilities: probabilities,
@@ -178,31 +161,16 @@ public struct SessionAttention: Sendable {
         return cache
     }
 
-    /// Multiplies `values` by a fresh dropout mask when training and returns the mask; returns
-    /// an empty mask (and leaves `values` alone) otherwise.
-    private static func drop(_ values: inout [Float], dropout: inout Dropout?) -> [Float] {
-        guard dropout != nil else { return [] }
-        let mask = dropout!.mask(values.count)
-        multiply(&values, by: mask)
-        return mask
-    }
-
-    /// `values ⊙= mask`; an empty mask (no dropout) changes nothing.
-    private static func multiply(_ values: inout [Float], by mask: [Float]) {
-        guard !mask.isEmpty else { return }
-        for i in values.indices { values[i] *= mask[i] }
-    }
-
     /// The inference pass: no dropout.
     public func forward(_ rows: [Int], parameters: ModelParameters) -> Cache {
-        var none: Dropout? = nil
+        var none: SequenceDropout? = nil
         return forward(rows, parameters: parameters, dropout: &none)
     }
 
     /// The serving output: the newest position's row, computed without the other positions'
     /// last-block work; nil for an empty sequence.
     public func lastOutput(_ rows: [Int], parameters: ModelParameters) -> [Float]? {
-        var none: Dropout? = nil
+        var none: SequenceDropout? = nil
         return forward(rows, parameters: parameters, dropout: &none, lastRowOnly: true).lastOutput
     }
 
@@ -265,7 +233,7 @@ public struct SessionAttention: Sendable {
         for (names, block) in zip(blockNames, cache.blocks).reversed() {
             // Feed-forward residual: h_out = h_mid + mask ⊙ FFN(LN₂(h_mid)).
             var df = dh
-            Self.multiply(&df, by: block.feedForwardMask)
+            SequenceDropout.multiply(&df, by: block.feedForwardMask)
             var dInner = linearBackward(names.outer, input: block.inner, rows: m, outputGradient: df,
                                         parameters: parameters, gradients: &gradients)
             dInner = ReLU.backward(preActivation: block.innerPreActivation, outputGradient: dInner)
@@ -278,7 +246,7 @@ public struct SessionAttention: Sendable {
             for i in dh.indices { dh[i] += dMid[i] }
             // Attention residual: h_mid = h_in + mask ⊙ (attend(LN₁(h_in)) W_oᵀ + b_o).
             var dO = dh
-            Self.multiply(&dO, by: block.attentionMask)
+            SequenceDropout.multiply(&dO, by: block.attentionMask)
             let dAttended = linearBackward(names.output, input: block.attended, rows: m, outputGradient: dO,
                                            parameters: parameters, gradients: &gradients)
             let (dq, dk, dv) = attendBackward(block, outputGradient: dAttended, rows: m)
@@ -295,7 +263,7 @@ public struct SessionAttention: Sendable {
             }
             for i in dh.indices { dh[i] += dIn[i] }
         }
-        Self.multiply(&dh, by: cache.embeddingMask)
+        SequenceDropout.multiply(&dh, by: cache.embeddingMask)
         gradients.tensors[positionName]!.scalars.withUnsafeMutableBufferPointer { g in
             for i in 0..<(m * d) { g[i] += dh[i] }
         }

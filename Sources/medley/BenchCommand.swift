@@ -56,7 +56,7 @@ struct BenchModelCommand: ParsableCommand {
         let loadStart = ContinuousClock.now
         let scored = try model.map { try loadServingModel($0, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex) }
             ?? seeded.model(itemPrecision: scoring.itemPrecision, index: scoring.itemIndex,
-                            sessionAttention: try sessionEncoder.shape(default: nil))
+                            sessionEncoder: try sessionEncoder.shape(default: nil))
         let loadTime = ContinuousClock.now - loadStart
         var random = SplitMix64(seed: 7)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -143,7 +143,7 @@ enum BenchConditions {
         #endif
         return """
             model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension), session encoder \(
-                model.configuration.sessionAttention.map { "attention (\($0.summary))" } ?? "none")
+                model.configuration.sessionEncoder.map(\.summary) ?? "none")
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
             build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision); index: \(model.index)
             """

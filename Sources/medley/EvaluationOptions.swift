@@ -89,7 +89,7 @@ struct EvaluationOptions: ParsableArguments {
         var model = ModelConfiguration()
         model.embeddingDimension = dimension ?? defaultDimension
         model.hiddenDimensions = [hidden]
-        model.sessionAttention = try sessionEncoder.shape(default: SessionAttentionShape())
+        model.sessionEncoder = try sessionEncoder.shape(default: SessionEncoderShape())
         model.architecture = (try? MultitaskOptionParsing.architecture(architecture)) ?? model.architecture
         let allHeads = (try? MultitaskOptionParsing.taskWeighting(taskWeighting)) ?? .equal
         var configuration = TrainingConfiguration(

@@ -13,14 +13,14 @@ struct SeededModelOptions: ParsableArguments {
     }
 
     func model(itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact,
-               sessionAttention: SessionAttentionShape? = nil) throws -> MultitaskModel {
+               sessionEncoder: SessionEncoderShape? = nil) throws -> MultitaskModel {
         let domains = ["news", "video", "music"]
         let ids = (0..<items).map { "\(domains[$0 % 3])-\($0 / 3)" }
         let domainOfItem = (0..<items).map { $0 % 3 }
         let order = ids.indices.sorted { (domainOfItem[$0], $0) < (domainOfItem[$1], $1) }
         let catalog = try ItemCatalog(ids: order.map { ids[$0] }, domainOfItem: order.map { domainOfItem[$0] }, domainCount: 3)
         let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension],
-                                               sessionAttention: sessionAttention)
+                                               sessionEncoder: sessionEncoder)
         return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1),
                                   itemPrecision: itemPrecision, index: index)
     }

@@ -6,28 +6,28 @@ import MedleyTraining
 /// own default encoder: `medley train` none (the bundled default model's shape), the
 /// evaluations the attention encoder with the settings below.
 struct SessionEncoderOptions: ParsableArguments {
-    @Option(help: "Session encoder: attention (causal self-attention over the newest items) or none.")
+    @Option(help: "Session encoder: attention (causal self-attention over the newest items), gru (a recurrent unit reading them oldest first) or none.")
     var sessionEncoder: String?
 
-    @Option(help: "Items the attention encoder reads.")
-    var sequenceLength: Int = SessionAttentionShape().length
+    @Option(help: "Items the session encoder reads.")
+    var sequenceLength: Int = SessionEncoderShape().length
 
-    @Option(help: "What the attention encoder reads: history (the user's newest items across sessions) or session (the current session's only).")
-    var attentionInput: String = SessionAttentionShape().input.rawValue
+    @Option(help: "What the session encoder reads: history (the user's newest items across sessions) or session (the current session's only).")
+    var attentionInput: String = SessionEncoderShape().input.rawValue
 
-    @Option(help: "The session head's query: tower (the tower's output) or tower_plus_attention (plus the attention encoder's output).")
-    var sessionQuery: String = SessionAttentionShape().sessionQuery.rawValue
+    @Option(help: "The session head's query: tower (the tower's output) or tower_plus_attention (plus the session encoder's output).")
+    var sessionQuery: String = SessionEncoderShape().sessionQuery.rawValue
 
     @Option(help: "Transformer blocks of the attention encoder.")
-    var attentionBlocks: Int = SessionAttentionShape().blocks
+    var attentionBlocks: Int = SessionEncoderShape().blocks
 
     @Option(help: "Attention heads (must divide the embedding dimension).")
-    var attentionHeads: Int = SessionAttentionShape().heads
+    var attentionHeads: Int = SessionEncoderShape().heads
 
-    @Option(help: "Step between the starts of the attention encoder's training windows within a session: from 1 to --sequence-length (windows that do not overlap). Default: half the sequence length, rounded up.")
+    @Option(help: "Step between the starts of the session encoder's training windows within a session: from 1 to --sequence-length (windows that do not overlap). Default: half the sequence length, rounded up.")
     var attentionWindowStride: Int?
 
-    @Option(help: "Dropout of the attention encoder while training.")
+    @Option(help: "Dropout of the session encoder while training.")
     var dropout: Float = TrainingConfiguration().dropout
 
     @Option(help: "Sequential rules blended into the session head: on (their weight fitted on the validation examples; left out when it is 0) or off.")
@@ -50,24 +50,29 @@ struct SessionEncoderOptions: ParsableArguments {
     }
 
     /// The encoder's shape, or nil for none; `defaultEncoder` applies when the option is not given.
-    func shape(default defaultEncoder: SessionAttentionShape?) throws -> SessionAttentionShape? {
+    func shape(default defaultEncoder: SessionEncoderShape?) throws -> SessionEncoderShape? {
         guard let input = AttentionSequence(rawValue: attentionInput) else {
             throw ValidationError("--attention-input is history or session, not \(attentionInput)")
         }
         guard let query = SessionQueryForm(rawValue: sessionQuery) else {
             throw ValidationError("--session-query is tower or tower_plus_attention, not \(sessionQuery)")
         }
-        let shape = SessionAttentionShape(length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input,
-                                          sessionQuery: query)
+        func shape(_ kind: SessionEncoderKind) -> SessionEncoderShape {
+            SessionEncoderShape(kind: kind, length: sequenceLength, blocks: attentionBlocks, heads: attentionHeads, input: input,
+                                sessionQuery: query)
+        }
         switch sessionEncoder {
-        case nil: return defaultEncoder == nil ? nil : shape
+        case nil: return defaultEncoder.map { shape($0.kind) }
         case "none": return nil
         case "attention":
             guard sequenceLength >= 1, attentionBlocks >= 1, attentionHeads >= 1 else {
                 throw ValidationError("--sequence-length, --attention-blocks and --attention-heads must be positive")
             }
-            return shape
-        case let other?: throw ValidationError("--session-encoder is attention or none, not \(other)")
+            return shape(.attention)
+        case "gru":
+            guard sequenceLength >= 1 else { throw ValidationError("--sequence-length must be positive") }
+            return shape(.gru)
+        case let other?: throw ValidationError("--session-encoder is attention, gru or none, not \(other)")
         }
     }
 }

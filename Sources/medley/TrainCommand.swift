@@ -145,7 +145,7 @@ struct TrainCommand: ParsableCommand {
             model: ModelConfiguration(
                 modelVersion: version, domains: domainList, embeddingDimension: dimension,
                 hiddenDimensions: try parsedHidden(), architecture: try parsedArchitecture(),
-                sessionAttention: try sessionEncoder.shape(default: nil)),
+                sessionEncoder: try sessionEncoder.shape(default: nil)),
             epochs: epochs, batchSize: batchSize, learningRate: learningRate, dropout: sessionEncoder.dropout,
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
         configuration.progressIntervalSeconds = 10

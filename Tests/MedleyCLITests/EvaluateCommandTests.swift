@@ -21,14 +21,15 @@ struct EvaluateCommandTests {
         #expect(rows.contains { $0["method"] as? String == "Medley multitask (session head)" })
         #expect((report["conditions"] as? [String: String])?["data set"]?.hasPrefix("synthetic") == true)
         // The evaluations train the session attention unless told otherwise.
-        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention (n 50 of the session, 2 blocks, 1 heads, training windows every 25 items, dropout 0.2)") == true)
+        #expect((report["conditions"] as? [String: String])?["model"]?.contains("session encoder attention, n 50 of the session, 2 blocks, 1 heads, training windows every 25 items, dropout 0.2") == true)
         // And halve the learning rate after each epoch without improvement.
         #expect((report["conditions"] as? [String: String])?["training"]?.contains("lr 0.002 (× 0.5 after each epoch without improvement)") == true)
     }
 
-    /// `medley train --session-encoder attention` writes a model with the encoder; `medley
-    /// inspect` shows its metadata and tensors.
-    @Test func trainWritesAModelWithSessionAttention() throws {
+    /// `medley train --session-encoder attention` (or `gru`) writes a model with the encoder;
+    /// `medley inspect` shows its metadata and tensors.
+    @Test(arguments: ["attention", "gru"])
+    func trainWritesAModelWithASessionEncoder(kind: String) throws {
         let directory = try CLIFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let log = directory.appendingPathComponent("log").path
@@ -37,16 +38,18 @@ struct EvaluateCommandTests {
         #expect(generated.status == 0, "\(generated.stderr)")
         let trained = try MedleyExecutable.run([
             "train", "--log", log, "--models-dir", models, "--version", "1", "--dimension", "8", "--hidden", "16", "--epochs", "1",
-            "--session-encoder", "attention", "--sequence-length", "6", "--attention-blocks", "1", "--attention-heads", "2",
+            "--session-encoder", kind, "--sequence-length", "6", "--attention-blocks", "1", "--attention-heads", "2",
             "--attention-input", "session",
         ], timeoutSeconds: 120)
         #expect(trained.status == 0, "\(trained.stderr)")
         let inspected = try MedleyExecutable.run(["inspect", "\(models)/1.safetensors"])
         #expect(inspected.status == 0, "\(inspected.stderr)")
-        for text in ["session_encoder", "attention", "attention_input", "session", "session_encoder.position.embedding",
-                     "session_encoder.blocks.0.query.weight"] {
+        let tensors = kind == "gru" ? ["session_encoder.gru.input.weight", "session_encoder.gru.hidden.weight"]
+            : ["session_encoder.position.embedding", "session_encoder.blocks.0.query.weight"]
+        for text in ["session_encoder", kind, "attention_input", "session"] + tensors {
             #expect(inspected.stdout.contains(text), "missing \(text)")
         }
+        #expect(inspected.stdout.contains("attention_heads") == (kind == "attention"))
     }
 
     /// The published protocol trains at the published models' d = 64 unless told otherwise;
@@ -91,9 +94,9 @@ struct EvaluateCommandTests {
         let epochs = try MedleyExecutable.run(["eval", "synthetic", "--epochs", "0"])
         #expect(epochs.status != 0)
         #expect(epochs.stderr.contains("--epochs"))
-        let encoder = try MedleyExecutable.run(["eval", "synthetic", "--session-encoder", "gru"])
+        let encoder = try MedleyExecutable.run(["eval", "synthetic", "--session-encoder", "lstm"])
         #expect(encoder.status != 0)
-        #expect(encoder.stderr.contains("--session-encoder"))
+        #expect(encoder.stderr.contains("--session-encoder is attention, gru or none, not lstm"))
         let input = try MedleyExecutable.run(["eval", "synthetic", "--attention-input", "everything"])
         #expect(input.status != 0)
         #expect(input.stderr.contains("--attention-input"))

@@ -4,7 +4,7 @@ import Testing
 
 /// The batched forward pass (one matrix product per layer over a batch's inputs) gives the
 /// outputs and the ranked lists of the per-example pass, for every encoder form, with and
-/// without the session attention, on batches whose sessions differ in length.
+/// without a session encoder (attention or GRU), on batches whose sessions differ in length.
 @Suite struct BatchedForwardTests {
     enum Encoder: String, CaseIterable {
         case mlp, mmoe, ple
@@ -18,11 +18,11 @@ import Testing
     }
 
     /// A model with seeded random values everywhere (biases too) over 3 × 400 items, d = 8.
-    static func model(_ encoder: Encoder, attention: SessionAttentionShape?) throws -> MultitaskModel {
+    static func model(_ encoder: Encoder, attention: SessionEncoderShape?) throws -> MultitaskModel {
         let domains = ["news", "video", "music"]
         let configuration = ModelConfiguration(domains: domains, embeddingDimension: 8, hiddenDimensions: [16, 12],
                                                towerHiddenDimensions: [10], architecture: encoder.architecture,
-                                               sessionAttention: attention)
+                                               sessionEncoder: attention)
         var ids: [String] = [], domainOfItem: [Int] = []
         for (d, domain) in domains.enumerated() {
             ids += (0..<400).map { "\(domain)-\($0)" }
@@ -60,10 +60,11 @@ import Testing
         }
     }
 
-    static let attentions: [SessionAttentionShape?] = [
+    static let attentions: [SessionEncoderShape?] = [
         nil,
-        SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .session),
-        SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .history, sessionQuery: .towerPlusAttention),
+        SessionEncoderShape(length: 6, blocks: 2, heads: 2, input: .session),
+        SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .history, sessionQuery: .towerPlusAttention),
+        SessionEncoderShape(kind: .gru, length: 5, input: .history, sessionQuery: .towerPlusAttention),
     ]
 
     @Test(arguments: Encoder.allCases, [1, 2, 33])

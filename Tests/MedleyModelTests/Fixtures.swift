@@ -8,11 +8,11 @@ enum Fixtures {
     /// A tiny model with random (seeded) values everywhere, biases included, so that gradient
     /// checks exercise every parameter.
     static func randomContents(architecture: ModelConfiguration.Architecture = .mlp, towerHidden: [Int] = [3],
-                               sessionAttention: SessionAttentionShape? = nil, seed: UInt64 = 7) throws -> ModelFileContents {
+                               sessionEncoder: SessionEncoderShape? = nil, seed: UInt64 = 7) throws -> ModelFileContents {
         let configuration = ModelConfiguration(
             modelVersion: 3, domains: ["news", "video", "music"], embeddingDimension: 4, contextDimension: 2,
             lastItemSlots: 2, hiddenDimensions: [6, 5], towerHiddenDimensions: towerHidden, architecture: architecture,
-            sessionAttention: sessionAttention)
+            sessionEncoder: sessionEncoder)
         let ids = ["n1", "n2", "n3", "v1", "v2", "m1", "m2", "m3", "m4"]
         let domains = [0, 0, 0, 1, 1, 2, 2, 2, 2]
         let catalog = try ItemCatalog(ids: ids, domainOfItem: domains, domainCount: 3)

@@ -137,7 +137,7 @@ import Testing
     /// the attention blocks, the position table and the session's item rows.
     @Test(arguments: [true, false])
     func wholeNetworkWithSessionAttention(knownUser: Bool) throws {
-        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 2, heads: 2, input: .session))
+        let contents = try Fixtures.randomContents(sessionEncoder: SessionEncoderShape(length: 3, blocks: 2, heads: 2, input: .session))
         try checkWholeNetwork(contents, knownUser: knownUser)
     }
 
@@ -145,9 +145,17 @@ import Testing
     /// reaches the attention directly as well as through the encoder.
     @Test(arguments: [true, false])
     func wholeNetworkWithAttentionInTheSessionQuery(knownUser: Bool) throws {
-        let shape = SessionAttentionShape(length: 3, blocks: 2, heads: 2, input: .history, sessionQuery: .towerPlusAttention)
+        let shape = SessionEncoderShape(length: 3, blocks: 2, heads: 2, input: .history, sessionQuery: .towerPlusAttention)
         // Seeded so that no ReLU of the towers sits within the finite difference's step of its kink.
-        try checkWholeNetwork(try Fixtures.randomContents(sessionAttention: shape, seed: 8), knownUser: knownUser)
+        try checkWholeNetwork(try Fixtures.randomContents(sessionEncoder: shape, seed: 8), knownUser: knownUser)
+    }
+
+    /// The same with the GRU's output in the encoder input, and also in the session query: the
+    /// gradient reaches the GRU's tensors and the session's item rows through time.
+    @Test(arguments: [true, false], [SessionQueryForm.tower, .towerPlusAttention])
+    func wholeNetworkWithSessionGRU(knownUser: Bool, sessionQuery: SessionQueryForm) throws {
+        let shape = SessionEncoderShape(kind: .gru, length: 3, input: .history, sessionQuery: sessionQuery)
+        try checkWholeNetwork(try Fixtures.randomContents(sessionEncoder: shape, seed: 8), knownUser: knownUser)
     }
 
     private func checkWholeNetwork(_ contents: ModelFileContents, knownUser: Bool) throws {

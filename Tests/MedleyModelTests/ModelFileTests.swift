@@ -19,11 +19,11 @@ import Testing
     /// `session_encoder` key the same tensors no longer fit the layout (the encoder input is
     /// d narrower), and the file is refused.
     @Test func roundTripWithSessionAttention() throws {
-        let contents = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
+        let contents = try Fixtures.randomContents(sessionEncoder: SessionEncoderShape(length: 6, blocks: 2, heads: 2, input: .history))
         let bytes = ModelFile.encode(contents)
         let decoded = try ModelFile.decode(bytes)
         #expect(decoded == contents)
-        #expect(decoded.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .history))
+        #expect(decoded.configuration.sessionEncoder == SessionEncoderShape(length: 6, blocks: 2, heads: 2, input: .history))
         #expect(decoded.parameters["session_encoder.position.embedding"].shape == [6, 4])
         #expect(ModelFile.encode(decoded) == bytes)
         let header = ModelFileBytes.split(bytes).header
@@ -45,9 +45,9 @@ import Testing
         older.removeValue(forKey: "session_query")
         edited["__metadata__"] = older
         let olderFile = try ModelFile.decode(ModelFileBytes.assemble(header: edited, data: ModelFileBytes.split(bytes).data))
-        #expect(olderFile.configuration.sessionAttention == SessionAttentionShape(length: 6, blocks: 2, heads: 2, input: .session))
+        #expect(olderFile.configuration.sessionEncoder == SessionEncoderShape(length: 6, blocks: 2, heads: 2, input: .session))
         #expect(olderFile.parameters == contents.parameters)
-        let direct = try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 2, blocks: 1, heads: 1,
+        let direct = try Fixtures.randomContents(sessionEncoder: SessionEncoderShape(length: 2, blocks: 1, heads: 1,
                                                                                           sessionQuery: .towerPlusAttention))
         #expect(try ModelFile.decode(ModelFile.encode(direct)) == direct)
         // Files of the original architectures carry none of the keys.
@@ -56,10 +56,34 @@ import Testing
                 && plain?["session_query"] == nil)
     }
 
-    @Test func sessionAttentionMetadataIsChecked() throws {
-        let bytes = ModelFile.encode(try Fixtures.randomContents(sessionAttention: SessionAttentionShape(length: 3, blocks: 1, heads: 1)))
+    /// A model with the GRU keeps its kind, length, input and query and its four tensors; it
+    /// writes no attention keys, and the kind decides the tensors a file must have.
+    @Test func roundTripWithSessionGRU() throws {
+        let shape = SessionEncoderShape(kind: .gru, length: 7, input: .history, sessionQuery: .towerPlusAttention)
+        let contents = try Fixtures.randomContents(sessionEncoder: shape)
+        let bytes = ModelFile.encode(contents)
+        let decoded = try ModelFile.decode(bytes)
+        #expect(decoded == contents)
+        #expect(decoded.configuration.sessionEncoder == shape)
+        #expect(decoded.parameters["session_encoder.gru.hidden.weight"].shape == [12, 4])
+        #expect(ModelFile.encode(decoded) == bytes)
+        let metadata = try #require(ModelFileBytes.split(bytes).header["__metadata__"] as? [String: String])
+        #expect(metadata["session_encoder"] == "gru" && metadata["sequence_length"] == "7")
+        #expect(metadata["attention_input"] == "history" && metadata["session_query"] == "tower_plus_attention")
+        #expect(metadata["attention_blocks"] == nil && metadata["attention_heads"] == nil)
+        expectRefusal(ModelFileBytes.editingMetadata(bytes) { $0["session_encoder"] = "attention" }) {
+            $0 == .missingMetadata(key: "attention_blocks")
+        }
+        let attention = ModelFile.encode(try Fixtures.randomContents(sessionEncoder: SessionEncoderShape(length: 7, blocks: 1, heads: 1)))
+        expectRefusal(ModelFileBytes.editingMetadata(attention) { $0["session_encoder"] = "gru" }) {
+            if case .missingTensor = $0 { true } else if case .unexpectedTensor = $0 { true } else { false }
+        }
+    }
+
+    @Test func sessionEncoderMetadataIsChecked() throws {
+        let bytes = ModelFile.encode(try Fixtures.randomContents(sessionEncoder: SessionEncoderShape(length: 3, blocks: 1, heads: 1)))
         func editing(_ edit: (inout [String: String]) -> Void) -> [UInt8] { ModelFileBytes.editingMetadata(bytes, edit) }
-        expectRefusal(editing { $0["session_encoder"] = "gru" }) { if case .invalidMetadata(key: "session_encoder", _) = $0 { true } else { false } }
+        expectRefusal(editing { $0["session_encoder"] = "lstm" }) { if case .invalidMetadata(key: "session_encoder", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["attention_input"] = "all" }) { if case .invalidMetadata(key: "attention_input", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["session_query"] = "attention" }) { if case .invalidMetadata(key: "session_query", _) = $0 { true } else { false } }
         expectRefusal(editing { $0["attention_heads"] = "3" }) { if case .invalidMetadata(key: "attention_heads", _) = $0 { true } else { false } }

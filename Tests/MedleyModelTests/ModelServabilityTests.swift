@@ -6,8 +6,8 @@ import Testing
 struct ModelServabilityTests {
     /// The tiny fixture model with the service's context width.
     private func servable(_ architecture: ModelConfiguration.Architecture = .mlp,
-                          sessionAttention: SessionAttentionShape? = nil) throws -> ModelFileContents {
-        let fixture = try Fixtures.randomContents(architecture: architecture, sessionAttention: sessionAttention)
+                          sessionEncoder: SessionEncoderShape? = nil) throws -> ModelFileContents {
+        let fixture = try Fixtures.randomContents(architecture: architecture, sessionEncoder: sessionEncoder)
         var configuration = fixture.configuration
         configuration.contextDimension = ContextFeatures.dimension
         return try ModelFileContents.initialized(configuration: configuration, catalog: fixture.catalog, users: fixture.users, seed: 3)
@@ -17,16 +17,31 @@ struct ModelServabilityTests {
         try ModelServability.check(MultitaskModel(servable()))
         try ModelServability.check(MultitaskModel(servable(.mmoe(experts: 2))))
         try ModelServability.check(MultitaskModel(servable(.ple(sharedExperts: 2, taskExperts: 1, levels: 2))))
-        try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2))))
-        try ModelServability.check(MultitaskModel(servable(sessionAttention: SessionAttentionShape(length: 4, blocks: 2, heads: 2,
+        try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(length: 4, blocks: 2, heads: 2))))
+        try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(length: 4, blocks: 2, heads: 2,
                                                                                                    sessionQuery: .towerPlusAttention))))
+        try ModelServability.check(MultitaskModel(servable(sessionEncoder: SessionEncoderShape(kind: .gru, length: 4,
+                                                                                                   sessionQuery: .towerPlusAttention))))
+    }
+
+    /// A GRU's state stays in (−1, 1) whatever its weights, but a gate's pre-activation can
+    /// overflow: in a projection, or only in the sum of two that are each within bounds.
+    @Test(arguments: [["session_encoder.gru.input.bias": Float(3e38)], ["session_encoder.gru.hidden.weight": 3e38],
+                      ["session_encoder.gru.input.bias": 1e38, "session_encoder.gru.hidden.bias": 1e38]])
+    func finiteGRUValuesThatOverflowAreRefused(values: [String: Float]) throws {
+        var contents = try servable(sessionEncoder: SessionEncoderShape(kind: .gru, length: 4))
+        for (tensor, value) in values { contents.parameters.tensors[tensor]!.scalars[0] = value }
+        let model = try MultitaskModel(contents)
+        let problem = #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
+        guard case .outputMayOverflow(let what, _) = problem else { Issue.record("\(String(describing: problem))"); return }
+        #expect(what.hasPrefix(values.count == 2 ? "session_encoder.gru gate pre-activations" : "session_encoder.gru."), "\(what)")
     }
 
     @Test(arguments: ["session_encoder.position.embedding", "session_encoder.blocks.1.feed_forward.layers.1.bias",
                       "session_encoder.final_norm.scale", "encoder.levels.1.shared.0.layers.1.bias"])
     func finiteValuesThatOverflowInTheNewerEncodersAreRefused(tensor: String) throws {
         var contents = try servable(tensor.hasPrefix("encoder.levels") ? .ple(sharedExperts: 2, taskExperts: 1, levels: 2) : .mlp,
-                                    sessionAttention: tensor.hasPrefix("session_encoder") ? SessionAttentionShape(length: 4, blocks: 2, heads: 2) : nil)
+                                    sessionEncoder: tensor.hasPrefix("session_encoder") ? SessionEncoderShape(length: 4, blocks: 2, heads: 2) : nil)
         contents.parameters.tensors[tensor]!.scalars[0] = 3e38
         let model = try MultitaskModel(contents)
         #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }

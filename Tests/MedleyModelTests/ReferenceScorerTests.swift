@@ -62,11 +62,11 @@ struct ReferenceScorerTests {
     /// events, 1 of 1), and the history is not read.
     @Test(arguments: [true, false])
     func referenceScorerReproducesSessionAttention(knownUser: Bool) throws {
-        let shape = SessionAttentionShape(length: 3, blocks: 2, heads: 2, input: .session)
-        try checkReference(try Fixtures.randomContents(towerHidden: [5], sessionAttention: shape), knownUser: knownUser)
+        let shape = SessionEncoderShape(length: 3, blocks: 2, heads: 2, input: .session)
+        try checkReference(try Fixtures.randomContents(towerHidden: [5], sessionEncoder: shape), knownUser: knownUser)
         // A sequence longer than the encoder reads: only the newest two items count.
-        let short = SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .session)
-        try checkReference(try Fixtures.randomContents(sessionAttention: short, seed: 11), knownUser: knownUser)
+        let short = SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .session)
+        try checkReference(try Fixtures.randomContents(sessionEncoder: short, seed: 11), knownUser: knownUser)
     }
 
     /// A model whose session list blends in sequential rules from the newest session item.
@@ -102,8 +102,23 @@ struct ReferenceScorerTests {
     /// with its output in the encoder input only, or also added to the session query.
     @Test(arguments: [5, 9, 2], [SessionQueryForm.tower, .towerPlusAttention])
     func referenceScorerReproducesHistoryAttention(length: Int, sessionQuery: SessionQueryForm) throws {
-        let shape = SessionAttentionShape(length: length, blocks: 2, heads: 2, input: .history, sessionQuery: sessionQuery)
-        let contents = try Fixtures.randomContents(towerHidden: [5], sessionAttention: shape, seed: UInt64(length))
+        let shape = SessionEncoderShape(length: length, blocks: 2, heads: 2, input: .history, sessionQuery: sessionQuery)
+        let contents = try Fixtures.randomContents(towerHidden: [5], sessionEncoder: shape, seed: UInt64(length))
+        var known = Fixtures.sessionInput
+        known.history = Fixtures.userHistory
+        try checkReference(contents, input: known)
+        var anonymous = Fixtures.anonymousInput
+        anonymous.history = Fixtures.userHistory
+        try checkReference(contents, input: anonymous)
+    }
+
+    /// The GRU reading the session (the newest 2 of its 3 known items) or the history (the
+    /// newest 5 of 3 history and 3 session items), with its output in the encoder input only or
+    /// also added to the session query.
+    @Test(arguments: [AttentionSequence.session, .history], [SessionQueryForm.tower, .towerPlusAttention])
+    func referenceScorerReproducesTheGRU(input: AttentionSequence, sessionQuery: SessionQueryForm) throws {
+        let shape = SessionEncoderShape(kind: .gru, length: input == .session ? 2 : 5, input: input, sessionQuery: sessionQuery)
+        let contents = try Fixtures.randomContents(towerHidden: [5], sessionEncoder: shape, seed: 13)
         var known = Fixtures.sessionInput
         known.history = Fixtures.userHistory
         try checkReference(contents, input: known)

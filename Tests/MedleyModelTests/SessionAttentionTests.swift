@@ -5,10 +5,10 @@ import Testing
 /// The session attention: finite-difference checks of its layers (layer norm, row-wise linear,
 /// causal multi-head attention, whole blocks with dropout) and its causal structure.
 @Suite struct SessionAttentionTests {
-    private let shape = SessionAttentionShape(length: 5, blocks: 2, heads: 2)
+    private let shape = SessionEncoderShape(length: 5, blocks: 2, heads: 2)
 
     private func contents() throws -> ModelFileContents {
-        try Fixtures.randomContents(sessionAttention: shape)
+        try Fixtures.randomContents(sessionEncoder: shape)
     }
 
     /// A weighted sum of every output, so that each position and coordinate has its own gradient.
@@ -22,7 +22,7 @@ import Testing
         let rows = [3, 0, 7, 3, 5]
         func run(_ q: ModelParameters) -> SessionAttention.Cache {
             // The same seed every time: the finite differences see the same dropout masks.
-            var dropout: SessionAttention.Dropout? = dropoutRate > 0 ? .init(rate: dropoutRate, generator: SplitMix64(seed: 5)) : nil
+            var dropout: SequenceDropout? = dropoutRate > 0 ? .init(rate: dropoutRate, generator: SplitMix64(seed: 5)) : nil
             return encoder.forward(rows, parameters: q, dropout: &dropout)
         }
         let cache = run(p)
@@ -82,18 +82,18 @@ import Testing
     @Test func sequenceRowsFollowTheAttentionInput() throws {
         var input = Fixtures.sessionInput
         input.history = Fixtures.userHistory
-        func rows(_ shape: SessionAttentionShape) throws -> [Int] {
-            try MultitaskModel(try Fixtures.randomContents(sessionAttention: shape)).encode(input).sequenceRows
+        func rows(_ shape: SessionEncoderShape) throws -> [Int] {
+            try MultitaskModel(try Fixtures.randomContents(sessionEncoder: shape)).encode(input).sequenceRows
         }
         // Rows: n2 1, n3 2, v1 3, v2 4, m3 7, m4 8; "gone" and the unknown music event are dropped.
-        #expect(try rows(SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .history)) == [8, 2, 1, 7, 3])
-        #expect(try rows(SessionAttentionShape(length: 50, blocks: 1, heads: 1, input: .history)) == [4, 8, 2, 1, 7, 3])
-        #expect(try rows(SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history)) == [7, 3])
-        #expect(try rows(SessionAttentionShape(length: 5, blocks: 1, heads: 1, input: .session)) == [1, 7, 3])
+        #expect(try rows(SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .history)) == [8, 2, 1, 7, 3])
+        #expect(try rows(SessionEncoderShape(length: 50, blocks: 1, heads: 1, input: .history)) == [4, 8, 2, 1, 7, 3])
+        #expect(try rows(SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .history)) == [7, 3])
+        #expect(try rows(SessionEncoderShape(length: 5, blocks: 1, heads: 1, input: .session)) == [1, 7, 3])
         // A new session's first request: the history alone.
         input.events = []
-        #expect(try rows(SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history)) == [8, 2])
-        #expect(try rows(SessionAttentionShape(length: 3, blocks: 1, heads: 1, input: .session)) == [])
+        #expect(try rows(SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .history)) == [8, 2])
+        #expect(try rows(SessionEncoderShape(length: 3, blocks: 1, heads: 1, input: .session)) == [])
     }
 
     /// Feeding the network the attention output computed for a whole sequence gives the same
@@ -104,7 +104,7 @@ import Testing
         let input = try model.encode(Fixtures.sessionInput)
         #expect(input.sequenceRows.count == 3)
         let own = model.network.forward(input, parameters: contents.parameters)
-        let whole = model.network.attention!.forward(input.sequenceRows + [1, 2], parameters: contents.parameters)
+        let whole = model.network.sessionEncoder!.forward(input.sequenceRows + [1, 2], parameters: contents.parameters)
         let given = model.network.forward(input, parameters: contents.parameters,
                                           attentionOutput: Array(whole.output[(2 * 4)..<(3 * 4)]))
         #expect(allClose(own.sessionQuery, given.sessionQuery, absolute: 1e-5))

@@ -14,7 +14,7 @@ struct HistoryAttentionServingTests {
 
     private func model(_ input: AttentionSequence, length: Int) throws -> MultitaskModel {
         var contents = try HotReloadFixtures.contents(version: 1)
-        contents.configuration.sessionAttention = SessionAttentionShape(length: length, blocks: 1, heads: 1, input: input)
+        contents.configuration.sessionEncoder = SessionEncoderShape(length: length, blocks: 1, heads: 1, input: input)
         return try MultitaskModel(try ModelFileContents.initialized(configuration: contents.configuration, catalog: contents.catalog,
                                                                     users: contents.users, seed: 3))
     }

@@ -71,7 +71,7 @@ struct SessionStorageTests {
 
     @Test func encodedInputsEqualThoseOfThePreviousStorage() throws {
         var contents = try HotReloadFixtures.contents(version: 1, itemsPerDomain: 20)
-        contents.configuration.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: .history)
+        contents.configuration.sessionEncoder = SessionEncoderShape(length: 6, blocks: 1, heads: 1, input: .history)
         let model = try MultitaskModel(try ModelFileContents.initialized(configuration: contents.configuration, catalog: contents.catalog,
                                                                          users: contents.users, seed: 5))
         let configuration = SessionConfiguration(sessionGapMilliseconds: 60_000, maxSessionEvents: 5, maxHistoryItems: 8)

@@ -71,12 +71,12 @@ import Testing
     /// history: weights by type and recency, slots newest first, context of the request time,
     /// the session attention's sequence (the session's, or the user's across the gap), and the
     /// newest history item, where rules anchored at the user's newest item start after a gap.
-    @Test(arguments: [nil, SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .session),
-                      SessionAttentionShape(length: 2, blocks: 1, heads: 1, input: .history),
-                      SessionAttentionShape(length: 8, blocks: 1, heads: 1, input: .history)])
-    func trainingInputsMatchTheServingEncoder(attention: SessionAttentionShape?) throws {
+    @Test(arguments: [nil, SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .session),
+                      SessionEncoderShape(length: 2, blocks: 1, heads: 1, input: .history),
+                      SessionEncoderShape(length: 8, blocks: 1, heads: 1, input: .history)])
+    func trainingInputsMatchTheServingEncoder(attention: SessionEncoderShape?) throws {
         var configuration = F.configuration()
-        configuration.model.sessionAttention = attention
+        configuration.model.sessionEncoder = attention
         let data = try TrainingData(events: stream, configuration: configuration)
         let contents = try ModelFileContents.initialized(configuration: configuration.model, catalog: data.catalog,
                                                          users: data.users, seed: 1)

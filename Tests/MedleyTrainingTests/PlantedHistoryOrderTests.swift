@@ -38,7 +38,7 @@ import Testing
         return events
     }
 
-    private func train(_ attention: SessionAttentionShape, seed: UInt64 = 3) throws -> MultitaskModel {
+    private func train(_ attention: SessionEncoderShape, seed: UInt64 = 3) throws -> MultitaskModel {
         try PlantedOrder.train(stream(users: 160, sessionsPerUser: 5, seed: 5), attention: attention, seed: seed)
     }
 
@@ -58,9 +58,9 @@ import Testing
     /// learn it in two trainings of three.
     @Test func attentionOverTheHistoryLearnsOrderAcrossSessions() throws {
         let history = try [3, 4, 5].map { seed in
-            try accuracy(train(SessionAttentionShape(length: 8, blocks: 1, heads: 1, input: .history), seed: seed))
+            try accuracy(train(SessionEncoderShape(length: 8, blocks: 1, heads: 1, input: .history), seed: seed))
         }
-        let session = try accuracy(train(SessionAttentionShape(length: 8, blocks: 1, heads: 1, input: .session)))
+        let session = try accuracy(train(SessionEncoderShape(length: 8, blocks: 1, heads: 1, input: .session)))
         #expect(history.filter { $0 >= 0.9 }.count >= 2, "attention over the history: \(history)")
         #expect(session <= 0.7, "attention over the session: \(session)")
     }

@@ -7,10 +7,10 @@ import MedleyProtocol
 /// no dropout (they measure what the session encoder can learn, not the weighting), and the
 /// session head's top item for an input.
 enum PlantedOrder {
-    static func train(_ events: [Medley_V1_SessionEvent], attention: SessionAttentionShape?, seed: UInt64 = 3) throws -> MultitaskModel {
+    static func train(_ events: [Medley_V1_SessionEvent], attention: SessionEncoderShape?, seed: UInt64 = 3) throws -> MultitaskModel {
         let configuration = TrainingConfiguration(
             model: ModelConfiguration(domains: ["video"], embeddingDimension: 16, lastItemSlots: 3, hiddenDimensions: [32],
-                                      sessionAttention: attention),
+                                      sessionEncoder: attention),
             epochs: 25, batchSize: 64, learningRate: 0.01, dropout: 0, taskWeighting: .equal, validation: .none,
             earlyStopping: EarlyStopping(enabled: false), seed: seed)
         return try MultitaskModel(try Trainer(configuration: configuration).train(events: events, modelVersion: 1).model)

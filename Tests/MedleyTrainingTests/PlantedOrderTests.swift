@@ -10,7 +10,7 @@ import Testing
 /// fillers, then X_i when a_i came first and Y_i otherwise. All of a session's events share one
 /// timestamp, so the recency-weighted mean is the same for both orders and the three slots
 /// hold only fillers: the mean-pool model can learn which pair was seen (X_i or Y_i) but not
-/// which of the two. The session attention can.
+/// which of the two. The session attention and the GRU can.
 @Suite struct PlantedOrderTests {
     private let pairs = 4
     private let fillers = 8
@@ -36,7 +36,7 @@ import Testing
         return events
     }
 
-    private func train(_ attention: SessionAttentionShape?) throws -> MultitaskModel {
+    private func train(_ attention: SessionEncoderShape?) throws -> MultitaskModel {
         try PlantedOrder.train(stream(users: 160, sessionsPerUser: 4, seed: 5), attention: attention)
     }
 
@@ -49,9 +49,14 @@ import Testing
     }
 
     @Test func attentionLearnsOrderTheMeanPoolCannot() throws {
-        let attention = try accuracy(train(SessionAttentionShape(length: 8, blocks: 1, heads: 1)))
+        let attention = try accuracy(train(SessionEncoderShape(length: 8, blocks: 1, heads: 1)))
         let meanPool = try accuracy(train(nil))
         #expect(attention >= 0.9, "session attention: \(attention)")
         #expect(meanPool <= 0.7, "mean pool: \(meanPool)")
+    }
+
+    @Test func gruLearnsTheOrderToo() throws {
+        let gru = try accuracy(train(SessionEncoderShape(kind: .gru, length: 8)))
+        #expect(gru >= 0.9, "GRU: \(gru)")
     }
 }

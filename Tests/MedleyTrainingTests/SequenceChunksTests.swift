@@ -24,7 +24,7 @@ import Testing
 
     private func data(stride: Int?, input: AttentionSequence) throws -> TrainingData {
         var configuration = F.configuration()
-        configuration.model.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: input)
+        configuration.model.sessionEncoder = SessionEncoderShape(length: 6, blocks: 1, heads: 1, input: input)
         configuration.attentionWindowStride = stride
         return try TrainingData(events: stream, configuration: configuration)
     }
@@ -73,26 +73,26 @@ import Testing
 
     /// One pass per window (a slice cut across windows, as batches and shards cut them) gives
     /// every example the attention output of a pass over its own input items.
-    @Test(arguments: [nil, 6] as [Int?])
-    func onePassPerWindowEqualsOnePassPerExample(stride: Int?) throws {
+    @Test(arguments: [nil, 6] as [Int?], [SessionEncoderKind.attention, .gru])
+    func onePassPerWindowEqualsOnePassPerExample(stride: Int?, kind: SessionEncoderKind) throws {
         let data = try data(stride: stride, input: .session)
         var configuration = F.configuration()
-        configuration.model.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: .session)
+        configuration.model.sessionEncoder = SessionEncoderShape(kind: kind, length: 6, blocks: 1, heads: 1, input: .session)
         let contents = try ModelFileContents.initialized(configuration: configuration.model, catalog: data.catalog,
                                                          users: data.users, seed: 3)
-        let attention = try #require(try MultitaskModel(contents).network.attention)
+        let encoder = try #require(try MultitaskModel(contents).network.sessionEncoder)
         let chunks = try #require(data.sequenceChunks)
         let slice = data.trainingExamples[3..<(data.trainingExamples.count - 2)]
         let pieces = AttentionPieces(slice, seeds: slice.indices.map { UInt64($0) }, data: data, chunks: chunks,
-                                     attention: attention, parameters: contents.parameters, dropoutRate: 0)
-        let d = attention.dimension
+                                     encoder: encoder, parameters: contents.parameters, dropoutRate: 0)
+        let d = encoder.dimension
         for (i, example) in slice.enumerated() {
             guard let start = chunks.chunkStart(example, table: data.table) else {
                 #expect(pieces.output(forExample: i, dimension: d) == nil)
                 continue
             }
             let rows = (start..<Int(example.target)).map { Int(data.table.itemRows[$0]) }
-            let alone = attention.forward(rows, parameters: contents.parameters).output.suffix(d)
+            let alone = encoder.forward(rows, parameters: contents.parameters).output.suffix(d)
             let shared = try #require(pieces.output(forExample: i, dimension: d))
             for (a, b) in zip(shared, alone) { #expect(abs(a - b) <= 1e-5) }
         }
@@ -100,7 +100,7 @@ import Testing
 
     @Test func refusesAStrideOutsideTheWindow() throws {
         var configuration = F.configuration()
-        configuration.model.sessionAttention = SessionAttentionShape(length: 6, blocks: 1, heads: 1, input: .session)
+        configuration.model.sessionEncoder = SessionEncoderShape(length: 6, blocks: 1, heads: 1, input: .session)
         for stride in [0, 7] {
             configuration.attentionWindowStride = stride
             #expect(throws: TrainingError.self) { try TrainingData(events: stream, configuration: configuration) }

@@ -86,13 +86,13 @@ import Testing
     /// The same with the session attention added to the session query: the session query's
     /// gradient reaches the attention directly, scaled like the session head's.
     @Test func scaledHalvesEqualAWeightedPassWithAttentionInTheSessionQuery() throws {
-        try checkScaledHalves(architecture: .mlp, attention: SessionAttentionShape(length: 4, blocks: 1, heads: 2, sessionQuery: .towerPlusAttention))
+        try checkScaledHalves(architecture: .mlp, attention: SessionEncoderShape(length: 4, blocks: 1, heads: 2, sessionQuery: .towerPlusAttention))
     }
 
-    private func checkScaledHalves(architecture: ModelConfiguration.Architecture, attention: SessionAttentionShape?) throws {
+    private func checkScaledHalves(architecture: ModelConfiguration.Architecture, attention: SessionEncoderShape?) throws {
         var configuration = F.configuration(epochs: 1)
         configuration.model.architecture = architecture
-        configuration.model.sessionAttention = attention
+        configuration.model.sessionEncoder = attention
         configuration.validation = .none
         let data = try TrainingData(events: F.plantedStream(), configuration: configuration)
         let model = try ModelFileContents.initialized(configuration: configuration.model, catalog: data.catalog,

@@ -254,7 +254,7 @@ public enum ModelEvaluation {
             conditions["model"] = "d \(m.embeddingDimension), encoder \(m.hiddenDimensions), \(label(m.architecture)), "
                 + "task weighting \(label(c.taskWeighting)), "
                 + "last-item slots \(m.lastItemSlots), context \(m.contextDimension), session encoder "
-                + (m.sessionAttention.map { "attention (\($0.summary), training windows every \(c.attentionWindowStride(for: $0)) items, dropout \(c.dropout))" } ?? "none")
+                + (m.sessionEncoder.map { "\($0.summary), training windows every \(c.attentionWindowStride(for: $0)) items, dropout \(c.dropout)" } ?? "none")
             conditions["training"] = "at most \(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate)"
                 + (c.learningRateDecayOnPlateau.map { " (× \($0) after each epoch without improvement)" } ?? "") + ", seed \(c.seed), "
                 + "\(c.threads) threads, early stopping " + (c.earlyStopping.enabled ? "patience \(c.earlyStopping.patience)" : "off")

@@ -94,7 +94,7 @@ struct ExampleBuilder: Sendable {
     /// at serving time).
     func sequenceRange(_ example: TrainingExample, table: EventTable) -> Range<Int> {
         let t = Int(example.target)
-        guard let shape = model.sessionAttention else { return t..<t }
+        guard let shape = model.sessionEncoder else { return t..<t }
         let start: Int
         switch shape.input {
         case .session: start = Int(example.sessionStart)

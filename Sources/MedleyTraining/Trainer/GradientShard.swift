@@ -122,8 +122,8 @@ final class GradientShard: @unchecked Sendable {
         }
 
         // With the session attention: one pass per chunk of the slice, every example reading its row.
-        if let attention = network.attention, let chunks = data.sequenceChunks {
-            attentionPieces = AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, chunks: chunks, attention: attention,
+        if let encoder = network.sessionEncoder, let chunks = data.sequenceChunks {
+            attentionPieces = AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, chunks: chunks, encoder: encoder,
                                               parameters: parameters, dropoutRate: dropoutRate)
         } else {
             attentionPieces = nil
@@ -263,8 +263,8 @@ final class GradientShard: @unchecked Sendable {
                                                             sessionQueryGradient: sessionQueryGradients[i],
                                                             parameters: parameters, into: &gradients)
         }
-        if let pieces = attentionPieces, let attention = network.attention {
-            pieces.backward(attentionGradients, attention: attention, parameters: parameters, into: &gradients)
+        if let pieces = attentionPieces, let encoder = network.sessionEncoder {
+            pieces.backward(attentionGradients, encoder: encoder, parameters: parameters, into: &gradients)
         }
         passes = []
         representationGradients = []

@@ -23,7 +23,7 @@ struct SequenceChunks: Sendable {
     let input: AttentionSequence
 
     /// Chunks of `examples` (in the builder's order: user by user, targets increasing).
-    init(examples: [TrainingExample], table: EventTable, shape: SessionAttentionShape, stride: Int) {
+    init(examples: [TrainingExample], table: EventTable, shape: SessionEncoderShape, stride: Int) {
         precondition((1...shape.length).contains(stride), "the window stride must be in 1...n")
         length = shape.length
         self.stride = stride
@@ -67,13 +67,13 @@ struct SequenceChunks: Sendable {
 struct AttentionPieces {
     /// Per piece: the pass over its items, and the examples (indices into the shard's slice)
     /// with the position each reads.
-    var caches: [SessionAttention.Cache] = []
+    var caches: [SessionEncoder.Cache] = []
     var members: [[(example: Int, position: Int)]] = []
     /// Per example of the slice: (piece, position), or nil for an empty session.
     var placement: [(piece: Int, position: Int)?] = []
 
     init(_ examples: ArraySlice<TrainingExample>, seeds: [UInt64], data: TrainingData, chunks: SequenceChunks,
-         attention: SessionAttention, parameters: ModelParameters, dropoutRate: Float) {
+         encoder: SessionEncoder, parameters: ModelParameters, dropoutRate: Float) {
         var pieceStart: Int? = nil
         var lastPieceEnd = -1
         var groups: [(start: Int, members: [(Int, Int)], seed: UInt64)] = []
@@ -95,9 +95,9 @@ struct AttentionPieces {
         for group in groups {
             let count = group.members.map(\.1).max()! + 1
             let rows = (group.start..<(group.start + count)).map { Int(data.table.itemRows[$0]) }
-            var dropout: SessionAttention.Dropout? = dropoutRate > 0
-                ? SessionAttention.Dropout(rate: dropoutRate, generator: SplitMix64(seed: group.seed ^ 0xA77E_4710_5E55_1014)) : nil
-            caches.append(attention.forward(rows, parameters: parameters, dropout: &dropout))
+            var dropout: SequenceDropout? = dropoutRate > 0
+                ? SequenceDropout(rate: dropoutRate, generator: SplitMix64(seed: group.seed ^ 0xA77E_4710_5E55_1014)) : nil
+            caches.append(encoder.forward(rows, parameters: parameters, dropout: &dropout))
             members.append(group.members)
         }
     }
@@ -109,9 +109,9 @@ struct AttentionPieces {
     }
 
     /// Takes the examples' gradients of their encoder outputs back through each piece's pass.
-    func backward(_ outputGradients: [[Float]?], attention: SessionAttention, parameters: ModelParameters,
+    func backward(_ outputGradients: [[Float]?], encoder: SessionEncoder, parameters: ModelParameters,
                   into gradients: inout ModelParameters) {
-        let d = attention.dimension
+        let d = encoder.dimension
         for (piece, cache) in caches.enumerated() {
             var dOutput = [Float](repeating: 0, count: cache.rows.count * d)
             var any = false
@@ -120,7 +120,7 @@ struct AttentionPieces {
                 any = true
                 for k in 0..<d { dOutput[position * d + k] += g[k] }
             }
-            if any { attention.backward(cache, outputGradient: dOutput, parameters: parameters, into: &gradients) }
+            if any { encoder.backward(cache, outputGradient: dOutput, parameters: parameters, into: &gradients) }
         }
     }
 }

@@ -269,7 +269,7 @@ public struct Trainer: Sendable {
         let a = data.builder.model, b = configuration.model
         guard a.domains == b.domains, a.lastItemSlots == b.lastItemSlots, a.eventWeights == b.eventWeights,
               a.recencyHalfLifeSeconds == b.recencyHalfLifeSeconds, a.contextDimension == b.contextDimension,
-              a.sessionAttention?.length == b.sessionAttention?.length, a.sessionAttention?.input == b.sessionAttention?.input,
+              a.sessionEncoder?.length == b.sessionEncoder?.length, a.sessionEncoder?.input == b.sessionEncoder?.input,
               data.builder.maxSessionLength == configuration.maxSessionLength,
               data.sessionGapMilliseconds == configuration.sessionGapMilliseconds,
               data.validationSplit == configuration.validation

@@ -34,7 +34,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// rate constant. Default nil; the evaluations set their own (docs/training.md).
     public var learningRateDecayOnPlateau: Float? = nil
 
-    /// Dropout of the session attention (``ModelConfiguration/sessionAttention``) while
+    /// Dropout of the session attention (``ModelConfiguration/sessionEncoder``) while
     /// training: of its input embeddings and of each block's attention and feed-forward
     /// outputs. Never applied when serving. Default 0.2.
     public var dropout: Float
@@ -131,7 +131,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     }
 
     /// The window stride used with an attention of `shape`.
-    public func attentionWindowStride(for shape: SessionAttentionShape) -> Int {
+    public func attentionWindowStride(for shape: SessionEncoderShape) -> Int {
         attentionWindowStride ?? (shape.length + 1) / 2
     }
 
@@ -186,7 +186,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         }
         if let stride = attentionWindowStride {
             guard stride >= 1 else { throw bad("attentionWindowStride", "must be at least 1") }
-            if let shape = model.sessionAttention, stride > shape.length {
+            if let shape = model.sessionEncoder, stride > shape.length {
                 throw bad("attentionWindowStride", "must not exceed the attention's sequence length (\(shape.length))")
             }
         }

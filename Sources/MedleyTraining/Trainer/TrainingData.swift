@@ -71,7 +71,7 @@ public struct TrainingData: Sendable {
         self.validationSplit = configuration.validation
         self.trainingExamples = training
         self.validationExamples = validation
-        self.sequenceChunks = model.sessionAttention.map {
+        self.sequenceChunks = model.sessionEncoder.map {
             SequenceChunks(examples: training, table: table, shape: $0, stride: configuration.attentionWindowStride(for: $0))
         }
         self.statistics = Statistics(
