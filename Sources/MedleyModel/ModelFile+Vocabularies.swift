@@ -4,7 +4,7 @@
 /// Format version 1 kept them as JSON arrays in the header's metadata, parsed whole at every
 /// load and bounded by the 100 MB header cap. Version 2 keeps them in the data buffer: per
 /// vocabulary the ids' UTF-8 bytes (`U8`) and n + 1 offsets (`I64`), and the items' domain
-/// indices (`I32`). Reading one copies three arrays and checks them in one pass: no JSON, no
+/// indices (`I32`). Reading one copies its tensors into arrays and checks them: no JSON, no
 /// allocation per id. Medley writes version 2 and reads both.
 extension ModelFile {
     /// The vocabulary tensors of format version 2.
