@@ -83,7 +83,7 @@ import Testing
         let encoder = try #require(try MultitaskModel(contents).network.sessionEncoder)
         let chunks = try #require(data.sequenceChunks)
         let slice = data.trainingExamples[3..<(data.trainingExamples.count - 2)]
-        let pieces = AttentionPieces(slice, seeds: slice.indices.map { UInt64($0) }, data: data, chunks: chunks,
+        let pieces = EncoderPieces(slice, seeds: slice.indices.map { UInt64($0) }, data: data, chunks: chunks,
                                      encoder: encoder, parameters: contents.parameters, dropoutRate: 0)
         let d = encoder.dimension
         for (i, example) in slice.enumerated() {

@@ -53,8 +53,8 @@ final class GradientShard: @unchecked Sendable {
     /// Between the halves: per example, the session query's gradient (for a model that adds the
     /// attention output to the query, which passes it to the attention directly).
     private var sessionQueryGradients: [[Float]?] = []
-    /// Between the halves: the session attention's passes over this shard's chunks.
-    private var attentionPieces: AttentionPieces?
+    /// Between the halves: the session encoder's passes over this shard's chunks.
+    private var encoderPieces: EncoderPieces?
     /// Per task, the item table's gradient from that task's loss alone (when kept separate).
     private var taskItemGradients: [ModelParameters] = []
 
@@ -70,8 +70,8 @@ final class GradientShard: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - sampleSeeds: one seed per example for its negatives (used only when a head samples)
-    ///     and, for the first example of a chunk, the session attention's dropout masks.
-    ///   - dropoutRate: the session attention's dropout (0: none).
+    ///     and, for the first example of a chunk, the session encoder's dropout masks.
+    ///   - dropoutRate: the session encoder's dropout (0: none).
     func compute(
         _ examples: ArraySlice<TrainingExample>, sampleSeeds: ArraySlice<UInt64>, data: TrainingData,
         network: Network, parameters: ModelParameters, plan: SoftmaxPlan, taskCoefficients: [Float],
@@ -121,14 +121,14 @@ final class GradientShard: @unchecked Sendable {
             }
         }
 
-        // With the session attention: one pass per chunk of the slice, every example reading its row.
+        // With a session encoder: one pass per chunk of the slice, every example reading its row.
         if let encoder = network.sessionEncoder, let chunks = data.sequenceChunks {
-            attentionPieces = AttentionPieces(examples, seeds: Array(sampleSeeds), data: data, chunks: chunks, encoder: encoder,
+            encoderPieces = EncoderPieces(examples, seeds: Array(sampleSeeds), data: data, chunks: chunks, encoder: encoder,
                                               parameters: parameters, dropoutRate: dropoutRate)
         } else {
-            attentionPieces = nil
+            encoderPieces = nil
         }
-        let pieces = attentionPieces
+        let pieces = encoderPieces
         passes = examples.enumerated().map { i, example in
             let input = data.encodedInput(example)
             guard let pieces else { return network.forward(input, parameters: parameters) }
@@ -257,18 +257,18 @@ final class GradientShard: @unchecked Sendable {
                 sessionQueryGradients[i] = sessionQueryGradients[i].map { g in g.map { scale * $0 } }
             }
         }
-        var attentionGradients = [[Float]?](repeating: nil, count: passes.count)
+        var encoderGradients = [[Float]?](repeating: nil, count: passes.count)
         for i in passes.indices {
-            attentionGradients[i] = network.backwardEncoder(passes[i], representationGradients: representationGradients[i],
+            encoderGradients[i] = network.backwardEncoder(passes[i], representationGradients: representationGradients[i],
                                                             sessionQueryGradient: sessionQueryGradients[i],
                                                             parameters: parameters, into: &gradients)
         }
-        if let pieces = attentionPieces, let encoder = network.sessionEncoder {
-            pieces.backward(attentionGradients, encoder: encoder, parameters: parameters, into: &gradients)
+        if let pieces = encoderPieces, let encoder = network.sessionEncoder {
+            pieces.backward(encoderGradients, encoder: encoder, parameters: parameters, into: &gradients)
         }
         passes = []
         representationGradients = []
         sessionQueryGradients = []
-        attentionPieces = nil
+        encoderPieces = nil
     }
 }

@@ -1,10 +1,10 @@
 import MedleyModel
 import MedleySystem
 
-/// Whole-sequence training of the session attention (as SASRec trains): the training examples
-/// of one session (or, when the encoder reads the user's history, of one user) are cut into
-/// chunks of consecutive targets whose attention inputs are prefixes of one item window of at
-/// most n items, so one attention pass over the window gives every example's encoder output
+/// Whole-sequence training of the session encoder (as SASRec and GRU4Rec train): the training
+/// examples of one session (or, when the encoder reads the user's history, of one user) are cut
+/// into chunks of consecutive targets whose encoder inputs are prefixes of one item window of at
+/// most n items, so one encoder pass over the window gives every example's encoder output
 /// (row j after items 0…j), and one backward pass takes all their gradients back through it.
 ///
 /// Windows start at s, s+h, s+2h, … (stride h ≤ n) for a session (user) starting at s. The
@@ -13,11 +13,11 @@ import MedleySystem
 /// holds p at one of its last h positions: start `s + (⌊(p−n)/h⌋ + 1)·h`, position in [n−h, n).
 /// So a target past the first n items reads between n−h+1 and n items where serving reads n:
 /// with h = n (windows that do not overlap) as few as one, with the default h = ⌈n/2⌉ at least
-/// half, for about n/h times the attention work of windows that do not overlap.
+/// half, for about n/h times the encoder work of windows that do not overlap.
 struct SequenceChunks: Sendable {
     /// Per chunk, its training examples (a range of ``TrainingData/trainingExamples``).
     let ranges: [Range<Int>]
-    /// The window length n (the attention's sequence length) and the stride h between window starts.
+    /// The window length n (the encoder's sequence length) and the stride h between window starts.
     let length: Int
     let stride: Int
     let input: AttentionSequence
@@ -44,7 +44,7 @@ struct SequenceChunks: Sendable {
     }
 
     /// The table index of the first item of the example's chunk; nil when its session is empty
-    /// (the example has no attention input).
+    /// (the example has no encoder input).
     func chunkStart(_ example: TrainingExample, table: EventTable) -> Int? {
         Self.chunkStart(example, table: table, length: length, stride: stride, input: input)
     }
@@ -63,8 +63,8 @@ struct SequenceChunks: Sendable {
     }
 }
 
-/// One shard's attention passes: consecutive examples of the same chunk share one pass.
-struct AttentionPieces {
+/// One shard's session-encoder passes: consecutive examples of the same chunk share one pass.
+struct EncoderPieces {
     /// Per piece: the pass over its items, and the examples (indices into the shard's slice)
     /// with the position each reads.
     var caches: [SessionEncoder.Cache] = []

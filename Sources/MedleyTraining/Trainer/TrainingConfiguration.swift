@@ -34,9 +34,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// rate constant. Default nil; the evaluations set their own (docs/training.md).
     public var learningRateDecayOnPlateau: Float? = nil
 
-    /// Dropout of the session attention (``ModelConfiguration/sessionEncoder``) while
-    /// training: of its input embeddings and of each block's attention and feed-forward
-    /// outputs. Never applied when serving. Default 0.2.
+    /// Dropout of the session encoder (``ModelConfiguration/sessionEncoder``) while training:
+    /// of its input embeddings, and for the attention of each block's attention and
+    /// feed-forward outputs. Never applied when serving. Default 0.2.
     public var dropout: Float
 
     /// A head whose candidate items (a domain's block, or the whole catalogue for the session
@@ -72,11 +72,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Default 50.
     public var maxSessionLength: Int
 
-    /// The step between the starts of consecutive training windows of the session attention
+    /// The step between the starts of consecutive training windows of the session encoder
     /// within a session (or a user's history, for an encoder reading it); see `SequenceChunks`.
     /// A target past the first n items reads between n − stride + 1 and n items (serving reads
     /// n). nil: ⌈n/2⌉, windows overlapping by half, so such a target reads at least half the
-    /// window for about twice the attention work of windows that do not overlap (stride n).
+    /// window for about twice the encoder work of windows that do not overlap (stride n).
     public var attentionWindowStride: Int? = nil
 
     /// Seconds between two ``TrainingProgress/batches(_:)`` reports. Default 5.
@@ -130,7 +130,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         self.progressIntervalSeconds = progressIntervalSeconds
     }
 
-    /// The window stride used with an attention of `shape`.
+    /// The window stride used with a session encoder of `shape`.
     public func attentionWindowStride(for shape: SessionEncoderShape) -> Int {
         attentionWindowStride ?? (shape.length + 1) / 2
     }
@@ -187,7 +187,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         if let stride = attentionWindowStride {
             guard stride >= 1 else { throw bad("attentionWindowStride", "must be at least 1") }
             if let shape = model.sessionEncoder, stride > shape.length {
-                throw bad("attentionWindowStride", "must not exceed the attention's sequence length (\(shape.length))")
+                throw bad("attentionWindowStride", "must not exceed the session encoder's sequence length (\(shape.length))")
             }
         }
         try taskWeighting.validate(domainCount: model.domains.count)
