@@ -29,8 +29,23 @@ def load(path):
     with safe_open(path, framework="numpy") as f:
         meta = f.metadata()
     tensors = load_file(path)
-    assert meta["format"] == "medley-model" and meta["format_version"] == "1"
+    assert meta["format"] == "medley-model" and meta["format_version"] in ("1", "2")
     return meta, tensors
+
+
+def packed_ids(t, vocabulary):
+    """A vocabulary's ids from its UTF-8 bytes and n + 1 offsets (format version 2)."""
+    data = t[f"{vocabulary}.id_bytes"].tobytes()
+    offsets = t[f"{vocabulary}.id_offsets"].tolist()
+    return [data[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(len(offsets) - 1)]
+
+
+def vocabularies(meta, t):
+    """(item ids, item domain indices, user ids) by row: JSON in the metadata in format
+    version 1, tensors in version 2 (models/README.md, "Vocabularies")."""
+    if meta["format_version"] == "1":
+        return json.loads(meta["item_ids"]), json.loads(meta["item_domains"]), json.loads(meta["user_ids"])
+    return packed_ids(t, "item"), t["item.domain"].tolist(), packed_ids(t, "user")
 
 
 def mlp(tensors, prefix, x, n_layers, activate_last):
@@ -115,9 +130,7 @@ def main():
     tower = json.loads(meta["tower_hidden_dims"])
     weights = json.loads(meta["event_weights"])
     half_life = float(meta["recency_half_life_seconds"])
-    item_ids = json.loads(meta["item_ids"])
-    item_domains = json.loads(meta["item_domains"])
-    user_ids = json.loads(meta["user_ids"])
+    item_ids, item_domains, user_ids = vocabularies(meta, t)
     row_of = {(domains[k], i): r for r, (i, k) in enumerate(zip(item_ids, item_domains))}
     E = t["item.embedding"]
     bias = t["item.bias"]

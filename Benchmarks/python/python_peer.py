@@ -29,7 +29,7 @@ import numpy as np
 import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from reference_score import load  # noqa: E402  (the model file reader the reference scorer uses)
+from reference_score import load, vocabularies  # noqa: E402  (the model file reader the reference scorer uses)
 
 import medley_pb2 as pb  # noqa: E402
 
@@ -47,10 +47,10 @@ class Model:
         self.context_dim = int(meta["context_dim"])
         self.weights = json.loads(meta["event_weights"])
         self.half_life = float(meta["recency_half_life_seconds"])
-        self.item_ids = json.loads(meta["item_ids"])
-        item_domains = np.array(json.loads(meta["item_domains"]), dtype=np.int64)
+        self.item_ids, item_domains, user_ids = vocabularies(meta, t)
+        item_domains = np.array(item_domains, dtype=np.int64)
         self.item_domains = item_domains
-        self.users = {u: i for i, u in enumerate(json.loads(meta["user_ids"]))}
+        self.users = {u: i for i, u in enumerate(user_ids)}
         self.row_of = {(self.domains[k], i): r for r, (i, k) in enumerate(zip(self.item_ids, item_domains.tolist()))}
         self.E = np.ascontiguousarray(t["item.embedding"], dtype=np.float32)
         self.bias = t["item.bias"].astype(np.float32)

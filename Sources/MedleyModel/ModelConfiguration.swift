@@ -15,8 +15,9 @@ public struct ModelConfiguration: Sendable, Equatable {
         case ple(sharedExperts: Int, taskExperts: Int, levels: Int)
     }
 
-    /// The model file format version this code reads and writes.
-    public static let formatVersion = 1
+    /// The model file format version this code writes: the vocabularies as tensors. It reads
+    /// version 1 too (``ModelFile/VocabularyLayout``).
+    public static let formatVersion = ModelFile.VocabularyLayout.tensors.formatVersion
 
     /// A number that identifies this model among those the trainer publishes.
     public var modelVersion: UInt64

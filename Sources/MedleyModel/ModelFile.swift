@@ -101,9 +101,6 @@ public enum ModelFile {
             Key.towerHiddenDims: json(c.towerHiddenDimensions),
             Key.eventWeights: json(Dictionary(uniqueKeysWithValues: EventType.allCases.map { ($0.rawValue, c.eventWeights[$0]) })),
             Key.recencyHalfLife: "\(c.recencyHalfLifeSeconds)",
-            Key.itemIDs: json(contents.catalog.ids),
-            Key.itemDomains: json(contents.catalog.domainOfItem),
-            Key.userIDs: json(contents.users.ids),
         ]
         switch c.architecture {
         case .mlp:
@@ -135,15 +132,17 @@ public enum ModelFile {
             return (entry.name, tensor)
         }
         precondition(contents.parameters.tensors.count == layout.entries.count, "parameters have tensors outside the layout")
+        let vocabularies = vocabularyTensors(contents)
+        var data = vocabularies.leading + tensors.map { ($0.name, SafeTensors.TensorData.float32($0.tensor)) }
         // Written only for a model that has them, so files without rules stay byte for byte the same.
-        guard let rules = contents.sequentialRules else { return SafeTensors.encode(tensors: tensors, metadata: metadata) }
-        metadata[Key.sessionRulesWeight] = "\(rules.weight)"
-        metadata[Key.sessionRulesSteps] = String(rules.steps)
-        metadata[Key.sessionRulesAnchor] = rules.anchor.rawValue
-        return SafeTensors.encode(
-            tensors: tensors + [(RulesTensor.strengths, Tensor(shape: [rules.ruleCount], scalars: rules.strengths))],
-            integerTensors: [(RulesTensor.rowStart, rules.rowStart), (RulesTensor.targets, rules.targets)],
-            metadata: metadata)
+        if let rules = contents.sequentialRules {
+            metadata[Key.sessionRulesWeight] = "\(rules.weight)"
+            metadata[Key.sessionRulesSteps] = String(rules.steps)
+            metadata[Key.sessionRulesAnchor] = rules.anchor.rawValue
+            data += [(RulesTensor.strengths, .float32(Tensor(shape: [rules.ruleCount], scalars: rules.strengths))),
+                     (RulesTensor.rowStart, .int32(rules.rowStart)), (RulesTensor.targets, .int32(rules.targets))]
+        }
+        return SafeTensors.encode(data + vocabularies.trailing, metadata: metadata)
     }
 
     /// Writes the file atomically (temporary file, fsync, rename, fsync of the directory).
@@ -194,14 +193,14 @@ public enum ModelFile {
     /// ``decode(_:)-([UInt8])`` over raw bytes.
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(ModelFileError) -> ModelFileContents {
         let header = try SafeTensors.readHeader(raw)
-        let (configuration, catalog, users) = try decodeMetadata(header.metadata)
-        let layout = ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
         var byName: [String: SafeTensorsEntry] = [:]
         for entry in header.entries { byName[entry.name] = entry }
+        let (configuration, catalog, users) = try decodeConfigurationAndVocabularies(header, &byName, raw: raw)
+        let layout = ParameterLayout(configuration: configuration, itemCount: catalog.count, userCount: users.count)
         var tensors: [String: Tensor] = [:]
         for expected in layout.entries {
             guard let entry = byName.removeValue(forKey: expected.name) else { throw .missingTensor(expected.name) }
-            guard entry.dtype == "F32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
+            guard entry.dtype == "F32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype, expected: "F32") }
             guard entry.shape == expected.shape else {
                 throw .shapeMismatch(tensor: entry.name, expected: expected.shape, actual: entry.shape)
             }
@@ -249,7 +248,21 @@ public enum ModelFile {
         return value
     }
 
-    static func decodeMetadata(_ m: [String: String]) throws(ModelFileError) -> (ModelConfiguration, ItemCatalog, UserVocabulary) {
+    /// The configuration and the vocabularies, from the metadata (format version 1) or from
+    /// their tensors (version 2), which are then taken out of `byName`.
+    static func decodeConfigurationAndVocabularies(_ header: SafeTensorsHeader, _ byName: inout [String: SafeTensorsEntry],
+                                                   raw: UnsafeRawBufferPointer) throws(ModelFileError)
+        -> (ModelConfiguration, ItemCatalog, UserVocabulary) {
+        let (configuration, metadataVocabularies) = try decodeMetadata(header.metadata)
+        if let (catalog, users) = metadataVocabularies { return (configuration, catalog, users) }
+        let (catalog, users) = try decodeVocabularyTensors(header.metadata, &byName, raw: raw, dataStart: header.dataStart,
+                                                           domainCount: configuration.domains.count)
+        return (configuration, catalog, users)
+    }
+
+    /// The configuration, and the vocabularies when the metadata holds them (format version 1).
+    static func decodeMetadata(_ m: [String: String]) throws(ModelFileError)
+        -> (ModelConfiguration, (ItemCatalog, UserVocabulary)?) {
         func string(_ key: String) throws(ModelFileError) -> String {
             guard let value = m[key] else { throw .missingMetadata(key: key) }
             return value
@@ -270,7 +283,7 @@ public enum ModelFile {
             throw .invalidMetadata(key: Key.format, reason: "expected \"\(formatName)\"")
         }
         let version = try string(Key.formatVersion)
-        guard version == String(ModelConfiguration.formatVersion) else { throw .unsupportedFormatVersion(version) }
+        guard let vocabularyLayout = VocabularyLayout(formatVersion: version) else { throw .unsupportedFormatVersion(version) }
         guard let modelVersion = UInt64(try string(Key.modelVersion)) else {
             throw .invalidMetadata(key: Key.modelVersion, reason: "not an unsigned decimal integer")
         }
@@ -329,11 +342,12 @@ public enum ModelFile {
             sessionEncoder: sessionEncoder
         )
         try configuration.validate()
+        guard vocabularyLayout == .metadata else { return (configuration, nil) }
         let catalog = try ItemCatalog(
             ids: try decoded(Key.itemIDs, as: [String].self, "a JSON array of strings"),
             domainOfItem: try decoded(Key.itemDomains, as: [Int].self, "a JSON array of integers"),
             domainCount: configuration.domains.count)
         let users = try UserVocabulary(ids: try decoded(Key.userIDs, as: [String].self, "a JSON array of strings"))
-        return (configuration, catalog, users)
+        return (configuration, (catalog, users))
     }
 }

@@ -15,8 +15,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case invalidEntry(tensor: String, reason: String)
     /// A dtype that safetensors does not define.
     case unknownDType(tensor: String, dtype: String)
-    /// A defined dtype that Medley does not use for this tensor (Medley's tensors are F32).
-    case unsupportedDType(tensor: String, dtype: String)
+    /// A defined dtype that Medley does not use for this tensor (`expected` is the one it uses).
+    case unsupportedDType(tensor: String, dtype: String, expected: String)
     /// `data_offsets` outside the data buffer or reversed.
     case offsetsOutOfRange(tensor: String, begin: UInt64, end: UInt64, bufferLength: Int)
     /// The byte range does not hold shape × dtype size bytes.
@@ -41,6 +41,9 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormatVersion(String)
     /// Vocabularies that disagree with each other or with the tensors.
     case inconsistentVocabulary(String)
+    /// A vocabulary tensor whose values break its rules (offsets out of order or past the end,
+    /// ids that are not UTF-8).
+    case invalidVocabularyTensor(tensor: String, reason: String)
     /// Reading or writing the file failed.
     case io(path: String, operation: String, errno: Int32)
 
@@ -58,8 +61,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
             return "tensor \"\(tensor)\": \(reason)"
         case .unknownDType(let tensor, let dtype):
             return "tensor \"\(tensor)\": unknown dtype \"\(dtype)\""
-        case .unsupportedDType(let tensor, let dtype):
-            return "tensor \"\(tensor)\": dtype \(dtype) not supported (expected F32)"
+        case .unsupportedDType(let tensor, let dtype, let expected):
+            return "tensor \"\(tensor)\": dtype \(dtype) not supported (expected \(expected))"
         case .offsetsOutOfRange(let tensor, let begin, let end, let length):
             return "tensor \"\(tensor)\": data_offsets [\(begin), \(end)] outside the \(length)-byte data buffer"
         case .byteLengthMismatch(let tensor, let shape, let expected, let actual):
@@ -82,9 +85,11 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case .invalidMetadata(let key, let reason):
             return "metadata \"\(key)\": \(reason)"
         case .unsupportedFormatVersion(let version):
-            return "format_version \"\(version)\" is not supported (this build reads \(ModelConfiguration.formatVersion))"
+            return "format_version \"\(version)\" is not supported (this build reads \(ModelFile.VocabularyLayout.allCases.map { String($0.formatVersion) }.joined(separator: " and ")))"
         case .inconsistentVocabulary(let reason):
             return "inconsistent vocabulary: \(reason)"
+        case .invalidVocabularyTensor(let tensor, let reason):
+            return "tensor \"\(tensor)\": \(reason)"
         case .io(let path, let operation, let errno):
             return "\(operation) \(path) failed: errno \(errno)"
         }

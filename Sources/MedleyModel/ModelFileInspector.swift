@@ -33,7 +33,11 @@ public enum ModelFileInspector {
             }
             lines.append("  \(key.padding(toLength: keyWidth, withPad: " ", startingAt: 0))  \(shown)")
         }
-        if let (configuration, catalog, users) = try? ModelFile.decodeMetadata(header.metadata) {
+        var byName = Dictionary(uniqueKeysWithValues: header.entries.map { ($0.name, $0) })
+        let vocabularies = bytes.withUnsafeBytes { raw in
+            Result { () throws(ModelFileError) in try ModelFile.decodeConfigurationAndVocabularies(header, &byName, raw: raw) }
+        }
+        if case .success(let (configuration, catalog, users)) = vocabularies {
             lines.append("")
             lines.append("vocabulary: \(catalog.count) items, \(users.count) users")
             for (t, domain) in configuration.domains.enumerated() {

@@ -171,7 +171,7 @@ public enum SafeTensors {
 
     /// Decodes an F32 tensor's elements (little-endian) and checks that every value is finite.
     public static func floats(_ entry: SafeTensorsEntry, in bytes: UnsafeRawBufferPointer, dataStart: Int) throws(ModelFileError) -> [Float] {
-        guard entry.dtype == "F32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
+        guard entry.dtype == "F32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype, expected: "F32") }
         let count = entry.dataOffsets.count / 4
         let base = dataStart + entry.dataOffsets.lowerBound
         precondition(base >= 0 && base + 4 * count <= bytes.count, "entry was not validated against this buffer")
@@ -191,17 +191,92 @@ public enum SafeTensors {
 
     /// Decodes an I32 tensor's elements (little-endian).
     public static func int32s(_ entry: SafeTensorsEntry, in bytes: UnsafeRawBufferPointer, dataStart: Int) throws(ModelFileError) -> [Int32] {
-        guard entry.dtype == "I32" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
-        let count = entry.dataOffsets.count / 4
+        try integers(entry, dtype: "I32", as: Int32.self, in: bytes, dataStart: dataStart)
+    }
+
+    /// Decodes an I64 tensor's elements (little-endian).
+    public static func int64s(_ entry: SafeTensorsEntry, in bytes: UnsafeRawBufferPointer, dataStart: Int) throws(ModelFileError) -> [Int64] {
+        try integers(entry, dtype: "I64", as: Int64.self, in: bytes, dataStart: dataStart)
+    }
+
+    /// A U8 tensor's bytes, copied in one piece.
+    public static func uint8s(_ entry: SafeTensorsEntry, in bytes: UnsafeRawBufferPointer, dataStart: Int) throws(ModelFileError) -> [UInt8] {
+        guard entry.dtype == "U8" else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype, expected: "U8") }
         let base = dataStart + entry.dataOffsets.lowerBound
-        precondition(base >= 0 && base + 4 * count <= bytes.count, "entry was not validated against this buffer")
-        return (0..<count).map { i in Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 4 * i, as: Int32.self)) }
+        precondition(base >= 0 && base + entry.dataOffsets.count <= bytes.count, "entry was not validated against this buffer")
+        return Array(UnsafeRawBufferPointer(rebasing: bytes[base..<(base + entry.dataOffsets.count)]))
+    }
+
+    /// Decodes an integer tensor of `dtype` (little-endian `T`).
+    private static func integers<T: FixedWidthInteger>(_ entry: SafeTensorsEntry, dtype: String, as type: T.Type,
+                                                       in bytes: UnsafeRawBufferPointer, dataStart: Int) throws(ModelFileError) -> [T] {
+        guard entry.dtype == dtype else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype, expected: dtype) }
+        let size = MemoryLayout<T>.size
+        let count = entry.dataOffsets.count / size
+        let base = dataStart + entry.dataOffsets.lowerBound
+        precondition(base >= 0 && base + size * count <= bytes.count, "entry was not validated against this buffer")
+        return (0..<count).map { i in T(littleEndian: bytes.loadUnaligned(fromByteOffset: base + size * i, as: T.self)) }
+    }
+
+    /// A tensor's elements as the writer holds them; every kind but `float32` is one-dimensional.
+    public enum TensorData {
+        case float32(Tensor)
+        case int32([Int32])
+        case int64([Int64])
+        case uint8([UInt8])
+
+        var dtype: String {
+            switch self {
+            case .float32: "F32"
+            case .int32: "I32"
+            case .int64: "I64"
+            case .uint8: "U8"
+            }
+        }
+
+        var shape: [Int] {
+            switch self {
+            case .float32(let tensor): tensor.shape
+            case .int32(let values): [values.count]
+            case .int64(let values): [values.count]
+            case .uint8(let values): [values.count]
+            }
+        }
+
+        var byteCount: Int {
+            switch self {
+            case .float32(let tensor): 4 * tensor.count
+            case .int32(let values): 4 * values.count
+            case .int64(let values): 8 * values.count
+            case .uint8(let values): values.count
+            }
+        }
+
+        /// Appends the elements, little-endian.
+        func append(to out: inout [UInt8]) {
+            switch self {
+            case .float32(let tensor):
+                for v in tensor.scalars { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            case .int32(let values):
+                for v in values { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+            case .int64(let values):
+                for v in values { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+            case .uint8(let values):
+                out.append(contentsOf: values)
+            }
+        }
     }
 
     /// Encodes F32 tensors and then I32 tensors, each in the given order, with string metadata.
-    /// The header is padded with spaces so that the data buffer starts 8-byte aligned.
     public static func encode(tensors: [(name: String, tensor: Tensor)], integerTensors: [(name: String, values: [Int32])] = [],
                               metadata: [String: String]) -> [UInt8] {
+        encode(tensors.map { ($0.name, TensorData.float32($0.tensor)) } + integerTensors.map { ($0.name, TensorData.int32($0.values)) },
+               metadata: metadata)
+    }
+
+    /// Encodes tensors in the given order, with string metadata. The header is padded with
+    /// spaces so that the data buffer starts 8-byte aligned.
+    public static func encode(_ tensors: [(name: String, data: TensorData)], metadata: [String: String]) -> [UInt8] {
         var header = "{"
         var offset = 0
         var first = true
@@ -216,18 +291,11 @@ public enum SafeTensors {
             header += "}"
             first = false
         }
-        for (name, tensor) in tensors {
-            let bytes = tensor.count * 4
+        for (name, data) in tensors {
+            let bytes = data.byteCount
             if !first { header += "," }
             first = false
-            header += "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
-            offset += bytes
-        }
-        for (name, values) in integerTensors {
-            let bytes = values.count * 4
-            if !first { header += "," }
-            first = false
-            header += "\(jsonString(name)):{\"dtype\":\"I32\",\"shape\":[\(values.count)],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            header += "\(jsonString(name)):{\"dtype\":\"\(data.dtype)\",\"shape\":[\(data.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
         header += "}"
@@ -237,16 +305,7 @@ public enum SafeTensors {
         out.reserveCapacity(8 + headerBytes.count + offset)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: headerBytes)
-        for (_, tensor) in tensors {
-            for v in tensor.scalars {
-                withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) }
-            }
-        }
-        for (_, values) in integerTensors {
-            for v in values {
-                withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
-            }
-        }
+        for (_, data) in tensors { data.append(to: &out) }
         return out
     }
 }

@@ -39,10 +39,9 @@ public struct ModelPublication: Sendable {
         self.init(announcement: announcement, modelBytes: bytes)
     }
 
-    /// The publication of the model file at `path`, which decodes as `model`, with its detached
-    /// signature (``ModelSignatureFile``) if one is beside it.
-    public init(modelFile path: String, model: MultitaskModel) throws {
-        let bytes = try ModelFile.readBytes(URL(fileURLWithPath: path))
+    /// The publication of the model file at `path`, whose bytes, read once, decoded as `model`,
+    /// with its detached signature (``ModelSignatureFile``) if one is beside it.
+    public init(modelFileBytes bytes: [UInt8], at path: String, model: MultitaskModel) throws {
         self.init(verifiedFileBytes: bytes, model: model, signature: try ModelSignatureFile.read(forModelAt: path))
     }
 

@@ -24,14 +24,45 @@ public enum AtomicFile {
         try place(bytes, at: path, mode: mode, replacing: false)
     }
 
-    /// Reads a whole file.
+    /// Reads a whole file into one array sized by fstat(2), so that a model file of hundreds of
+    /// megabytes is in memory once while it is read (through `Data` it was held twice, then
+    /// copied). Bytes written past that size before the end is reached are read too.
     public static func read(_ url: URL) throws(SystemCallError) -> [UInt8] {
-        do {
-            return [UInt8](try Data(contentsOf: url))
-        } catch {
-            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code
-            throw SystemCallError(operation: "read", path: url.path, errno: .init(rawValue: CInt(code ?? Int(EIO))))
+        let path = url.path
+        let fd = try systemCall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { _ = close(fd) }
+        var info = stat()
+        _ = try systemCall("fstat", path: path) { fstat(fd, &info) }
+        let size = Int(info.st_size)
+        var failure: SystemCallError?
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            do throws(SystemCallError) {
+                count = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), path: path)
+            } catch {
+                failure = error
+            }
         }
+        if let failure { throw failure }
+        guard bytes.count == size else { return bytes }  // the file ended early
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemCallError) in try readFully(fd, into: raw, path: path) }
+            }.get()
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// read(2) into `buffer` until it is full or the file ends; the number of bytes read.
+    private static func readFully(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(SystemCallError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let count = try systemCall("read", path: path) { Glibc.read(fd, buffer.baseAddress! + done, buffer.count - done) }
+            if count == 0 { break }
+            done += count
+        }
+        return done
     }
 
     private static func place(_ bytes: [UInt8], at path: String, mode: mode_t, replacing: Bool) throws(SystemCallError) {

@@ -99,7 +99,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.serve")
-        let loaded = try loadServingModel(model, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
+        let (loaded, loadedBytes) = try loadServingModelFile(model, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
         var configuration = ServerConfiguration()
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
@@ -131,7 +131,8 @@ struct ServeCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
-        let server = MedleyServer(configuration: configuration, model: loaded, startup: try servingModelPublication(model, model: loaded), logger: logger)
+        let server = MedleyServer(configuration: configuration, model: loaded, startup: try servingModelPublication(model, bytes: loadedBytes, model: loaded),
+                                  logger: logger)
         try server.run(stop: stop) { client, worker in
             logger.notice("ready", metadata: ["clients": "\(client)", "workers": "\(worker)", "model": "\(loaded.configuration.modelVersion)"])
         }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import MedleyModel
 
 /// Takes a model file's bytes apart and puts them back together, so that tests can write the
 /// files a faulty writer, or an older version of Medley, would have written.
@@ -26,5 +27,46 @@ enum ModelFileBytes {
         edit(&metadata)
         header["__metadata__"] = metadata
         return assemble(header: header, data: data)
+    }
+}
+
+extension ModelFileBytes {
+    /// The file as format version 1 wrote it: the vocabularies as JSON arrays in the metadata
+    /// (`item_ids`, `item_domains`, `user_ids`, encoded with sorted keys and unescaped slashes),
+    /// the layout's F32 tensors in order, then the sequential rules (strengths, row starts, targets).
+    static func versionOne(_ contents: ModelFileContents) -> [UInt8] {
+        var metadata = split(ModelFile.encode(contents)).header["__metadata__"] as! [String: String]
+        func json<T: Encodable>(_ value: T) -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try! encoder.encode(value), as: UTF8.self)
+        }
+        metadata["format_version"] = "1"
+        metadata["item_ids"] = json(Array(contents.catalog.ids))
+        metadata["item_domains"] = json(contents.catalog.domainOfItem)
+        metadata["user_ids"] = json(Array(contents.users.ids))
+        var tensors = contents.layout.entries.map { (name: $0.name, tensor: contents.parameters[$0.name]) }
+        var integers: [(name: String, values: [Int32])] = []
+        if let rules = contents.sequentialRules {
+            tensors.append((ModelFile.RulesTensor.strengths, Tensor(shape: [rules.ruleCount], scalars: rules.strengths)))
+            integers = [(ModelFile.RulesTensor.rowStart, rules.rowStart), (ModelFile.RulesTensor.targets, rules.targets)]
+        }
+        return SafeTensors.encode(tensors: tensors, integerTensors: integers, metadata: metadata)
+    }
+
+    /// A version 2 file of `contents` whose vocabulary tensors `edit` changed (replaced, removed
+    /// or added to), the other tensors and the metadata as Medley writes them.
+    static func editingVocabularyTensors(_ contents: ModelFileContents,
+                                         _ edit: (inout [(name: String, data: SafeTensors.TensorData)]) -> Void) -> [UInt8] {
+        let metadata = split(ModelFile.encode(contents)).header["__metadata__"] as! [String: String]
+        let written = ModelFile.vocabularyTensors(contents)
+        var vocabularies = written.leading + written.trailing
+        edit(&vocabularies)
+        var tensors = contents.layout.entries.map { (name: $0.name, data: SafeTensors.TensorData.float32(contents.parameters[$0.name])) }
+        if let rules = contents.sequentialRules {
+            tensors += [(ModelFile.RulesTensor.strengths, .float32(Tensor(shape: [rules.ruleCount], scalars: rules.strengths))),
+                        (ModelFile.RulesTensor.rowStart, .int32(rules.rowStart)), (ModelFile.RulesTensor.targets, .int32(rules.targets))]
+        }
+        return SafeTensors.encode(vocabularies + tensors, metadata: metadata)
     }
 }

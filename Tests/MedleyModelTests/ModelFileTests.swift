@@ -200,7 +200,8 @@ import Testing
     @Test func layoutViolations() throws {
         let contents = try Fixtures.randomContents()
         let layout = contents.layout
-        let (metadata, _) = (ModelFileBytes.split(ModelFile.encode(contents)).header["__metadata__"] as! [String: String], 0)
+        // Format version 1's metadata, so that the file needs no vocabulary tensors.
+        let metadata = ModelFileBytes.split(ModelFileBytes.versionOne(contents)).header["__metadata__"] as! [String: String]
         func file(_ tensors: [(String, Tensor)]) -> [UInt8] {
             SafeTensors.encode(tensors: tensors.map { (name: $0.0, tensor: $0.1) }, metadata: metadata)
         }
@@ -211,7 +212,7 @@ import Testing
             $0 == .shapeMismatch(tensor: "encoder.layers.1.weight", expected: [5, 6], actual: [6, 5])
         }
         // A defined dtype that is not F32 (same byte count as F32: I32).
-        expectRefusal(try editing("item.bias") { $0["dtype"] = "I32" }) { $0 == .unsupportedDType(tensor: "item.bias", dtype: "I32") }
+        expectRefusal(try editing("item.bias") { $0["dtype"] = "I32" }) { $0 == .unsupportedDType(tensor: "item.bias", dtype: "I32", expected: "F32") }
     }
 
     @Test(arguments: [Float.nan, .infinity, -.infinity])
@@ -229,23 +230,28 @@ import Testing
 
     @Test func metadataAndVocabularies() throws {
         expectRefusal(try editingMetadata { $0.removeValue(forKey: "domains") }) { $0 == .missingMetadata(key: "domains") }
-        expectRefusal(try editingMetadata { $0["format_version"] = "2" }) { $0 == .unsupportedFormatVersion("2") }
+        expectRefusal(try editingMetadata { $0["format_version"] = "3" }) { $0 == .unsupportedFormatVersion("3") }
         expectRefusal(try editingMetadata { $0["format"] = "other" }) { if case .invalidMetadata(key: "format", _) = $0 { true } else { false } }
         expectRefusal(try editingMetadata { $0["embedding_dim"] = "four" }) { if case .invalidMetadata(key: "embedding_dim", _) = $0 { true } else { false } }
         expectRefusal(try editingMetadata { $0["architecture"] = "transformer" }) { if case .invalidMetadata(key: "architecture", _) = $0 { true } else { false } }
         expectRefusal(try editingMetadata { $0["domains"] = "[\"news\", \"news\", \"music\"]" }) { if case .invalidMetadata(key: "domains", _) = $0 { true } else { false } }
         expectRefusal(try editingMetadata { $0["event_weights"] = "{\"view\": 1}" }) { if case .invalidMetadata(key: "event_weights", _) = $0 { true } else { false } }
         expectRefusal(try editingMetadata { $0["recency_half_life_seconds"] = "-5" }) { if case .invalidMetadata(key: "recency_half_life_seconds", _) = $0 { true } else { false } }
-        // Vocabulary inconsistencies.
-        expectRefusal(try editingMetadata { $0["item_domains"] = "[0,0,0,1,1,2,2,2]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
-        expectRefusal(try editingMetadata { $0["item_domains"] = "[0,0,1,0,1,2,2,2,2]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
-        expectRefusal(try editingMetadata { $0["item_domains"] = "[0,0,0,1,1,2,2,2,5]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
-        expectRefusal(try editingMetadata { $0["item_ids"] = "[\"n1\",\"n1\",\"n3\",\"v1\",\"v2\",\"m1\",\"m2\",\"m3\",\"m4\"]" }) {
+        // Vocabulary inconsistencies, in a file of format version 1 (the vocabularies in the
+        // metadata; VocabularyTensorTests has version 2's).
+        let versionOne = ModelFileBytes.versionOne(try Fixtures.randomContents())
+        func editingVersionOne(_ edit: (inout [String: String]) -> Void) -> [UInt8] { ModelFileBytes.editingMetadata(versionOne, edit) }
+        expectRefusal(editingVersionOne { $0["item_domains"] = "[0,0,0,1,1,2,2,2]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
+        expectRefusal(editingVersionOne { $0["item_domains"] = "[0,0,1,0,1,2,2,2,2]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
+        expectRefusal(editingVersionOne { $0["item_domains"] = "[0,0,0,1,1,2,2,2,5]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
+        expectRefusal(editingVersionOne { $0["item_ids"] = "[\"n1\",\"n1\",\"n3\",\"v1\",\"v2\",\"m1\",\"m2\",\"m3\",\"m4\"]" }) {
             if case .inconsistentVocabulary = $0 { true } else { false }
         }
-        expectRefusal(try editingMetadata { $0["user_ids"] = "[\"alice\", \"alice\"]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
+        expectRefusal(editingVersionOne { $0["user_ids"] = "[\"alice\", \"alice\"]" }) { if case .inconsistentVocabulary = $0 { true } else { false } }
+        // The protocol refuses empty ids, so a model is refused one.
+        expectRefusal(editingVersionOne { $0["user_ids"] = "[\"\", \"bob\"]" }) { $0 == .inconsistentVocabulary("the user id of row 0 is empty") }
         // A user vocabulary that disagrees with the user table's rows.
-        expectRefusal(try editingMetadata { $0["user_ids"] = "[\"alice\"]" }) {
+        expectRefusal(editingVersionOne { $0["user_ids"] = "[\"alice\"]" }) {
             $0 == .shapeMismatch(tensor: "user.embedding", expected: [1, 4], actual: [2, 4])
         }
     }
@@ -261,6 +267,10 @@ import Testing
         #expect(text.contains("[9, 4]"))
         #expect(text.contains("encoder.gates.next_domain.weight"))
         #expect(text.contains("verification: ok"))
+        #expect(text.contains("item.id_bytes") && text.contains("vocabulary: 9 items, 2 users"))
+        // A file of format version 1 shows its vocabularies too, and its metadata keys.
+        let old = try ModelFileInspector.render(bytes: ModelFileBytes.versionOne(try Fixtures.randomContents()))
+        #expect(old.contains("music: 4 items (rows 5..<9)") && old.contains("item_ids") && old.contains("verification: ok"))
         // A file that is a valid container but not a valid model still renders, with the reason.
         var contents = try Fixtures.randomContents()
         contents.parameters.tensors["item.bias"]!.scalars[0] = .nan

@@ -37,6 +37,9 @@ struct ReferenceScorerTests {
         #expect(status == 0)
         #expect(output.contains("item.embedding float32 [9, 4]"))
         #expect(output.contains("architecture=mmoe"))
+        #expect(output.contains("format_version=2"))
+        #expect(output.contains("item.id_offsets int64 [10]") && output.contains("item.id_bytes uint8 [18]"))
+        #expect(output.contains("item.domain int32 [9]") && output.contains("user.id_bytes uint8 [8]"))
         // A model without learned users has an empty [0, d] user table.
         let contents = try Fixtures.randomContents()
         let empty = try ModelFileContents.initialized(configuration: contents.configuration, catalog: contents.catalog,
@@ -46,6 +49,7 @@ struct ReferenceScorerTests {
         let (emptyStatus, emptyOutput) = python([script, url.path])
         #expect(emptyStatus == 0)
         #expect(emptyOutput.contains("user.embedding float32 [0, 4]"))
+        #expect(emptyOutput.contains("user.id_offsets int64 [1]") && emptyOutput.contains("user.id_bytes uint8 [0]"))
     }
 
     @Test(arguments: [ModelConfiguration.Architecture.mlp, .mmoe(experts: 3), .ple(sharedExperts: 2, taskExperts: 1, levels: 2)], [true, false])
@@ -123,19 +127,34 @@ struct ReferenceScorerTests {
         try checkReference(contents, input: anonymous)
     }
 
+    /// A file of format version 1 (the vocabularies as JSON in the metadata), with rules: the
+    /// reference scorer reads either layout.
+    @Test(arguments: [true, false])
+    func referenceScorerReadsVersionOneFiles(knownUser: Bool) throws {
+        var contents = try Fixtures.randomContents(towerHidden: [5])
+        contents.sequentialRules = fixtureRules(weight: 1.5)
+        try checkReference(contents, input: knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput, versionOne: true)
+    }
+
     private func checkReference(_ contents: ModelFileContents, knownUser: Bool) throws {
         try checkReference(contents, input: knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput)
     }
 
     /// Compares the reference scorer with Medley on one request; `withoutAnchorKey` writes the
-    /// file as Medley did before `session_rules_anchor` existed (the rules must be `session`-anchored).
-    private func checkReference(_ contents: ModelFileContents, input: ModelInput, withoutAnchorKey: Bool = false) throws {
+    /// file as Medley did before `session_rules_anchor` existed (the rules must be `session`-anchored),
+    /// `versionOne` as format version 1 wrote it.
+    private func checkReference(_ contents: ModelFileContents, input: ModelInput, withoutAnchorKey: Bool = false,
+                                versionOne: Bool = false) throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let modelURL = directory.appendingPathComponent("m.safetensors")
         let model = try MultitaskModel(contents)
         if withoutAnchorKey {
             let bytes = ModelFileBytes.editingMetadata(ModelFile.encode(contents)) { $0.removeValue(forKey: "session_rules_anchor") }
+            try #require(try ModelFile.decode(bytes) == contents)
+            try ModelFile.writeBytes(bytes, to: modelURL)
+        } else if versionOne {
+            let bytes = ModelFileBytes.versionOne(contents)
             try #require(try ModelFile.decode(bytes) == contents)
             try ModelFile.writeBytes(bytes, to: modelURL)
         } else {

@@ -32,6 +32,26 @@ struct AtomicFileTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    /// A file larger than the read loop's chunk, an empty file, and a missing one.
+    @Test func readReturnsTheWholeFile() throws {
+        let directory = try TestDirectories.make(prefix: "medley-atomic")
+        let file = directory.appendingPathComponent("large.bin")
+        let large = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        try AtomicFile.write(large, to: file)
+        #expect(try AtomicFile.read(file) == large)
+        let empty = directory.appendingPathComponent("empty.bin")
+        try AtomicFile.write([], to: empty)
+        #expect(try AtomicFile.read(empty) == [])
+        let missing = directory.appendingPathComponent("missing.bin")
+        #expect(throws: SystemCallError(operation: "open", path: missing.path, errno: .noSuchFileOrDirectory)) {
+            try AtomicFile.read(missing)
+        }
+        // A directory opens but cannot be read: the error names the read.
+        #expect(throws: SystemCallError(operation: "read", path: directory.path, errno: .isDirectory)) {
+            try AtomicFile.read(directory)
+        }
+    }
+
     @Test func aMissingDirectoryIsNamedInTheError() throws {
         let directory = try TestDirectories.make(prefix: "medley-atomic")
         let file = directory.appendingPathComponent("absent/model.safetensors")
