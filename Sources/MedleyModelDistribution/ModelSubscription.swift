@@ -21,6 +21,9 @@ final class ModelSubscription {
     /// trainer that is not there.
     private(set) var snapshotSocket: Socket?
     private var pending: (requestID: UInt64, deadline: ContinuousClock.Instant)?
+    /// A snapshot was wanted while `pending` was unanswered: that answer may describe the
+    /// trainer before what made the new one wanted (a missed publication), so ask again after it.
+    private var askAgainAfterPending = false
     private var retryAt: ContinuousClock.Instant?
     private var nextRequestID: UInt64 = 1
     private var lastSequence: UInt64?
@@ -106,7 +109,12 @@ final class ModelSubscription {
     // MARK: Snapshots
 
     private func requestSnapshot(reason: String) throws(ZMQError) {
-        guard let endpoint = endpoints.snapshotEndpoint, pending == nil else { return }
+        guard let endpoint = endpoints.snapshotEndpoint else { return }
+        guard pending == nil else {
+            askAgainAfterPending = true
+            return
+        }
+        askAgainAfterPending = false
         let socket: Socket
         if let existing = snapshotSocket {
             socket = existing
@@ -147,7 +155,10 @@ final class ModelSubscription {
             return
         }
         // A late answer to an abandoned request is as good as any: the installer keeps only newer models.
-        if reply.requestID == pending?.requestID { pending = nil }
+        if reply.requestID == pending?.requestID {
+            pending = nil
+            if askAgainAfterPending { try requestSnapshot(reason: "a publication was missed while a snapshot was pending") }
+        }
         switch reply.result {
         case .announcement(let announcement):
             if received.isTruncated {
