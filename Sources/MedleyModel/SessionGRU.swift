@@ -65,13 +65,8 @@ public struct SessionGRU: Sendable {
         var cache = Cache(rows: rows, dimension: dimension)
         let m = rows.count, d = dimension
         guard m > 0 else { return cache }
-        let items = parameters[ParameterLayout.itemEmbedding].scalars
-        var x = [Float](repeating: 0, count: m * d)
-        for (j, row) in rows.enumerated() {
-            for k in 0..<d { x[j * d + k] = items[row * d + k] }
-        }
-        cache.inputMask = SequenceDropout.apply(to: &x, dropout: &dropout)
-        let projected = RowwiseLinear.forward(weight: parameters[input.weight], bias: parameters[input.bias], input: x, rows: m)
+        let (x, mask, projected) = projectedInputs(rows, parameters: parameters, dropout: &dropout)
+        cache.inputMask = mask
         cache.inputs = x
         cache.reset = [Float](repeating: 0, count: m * d)
         cache.update = cache.reset
@@ -103,18 +98,29 @@ public struct SessionGRU: Sendable {
     public func lastOutput(_ rows: [Int], parameters: ModelParameters) -> [Float]? {
         let m = rows.count, d = dimension
         guard m > 0 else { return nil }
-        let items = parameters[ParameterLayout.itemEmbedding].scalars
-        var x = [Float](repeating: 0, count: m * d)
-        for (j, row) in rows.enumerated() {
-            for k in 0..<d { x[j * d + k] = items[row * d + k] }
-        }
-        let projected = RowwiseLinear.forward(weight: parameters[input.weight], bias: parameters[input.bias], input: x, rows: m)
+        var none: SequenceDropout? = nil
+        let projected = projectedInputs(rows, parameters: parameters, dropout: &none).projected
         var h = [Float](repeating: 0, count: d)
         var g = [Float](repeating: 0, count: 3 * d)
         for j in 0..<m {
             step(&h, projected: projected, position: j, parameters: parameters, scratch: &g) { _, _, _, _, _ in }
         }
         return h
+    }
+
+    /// The rows' item embeddings (m × d, after dropout when training), the dropout mask, and
+    /// their input projection W_i x + b_i for every position at once (m × 3d).
+    private func projectedInputs(_ rows: [Int], parameters: ModelParameters, dropout: inout SequenceDropout?)
+        -> (inputs: [Float], mask: [Float], projected: [Float]) {
+        let d = dimension
+        let items = parameters[ParameterLayout.itemEmbedding].scalars
+        var x = [Float](repeating: 0, count: rows.count * d)
+        for (j, row) in rows.enumerated() {
+            for k in 0..<d { x[j * d + k] = items[row * d + k] }
+        }
+        let mask = SequenceDropout.apply(to: &x, dropout: &dropout)
+        let projected = RowwiseLinear.forward(weight: parameters[input.weight], bias: parameters[input.bias], input: x, rows: rows.count)
+        return (x, mask, projected)
     }
 
     /// One recurrence step: `h` ← h_j from h_{j−1} and row j of the input projection; `g` is

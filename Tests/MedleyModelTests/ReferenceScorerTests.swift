@@ -104,12 +104,7 @@ struct ReferenceScorerTests {
     func referenceScorerReproducesHistoryAttention(length: Int, sessionQuery: SessionQueryForm) throws {
         let shape = SessionEncoderShape(length: length, blocks: 2, heads: 2, input: .history, sessionQuery: sessionQuery)
         let contents = try Fixtures.randomContents(towerHidden: [5], sessionEncoder: shape, seed: UInt64(length))
-        var known = Fixtures.sessionInput
-        known.history = Fixtures.userHistory
-        try checkReference(contents, input: known)
-        var anonymous = Fixtures.anonymousInput
-        anonymous.history = Fixtures.userHistory
-        try checkReference(contents, input: anonymous)
+        try checkReferenceWithHistory(contents)
     }
 
     /// The GRU reading the session (the newest 2 of its 3 known items) or the history (the
@@ -119,12 +114,7 @@ struct ReferenceScorerTests {
     func referenceScorerReproducesTheGRU(input: AttentionSequence, sessionQuery: SessionQueryForm) throws {
         let shape = SessionEncoderShape(kind: .gru, length: input == .session ? 2 : 5, input: input, sessionQuery: sessionQuery)
         let contents = try Fixtures.randomContents(towerHidden: [5], sessionEncoder: shape, seed: 13)
-        var known = Fixtures.sessionInput
-        known.history = Fixtures.userHistory
-        try checkReference(contents, input: known)
-        var anonymous = Fixtures.anonymousInput
-        anonymous.history = Fixtures.userHistory
-        try checkReference(contents, input: anonymous)
+        try checkReferenceWithHistory(contents)
     }
 
     /// A file of format version 1 (the vocabularies as JSON in the metadata), with rules: the
@@ -134,6 +124,16 @@ struct ReferenceScorerTests {
         var contents = try Fixtures.randomContents(towerHidden: [5])
         contents.sequentialRules = fixtureRules(weight: 1.5)
         try checkReference(contents, input: knownUser ? Fixtures.sessionInput : Fixtures.anonymousInput, versionOne: true)
+    }
+
+    /// Both fixture requests (a known user and an anonymous one), each with the user's history.
+    private func checkReferenceWithHistory(_ contents: ModelFileContents) throws {
+        var known = Fixtures.sessionInput
+        known.history = Fixtures.userHistory
+        try checkReference(contents, input: known)
+        var anonymous = Fixtures.anonymousInput
+        anonymous.history = Fixtures.userHistory
+        try checkReference(contents, input: anonymous)
     }
 
     private func checkReference(_ contents: ModelFileContents, knownUser: Bool) throws {
