@@ -103,7 +103,7 @@ def session_attention(t, meta, E, rows, d):
 
 
 def session_gru(t, E, rows, d):
-    """The GRU's state after the last of `rows` (models/README.md, "Session encoder", gru)."""
+    """The GRU's state after the last of `rows` (models/README.md, "Session GRU")."""
     p = "session_encoder.gru"
     h = np.zeros(d, np.float32)
     if not rows:

@@ -1,5 +1,5 @@
 /// Which order-aware session encoder a model has (model-file metadata `session_encoder`,
-/// models/README.md, "Session encoder").
+/// models/README.md, "Metadata").
 public enum SessionEncoderKind: String, Sendable, Equatable, CaseIterable {
     /// SASRec-style causal self-attention (``SessionAttention``).
     case attention

@@ -1,5 +1,5 @@
 /// The shape of the order-aware session encoder over the user's or the session's most recent
-/// items (models/README.md, "Session encoder"): SASRec-style causal self-attention or a GRU.
+/// items: SASRec-style causal self-attention or a GRU (models/README.md, "Session attention" and "Session GRU").
 /// Stored in a model file's metadata as `session_encoder` (`attention` or `gru`),
 /// `sequence_length`, `attention_input` and `session_query`, and for the attention
 /// `attention_blocks` and `attention_heads`.
