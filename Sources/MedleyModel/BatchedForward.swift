@@ -50,7 +50,7 @@ public struct BatchedForward: Sendable {
 }
 
 extension Network {
-    /// The forward pass of a batch: `attentionOutputs[b]` is input b's session attention output
+    /// The forward pass of a batch: `attentionOutputs[b]` is input b's session encoder output
     /// (nil: none, read as zeros), as the per-example pass takes it.
     public func forward(batch inputs: [EncodedInput], attentionOutputs: [[Float]?], parameters: ModelParameters) -> BatchedForward {
         precondition(attentionOutputs.count == inputs.count, "\(inputs.count) inputs, \(attentionOutputs.count) attention outputs")

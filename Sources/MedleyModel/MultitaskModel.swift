@@ -81,7 +81,7 @@ public final class MultitaskModel: Sendable {
         try inputEncoder.encode(input, excludeSessionItems: excludeSessionItems)
     }
 
-    /// The forward pass for one input: queries and next-domain logits. The session attention,
+    /// The forward pass for one input: queries and next-domain logits. The session encoder,
     /// if any, computes only the newest position's output (all that serving reads).
     public func forward(_ input: EncodedInput) -> Network.ForwardPass {
         guard let encoder = network.sessionEncoder else { return network.forward(input, parameters: contents.parameters) }
@@ -90,7 +90,7 @@ public final class MultitaskModel: Sendable {
     }
 
     /// The forward pass for a batch of inputs: the encoder and heads run one matrix product per
-    /// layer over the batch (``BatchedForward``); the session attention, if any, computes each
+    /// layer over the batch (``BatchedForward``); the session encoder, if any, computes each
     /// input's newest position on its own (its sequences differ in length).
     public func forward(batch inputs: [EncodedInput]) -> BatchedForward {
         let attentionOutputs = inputs.map { input in

@@ -1,8 +1,8 @@
 /// The multitask network's computation, separate from its values: the forward pass with the
 /// activations the backward pass needs, and the backward pass producing named gradients.
 ///
-/// Per example: x = [user; session; last-item slots; context; session attention's output,
-/// when the model has one (``SessionAttention``)] → shared encoder (MLP, MMoE with one gate
+/// Per example: x = [user; session; last-item slots; context; session encoder's output,
+/// when the model has one (``SessionEncoder``)] → shared encoder (MLP, MMoE with one gate
 /// per task, or PLE with shared and per-task experts) → one tower per task → a query vector
 /// per domain, a session query,
 /// and next-domain logits. Scoring queries against items is done by ``ItemScorer`` (serving)
@@ -72,9 +72,9 @@ public struct Network: Sendable {
         /// Per task, the representation its head reads.
         public var representations: [[Float]] = []
         var headCaches: [MLP.Cache] = []
-        /// The session attention's pass, when this forward pass ran it (not when its output was given).
+        /// The session encoder's pass, when this forward pass ran it (not when its output was given).
         public var attentionCache: SessionEncoder.Cache?
-        /// The attention output added to the session tower's output (`session_query` =
+        /// The session encoder's output added to the session tower's output (`session_query` =
         /// `tower_plus_attention`); nil otherwise or for an empty sequence.
         var sessionQueryAttention: [Float]?
 
@@ -103,13 +103,13 @@ public struct Network: Sendable {
         }
     }
 
-    /// Where the session attention's output starts in x.
+    /// Where the session encoder's output starts in x.
     private var attentionOffset: Int {
         configuration.embeddingDimension * (2 + configuration.lastItemSlots) + configuration.contextDimension
     }
 
-    /// The encoder input x = [user; session; slot 1 … slot L; context; attention output]
-    /// (models/README.md); the attention output is zeros when not given.
+    /// The encoder input x = [user; session; slot 1 … slot L; context; session encoder output]
+    /// (models/README.md); that output is zeros when not given.
     public func inputVector(_ input: EncodedInput, parameters: ModelParameters, attentionOutput: [Float]? = nil) -> [Float] {
         let d = configuration.embeddingDimension
         let items = parameters[ParameterLayout.itemEmbedding].scalars
@@ -135,7 +135,7 @@ public struct Network: Sendable {
         return x
     }
 
-    /// The forward pass, running the session attention over the input's sequence rows.
+    /// The forward pass, running the session encoder over the input's sequence rows.
     public func forward(_ input: EncodedInput, parameters: ModelParameters) -> ForwardPass {
         let cache = sessionEncoder?.forward(input.sequenceRows, parameters: parameters)
         var pass = forward(input, parameters: parameters, attentionOutput: cache?.lastOutput)
@@ -143,7 +143,7 @@ public struct Network: Sendable {
         return pass
     }
 
-    /// The forward pass with the session attention's output for this input given (computed
+    /// The forward pass with the session encoder's output for this input given (computed
     /// for a whole sequence at once in training); nil reads as zeros (an empty session).
     public func forward(_ input: EncodedInput, parameters: ModelParameters, attentionOutput: [Float]?) -> ForwardPass {
         let x = inputVector(input, parameters: parameters, attentionOutput: attentionOutput)
@@ -178,7 +178,7 @@ public struct Network: Sendable {
 
     /// Accumulates into `gradients` (shaped like the parameters) the gradient of the loss whose
     /// output gradients are given, through heads, encoder and the input's embeddings, and
-    /// through the session attention when this pass ran it. Returns the gradient with respect
+    /// through the session encoder when this pass ran it. Returns the gradient with respect
     /// to the attention output (nil without an encoder), for a caller that gave that output.
     @discardableResult
     public func backward(_ pass: ForwardPass, outputGradients g: OutputGradients, parameters: ModelParameters,
@@ -212,7 +212,7 @@ public struct Network: Sendable {
 
     /// The second half of ``backward(_:outputGradients:parameters:into:)``: from the per-task
     /// representation gradients, through the shared encoder into the input's embeddings and the
-    /// session attention (when this pass ran it). `sessionQueryGradient`, the (task-weighted)
+    /// session encoder (when this pass ran it). `sessionQueryGradient`, the (task-weighted)
     /// gradient of the session query, reaches the attention output directly when the model adds
     /// that output to the query. Returns the gradient with respect to the attention output (nil
     /// without an encoder).
