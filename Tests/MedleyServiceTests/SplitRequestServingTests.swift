@@ -24,6 +24,9 @@ struct SplitRequestServingTests {
             request.userID = user
             request.k = 20
             request.includeScores = true
+            // Pinned, so that both servers build the same time-of-day features: seconds apart,
+            // they would score with different ones and near-tied items could swap.
+            request.requestTimeMs = ServiceFixtures.nowMs
             request.context = [ServiceFixtures.event(user: user, item: "m\(index * 101)", domain: "music", at: ServiceFixtures.nowMs),
                                ServiceFixtures.event(user: user, item: "n\(index * 7)", domain: "news", at: ServiceFixtures.nowMs)]
             return try client.recommend(request)
