@@ -30,23 +30,6 @@ public struct BatchedForward: Sendable {
         let width = domainQueries.count
         return Softmax.forward(Array(nextDomainLogits[(b * width)..<((b + 1) * width)]))
     }
-
-    /// The outputs of per-example passes, gathered in the same layout.
-    init(passes: [Network.ForwardPass], dimension: Int, domainCount: Int) {
-        count = passes.count
-        self.dimension = dimension
-        domainQueries = (0..<domainCount).map { t in passes.flatMap { $0.domainQuery(t) } }
-        sessionQueries = passes.flatMap(\.sessionQuery)
-        nextDomainLogits = passes.flatMap(\.nextDomainLogits)
-    }
-
-    init(count: Int, dimension: Int, domainQueries: [[Float]], sessionQueries: [Float], nextDomainLogits: [Float]) {
-        self.count = count
-        self.dimension = dimension
-        self.domainQueries = domainQueries
-        self.sessionQueries = sessionQueries
-        self.nextDomainLogits = nextDomainLogits
-    }
 }
 
 extension Network {
@@ -73,7 +56,7 @@ extension Network {
             representations = gateNames.map { gate in
                 let p = Softmax.forward(rows: BatchedLayer.forward(weight: parameters[gate.weight], bias: parameters[gate.bias],
                                                                      input: x, rows: n), count: n)
-                return BatchedMixture.mix(probabilities: p, outputs: outputs, count: n)
+                return ExpertMixture.mix(probabilities: p, outputs: outputs, count: n)
             }
         }
         let outputs = zip(heads, representations).map { $0.forward(rows: $1, count: n, parameters: parameters) }
@@ -118,10 +101,10 @@ extension ProgressiveLayeredExtraction {
             let shared = level.sharedExperts.map { $0.forward(rows: sharedInput, count: n, parameters: parameters) }
             let own = (0..<taskCount).map { t in level.taskExperts[t].map { $0.forward(rows: taskInputs[t], count: n, parameters: parameters) } }
             let next = (0..<taskCount).map { t in
-                BatchedMixture.mix(probabilities: gate(level.taskGates[t], taskInputs[t]), outputs: own[t] + shared, count: n)
+                ExpertMixture.mix(probabilities: gate(level.taskGates[t], taskInputs[t]), outputs: own[t] + shared, count: n)
             }
             if let sharedGate = level.sharedGate {
-                sharedInput = BatchedMixture.mix(probabilities: gate(sharedGate, sharedInput), outputs: own.flatMap { $0 } + shared, count: n)
+                sharedInput = ExpertMixture.mix(probabilities: gate(sharedGate, sharedInput), outputs: own.flatMap { $0 } + shared, count: n)
             }
             taskInputs = next
         }
@@ -140,25 +123,6 @@ extension Softmax {
             for k in 0..<width { p[b * width + k] = row[k] }
         }
         return p
-    }
-}
-
-/// A gate's mixture of expert outputs, row by row.
-enum BatchedMixture {
-    /// Row b of the result is Σ_e probabilities[b, e] · outputs[e] row b; `probabilities` is
-    /// `count` × experts, each output `count` × width.
-    static func mix(probabilities p: [Float], outputs: [[Float]], count n: Int) -> [Float] {
-        guard n > 0, let first = outputs.first else { return [] }
-        let width = first.count / n
-        let experts = outputs.count
-        var r = [Float](repeating: 0, count: n * width)
-        for (e, h) in outputs.enumerated() {
-            for b in 0..<n {
-                let w = p[b * experts + e]
-                for k in 0..<width { r[b * width + k] += w * h[b * width + k] }
-            }
-        }
-        return r
     }
 }
 

@@ -121,13 +121,10 @@ public struct MLP: Sendable {
             if l < weightNames.count - 1 || activateOutput {
                 dy = ReLU.backward(preActivation: cache.preActivations[l], outputGradient: dy)
             }
-            // Taken out and put back so the two gradients are not two accesses to one dictionary.
-            var dw = gradients.tensors.removeValue(forKey: weightNames[l])!
-            var db = gradients.tensors.removeValue(forKey: biasNames[l])!
-            dy = Linear.backward(weight: parameters[weightNames[l]], input: cache.inputs[l], outputGradient: dy,
-                                 weightGradient: &dw, biasGradient: &db)
-            gradients.tensors[weightNames[l]] = dw
-            gradients.tensors[biasNames[l]] = db
+            dy = gradients.withTensors(weightNames[l], biasNames[l]) { [dy] dw, db in
+                Linear.backward(weight: parameters[weightNames[l]], input: cache.inputs[l], outputGradient: dy,
+                                weightGradient: &dw, biasGradient: &db)
+            }
         }
         return dy
     }

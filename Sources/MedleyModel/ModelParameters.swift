@@ -53,6 +53,32 @@ public struct ModelParameters: Sendable, Equatable {
         set { tensors[name] = newValue }
     }
 
+    /// Lets `body` update two named tensors (a layer's weight and bias gradients) in place: they
+    /// are taken out and put back, so that the two are not two simultaneous accesses to one
+    /// dictionary. - Precondition: both exist.
+    public mutating func withTensors<R>(_ first: String, _ second: String,
+                                        _ body: (inout Tensor, inout Tensor) throws -> R) rethrows -> R {
+        var a = tensors.removeValue(forKey: first)!
+        var b = tensors.removeValue(forKey: second)!
+        defer {
+            tensors[first] = a
+            tensors[second] = b
+        }
+        return try body(&a, &b)
+    }
+
+    /// Adds row j of `values` (`rows.count` rows of the tensor's width) to row `rows[j]` of the
+    /// named tensor: a sequence encoder's input gradient, into the embedding rows it read.
+    public mutating func addRows(_ values: [Float], to rows: [Int], of name: String) {
+        let d = tensors[name]!.columns
+        precondition(values.count == rows.count * d, "\(values.count) values for \(rows.count) rows of \(d)")
+        tensors[name]!.scalars.withUnsafeMutableBufferPointer { g in
+            for (j, row) in rows.enumerated() {
+                for k in 0..<d { g[row * d + k] += values[j * d + k] }
+            }
+        }
+    }
+
     /// `self += scale * other`, tensor by tensor (an optimiser step or gradient accumulation).
     public mutating func add(_ other: ModelParameters, scaledBy scale: Float = 1) {
         for (name, tensor) in other.tensors {

@@ -160,15 +160,11 @@ public struct Network: Sendable {
             pass.gateProbabilities = cache.levels[cache.levels.count - 1].taskGates
         } else {
             pass.expertCaches = experts.map { $0.forward(x, parameters: parameters) }
-            let width = configuration.representationDimension
+            let outputs = pass.expertCaches.map(\.output)
             for (weight, bias) in gateNames {
                 let p = Softmax.forward(Linear.forward(weight: parameters[weight], bias: parameters[bias], input: x))
-                var r = [Float](repeating: 0, count: width)
-                for (e, cache) in pass.expertCaches.enumerated() {
-                    for k in 0..<width { r[k] += p[e] * cache.output[k] }
-                }
                 pass.gateProbabilities.append(p)
-                pass.representations.append(r)
+                pass.representations.append(ExpertMixture.mix(probabilities: p, outputs: outputs))
             }
         }
         pass.headCaches = zip(heads, pass.representations).map { $0.forward($1, parameters: parameters) }
@@ -243,12 +239,9 @@ public struct Network: Sendable {
                 }
                 let dz = Softmax.backward(probabilities: p, outputGradient: dp)
                 let (weight, bias) = gateNames[t]
-                var dw = gradients.tensors.removeValue(forKey: weight)!
-                var db = gradients.tensors.removeValue(forKey: bias)!
-                let dxGate = Linear.backward(weight: parameters[weight], input: pass.x, outputGradient: dz,
-                                             weightGradient: &dw, biasGradient: &db)
-                gradients.tensors[weight] = dw
-                gradients.tensors[bias] = db
+                let dxGate = gradients.withTensors(weight, bias) { dw, db in
+                    Linear.backward(weight: parameters[weight], input: pass.x, outputGradient: dz, weightGradient: &dw, biasGradient: &db)
+                }
                 for k in dx.indices { dx[k] += dxGate[k] }
             }
             for (e, expert) in experts.enumerated() {

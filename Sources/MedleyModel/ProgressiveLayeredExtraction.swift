@@ -65,13 +65,6 @@ struct ProgressiveLayeredExtraction: Sendable {
         var outputs: [[Float]] = []
     }
 
-    /// Σ_k p[k] · h_k.
-    private static func mix(_ p: [Float], _ outputs: [[Float]]) -> [Float] {
-        var r = [Float](repeating: 0, count: outputs[0].count)
-        for (k, h) in outputs.enumerated() { for i in r.indices { r[i] += p[k] * h[i] } }
-        return r
-    }
-
     func forward(_ x: [Float], taskCount: Int, parameters: ModelParameters) -> Cache {
         var cache = Cache()
         var taskInputs = Array(repeating: x, count: taskCount)
@@ -85,14 +78,14 @@ struct ProgressiveLayeredExtraction: Sendable {
                 let (w, b) = level.taskGates[t]
                 let p = Softmax.forward(Linear.forward(weight: parameters[w], bias: parameters[b], input: taskInputs[t]))
                 gates.append(p)
-                next.append(Self.mix(p, own[t].map(\.output) + shared.map(\.output)))
+                next.append(ExpertMixture.mix(probabilities: p, outputs: own[t].map(\.output) + shared.map(\.output)))
             }
             var sharedGate: [Float]?
             var nextShared = sharedInput
             if let (w, b) = level.sharedGate {
                 let p = Softmax.forward(Linear.forward(weight: parameters[w], bias: parameters[b], input: sharedInput))
                 sharedGate = p
-                nextShared = Self.mix(p, own.flatMap { $0.map(\.output) } + shared.map(\.output))
+                nextShared = ExpertMixture.mix(probabilities: p, outputs: own.flatMap { $0.map(\.output) } + shared.map(\.output))
             }
             cache.levels.append(LevelCache(taskInputs: taskInputs, sharedInput: sharedInput, sharedExperts: shared,
                                            taskExperts: own, taskGates: gates, sharedGate: sharedGate))
@@ -119,13 +112,9 @@ struct ProgressiveLayeredExtraction: Sendable {
             }
         }
         let dz = Softmax.backward(probabilities: p, outputGradient: dp)
-        var dw = gradients.tensors.removeValue(forKey: gate.weight)!
-        var db = gradients.tensors.removeValue(forKey: gate.bias)!
-        let dx = Linear.backward(weight: parameters[gate.weight], input: input, outputGradient: dz,
-                                 weightGradient: &dw, biasGradient: &db)
-        gradients.tensors[gate.weight] = dw
-        gradients.tensors[gate.bias] = db
-        return dx
+        return gradients.withTensors(gate.weight, gate.bias) { dw, db in
+            Linear.backward(weight: parameters[gate.weight], input: input, outputGradient: dz, weightGradient: &dw, biasGradient: &db)
+        }
     }
 
     /// Accumulates every expert's and gate's gradients from the per-task representation

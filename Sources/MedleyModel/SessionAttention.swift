@@ -226,7 +226,7 @@ public struct SessionAttention: Sendable {
         let m = cache.rows.count, d = dimension
         guard m > 0, let finalNorm = cache.finalNorm else { return }
         precondition(outputGradient.count == m * d, "output gradient of \(outputGradient.count) values for \(m) positions")
-        var dh = withGradients([finalScale, finalShift], in: &gradients) { a, b in
+        var dh = gradients.withTensors(finalScale, finalShift) { a, b in
             LayerNorm.backward(finalNorm, outputGradient: outputGradient, scale: parameters[finalScale],
                                scaleGradient: &a, shiftGradient: &b)
         }
@@ -239,7 +239,7 @@ public struct SessionAttention: Sendable {
             dInner = ReLU.backward(preActivation: block.innerPreActivation, outputGradient: dInner)
             let dc = linearBackward(names.inner, input: block.feedForwardInput, rows: m, outputGradient: dInner,
                                     parameters: parameters, gradients: &gradients)
-            let dMid = withGradients([names.feedForwardScale, names.feedForwardShift], in: &gradients) { a, b in
+            let dMid = gradients.withTensors(names.feedForwardScale, names.feedForwardShift) { a, b in
                 LayerNorm.backward(block.feedForwardNorm, outputGradient: dc, scale: parameters[names.feedForwardScale],
                                    scaleGradient: &a, shiftGradient: &b)
             }
@@ -257,7 +257,7 @@ public struct SessionAttention: Sendable {
             let daV = linearBackward(names.value, input: block.normalizedInput, rows: m, outputGradient: dv,
                                      parameters: parameters, gradients: &gradients)
             for i in da.indices { da[i] += daK[i] + daV[i] }
-            let dIn = withGradients([names.attentionScale, names.attentionShift], in: &gradients) { a, b in
+            let dIn = gradients.withTensors(names.attentionScale, names.attentionShift) { a, b in
                 LayerNorm.backward(block.attentionNorm, outputGradient: da, scale: parameters[names.attentionScale],
                                    scaleGradient: &a, shiftGradient: &b)
             }
@@ -267,11 +267,7 @@ public struct SessionAttention: Sendable {
         gradients.tensors[positionName]!.scalars.withUnsafeMutableBufferPointer { g in
             for i in 0..<(m * d) { g[i] += dh[i] }
         }
-        gradients.tensors[ParameterLayout.itemEmbedding]!.scalars.withUnsafeMutableBufferPointer { g in
-            for (j, row) in cache.rows.enumerated() {
-                for k in 0..<d { g[row * d + k] += dh[j * d + k] }
-            }
-        }
+        gradients.addRows(dh, to: cache.rows, of: ParameterLayout.itemEmbedding)
     }
 
     /// The gradients of Q, K and V from the gradient of the attended values.
@@ -328,21 +324,9 @@ public struct SessionAttention: Sendable {
 
     private func linearBackward(_ names: (weight: String, bias: String), input: [Float], rows m: Int, outputGradient: [Float],
                                 parameters: ModelParameters, gradients: inout ModelParameters) -> [Float] {
-        withGradients([names.weight, names.bias], in: &gradients) { a, b in
+        gradients.withTensors(names.weight, names.bias) { a, b in
             RowwiseLinear.backward(weight: parameters[names.weight], input: input, rows: m, outputGradient: outputGradient,
                                    weightGradient: &a, biasGradient: &b)
         }
-    }
-
-    /// Takes the named gradients out of the dictionary, lets `body` update them, and puts them
-    /// back, so that two tensors are not two simultaneous accesses to one dictionary.
-    private func withGradients<R>(_ names: [String], in gradients: inout ModelParameters,
-                                  _ body: (inout Tensor, inout Tensor) -> R) -> R {
-        var a = gradients.tensors.removeValue(forKey: names[0])!
-        var b = gradients.tensors.removeValue(forKey: names[1])!
-        let result = body(&a, &b)
-        gradients.tensors[names[0]] = a
-        gradients.tensors[names[1]] = b
-        return result
     }
 }

@@ -191,13 +191,13 @@ public struct SessionGRU: Sendable {
                 }
             }
         }
-        var dx = withGradients(input, in: &gradients) { dw, db in
+        var dx = gradients.withTensors(input.weight, input.bias) { dw, db in
             RowwiseLinear.backward(weight: parameters[input.weight], input: cache.inputs, rows: m, outputGradient: dProjected,
                                    weightGradient: &dw, biasGradient: &db)
         }
         // The hidden projection read h_{j−1}: the output shifted down a row, zeros first.
         let previous = [Float](repeating: 0, count: d) + cache.output.prefix((m - 1) * d)
-        withGradients(hidden, in: &gradients) { dw, db in
+        gradients.withTensors(hidden.weight, hidden.bias) { dw, db in
             dHiddenProjected.withUnsafeBufferPointer { gp in
                 previous.withUnsafeBufferPointer { hp in
                     dw.scalars.withUnsafeMutableBufferPointer { dwp in
@@ -211,22 +211,6 @@ public struct SessionGRU: Sendable {
             }
         }
         SequenceDropout.multiply(&dx, by: cache.inputMask)
-        gradients.tensors[ParameterLayout.itemEmbedding]!.scalars.withUnsafeMutableBufferPointer { g in
-            for (j, row) in cache.rows.enumerated() {
-                for k in 0..<d { g[row * d + k] += dx[j * d + k] }
-            }
-        }
-    }
-
-    /// Takes a weight's and a bias's gradients out of the dictionary, lets `body` update them,
-    /// and puts them back, so that two tensors are not two simultaneous accesses to one dictionary.
-    private func withGradients<R>(_ names: (weight: String, bias: String), in gradients: inout ModelParameters,
-                                  _ body: (inout Tensor, inout Tensor) -> R) -> R {
-        var w = gradients.tensors.removeValue(forKey: names.weight)!
-        var b = gradients.tensors.removeValue(forKey: names.bias)!
-        let result = body(&w, &b)
-        gradients.tensors[names.weight] = w
-        gradients.tensors[names.bias] = b
-        return result
+        gradients.addRows(dx, to: cache.rows, of: ParameterLayout.itemEmbedding)
     }
 }

@@ -39,7 +39,7 @@ struct EvaluationOptions: ParsableArguments {
     @OptionGroup var learningRateDecay: LearningRateDecayOption
     @OptionGroup var earlyStoppingMetric: EarlyStoppingMetricOption
 
-    @Option(help: "Epochs without a better validation HR@10 before training stops.")
+    @Option(help: "Epochs without a better validation metric (--early-stopping-metric) before training stops.")
     var patience: Int = EvaluationOptions.defaultPatience
 
     @Option(help: "The training seed.")

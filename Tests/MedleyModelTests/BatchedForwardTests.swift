@@ -5,6 +5,15 @@ import Testing
 /// The batched forward pass (one matrix product per layer over a batch's inputs) gives the
 /// outputs and the ranked lists of the per-example pass, for every encoder form, with and
 /// without a session encoder (attention or GRU), on batches whose sessions differ in length.
+extension BatchedForward {
+    /// The outputs of per-example passes, gathered in the batched layout.
+    init(passes: [Network.ForwardPass], dimension: Int, domainCount: Int) {
+        self.init(count: passes.count, dimension: dimension,
+                  domainQueries: (0..<domainCount).map { t in passes.flatMap { $0.domainQuery(t) } },
+                  sessionQueries: passes.flatMap(\.sessionQuery), nextDomainLogits: passes.flatMap(\.nextDomainLogits))
+    }
+}
+
 @Suite struct BatchedForwardTests {
     enum Encoder: String, CaseIterable {
         case mlp, mmoe, ple
