@@ -15,6 +15,8 @@ import Darwin
 package final class WakeUpPipe: Sendable {
     /// The read end: poll it for readability.
     package let fileDescriptor: CInt
+    /// The write end, for a signal handler that writes to it directly.
+    package var writeFileDescriptor: CInt { writeDescriptor }
     private let writeDescriptor: CInt
 
     package init() throws(SystemCallError) {

@@ -22,12 +22,4 @@ struct WakeUpPipeTests {
         #expect(!pipe.wait(milliseconds: 0))
     }
 
-    @Test func theStopSignalStaysTriggered() {
-        let stop = StopSignal()
-        #expect(!stop.wait(milliseconds: 0))
-        stop.trigger()
-        stop.trigger()
-        #expect(stop.wait(milliseconds: 0))
-        #expect(stop.wait(milliseconds: 0))
-    }
 }
