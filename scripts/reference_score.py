@@ -230,20 +230,28 @@ def main():
         lst = top(out[f"domain.{name}"], rows)
         lists.append(lst)
         per_domain[name] = [[item_ids[r], s] for r, s in lst]
-    # Sequential rules (models/README.md, "Sequential rules"): the rules from the anchor item
-    # add weight x strength to the session head's scores of their targets. The anchor is the
-    # newest session item; with session_rules_anchor = newest_item (absent: session) and no
-    # session item, the newest history item.
+    # Sequential rules (models/README.md, "Sequential rules"): the rules from the anchor items
+    # add weight x boost to the session head's scores of their targets, boost being the sum
+    # over the anchors, newest first, of strength / k for the k-th (k = 1, 2, ...). The anchors
+    # are the newest session_rules_depth (absent: 1) known session items, newest first; with
+    # session_rules_anchor = newest_item (absent: session), the newest known history items
+    # follow them until there are session_rules_depth.
     boost = None
-    assert meta.get("session_rules_anchor", "session") in ("session", "newest_item")
-    anchor = newest_first[0] if newest_first else None
-    if anchor is None and meta.get("session_rules_anchor", "session") == "newest_item" and hist:
-        anchor = hist[-1]
-    if "session_rules_weight" in meta and anchor is not None:
+    anchor_kind = meta.get("session_rules_anchor", "session")
+    assert anchor_kind in ("session", "newest_item")
+    depth = int(meta.get("session_rules_depth", "1"))
+    assert 1 <= depth <= 10
+    anchors = newest_first[:depth]
+    if anchor_kind == "newest_item":
+        anchors = anchors + list(reversed(hist))[:depth - len(anchors)]
+    if "session_rules_weight" in meta and anchors:
         rw = np.float32(float(meta["session_rules_weight"]))
-        start, end = t["session_rules.row_start"][anchor], t["session_rules.row_start"][anchor + 1]
         boost = np.zeros(len(item_ids), np.float32)
-        boost[t["session_rules.targets"][start:end]] = (rw * t["session_rules.strengths"][start:end]).astype(np.float32)
+        for rank, anchor in enumerate(anchors, start=1):
+            start, end = t["session_rules.row_start"][anchor], t["session_rules.row_start"][anchor + 1]
+            targets = t["session_rules.targets"][start:end]
+            boost[targets] = boost[targets] + (t["session_rules.strengths"][start:end] / np.float32(rank)).astype(np.float32)
+        boost = (rw * boost).astype(np.float32)
     session = top(out["session"], list(range(len(item_ids))), boost)
     nxt = [0] * len(domains)
     blended = []

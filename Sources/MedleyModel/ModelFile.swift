@@ -69,6 +69,7 @@ public enum ModelFile {
         public static let sessionRulesWeight = "session_rules_weight"
         public static let sessionRulesSteps = "session_rules_steps"
         public static let sessionRulesAnchor = "session_rules_anchor"
+        public static let sessionRulesDepth = "session_rules_depth"
     }
 
     /// The tensors of the sequential rules (``SequentialRulesTable``), present exactly when
@@ -139,6 +140,7 @@ public enum ModelFile {
             metadata[Key.sessionRulesWeight] = "\(rules.weight)"
             metadata[Key.sessionRulesSteps] = String(rules.steps)
             metadata[Key.sessionRulesAnchor] = rules.anchor.rawValue
+            metadata[Key.sessionRulesDepth] = String(rules.depth)
             data += [(RulesTensor.strengths, .float32(Tensor(shape: [rules.ruleCount], scalars: rules.strengths))),
                      (RulesTensor.rowStart, .int32(rules.rowStart)), (RulesTensor.targets, .int32(rules.targets))]
         }
@@ -226,6 +228,15 @@ public enum ModelFile {
         }
         // Absent in files written before the key existed: their rules start from the session.
         let anchor = try choice(m, Key.sessionRulesAnchor, absent: SequentialRulesAnchor.session)
+        // Absent in files written before the key existed: their rules start from one item.
+        var depth = 1
+        if let depthText = m[Key.sessionRulesDepth] {
+            guard let value = Int(depthText), (1...SequentialRulesTable.maxDepth).contains(value) else {
+                throw .invalidMetadata(key: Key.sessionRulesDepth,
+                                       reason: "\"\(depthText)\" is not an integer in 1...\(SequentialRulesTable.maxDepth)")
+            }
+            depth = value
+        }
         func take(_ name: String) throws(ModelFileError) -> SafeTensorsEntry {
             guard let entry = byName.removeValue(forKey: name) else { throw .missingTensor(name) }
             guard entry.shape.count == 1 else { throw .shapeMismatch(tensor: name, expected: [-1], actual: entry.shape) }
@@ -234,8 +245,8 @@ public enum ModelFile {
         let rowStart = try SafeTensors.int32s(try take(RulesTensor.rowStart), in: raw, dataStart: dataStart)
         let targets = try SafeTensors.int32s(try take(RulesTensor.targets), in: raw, dataStart: dataStart)
         let strengths = try SafeTensors.floats(try take(RulesTensor.strengths), in: raw, dataStart: dataStart)
-        return try SequentialRulesTable(steps: steps, weight: weight, anchor: anchor, rowStart: rowStart, targets: targets,
-                                        strengths: strengths, itemCount: itemCount)
+        return try SequentialRulesTable(steps: steps, weight: weight, anchor: anchor, depth: depth, rowStart: rowStart,
+                                        targets: targets, strengths: strengths, itemCount: itemCount)
     }
 
     /// An enumerated key whose absence means `absent` (files written before the key existed).

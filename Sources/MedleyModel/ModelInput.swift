@@ -84,13 +84,16 @@ public struct EncodedInput: Sendable, Equatable {
     public var excludedRows: Set<Int>
     /// Session events dropped because their item or domain is unknown to the model.
     public var ignoredEventCount: Int
-    /// The newest known history item (before the session), for every user: where sequential
-    /// rules anchored at the user's newest item start when the session has no known item.
-    public var newestHistoryRow: Int?
+    /// The newest known history items (before the session), newest first, at most
+    /// ``SequentialRulesTable/maxDepth``, for every user: where sequential rules anchored at the
+    /// user's newest items start once the session's known items are used up.
+    public var recentHistoryRows: [Int]
+    /// The newest known history item.
+    public var newestHistoryRow: Int? { recentHistoryRows.first }
 
     public init(userRow: Int?, foldInRows: [Int], sessionRows: [Int], sessionWeights: [Float],
                 lastItemRows: [Int?], context: [Float], excludedRows: Set<Int> = [], ignoredEventCount: Int = 0,
-                sequenceRows: [Int] = [], newestHistoryRow: Int? = nil) {
+                sequenceRows: [Int] = [], recentHistoryRows: [Int] = []) {
         self.userRow = userRow
         self.foldInRows = foldInRows
         self.sessionRows = sessionRows
@@ -100,7 +103,7 @@ public struct EncodedInput: Sendable, Equatable {
         self.context = context
         self.excludedRows = excludedRows
         self.ignoredEventCount = ignoredEventCount
-        self.newestHistoryRow = newestHistoryRow
+        self.recentHistoryRows = recentHistoryRows
     }
 }
 
@@ -166,7 +169,8 @@ public struct InputEncoder: Sendable {
                             lastItemRows: slots, context: input.context, excludedRows: excluded,
                             ignoredEventCount: input.events.count - known.count,
                             sequenceRows: sequenceRows(input, known: known.map(\.1)),
-                            newestHistoryRow: input.history.reversed().lazy.compactMap { row(of: $0) }.first)
+                            recentHistoryRows: Array(input.history.reversed().lazy.compactMap { row(of: $0) }
+                                .prefix(SequentialRulesTable.maxDepth)))
     }
 }
 

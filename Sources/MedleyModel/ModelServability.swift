@@ -86,8 +86,8 @@ public enum ModelServability {
             case .session: rows = 0..<model.catalog.count
             case .nextDomain: continue  // logits, bounded by the tower's last layer
             }
-            // The rules add at most their weight (strengths are at most 1) to a session score.
-            let rulesBound = task == .session ? Double(model.contents.sequentialRules?.weight ?? 0) : 0
+            // Strengths are at most 1, so the rules add at most weight × (1 + … + 1/depth).
+            let rulesBound = task == .session ? Double(model.contents.sequentialRules?.largestAddition ?? 0) : 0
             for row in rows {
                 var bound = Double(abs(biases[row])) + rulesBound
                 for k in 0..<d { bound += query[k] * Double(abs(embeddings[row * d + k])) }

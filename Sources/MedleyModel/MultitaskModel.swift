@@ -157,21 +157,21 @@ public final class MultitaskModel: Sendable {
     }
 
     /// The session list with the sequential rules blended in: the model's top items and the
-    /// rules' targets from the input's anchor item (``SequentialRulesAnchor``), each rule target scored by the
-    /// model plus `weight × strength`. Exact: an item that is neither can only have its model
-    /// score, which the `capacity` items of the model's list already beat (the blend only adds).
+    /// rules' targets from the input's anchor items (``SequentialRulesTable/boosts(for:depth:)``),
+    /// each rule target scored by the model plus `weight × boost`. Exact: an item that is neither
+    /// can only have its model score, which the `capacity` items of the model's list already beat
+    /// (the blend only adds).
     private func blendRules(into top: [ScoredItem], input: EncodedInput, sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
-        guard let rules = contents.sequentialRules, rules.weight > 0, capacity > 0,
-              let anchor = rules.anchorRow(for: input) else { return top }
+        guard let rules = contents.sequentialRules, rules.weight > 0, capacity > 0 else { return top }
+        let boosts = rules.boosts(for: input)
+        guard !boosts.isEmpty else { return top }
         let d = contents.configuration.embeddingDimension
         var candidates = Dictionary(uniqueKeysWithValues: top.map { ($0.index, $0.score) })
-        for r in rules.rules(from: anchor) {
-            let row = Int(rules.targets[r])
-            guard !input.excludedRows.contains(row) else { continue }
+        for (row, boost) in boosts where !input.excludedRows.contains(row) {
             let modelScore = candidates[row] ?? embeddings.withUnsafeBufferPointer { e in
                 ScoringKernels.dot(sessionQuery, e.baseAddress! + row * d, d) + biases[row]
             }
-            candidates[row] = modelScore + rules.weight * rules.strengths[r]
+            candidates[row] = modelScore + rules.weight * boost
         }
         return Array(candidates.map { ScoredItem(index: $0.key, score: $0.value) }.sorted(by: ScoredItem.ranksBefore).prefix(capacity))
     }

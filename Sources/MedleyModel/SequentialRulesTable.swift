@@ -6,9 +6,10 @@
 /// (sequential rules, Ludewig and Jannach 2018: 1/d for each time j follows i at a distance
 /// d ≤ `steps`), scaled so that each item's strongest rule is 1; each item keeps its strongest
 /// `rulesPerItem` rules. The session head's score of item j for an input whose
-/// anchor item is i (``SequentialRulesAnchor``: the newest session item, or the user's newest
-/// item across sessions) becomes `model score + weight × strength(i → j)`; the weight is
-/// fitted on the validation examples when the model is trained (0 when the rules do not help).
+/// anchor items, newest first, are i₁ … i_D (``SequentialRulesAnchor``: the newest session
+/// items, or the user's newest items across sessions; D = ``depth``) becomes
+/// `model score + weight × Σ_k strength(i_k → j) / k`; the depth and the weight are fitted on
+/// the validation examples when the model is trained (weight 0 when the rules do not help).
 /// Stored as compressed rows (models/README.md, "Sequential rules").
 public struct SequentialRulesTable: Sendable, Equatable {
     /// The largest distance that made a rule.
@@ -17,6 +18,10 @@ public struct SequentialRulesTable: Sendable, Equatable {
     public var weight: Float
     /// Which of the input's items the rules start from.
     public var anchor: SequentialRulesAnchor
+    /// How many of the input's newest items the rules start from; the k-th newest counts 1/k.
+    public var depth: Int
+    /// The largest depth a model file may hold (the encoders keep this many history items).
+    public static let maxDepth = 10
     /// The rules of item row i are `targets`/`strengths` at `rowStart[i]..<rowStart[i + 1]`,
     /// strongest first.
     public let rowStart: [Int32]
@@ -26,12 +31,13 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// Checks the rows against a catalogue of `itemCount` items: `rowStart` has one entry more
     /// than there are items, starts at 0, never decreases and ends at the number of rules;
     /// every target is a row of the catalogue; every strength is in (0, 1]; the weight and the
-    /// steps are in range.
-    public init(steps: Int, weight: Float, anchor: SequentialRulesAnchor, rowStart: [Int32], targets: [Int32],
-                strengths: [Float], itemCount: Int) throws(ModelFileError) {
+    /// steps and the depth are in range.
+    public init(steps: Int, weight: Float, anchor: SequentialRulesAnchor, depth: Int = 1, rowStart: [Int32],
+                targets: [Int32], strengths: [Float], itemCount: Int) throws(ModelFileError) {
         func bad(_ reason: String) -> ModelFileError { .invalidMetadata(key: "session_rules", reason: reason) }
         guard steps >= 1 else { throw bad("steps must be at least 1, not \(steps)") }
         guard weight.isFinite, weight >= 0 else { throw bad("the weight must be finite and not negative, not \(weight)") }
+        guard (1...Self.maxDepth).contains(depth) else { throw bad("the depth must be in 1...\(Self.maxDepth), not \(depth)") }
         guard rowStart.count == itemCount + 1 else {
             throw bad("row_start has \(rowStart.count) entries for \(itemCount) items (expected \(itemCount + 1))")
         }
@@ -51,6 +57,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         self.steps = steps
         self.weight = weight
         self.anchor = anchor
+        self.depth = depth
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
@@ -59,7 +66,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// Learns the rules from sessions of item rows (each in time order): every pair j after i
     /// at a distance d ≤ `steps` in one session adds 1/d to i → j (a repeat of the same item
     /// is not a transition); each item keeps its `rulesPerItem` strongest rules (ties: lower
-    /// row first), scaled so that the strongest is 1. The weight starts at 0.
+    /// row first), scaled so that the strongest is 1. The weight starts at 0, the depth at 1.
     public init(sessions: [[Int]], itemCount: Int, steps: Int = 10, rulesPerItem: Int = 50,
                 anchor: SequentialRulesAnchor = .newestItem) {
         precondition(rulesPerItem >= 1)
@@ -76,6 +83,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         self.steps = steps
         self.weight = 0
         self.anchor = anchor
+        self.depth = 1
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
@@ -108,16 +116,32 @@ public struct SequentialRulesTable: Sendable, Equatable {
         Int(rowStart[row])..<Int(rowStart[row + 1])
     }
 
-    /// The row the rules start from for `input` (by ``anchor``), or nil when there is none.
-    public func anchorRow(for input: EncodedInput) -> Int? {
-        anchor.row(for: input)
+    /// The rows the rules start from for `input` (by ``anchor``), newest first: at most ``depth``.
+    public func anchorRows(for input: EncodedInput, depth: Int? = nil) -> [Int] {
+        anchor.rows(for: input, depth: depth ?? self.depth)
     }
 
-    /// Adds `weight × strength` to the scores of the rules' targets from the input's anchor
-    /// item; nothing when it has none or the weight is 0. `scores` covers the whole catalogue.
-    public func blend(_ scores: inout [Float], for input: EncodedInput, weight: Float? = nil) {
-        let w = weight ?? self.weight
-        guard let row = anchorRow(for: input), w > 0 else { return }
-        for r in rules(from: row) { scores[Int(targets[r])] += w * strengths[r] }
+    /// What the rules add to each of their targets' scores before the weight:
+    /// `Σ_k strength(anchor_k → j) / k` over the anchors, newest (k = 1) first, summed in that
+    /// order in float32 (as the model file's reference computes it).
+    public func boosts(for input: EncodedInput, depth: Int? = nil) -> [Int: Float] {
+        var boosts: [Int: Float] = [:]
+        for (k, anchorRow) in anchorRows(for: input, depth: depth).enumerated() {
+            let share = Float(k + 1)
+            for r in rules(from: anchorRow) { boosts[Int(targets[r]), default: 0] += strengths[r] / share }
+        }
+        return boosts
+    }
+
+    /// The most the rules add to one score: `weight × (1 + 1/2 + … + 1/depth)`.
+    public var largestAddition: Float {
+        weight * (1...depth).reduce(Float(0)) { $0 + 1 / Float($1) }
+    }
+
+    /// Adds `weight × boost` to the scores of the rules' targets from the input's anchor
+    /// items; nothing when it has none or the weight is 0. `scores` covers the whole catalogue.
+    public func blend(_ scores: inout [Float], for input: EncodedInput) {
+        guard weight > 0 else { return }
+        for (row, boost) in boosts(for: input) { scores[row] += weight * boost }
     }
 }

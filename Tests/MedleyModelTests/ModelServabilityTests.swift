@@ -73,5 +73,12 @@ struct ModelServabilityTests {
         contents.sequentialRules = fixtureRules(weight: 3e38)
         let model = try MultitaskModel(contents)
         #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
+        // From three items the rules add up to weight × (1 + 1/2 + 1/3): a weight that one item's
+        // rules cannot overflow with can overflow then.
+        contents.sequentialRules = fixtureRules(weight: 1.2e38)
+        try ModelServability.check(MultitaskModel(contents))
+        contents.sequentialRules!.depth = 3
+        let deeper = try MultitaskModel(contents)
+        #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(deeper) }
     }
 }

@@ -69,12 +69,28 @@ struct ReferenceScorerTests {
         try checkReference(try Fixtures.randomContents(sessionEncoder: short, seed: 11), knownUser: knownUser)
     }
 
-    /// A model whose session list blends in sequential rules from the newest session item.
-    @Test(arguments: [true, false])
-    func referenceScorerReproducesTheRulesBlend(knownUser: Bool) throws {
+    /// A model whose session list blends in sequential rules from the newest session item, or
+    /// from the newest two.
+    @Test(arguments: [true, false], [1, 2])
+    func referenceScorerReproducesTheRulesBlend(knownUser: Bool, depth: Int) throws {
         var contents = try Fixtures.randomContents(towerHidden: [5])
         contents.sequentialRules = fixtureRules(weight: 1.5)
+        contents.sequentialRules!.depth = depth
         try checkReference(contents, knownUser: knownUser)
+    }
+
+    /// Rules from the newest five items: the session's three known ones, newest first, then
+    /// (anchored at the user's newest items) the two newest known history items; anchored at the
+    /// session, the three only. The weight is large enough that the rules decide the list.
+    @Test(arguments: [SequentialRulesAnchor.newestItem, .session])
+    func referenceScorerReproducesDeeperRulesAcrossSessionAndHistory(anchor: SequentialRulesAnchor) throws {
+        var contents = try Fixtures.randomContents(towerHidden: [5])
+        contents.sequentialRules = fixtureRules(weight: 20)
+        contents.sequentialRules!.anchor = anchor
+        contents.sequentialRules!.depth = 5
+        var input = Fixtures.sessionInput
+        input.history = Fixtures.userHistory
+        try checkReference(contents, input: input)
     }
 
     /// A request that opens a session: with `session_rules_anchor` = `newest_item` the rules
@@ -150,7 +166,10 @@ struct ReferenceScorerTests {
         let modelURL = directory.appendingPathComponent("m.safetensors")
         let model = try MultitaskModel(contents)
         if withoutAnchorKey {
-            let bytes = ModelFileBytes.editingMetadata(ModelFile.encode(contents)) { $0.removeValue(forKey: "session_rules_anchor") }
+            let bytes = ModelFileBytes.editingMetadata(ModelFile.encode(contents)) {
+                $0.removeValue(forKey: "session_rules_anchor")
+                $0.removeValue(forKey: "session_rules_depth")
+            }
             try #require(try ModelFile.decode(bytes) == contents)
             try ModelFile.writeBytes(bytes, to: modelURL)
         } else if versionOne {

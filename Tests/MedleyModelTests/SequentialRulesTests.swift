@@ -35,6 +35,45 @@ struct SequentialRulesTests {
         #expect(throws: ModelFileError.self) { try table([0, 1, 1], [1], [0]) }         // strength 0
         #expect(throws: ModelFileError.self) { try table([0, 1, 1], [1], [1], weight: -1) }
         #expect(throws: ModelFileError.self) { try table([0, 1, 1], [1], [.nan]) }
+        for depth in [0, SequentialRulesTable.maxDepth + 1] {
+            #expect(throws: ModelFileError.self) {
+                _ = try SequentialRulesTable(steps: 2, weight: 1, anchor: .newestItem, depth: depth, rowStart: [0, 1, 1],
+                                             targets: [1], strengths: [1], itemCount: 2)
+            }
+        }
+    }
+
+    /// With depth D the rules start from the input's D newest known items, the session's
+    /// newest first and then (for `newest_item`) the history's, and the k-th adds its rules'
+    /// strengths divided by k.
+    @Test func deeperRulesAddTheNewestItemsRulesDividedByTheirRank() throws {
+        var rules = fixtureRules(weight: 2)
+        let input = EncodedInput(userRow: nil, foldInRows: [], sessionRows: [4, 6], sessionWeights: [0.5, 0.5],
+                                 lastItemRows: [6, 4], context: [], recentHistoryRows: [1, 8, 0])
+        #expect(rules.anchorRows(for: input) == [6])
+        #expect(rules.anchorRows(for: input, depth: 4) == [6, 4, 1, 8])
+        #expect(rules.anchorRows(for: input, depth: SequentialRulesTable.maxDepth) == [6, 4, 1, 8, 0])
+        rules.anchor = .session
+        #expect(rules.anchorRows(for: input, depth: 4) == [6, 4])
+        rules.anchor = .newestItem
+
+        func strengths(from row: Int) -> [Int: Float] {
+            Dictionary(uniqueKeysWithValues: rules.rules(from: row).map { (Int(rules.targets[$0]), rules.strengths[$0]) })
+        }
+        rules.depth = 3
+        var expected: [Int: Float] = [:]
+        for (k, anchor) in [6, 4, 1].enumerated() {
+            for (target, strength) in strengths(from: anchor) { expected[target, default: 0] += strength / Float(k + 1) }
+        }
+        let boosts = rules.boosts(for: input)
+        #expect(boosts == expected)
+        #expect(Set(boosts.keys) == Set(strengths(from: 6).keys).union(strengths(from: 4).keys).union(strengths(from: 1).keys))
+        #expect(rules.boosts(for: input, depth: 1) == strengths(from: 6))
+        #expect(rules.largestAddition == 2 * (1 + 1 / Float(2) + 1 / Float(3)))
+
+        var scores = [Float](repeating: 1, count: 9)
+        rules.blend(&scores, for: input)
+        #expect(scores == (0..<9).map { 1 + 2 * (expected[$0] ?? 0) })
     }
 
     @Test func aModelFileKeepsItsRulesAndOneWithoutStaysAsItWas() throws {
@@ -54,6 +93,18 @@ struct SequentialRulesTests {
         // A file written before the key existed starts its rules from the session.
         let older = try ModelFile.decode(ModelFileBytes.editingMetadata(bytes) { $0.removeValue(forKey: "session_rules_anchor") })
         #expect(older.sequentialRules?.anchor == .session)
+        // The depth: written always, 1 when absent (files written before the key existed).
+        #expect(metadata?["session_rules_depth"] == "1")
+        contents.sequentialRules!.depth = 5
+        let deeper = ModelFile.encode(contents)
+        #expect(try ModelFile.decode(deeper).sequentialRules?.depth == 5)
+        let withoutDepth = try ModelFile.decode(ModelFileBytes.editingMetadata(deeper) { $0.removeValue(forKey: "session_rules_depth") })
+        #expect(withoutDepth.sequentialRules?.depth == 1)
+        for bad in ["0", "11", "two"] {
+            #expect(throws: ModelFileError.invalidMetadata(key: "session_rules_depth", reason: "\"\(bad)\" is not an integer in 1...10")) {
+                try ModelFile.decode(ModelFileBytes.editingMetadata(deeper) { $0["session_rules_depth"] = bad })
+            }
+        }
         #expect(throws: ModelFileError.invalidMetadata(key: "session_rules_anchor", reason: "unknown value \"history\" (one of session, newest_item)")) {
             try ModelFile.decode(ModelFileBytes.editingMetadata(bytes) { $0["session_rules_anchor"] = "history" })
         }
@@ -78,10 +129,11 @@ struct SequentialRulesTests {
 
     /// The served session list is exactly the top K of "model score + weight × strength" over
     /// the whole catalogue, session items excluded.
-    @Test(arguments: [Float(0.5), 3, 50])
-    func theServedSessionListIsTheBlendedTopK(weight: Float) throws {
+    @Test(arguments: [Float(0.5), 3, 50], [1, 3])
+    func theServedSessionListIsTheBlendedTopK(weight: Float, depth: Int) throws {
         var contents = try Fixtures.randomContents()
         contents.sequentialRules = fixtureRules(weight: weight)
+        contents.sequentialRules!.depth = depth
         let model = try MultitaskModel(contents)
         let input = try model.encode(Fixtures.sessionInput)
         let k = 3
@@ -90,7 +142,14 @@ struct SequentialRulesTests {
         #expect(served.map(\.row) == expected.map(\.row))
         for (item, wanted) in zip(served, expected) { #expect(abs(item.score - wanted.score) < 1e-5) }
 
-        // The blend is what changed the list: without rules it differs at this weight.
+        // The blend is what changed the list: without rules it differs at this weight, and the
+        // deeper blend's list differs from the one-item blend's.
+        if weight == 50 && depth == 3 {
+            var shallow = contents
+            shallow.sequentialRules!.depth = 1
+            let one = try MultitaskModel(shallow)
+            #expect(sessionList(one, input, k: 9).map(\.row) != sessionList(model, input, k: 9).map(\.row))
+        }
         if weight == 50 {
             let plain = try MultitaskModel(try Fixtures.randomContents())
             #expect(sessionList(plain, try plain.encode(Fixtures.sessionInput), k: k).map(\.row) != served.map(\.row))
@@ -109,7 +168,7 @@ struct SequentialRulesTests {
         request.history = Fixtures.userHistory + [ItemReference(domain: "music", id: "unknown")]
         let input = try model.encode(request)
         #expect(input.sessionRows.isEmpty && input.newestHistoryRow == 2)
-        #expect(contents.sequentialRules!.anchorRow(for: input) == 2)
+        #expect(contents.sequentialRules!.anchorRows(for: input) == [2])
         let k = 3
         let served = sessionList(model, input, k: k)
         #expect(served.map(\.row) == blendedTopK(model, input, k: k).map(\.row))

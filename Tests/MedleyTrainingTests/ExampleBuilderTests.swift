@@ -101,12 +101,14 @@ import Testing
         // Its sequential rules start from alice's newest item, m2, before the gap, or (anchored
         // at the session) from nothing; an example inside a session starts from its newest item.
         let m3Input = data.encodedInput(m3)
-        #expect(m3Input.newestHistoryRow.map { data.catalog.ids[$0] } == "m2")
-        #expect(SequentialRulesAnchor.newestItem.row(for: m3Input).map { data.catalog.ids[$0] } == "m2")
-        #expect(SequentialRulesAnchor.session.row(for: m3Input) == nil)
+        let ids = { (rows: [Int]) in rows.map { data.catalog.ids[$0] } }
+        #expect(ids(m3Input.recentHistoryRows) == ["m2", "v1", "m1"])
+        #expect(ids(SequentialRulesAnchor.newestItem.rows(for: m3Input, depth: 1)) == ["m2"])
+        #expect(ids(SequentialRulesAnchor.newestItem.rows(for: m3Input, depth: 2)) == ["m2", "v1"])
+        #expect(SequentialRulesAnchor.session.rows(for: m3Input, depth: 2).isEmpty)
         let v1 = try #require(data.trainingExamples.first { data.catalog.ids[data.target($0).row] == "v1" })
-        #expect(data.encodedInput(v1).newestHistoryRow == nil)
-        #expect(SequentialRulesAnchor.newestItem.row(for: data.encodedInput(v1)).map { data.catalog.ids[$0] } == "m1")
+        #expect(data.encodedInput(v1).recentHistoryRows.isEmpty)
+        #expect(ids(SequentialRulesAnchor.newestItem.rows(for: data.encodedInput(v1), depth: 3)) == ["m1"])
     }
 
     @Test func refusesStreamsWithoutExamples() {

@@ -85,6 +85,33 @@ struct SequentialRulesBlendTests {
         #expect(rules.targets[rules.rules(from: row("v3")).first!] == Int32(row("v4")))
     }
 
+    /// Sessions "a_p, hub, b_p": the newest item (the hub) is followed by every b equally often,
+    /// so its rules cannot tell which b comes; the item before it can. The fit keeps a depth
+    /// of at least 2, which ranks the right b first, and the model file carries it.
+    @Test func aDeeperBlendIsKeptWhenTheItemBeforeTheNewestDecides() throws {
+        let patterns = 8
+        var events: [Medley_V1_SessionEvent] = []
+        for u in 0..<30 {
+            for s in 0..<4 {
+                let p = (u + 3 * s) % patterns, start = Int64(s) * 24 * F.hour
+                for (k, item) in ["a\(p)", "hub", "b\(p)"].enumerated() {
+                    events.append(F.event("user-\(u)", "video", item, at: start + Int64(k) * F.minute))
+                }
+            }
+        }
+        events = events.enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }.map(\.element)
+        let result = try Trainer(configuration: configuration()).train(events: events, modelVersion: 1)
+        let fit = try #require(result.summary.sequentialRules)
+        #expect(fit.chosen.depth >= 2, "\(fit.ndcg)")
+        let bestFromOneItem = fit.ndcg.filter { $0.key.depth == 1 }.values.max()!
+        #expect(fit.ndcg[fit.chosen]! > bestFromOneItem + 0.2, "\(fit.ndcg)")
+        #expect(fit.ndcg[fit.chosen]! > 0.99)
+        #expect(result.summary.description.contains("depth \(fit.chosen.depth): "))
+        let decoded = try ModelFile.decode(ModelFile.encode(result.model))
+        #expect(decoded.sequentialRules?.depth == fit.chosen.depth)
+        #expect(decoded.sequentialRules?.weight == fit.weight)
+    }
+
     /// What the rules count: a user's events up to their last training target, in order and
     /// across session gaps, each later item at a distance d adding 1/d; the held-out
     /// validation target is not counted.
@@ -128,6 +155,10 @@ struct SequentialRulesBlendTests {
         var c = configuration()
         c.sequentialRules = SequentialRulesBlend(weights: [])
         #expect(throws: TrainingError.self) { try c.validate() }
+        for depths in [[], [0], [1, SequentialRulesTable.maxDepth + 1]] {
+            c.sequentialRules = SequentialRulesBlend(depths: depths)
+            #expect(throws: TrainingError.self) { try c.validate() }
+        }
         c.sequentialRules = SequentialRulesBlend(steps: 0)
         #expect(throws: TrainingError.self) { try c.validate() }
     }

@@ -49,7 +49,7 @@ extension PublishedProtocolEvaluation {
             report.rows += ModelEvaluation.withOneBLASThread {
                 evaluate(withoutRules, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
             }
-            report.conditions["sequential rules"] = "\(rules.ruleCount) rules, weight \(rules.weight) (fitted on the validation interactions)"
+            report.conditions["sequential rules"] = "\(rules.ruleCount) rules, from the user's newest \(rules.depth) item\(rules.depth == 1 ? "" : "s"), weight \(rules.weight) (both fitted on the validation interactions)"
         }
         report.conditions.merge(ModelEvaluation.conditions(models, configuration: trainingConfiguration)) { $1 }
         return report

@@ -77,16 +77,18 @@ struct ExampleBuilder: Sendable {
             sessionRows: session.map { Int(table.itemRows[$0]) }, sessionWeights: weights,
             lastItemRows: slots, context: ExampleBuilder.context(timestampMilliseconds: reference, dimension: model.contextDimension),
             sequenceRows: sequenceRange(example, table: table).map { Int(table.itemRows[$0]) },
-            newestHistoryRow: newestHistoryEvent(example, table: table).map { Int(table.itemRows[$0]) })
+            recentHistoryRows: recentHistoryEvents(example, table: table).map { Int(table.itemRows[$0]) })
     }
 
-    /// The user's event just before the example's (capped) session: the newest item the
-    /// serving encoder finds in the history (every earlier event of the user is history or
-    /// session at serving time); nil for a session that starts with the user's first event.
-    func newestHistoryEvent(_ example: TrainingExample, table: EventTable) -> Int? {
-        let before = Int(example.sessionStart) - 1
-        let user = table.userRanges[Int(table.userRows[Int(example.target)])]
-        return before >= user.lowerBound ? before : nil
+    /// The user's newest events before the example's (capped) session, newest first, at most
+    /// ``SequentialRulesTable/maxDepth``: the newest items the serving encoder finds in the
+    /// history (every earlier event of the user is history or session at serving time); none
+    /// for a session that starts with the user's first event.
+    func recentHistoryEvents(_ example: TrainingExample, table: EventTable) -> [Int] {
+        let newest = Int(example.sessionStart) - 1
+        let first = table.userRanges[Int(table.userRows[Int(example.target)])].lowerBound
+        guard newest >= first else { return [] }
+        return Array(stride(from: newest, through: max(first, newest - SequentialRulesTable.maxDepth + 1), by: -1))
     }
 
     /// The events the session attention reads before the example's target: the newest n of its

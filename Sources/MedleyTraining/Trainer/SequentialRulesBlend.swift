@@ -3,12 +3,13 @@ import Foundation
 import MedleyModel
 
 /// How the trainer learns the sequential rules it blends into the session head
-/// (``SequentialRulesTable``) and fits their weight.
+/// (``SequentialRulesTable``) and fits their depth and weight.
 ///
-/// The rules come from the training examples' sessions only. The weight is the one of
-/// ``weights`` whose blend gives the best session-head NDCG@``cutoff`` on the validation
-/// examples (at most ``maxFitExamples`` of them, evenly spread); 0 when the rules do not help,
-/// and then the model is written without them.
+/// The rules come from the training examples' sessions only. The depth and weight are the pair
+/// of ``depths`` × ``weights`` whose blend gives the best session-head NDCG@``cutoff`` on the
+/// validation examples (at most ``maxFitExamples`` of them, evenly spread; among equals the
+/// smallest depth, then the smallest weight); weight 0 when the rules do not help, and then the
+/// model is written without them.
 public struct SequentialRulesBlend: Sendable, Equatable {
     /// The largest distance between two items of a session that makes a rule (SR's 10).
     public var steps: Int
@@ -17,14 +18,18 @@ public struct SequentialRulesBlend: Sendable, Equatable {
     /// The weights tried; rule strengths are at most 1, so 16 lets the rules order the items
     /// they know ahead of nearly any model score.
     public var weights: [Float]
+    /// The depths tried: how many of the user's newest items the rules start from
+    /// (``SequentialRulesTable/depth``).
+    public var depths: [Int]
     public var cutoff: Int
     public var maxFitExamples: Int
 
     public init(steps: Int = 10, rulesPerItem: Int = 50, weights: [Float] = [0, 0.25, 0.5, 1, 2, 4, 8, 16],
-                cutoff: Int = 10, maxFitExamples: Int = 10_000) {
+                depths: [Int] = [1, 2, 3, 5, 10], cutoff: Int = 10, maxFitExamples: Int = 10_000) {
         self.steps = steps
         self.rulesPerItem = rulesPerItem
         self.weights = weights
+        self.depths = depths
         self.cutoff = cutoff
         self.maxFitExamples = maxFitExamples
     }
@@ -35,6 +40,9 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         guard rulesPerItem >= 1 else { throw bad("rulesPerItem must be at least 1") }
         guard !weights.isEmpty, weights.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw bad("weights must be finite, not negative, and at least one")
+        }
+        guard !depths.isEmpty, depths.allSatisfy({ (1...SequentialRulesTable.maxDepth).contains($0) }) else {
+            throw bad("depths must be in 1...\(SequentialRulesTable.maxDepth), and at least one")
         }
         guard cutoff >= 1, maxFitExamples >= 1 else { throw bad("cutoff and maxFitExamples must be at least 1") }
     }
@@ -56,11 +64,12 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         return SequentialRulesTable(sessions: sequences, itemCount: data.catalog.count, steps: steps, rulesPerItem: rulesPerItem)
     }
 
-    /// The session head's NDCG@cutoff on `examples` for each of ``weights``, the rules blended
-    /// in with that weight; ranks count items scored above the target plus half those tied,
-    /// as the validation figures do.
+    /// The session head's NDCG@cutoff on `examples` for each pair of ``depths`` × ``weights``,
+    /// the rules blended in with that depth and weight; ranks count items scored above the
+    /// target plus half those tied, as the validation figures do.
     func fit(_ table: SequentialRulesTable, data: TrainingData, network: Network, parameters: ModelParameters,
-             examples all: [TrainingExample], threads: Int) -> [Float: Double] {
+             examples all: [TrainingExample], threads: Int) -> [RulesChoice: Double] {
+        let choices = depths.flatMap { depth in weights.map { RulesChoice(depth: depth, weight: $0) } }
         let stride = max(1, (all.count + maxFitExamples - 1) / maxFitExamples)
         let examples = Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
         guard !examples.isEmpty else { return [:] }
@@ -74,9 +83,9 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         final class Sums: @unchecked Sendable {
             // Sound: each chunk writes only its own row.
             var values: [[Double]]
-            init(_ chunks: Int, _ weights: Int) { values = Array(repeating: Array(repeating: 0, count: weights), count: chunks) }
+            init(_ chunks: Int, _ choices: Int) { values = Array(repeating: Array(repeating: 0, count: choices), count: chunks) }
         }
-        let sums = Sums(chunks, weights.count)
+        let sums = Sums(chunks, choices.count)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             var scores = [Float](repeating: 0, count: n)
             for example in examples[min(examples.count, chunk * per)..<min(examples.count, (chunk + 1) * per)] {
@@ -92,24 +101,46 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                 }
                 for i in 0..<n { scores[i] += biases[i] }
                 let target = data.target(example).row
-                let boosts = table.anchorRow(for: input).map { anchor in
-                    table.rules(from: anchor).map { (Int(table.targets[$0]), table.strengths[$0]) }
-                } ?? []
-                for (w, weight) in weights.enumerated() {
+                let boostsByDepth = Dictionary(uniqueKeysWithValues: Set(depths).map { ($0, table.boosts(for: input, depth: $0)) })
+                for (c, choice) in choices.enumerated() {
                     var blended = scores
-                    for (row, strength) in boosts { blended[row] += weight * strength }
+                    for (row, boost) in boostsByDepth[choice.depth]! { blended[row] += choice.weight * boost }
                     let targetScore = blended[target]
                     var above = 0, tied = 0
                     for s in blended {
                         if s > targetScore { above += 1 } else if s == targetScore { tied += 1 }
                     }
                     let rank = Double(above) + Double(tied - 1) / 2
-                    if rank < k { sums.values[chunk][w] += 1 / log2(rank + 2) }
+                    if rank < k { sums.values[chunk][c] += 1 / log2(rank + 2) }
                 }
             }
         }
-        return Dictionary(uniqueKeysWithValues: weights.enumerated().map { w, weight in
-            (weight, sums.values.reduce(0) { $0 + $1[w] } / Double(examples.count))
+        return Dictionary(uniqueKeysWithValues: choices.enumerated().map { c, choice in
+            (choice, sums.values.reduce(0) { $0 + $1[c] } / Double(examples.count))
         })
     }
+
+    /// The best of `ndcg`'s choices: the highest NDCG, among equals the smallest depth, then the
+    /// smallest weight (so that rules that do not help stay out, and a deeper blend must earn
+    /// its place).
+    static func best(_ ndcg: [RulesChoice: Double]) -> RulesChoice? {
+        ndcg.keys.sorted().max { ndcg[$0]! < ndcg[$1]! }
+    }
+}
+
+/// One depth and weight of the sequential rules' blend.
+public struct RulesChoice: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var depth: Int
+    public var weight: Float
+
+    public init(depth: Int, weight: Float) {
+        self.depth = depth
+        self.weight = weight
+    }
+
+    public static func < (a: RulesChoice, b: RulesChoice) -> Bool {
+        (a.depth, a.weight) < (b.depth, b.weight)
+    }
+
+    public var description: String { "depth \(depth), weight \(weight)" }
 }

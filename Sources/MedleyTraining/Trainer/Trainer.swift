@@ -234,11 +234,11 @@ public struct Trainer: Sendable {
             var table = blend.rules(data)
             let ndcg = blend.fit(table, data: data, network: network, parameters: kept.parameters,
                                  examples: data.validationExamples, threads: c.threads)
-            // The smallest weight among the best, so that rules that do not help stay out.
-            let chosen = ndcg.keys.sorted().max { ndcg[$0]! < ndcg[$1]! } ?? 0
-            table.weight = chosen
-            if chosen > 0 { model.sequentialRules = table }
-            rulesFit = RulesFit(weight: chosen, rules: table.ruleCount, ndcgByWeight: ndcg, cutoff: blend.cutoff)
+            let chosen = SequentialRulesBlend.best(ndcg) ?? RulesChoice(depth: 1, weight: 0)
+            table.weight = chosen.weight
+            table.depth = chosen.depth
+            if chosen.weight > 0 { model.sequentialRules = table }
+            rulesFit = RulesFit(chosen: chosen, rules: table.ruleCount, ndcg: ndcg, cutoff: blend.cutoff)
         }
         let summary = TrainingSummary(
             modelVersion: modelVersion, domains: modelConfiguration.domains, statistics: data.statistics,

@@ -39,14 +39,21 @@ public struct TrainingSummary: Sendable {
     package var orderedTasks: [Task] { domains.indices.map { Task.domain($0) } + [.session, .nextDomain] }
 }
 
-/// How the sequential rules' weight was chosen (``SequentialRulesBlend``).
+/// How the sequential rules' depth and weight were chosen (``SequentialRulesBlend``).
 public struct RulesFit: Sendable, Equatable {
-    /// The weight kept (0: the model is written without rules).
-    public var weight: Float
+    /// The depth and weight kept (weight 0: the model is written without rules).
+    public var chosen: RulesChoice
     public var rules: Int
-    /// Session-head NDCG@cutoff on the validation examples for each weight tried.
-    public var ndcgByWeight: [Float: Double]
+    /// Session-head NDCG@cutoff on the validation examples for each depth and weight tried.
+    public var ndcg: [RulesChoice: Double]
     public var cutoff: Int
+
+    /// The weight kept.
+    public var weight: Float { chosen.weight }
+    /// The NDCG of each weight tried at the kept depth.
+    public var ndcgByWeight: [Float: Double] {
+        Dictionary(uniqueKeysWithValues: ndcg.filter { $0.key.depth == chosen.depth }.map { ($0.key.weight, $0.value) })
+    }
 }
 
 /// Four decimals, for the summary's tables.
@@ -94,8 +101,11 @@ extension TrainingSummary: CustomStringConvertible {
             }
         }
         if let fit = sequentialRules {
-            lines.append("sequential rules: \(fit.rules) rules, weight \(fit.weight) kept; session NDCG@\(fit.cutoff) by weight: "
-                + fit.ndcgByWeight.keys.sorted().map { "\($0) \(fixed(fit.ndcgByWeight[$0]!))" }.joined(separator: ", "))
+            lines.append("sequential rules: \(fit.rules) rules, \(fit.chosen) kept; session NDCG@\(fit.cutoff) by depth and weight:")
+            for depth in Set(fit.ndcg.keys.map(\.depth)).sorted() {
+                let choices = fit.ndcg.keys.filter { $0.depth == depth }.sorted()
+                lines.append("  depth \(depth): " + choices.map { "\($0.weight) \(fixed(fit.ndcg[$0]!))" }.joined(separator: ", "))
+            }
         }
         switch stopReason {
         case .completedEpochs: lines.append("stopped: all \(epochs.count) epochs ran; kept epoch \(keptEpoch)")
