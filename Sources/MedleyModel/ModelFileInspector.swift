@@ -5,13 +5,24 @@ public enum ModelFileInspector {
     /// Metadata values longer than this are shown by size only.
     static let longValueLimit = 120
 
-    public static func render(url: URL) throws(ModelFileError) -> String {
-        try render(bytes: ModelFile.readBytes(url), name: url.path)
+    /// The rendering, and whether the whole file passed Medley's validation.
+    public struct Inspection: Sendable {
+        public var text: String
+        public var verified: Bool
+    }
+
+    public static func inspect(url: URL) throws(ModelFileError) -> Inspection {
+        try inspect(bytes: ModelFile.readBytes(url), name: url.path)
+    }
+
+    /// ``inspect(bytes:name:)``'s text.
+    public static func render(bytes: [UInt8], name: String = "model") throws(ModelFileError) -> String {
+        try inspect(bytes: bytes, name: name).text
     }
 
     /// Renders the container's header (refused if the container is malformed), then whether the
     /// whole file passes Medley's validation and, if not, why.
-    public static func render(bytes: [UInt8], name: String = "model") throws(ModelFileError) -> String {
+    public static func inspect(bytes: [UInt8], name: String = "model") throws(ModelFileError) -> Inspection {
         let header = try bytes.withUnsafeBytes { raw in
             Result { () throws(ModelFileError) in try SafeTensors.readHeader(raw) }
         }.get()
@@ -60,8 +71,10 @@ public enum ModelFileInspector {
         lines.append(format(titles))
         lines.append(contentsOf: rows.map(format))
         lines.append("")
+        var verified = false
         do {
             let model = try MultitaskModel(ModelFile.decode(bytes))
+            verified = true
             lines.append("verification: ok")
             do {
                 try ModelServability.check(model)
@@ -72,6 +85,6 @@ public enum ModelFileInspector {
         } catch {
             lines.append("verification: FAILED: \(error)")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return Inspection(text: lines.joined(separator: "\n") + "\n", verified: verified)
     }
 }

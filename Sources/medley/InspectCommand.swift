@@ -27,13 +27,9 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         global.bootstrapLogging()
-        let url = URL(fileURLWithPath: file)
-        print(try ModelFileInspector.render(url: url), terminator: "")
+        let inspection = try ModelFileInspector.inspect(url: URL(fileURLWithPath: file))
+        print(inspection.text, terminator: "")
         // The rendering reports a refused file in its last line; the exit status says it too.
-        do {
-            _ = try ModelFile.read(url)
-        } catch {
-            throw ExitCode.failure
-        }
+        if !inspection.verified { throw ExitCode.failure }
     }
 }

@@ -274,7 +274,10 @@ import Testing
         // A file that is a valid container but not a valid model still renders, with the reason.
         var contents = try Fixtures.randomContents()
         contents.parameters.tensors["item.bias"]!.scalars[0] = .nan
-        let bad = try ModelFileInspector.render(bytes: ModelFile.encode(contents))
+        let refused = try ModelFileInspector.inspect(bytes: ModelFile.encode(contents))
+        let bad = refused.text
+        let accepted = try ModelFileInspector.inspect(bytes: bytes)
+        #expect(!refused.verified && accepted.verified)
         #expect(bad.contains("verification: FAILED"))
         #expect(bad.contains("item.bias"))
         #expect(throws: ModelFileError.truncatedHeaderLength(fileSize: 3)) { try ModelFileInspector.render(bytes: [1, 2, 3]) }
