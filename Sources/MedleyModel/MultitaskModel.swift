@@ -166,14 +166,31 @@ public final class MultitaskModel: Sendable {
         let boosts = rules.boosts(for: input)
         guard !boosts.isEmpty else { return top }
         let d = contents.configuration.embeddingDimension
-        var candidates = Dictionary(uniqueKeysWithValues: top.map { ($0.index, $0.score) })
-        for (row, boost) in boosts where !input.excludedRows.contains(row) {
-            let modelScore = candidates[row] ?? embeddings.withUnsafeBufferPointer { e in
-                ScoringKernels.dot(sessionQuery, e.baseAddress! + row * d, d) + biases[row]
+        // The boosts are in row order: walk the model's list and the excluded rows in row order
+        // beside them, rather than hashing every target.
+        let inTop = top.sorted { $0.index < $1.index }
+        let excluded = input.excludedRows.sorted()
+        var best = TopKAccumulator(capacity: capacity)
+        var t = 0, x = 0
+        embeddings.withUnsafeBufferPointer { e in
+            for (row, boost) in boosts {
+                while t < inTop.count && inTop[t].index < row {
+                    best.offer(index: inTop[t].index, score: inTop[t].score)
+                    t += 1
+                }
+                while x < excluded.count && excluded[x] < row { x += 1 }
+                if x < excluded.count && excluded[x] == row { continue }
+                if t < inTop.count && inTop[t].index == row {
+                    best.offer(index: row, score: inTop[t].score + rules.weight * boost)
+                    t += 1
+                } else {
+                    let modelScore = ScoringKernels.dot(sessionQuery, e.baseAddress! + row * d, d) + biases[row]
+                    best.offer(index: row, score: modelScore + rules.weight * boost)
+                }
             }
-            candidates[row] = modelScore + rules.weight * boost
         }
-        return Array(candidates.map { ScoredItem(index: $0.key, score: $0.value) }.sorted(by: ScoredItem.ranksBefore).prefix(capacity))
+        for item in inTop[t...] { best.offer(index: item.index, score: item.score) }
+        return best.sorted()
     }
 
     private func recommendation(_ scored: ScoredItem) -> Recommendation {

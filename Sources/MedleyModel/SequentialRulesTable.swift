@@ -27,11 +27,15 @@ public struct SequentialRulesTable: Sendable, Equatable {
     public let rowStart: [Int32]
     public let targets: [Int32]
     public let strengths: [Float]
+    /// Each item's rules in the order of their targets' rows: entries `rowStart[i]..<rowStart[i + 1]`
+    /// are indices into `targets`/`strengths`. (Derived; lets ``boosts(for:depth:)`` merge
+    /// several items' rules in one pass.)
+    private let byTarget: [Int32]
 
     /// Checks the rows against a catalogue of `itemCount` items: `rowStart` has one entry more
     /// than there are items, starts at 0, never decreases and ends at the number of rules;
-    /// every target is a row of the catalogue; every strength is in (0, 1]; the weight and the
-    /// steps and the depth are in range.
+    /// every target is a row of the catalogue, at most once among an item's rules; every
+    /// strength is in (0, 1]; the weight and the steps and the depth are in range.
     public init(steps: Int, weight: Float, anchor: SequentialRulesAnchor, depth: Int = 1, rowStart: [Int32],
                 targets: [Int32], strengths: [Float], itemCount: Int) throws(ModelFileError) {
         func bad(_ reason: String) -> ModelFileError { .invalidMetadata(key: "session_rules", reason: reason) }
@@ -54,6 +58,13 @@ public struct SequentialRulesTable: Sendable, Equatable {
         if let s = strengths.firstIndex(where: { !($0 > 0 && $0 <= 1) }) {
             throw bad("rule \(s) has strength \(strengths[s]), outside (0, 1]")
         }
+        let byTarget = Self.orderByTarget(rowStart: rowStart, targets: targets)
+        for i in 0..<itemCount {
+            let rules = Int(rowStart[i])..<Int(rowStart[i + 1])
+            for p in rules.dropFirst() where targets[Int(byTarget[p])] == targets[Int(byTarget[p - 1])] {
+                throw bad("item row \(i) has two rules to item row \(targets[Int(byTarget[p])])")
+            }
+        }
         self.steps = steps
         self.weight = weight
         self.anchor = anchor
@@ -61,6 +72,16 @@ public struct SequentialRulesTable: Sendable, Equatable {
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
+        self.byTarget = byTarget
+    }
+
+    /// Each item's rule indices sorted by target row.
+    private static func orderByTarget(rowStart: [Int32], targets: [Int32]) -> [Int32] {
+        var order = (0..<Int32(targets.count)).map { $0 }
+        for i in 0..<(rowStart.count - 1) {
+            order[Int(rowStart[i])..<Int(rowStart[i + 1])].sort { targets[Int($0)] < targets[Int($1)] }
+        }
+        return order
     }
 
     /// Learns the rules from sessions of item rows (each in time order): every pair j after i
@@ -84,6 +105,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         self.weight = 0
         self.anchor = anchor
         self.depth = 1
+        self.byTarget = Self.orderByTarget(rowStart: rowStart, targets: targets)
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
@@ -121,16 +143,38 @@ public struct SequentialRulesTable: Sendable, Equatable {
         anchor.rows(for: input, depth: depth ?? self.depth)
     }
 
-    /// What the rules add to each of their targets' scores before the weight:
-    /// `Σ_k strength(anchor_k → j) / k` over the anchors, newest (k = 1) first, summed in that
-    /// order in float32 (as the model file's reference computes it).
-    public func boosts(for input: EncodedInput, depth: Int? = nil) -> [Int: Float] {
-        var boosts: [Int: Float] = [:]
+    /// What the rules add to each of their targets' scores before the weight, one entry per
+    /// target in row order: `Σ_k strength(anchor_k → j) / k` over the anchors, newest (k = 1)
+    /// first, summed in that order in float32 (as the model file's reference computes it).
+    /// This runs for every served request: each anchor's rules, already in target order, are
+    /// merged into the running sums in one pass, newest anchor first.
+    public func boosts(for input: EncodedInput, depth: Int? = nil) -> [(row: Int, boost: Float)] {
+        var sums: [(row: Int, boost: Float)] = []
+        var merged: [(row: Int, boost: Float)] = []
         for (k, anchorRow) in anchorRows(for: input, depth: depth).enumerated() {
-            let share = Float(k + 1)
-            for r in rules(from: anchorRow) { boosts[Int(targets[r]), default: 0] += strengths[r] / share }
+            let divisor = Float(k + 1)
+            let rules = rules(from: anchorRow)
+            merged.removeAll(keepingCapacity: true)
+            merged.reserveCapacity(sums.count + rules.count)
+            var i = 0
+            for p in rules {
+                let r = Int(byTarget[p])
+                let row = Int(targets[r]), share = strengths[r] / divisor
+                while i < sums.count && sums[i].row < row {
+                    merged.append(sums[i])
+                    i += 1
+                }
+                if i < sums.count && sums[i].row == row {
+                    merged.append((row, sums[i].boost + share))
+                    i += 1
+                } else {
+                    merged.append((row, share))
+                }
+            }
+            merged.append(contentsOf: sums[i...])
+            swap(&sums, &merged)
         }
-        return boosts
+        return sums
     }
 
     /// The most the rules add to one score: `weight × (1 + 1/2 + … + 1/depth)`.

@@ -101,7 +101,9 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                 }
                 for i in 0..<n { scores[i] += biases[i] }
                 let target = data.target(example).row
-                let boostsByDepth = Dictionary(uniqueKeysWithValues: Set(depths).map { ($0, table.boosts(for: input, depth: $0)) })
+                let boostsByDepth = Dictionary(uniqueKeysWithValues: Set(depths).map { depth in
+                    (depth, table.boosts(for: input, depth: depth))
+                })
                 for (c, choice) in choices.enumerated() {
                     var blended = scores
                     for (row, boost) in boostsByDepth[choice.depth]! { blended[row] += choice.weight * boost }
