@@ -155,7 +155,9 @@ struct SequentialRulesBlendTests {
         var c = configuration()
         c.sequentialRules = SequentialRulesBlend(weights: [])
         #expect(throws: TrainingError.self) { try c.validate() }
-        for depths in [[], [0], [1, SequentialRulesTable.maxDepth + 1]] {
+        c.sequentialRules = SequentialRulesBlend(weights: [0, 1, 1])
+        #expect(throws: TrainingError.self) { try c.validate() }
+        for depths in [[], [0], [1, SequentialRulesTable.maxDepth + 1], [2, 2]] {
             c.sequentialRules = SequentialRulesBlend(depths: depths)
             #expect(throws: TrainingError.self) { try c.validate() }
         }

@@ -44,6 +44,9 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         guard !depths.isEmpty, depths.allSatisfy({ (1...SequentialRulesTable.maxDepth).contains($0) }) else {
             throw bad("depths must be in 1...\(SequentialRulesTable.maxDepth), and at least one")
         }
+        guard Set(weights).count == weights.count, Set(depths).count == depths.count else {
+            throw bad("weights and depths must not repeat")
+        }
         guard cutoff >= 1, maxFitExamples >= 1 else { throw bad("cutoff and maxFitExamples must be at least 1") }
     }
 
