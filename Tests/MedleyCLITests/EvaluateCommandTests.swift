@@ -92,7 +92,11 @@ struct EvaluateCommandTests {
                 ["eval", "published", "--data", data.path, "--epochs", "1", "--hidden", "8", "--json", json] + extra, timeoutSeconds: 120)
             #expect(run.status == 0, "\(run.stderr)")
             let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
-            return try #require((report["conditions"] as? [String: String])?["model"])
+            let conditions = try #require(report["conditions"] as? [String: String])
+            // What was read, and the whole run's time.
+            #expect(conditions["data set"] == "ml-tiny (336 rows read)")
+            #expect((conditions["total seconds"].flatMap(Double.init) ?? -1) > 0)
+            return try #require(conditions["model"])
         }
         #expect(try modelCondition([]).hasPrefix("d 64,"))
         #expect(try modelCondition(["--dimension", "8"]).hasPrefix("d 8,"))

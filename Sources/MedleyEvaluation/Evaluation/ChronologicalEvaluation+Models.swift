@@ -52,24 +52,21 @@ extension ChronologicalEvaluation {
                            configuration: Configuration = Configuration(), models: ModelEvaluation.Source,
                            coldProtocol: ColdDomainProtocol.Configuration? = nil,
                            logger: Logger = Logger(label: "medley.training.eval")) throws(EvaluationError) -> EvaluationReport {
-        let start = ContinuousClock.now
-        let data: (dataset: SequenceDataset, description: String)
-        do {
-            data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
-        } catch {
-            throw .data(error)
-        }
-        var report: EvaluationReport
-        do {
+        try EvaluationReport.timed { () throws(EvaluationError) in
+            let data: (dataset: SequenceDataset, description: String)
+            do throws(DataFileError) {
+                data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
+            } catch {
+                throw .data(error)
+            }
             var split = ChronologicalSplit(dataset: data.dataset, cut: cut)
             if let coldProtocol { split = ColdDomainProtocol.apply(to: split, configuration: coldProtocol) }
-            report = try evaluate(split: split, configuration: configuration,
-                                  models: models, title: "chronological split, \(datasetName)", logger: logger)
-        } catch {
-            throw .training(error)
+            do throws(TrainingError) {
+                return (try evaluate(split: split, configuration: configuration, models: models,
+                                     title: "chronological split, \(datasetName)", logger: logger), data.description)
+            } catch {
+                throw .training(error)
+            }
         }
-        report.conditions["data set"] = data.description
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
-        return report
     }
 }

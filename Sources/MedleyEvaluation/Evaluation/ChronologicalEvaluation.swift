@@ -183,13 +183,12 @@ public enum ChronologicalEvaluation {
                            cut: ChronologicalCut = .perUser(testFraction: 0.2),
                            configuration: Configuration = Configuration(), additionalScorers: [any Scorer] = [],
                            logger: Logger = Logger(label: "medley.training.eval")) throws(DataFileError) -> EvaluationReport {
-        let start = ContinuousClock.now
-        let data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
-        var report = evaluate(split: ChronologicalSplit(dataset: data.dataset, cut: cut), configuration: configuration,
-                              additionalScorers: additionalScorers, title: "chronological split, \(datasetName)", logger: logger)
-        report.conditions["data set"] = data.description
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
-        return report
+        try EvaluationReport.timed { () throws(DataFileError) in
+            let data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
+            return (evaluate(split: ChronologicalSplit(dataset: data.dataset, cut: cut), configuration: configuration,
+                             additionalScorers: additionalScorers, title: "chronological split, \(datasetName)", logger: logger),
+                    data.description)
+        }
     }
 
     /// Reads a MovieLens data set and gives its items their domains by the built-in genre

@@ -60,23 +60,20 @@ extension PublishedProtocolEvaluation {
     public static func run(dataDirectory: String, datasetName: String = "ml-1m",
                            configuration: Configuration = Configuration(), models: ModelEvaluation.Source,
                            logger: Logger = Logger(label: "medley.training.eval")) throws(EvaluationError) -> EvaluationReport {
-        let start = ContinuousClock.now
-        let data: (split: LeaveOneOutSplit, description: String)
-        do {
-            data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
-        } catch {
-            throw .data(error)
+        try EvaluationReport.timed { () throws(EvaluationError) in
+            let data: (split: LeaveOneOutSplit, description: String)
+            do throws(DataFileError) {
+                data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
+            } catch {
+                throw .data(error)
+            }
+            do throws(TrainingError) {
+                return (try evaluate(split: data.split, configuration: configuration, models: models,
+                                     title: "published protocol, \(datasetName)", logger: logger), data.description)
+            } catch {
+                throw .training(error)
+            }
         }
-        var report: EvaluationReport
-        do {
-            report = try evaluate(split: data.split, configuration: configuration, models: models,
-                                  title: "published protocol, \(datasetName)", logger: logger)
-        } catch {
-            throw .training(error)
-        }
-        report.conditions["data set"] = data.description
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
-        return report
     }
 
     /// The model without its rules; its parameters were checked when it was built.

@@ -145,13 +145,11 @@ public enum PublishedProtocolEvaluation {
     public static func run(dataDirectory: String, datasetName: String = "ml-1m",
                            configuration: Configuration = Configuration(), additionalScorers: [any Scorer] = [],
                            logger: Logger = Logger(label: "medley.training.eval")) throws(DataFileError) -> EvaluationReport {
-        let start = ContinuousClock.now
-        let data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
-        var report = evaluate(split: data.split, configuration: configuration, additionalScorers: additionalScorers,
-                              title: "published protocol, \(datasetName)", logger: logger)
-        report.conditions["data set"] = data.description
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
-        return report
+        try EvaluationReport.timed { () throws(DataFileError) in
+            let data = try load(dataDirectory: dataDirectory, datasetName: datasetName, logger: logger)
+            return (evaluate(split: data.split, configuration: configuration, additionalScorers: additionalScorers,
+                             title: "published protocol, \(datasetName)", logger: logger), data.description)
+        }
     }
 
     /// Reads a MovieLens data set and prepares it by the published protocol, with a

@@ -52,3 +52,18 @@ enum RankingRun {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
+
+extension EvaluationReport {
+    /// An evaluation's entry point: `body` reads a data set and evaluates it, giving the report
+    /// and a description of what was read; the report's conditions gain that description
+    /// (`data set`) and the whole run's time, reading included (`total seconds`).
+    static func timed<Failure: Error>(
+        _ body: () throws(Failure) -> (report: EvaluationReport, dataDescription: String)
+    ) throws(Failure) -> EvaluationReport {
+        let start = ContinuousClock.now
+        var (report, description) = try body()
+        report.conditions["data set"] = description
+        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
+        return report
+    }
+}
