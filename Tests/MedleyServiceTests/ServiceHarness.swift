@@ -27,6 +27,9 @@ final class RunningServer: @unchecked Sendable {
         configuration.broker.clientEndpoints = ["tcp://127.0.0.1:*"]
         configuration.broker.workerEndpoints = ["inproc://medley-workers-\(UUID().uuidString)"] + (remoteWorkers ? ["tcp://127.0.0.1:*"] : [])
         configuration.broker.heartbeatIntervalMilliseconds = 100
+        // A second of silence before a worker counts as gone: a test machine busy with builds
+        // can hold a thread back for a few hundred milliseconds (no test here relies on silence).
+        configuration.broker.heartbeatLiveness = 10
         configuration.workerCount = workers
         configuration.logDirectory = logDirectory
         configure(&configuration)
@@ -129,6 +132,7 @@ final class RemoteWorker: Sendable {
         context = try Context()
         var settings = WorkerConfiguration(brokerEndpoint: endpoint, name: name)
         settings.heartbeatIntervalMilliseconds = 100
+        settings.heartbeatLiveness = 10   // as the harness's broker: a second of silence
         let worker = ServingWorker(context: context, models: ServingModel(model), configuration: settings)
         let stop = stop, done = done
         Thread {
