@@ -216,10 +216,12 @@ def main():
     excluded = {r for _, r in known} if req.get("exclude_session_items", True) else set()
     k = req["k"]
 
-    def top(query, rows, boost=None):
+    def top(query, rows, boost=None, lift=None):
         scores = E[rows] @ query + bias[rows]
         if boost is not None:
             scores = scores + boost[rows]
+        if lift is not None:
+            scores = scores + lift[rows]
         ranked = sorted((r for r in rows if r not in excluded), key=lambda r: (-scores[rows.index(r)], r))
         return [(r, float(scores[rows.index(r)])) for r in ranked[:k]]
 
@@ -252,7 +254,15 @@ def main():
             targets = t["session_rules.targets"][start:end]
             boost[targets] = boost[targets] + (t["session_rules.strengths"][start:end] / np.float32(rank)).astype(np.float32)
         boost = (rw * boost).astype(np.float32)
-    session = top(out["session"], list(range(len(item_ids))), boost)
+    # The repeat bias (session_rules_repeat_bias, absent: 0) is added, after the rules, to the
+    # session scores of the items the input holds: its known session items and its newest 10
+    # known history items.
+    lift = None
+    repeat_bias = np.float32(float(meta.get("session_rules_repeat_bias", "0")))
+    if "session_rules_weight" in meta and repeat_bias != 0:
+        lift = np.zeros(len(item_ids), np.float32)
+        lift[sorted({r for _, r in known} | set(list(reversed(hist))[:10]))] = repeat_bias
+    session = top(out["session"], list(range(len(item_ids))), boost, lift)
     nxt = [0] * len(domains)
     blended = []
     while len(blended) < k:

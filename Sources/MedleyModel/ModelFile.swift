@@ -70,6 +70,7 @@ public enum ModelFile {
         public static let sessionRulesSteps = "session_rules_steps"
         public static let sessionRulesAnchor = "session_rules_anchor"
         public static let sessionRulesDepth = "session_rules_depth"
+        public static let sessionRulesRepeatBias = "session_rules_repeat_bias"
     }
 
     /// The tensors of the sequential rules (``SequentialRulesTable``), present exactly when
@@ -141,6 +142,8 @@ public enum ModelFile {
             metadata[Key.sessionRulesSteps] = String(rules.steps)
             metadata[Key.sessionRulesAnchor] = rules.anchor.rawValue
             metadata[Key.sessionRulesDepth] = String(rules.depth)
+            // Only when set, so that files without a repeat bias stay byte for byte the same.
+            if rules.repeatBias != 0 { metadata[Key.sessionRulesRepeatBias] = "\(rules.repeatBias)" }
             data += [(RulesTensor.strengths, .float32(Tensor(shape: [rules.ruleCount], scalars: rules.strengths))),
                      (RulesTensor.rowStart, .int32(rules.rowStart)), (RulesTensor.targets, .int32(rules.targets))]
         }
@@ -237,6 +240,14 @@ public enum ModelFile {
             }
             depth = value
         }
+        // Absent in files written before the key existed, and whenever the bias is 0.
+        var repeatBias: Float = 0
+        if let biasText = m[Key.sessionRulesRepeatBias] {
+            guard let value = Float(biasText), value.isFinite else {
+                throw .invalidMetadata(key: Key.sessionRulesRepeatBias, reason: "\"\(biasText)\" is not a finite number")
+            }
+            repeatBias = value
+        }
         func take(_ name: String) throws(ModelFileError) -> SafeTensorsEntry {
             guard let entry = byName.removeValue(forKey: name) else { throw .missingTensor(name) }
             guard entry.shape.count == 1 else { throw .shapeMismatch(tensor: name, expected: [-1], actual: entry.shape) }
@@ -245,8 +256,8 @@ public enum ModelFile {
         let rowStart = try SafeTensors.int32s(try take(RulesTensor.rowStart), in: raw, dataStart: dataStart)
         let targets = try SafeTensors.int32s(try take(RulesTensor.targets), in: raw, dataStart: dataStart)
         let strengths = try SafeTensors.floats(try take(RulesTensor.strengths), in: raw, dataStart: dataStart)
-        return try SequentialRulesTable(steps: steps, weight: weight, anchor: anchor, depth: depth, rowStart: rowStart,
-                                        targets: targets, strengths: strengths, itemCount: itemCount)
+        return try SequentialRulesTable(steps: steps, weight: weight, anchor: anchor, depth: depth, repeatBias: repeatBias,
+                                        rowStart: rowStart, targets: targets, strengths: strengths, itemCount: itemCount)
     }
 
     /// An enumerated key whose absence means `absent` (files written before the key existed).

@@ -86,7 +86,8 @@ public enum ModelServability {
             case .session: rows = 0..<model.catalog.count
             case .nextDomain: continue  // logits, bounded by the tower's last layer
             }
-            // Strengths are at most 1, so the rules add at most weight × (1 + … + 1/depth).
+            // Strengths are at most 1, so the blend moves a score by at most
+            // weight × (1 + … + 1/depth) + |repeat bias|.
             let rulesBound = task == .session ? Double(model.contents.sequentialRules?.largestAddition ?? 0) : 0
             for row in rows {
                 var bound = Double(abs(biases[row])) + rulesBound

@@ -121,7 +121,11 @@ public final class MultitaskModel: Sendable {
         let exclusions = inputs.map(\.excludedRows)
         let bothHeadsExclusions = exclusions + exclusions
         let sessionQueries = passes.sessionQueries
-        var sessionLists = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.session)) }
+        // A negative repeat bias can push items of the model's own list down: the model's list
+        // then holds enough more items for the blended list to stay exact.
+        var sessionLists = inputs.map { input in
+            TopKAccumulator(capacity: max(0, options.session) + (contents.sequentialRules?.demotedCount(for: input) ?? 0))
+        }
         var perDomain: [[[Recommendation]]] = []
         for t in c.domains.indices {
             var accumulators = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.perDomain)) } + sessionLists
@@ -156,24 +160,26 @@ public final class MultitaskModel: Sendable {
         }
     }
 
-    /// The session list with the sequential rules blended in: the model's top items and the
-    /// rules' targets from the input's anchor items (``SequentialRulesTable/boosts(for:depth:)``),
-    /// each rule target scored by the model plus `weight × boost`. Exact: an item that is neither
-    /// can only have its model score, which the `capacity` items of the model's list already beat
-    /// (the blend only adds).
+    /// The session list with the sequential rules and the repeat bias blended in: the model's
+    /// top items and the changed items (``SequentialRulesTable/additions(for:)``), each changed
+    /// item scored by the model and then blended. Exact: an item neither in the model's list
+    /// nor changed keeps its model score, and the model's list holds `capacity` items plus as
+    /// many as the repeat bias can push down (``SequentialRulesTable/demotedCount(for:)``), so
+    /// that `capacity` unchanged items of it beat every item outside it.
     private func blendRules(into top: [ScoredItem], input: EncodedInput, sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
-        guard let rules = contents.sequentialRules, rules.weight > 0, capacity > 0 else { return top }
-        let boosts = rules.boosts(for: input)
-        guard !boosts.isEmpty else { return top }
+        guard let rules = contents.sequentialRules, capacity > 0 else { return Array(top.prefix(max(0, capacity))) }
+        let additions = rules.additions(for: input)
+        guard !additions.isEmpty else { return Array(top.prefix(capacity)) }
         let d = contents.configuration.embeddingDimension
-        // The boosts are in row order: walk the model's list and the excluded rows in row order
-        // beside them, rather than hashing every target.
+        // The additions are in row order: walk the model's list and the excluded rows in row
+        // order beside them, rather than hashing every changed item.
         let inTop = top.sorted { $0.index < $1.index }
         let excluded = input.excludedRows.sorted()
         var best = TopKAccumulator(capacity: capacity)
         var t = 0, x = 0
         embeddings.withUnsafeBufferPointer { e in
-            for (row, boost) in boosts {
+            for addition in additions {
+                let row = addition.row
                 while t < inTop.count && inTop[t].index < row {
                     best.offer(index: inTop[t].index, score: inTop[t].score)
                     t += 1
@@ -181,11 +187,11 @@ public final class MultitaskModel: Sendable {
                 while x < excluded.count && excluded[x] < row { x += 1 }
                 if x < excluded.count && excluded[x] == row { continue }
                 if t < inTop.count && inTop[t].index == row {
-                    best.offer(index: row, score: inTop[t].score + rules.weight * boost)
+                    best.offer(index: row, score: rules.blended(inTop[t].score, addition))
                     t += 1
                 } else {
                     let modelScore = ScoringKernels.dot(sessionQuery, e.baseAddress! + row * d, d) + biases[row]
-                    best.offer(index: row, score: modelScore + rules.weight * boost)
+                    best.offer(index: row, score: rules.blended(modelScore, addition))
                 }
             }
         }

@@ -8,9 +8,11 @@
 /// `rulesPerItem` rules. The session head's score of item j for an input whose
 /// anchor items, newest first, are i₁ … i_D (``SequentialRulesAnchor``: the newest session
 /// items, or the user's newest items across sessions; D = ``depth``) becomes
-/// `model score + weight × Σ_k strength(i_k → j) / k`; the depth and the weight are fitted on
-/// the validation examples when the model is trained (weight 0 when the rules do not help).
-/// Stored as compressed rows (models/README.md, "Sequential rules").
+/// `model score + weight × Σ_k strength(i_k → j) / k`, and then, when the input already holds
+/// j (``repeatRows(for:)``), `+ repeatBias`: negative where users seldom come back to an item
+/// (a film rated once), positive where they do (a song played again). The depth, the weight and
+/// the repeat bias are fitted on the validation examples when the model is trained (weight and
+/// bias 0 when neither helps). Stored as compressed rows (models/README.md, "Sequential rules").
 public struct SequentialRulesTable: Sendable, Equatable {
     /// The largest distance that made a rule.
     public let steps: Int
@@ -20,6 +22,8 @@ public struct SequentialRulesTable: Sendable, Equatable {
     public var anchor: SequentialRulesAnchor
     /// How many of the input's newest items the rules start from; the k-th newest counts 1/k.
     public var depth: Int
+    /// What the session head adds to the score of an item the input already holds.
+    public var repeatBias: Float
     /// The largest depth a model file may hold (the encoders keep this many history items).
     public static let maxDepth = 10
     /// The rules of item row i are `targets`/`strengths` at `rowStart[i]..<rowStart[i + 1]`,
@@ -35,12 +39,13 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// Checks the rows against a catalogue of `itemCount` items: `rowStart` has one entry more
     /// than there are items, starts at 0, never decreases and ends at the number of rules;
     /// every target is a row of the catalogue, at most once among an item's rules; every
-    /// strength is in (0, 1]; the weight and the steps and the depth are in range.
-    public init(steps: Int, weight: Float, anchor: SequentialRulesAnchor, depth: Int = 1, rowStart: [Int32],
-                targets: [Int32], strengths: [Float], itemCount: Int) throws(ModelFileError) {
+    /// strength is in (0, 1]; the weight, the repeat bias, the steps and the depth are in range.
+    public init(steps: Int, weight: Float, anchor: SequentialRulesAnchor, depth: Int = 1, repeatBias: Float = 0,
+                rowStart: [Int32], targets: [Int32], strengths: [Float], itemCount: Int) throws(ModelFileError) {
         func bad(_ reason: String) -> ModelFileError { .invalidMetadata(key: "session_rules", reason: reason) }
         guard steps >= 1 else { throw bad("steps must be at least 1, not \(steps)") }
         guard weight.isFinite, weight >= 0 else { throw bad("the weight must be finite and not negative, not \(weight)") }
+        guard repeatBias.isFinite else { throw bad("the repeat bias must be finite, not \(repeatBias)") }
         guard (1...Self.maxDepth).contains(depth) else { throw bad("the depth must be in 1...\(Self.maxDepth), not \(depth)") }
         guard rowStart.count == itemCount + 1 else {
             throw bad("row_start has \(rowStart.count) entries for \(itemCount) items (expected \(itemCount + 1))")
@@ -69,6 +74,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         self.weight = weight
         self.anchor = anchor
         self.depth = depth
+        self.repeatBias = repeatBias
         self.rowStart = rowStart
         self.targets = targets
         self.strengths = strengths
@@ -87,7 +93,8 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// Learns the rules from sessions of item rows (each in time order): every pair j after i
     /// at a distance d ≤ `steps` in one session adds 1/d to i → j (a repeat of the same item
     /// is not a transition); each item keeps its `rulesPerItem` strongest rules (ties: lower
-    /// row first), scaled so that the strongest is 1. The weight starts at 0, the depth at 1.
+    /// row first), scaled so that the strongest is 1. The weight and the repeat bias start at
+    /// 0, the depth at 1.
     public init(sessions: [[Int]], itemCount: Int, steps: Int = 10, rulesPerItem: Int = 50,
                 anchor: SequentialRulesAnchor = .newestItem) {
         precondition(rulesPerItem >= 1)
@@ -105,6 +112,7 @@ public struct SequentialRulesTable: Sendable, Equatable {
         self.weight = 0
         self.anchor = anchor
         self.depth = 1
+        self.repeatBias = 0
         self.byTarget = Self.orderByTarget(rowStart: rowStart, targets: targets)
         self.rowStart = rowStart
         self.targets = targets
@@ -177,15 +185,94 @@ public struct SequentialRulesTable: Sendable, Equatable {
         return sums
     }
 
-    /// The most the rules add to one score: `weight × (1 + 1/2 + … + 1/depth)`.
-    public var largestAddition: Float {
-        weight * (1...depth).reduce(Float(0)) { $0 + 1 / Float($1) }
+    /// The items the repeat bias applies to, in row order, each once: the input's known
+    /// session items and the user's newest known history items (at most ``maxDepth``, the
+    /// history the encoders keep for every user; ``EncodedInput/recentHistoryRows``).
+    public static func repeatRows(for input: EncodedInput) -> [Int] {
+        // Sorted and deduplicated in place: a few dozen rows, for which hashing costs more.
+        var rows = input.sessionRows + input.recentHistoryRows
+        rows.sort()
+        var kept = 0
+        for row in rows where kept == 0 || rows[kept - 1] != row {
+            rows[kept] = row
+            kept += 1
+        }
+        rows.removeLast(rows.count - kept)
+        return rows
     }
 
-    /// Adds `weight × boost` to the scores of the rules' targets from the input's anchor
-    /// items; nothing when it has none or the weight is 0. `scores` covers the whole catalogue.
+    /// What the blend changes for `input`, one entry per item in row order: the items the rules
+    /// reach from the anchors (``boosts(for:depth:)``; boost 0 for the others) and the items
+    /// the input holds (`repeated`, ``repeatRows(for:)``). Empty when the weight and the repeat
+    /// bias are both 0.
+    public func additions(for input: EncodedInput) -> [BlendAddition] {
+        Self.merge(boosts: weight > 0 ? boosts(for: input) : [], repeated: repeatBias != 0 ? Self.repeatRows(for: input) : [])
+    }
+
+    /// The rules' boosts (row order) and the repeated rows (row order) as one list of additions
+    /// in row order.
+    public static func merge(boosts: [(row: Int, boost: Float)], repeated: [Int]) -> [BlendAddition] {
+        var additions: [BlendAddition] = []
+        additions.reserveCapacity(boosts.count + repeated.count)
+        var r = 0
+        for (row, boost) in boosts {
+            while r < repeated.count && repeated[r] < row {
+                additions.append(BlendAddition(row: repeated[r], boost: 0, repeated: true))
+                r += 1
+            }
+            let isRepeated = r < repeated.count && repeated[r] == row
+            if isRepeated { r += 1 }
+            additions.append(BlendAddition(row: row, boost: boost, repeated: isRepeated))
+        }
+        for row in repeated[r...] { additions.append(BlendAddition(row: row, boost: 0, repeated: true)) }
+        return additions
+    }
+
+    /// An item's session score after the blend: `(model score + weight × boost) + repeat bias`
+    /// when the input holds it, in float32 in that order (as the model file's reference computes it).
+    @inline(__always)
+    public func blended(_ modelScore: Float, _ addition: BlendAddition) -> Float {
+        addition.blended(modelScore, weight: weight, repeatBias: repeatBias)
+    }
+
+    /// The most the blend can move one score: `weight × (1 + 1/2 + … + 1/depth) + |repeat bias|`.
+    public var largestAddition: Float {
+        weight * (1...depth).reduce(Float(0)) { $0 + 1 / Float($1) } + abs(repeatBias)
+    }
+
+    /// How many items of a model's list the repeat bias can push below others: a served list of
+    /// K items is exact when it is chosen from the model's top K + this many (0 unless the bias
+    /// is negative).
+    public func demotedCount(for input: EncodedInput) -> Int {
+        guard repeatBias < 0 else { return 0 }
+        return Self.repeatRows(for: input).count { !input.excludedRows.contains($0) }
+    }
+
+    /// Blends the rules and the repeat bias into `scores`, which cover the whole catalogue.
     public func blend(_ scores: inout [Float], for input: EncodedInput) {
-        guard weight > 0 else { return }
-        for (row, boost) in boosts(for: input) { scores[row] += weight * boost }
+        for addition in additions(for: input) { scores[addition.row] = blended(scores[addition.row], addition) }
+    }
+}
+
+/// One item's change in the session head's blend (``SequentialRulesTable/additions(for:)``).
+public struct BlendAddition: Sendable, Equatable {
+    public var row: Int
+    /// Σ_k strength(anchor_k → row) / k; 0 when no rule reaches the item.
+    public var boost: Float
+    /// Whether the input holds the item (the repeat bias applies).
+    public var repeated: Bool
+
+    public init(row: Int, boost: Float, repeated: Bool) {
+        self.row = row
+        self.boost = boost
+        self.repeated = repeated
+    }
+
+    /// `(model score + weight × boost) + repeat bias` when the input holds the item, in float32
+    /// in that order.
+    @inline(__always)
+    public func blended(_ modelScore: Float, weight: Float, repeatBias: Float) -> Float {
+        let score = modelScore + weight * boost
+        return repeated ? score + repeatBias : score
     }
 }

@@ -80,5 +80,12 @@ struct ModelServabilityTests {
         contents.sequentialRules!.depth = 3
         let deeper = try MultitaskModel(contents)
         #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(deeper) }
+        // The repeat bias moves a held item's score by its size, either way.
+        contents.sequentialRules!.depth = 1
+        for bias: Float in [-1.2e38, 1.2e38] {
+            contents.sequentialRules!.repeatBias = bias
+            let biased = try MultitaskModel(contents)
+            #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(biased) }
+        }
     }
 }

@@ -93,6 +93,22 @@ struct ReferenceScorerTests {
         try checkReference(contents, input: input)
     }
 
+    /// The repeat bias on the items the request holds (its known session and history items),
+    /// added after the rules: large enough either way to reorder the list, with the session's
+    /// items excluded or ranked, with the rules' weight set or 0.
+    @Test(arguments: [Float(-30), 30], [true, false])
+    func referenceScorerReproducesTheRepeatBias(repeatBias: Float, excludeSessionItems: Bool) throws {
+        var contents = try Fixtures.randomContents(towerHidden: [5])
+        contents.sequentialRules = fixtureRules(weight: 1.5)
+        contents.sequentialRules!.depth = 2
+        contents.sequentialRules!.repeatBias = repeatBias
+        var input = Fixtures.sessionInput
+        input.history = Fixtures.userHistory
+        try checkReference(contents, input: input, excludeSessionItems: excludeSessionItems)
+        contents.sequentialRules!.weight = 0
+        try checkReference(contents, input: input, excludeSessionItems: excludeSessionItems)
+    }
+
     /// A request that opens a session: with `session_rules_anchor` = `newest_item` the rules
     /// start from the newest known history item (an unknown one after it is skipped); with
     /// `session`, or in a file without the key, nothing is blended. The weight is large enough
@@ -160,7 +176,7 @@ struct ReferenceScorerTests {
     /// file as Medley did before `session_rules_anchor` existed (the rules must be `session`-anchored),
     /// `versionOne` as format version 1 wrote it.
     private func checkReference(_ contents: ModelFileContents, input: ModelInput, withoutAnchorKey: Bool = false,
-                                versionOne: Bool = false) throws {
+                                versionOne: Bool = false, excludeSessionItems: Bool = true) throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let modelURL = directory.appendingPathComponent("m.safetensors")
@@ -191,7 +207,7 @@ struct ReferenceScorerTests {
             },
             "history": input.history.map { ["domain": $0.domain, "id": $0.id] },
             "context": input.context.map(Double.init),
-            "exclude_session_items": true,
+            "exclude_session_items": excludeSessionItems,
             "k": k,
         ]
         let requestURL = directory.appendingPathComponent("request.json")
@@ -201,7 +217,7 @@ struct ReferenceScorerTests {
         try #require(status == 0, "reference scorer failed")
         let reference = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
 
-        let medley = model.recommend([try model.encode(input)], options: RecommendationOptions(perDomain: k, session: k, blended: k))[0]
+        let medley = model.recommend([try model.encode(input, excludeSessionItems: excludeSessionItems)], options: RecommendationOptions(perDomain: k, session: k, blended: k))[0]
         let referenceDomains = try #require(reference["domains"] as? [String: [[Any]]])
         for (t, domain) in medley.domains.enumerated() {
             let expected = try #require(referenceDomains[domain])

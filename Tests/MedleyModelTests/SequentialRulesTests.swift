@@ -81,6 +81,76 @@ struct SequentialRulesTests {
         #expect(scores == (0..<9).map { 1 + 2 * (expected[$0] ?? 0) })
     }
 
+    /// The repeat bias adds to the items the input holds (its known session items and its
+    /// newest history items), after the rules; the additions list both kinds once, in row order.
+    @Test func theRepeatBiasAddsToTheItemsTheInputHoldsAfterTheRules() throws {
+        var rules = fixtureRules(weight: 2)
+        rules.depth = 2
+        rules.repeatBias = -3
+        let input = EncodedInput(userRow: nil, foldInRows: [], sessionRows: [4, 6, 4], sessionWeights: [0.25, 0.5, 0.25],
+                                 lastItemRows: [4, 6], context: [], recentHistoryRows: [1, 8])
+        #expect(SequentialRulesTable.repeatRows(for: input) == [1, 4, 6, 8])
+        let boosts = Dictionary(uniqueKeysWithValues: rules.boosts(for: input).map { ($0.row, $0.boost) })
+        let additions = rules.additions(for: input)
+        #expect(additions.map(\.row) == Set(boosts.keys).union([1, 4, 6, 8]).sorted(), "each changed item once, in row order")
+        for addition in additions {
+            #expect(addition.boost == (boosts[addition.row] ?? 0))
+            #expect(addition.repeated == [1, 4, 6, 8].contains(addition.row))
+        }
+        var scores = [Float](repeating: 1, count: 9)
+        rules.blend(&scores, for: input)
+        #expect(scores == (0..<9).map { row in
+            let ruled = 1 + 2 * (boosts[row] ?? 0)
+            return [1, 4, 6, 8].contains(row) ? ruled + -3 : ruled
+        })
+        #expect(rules.largestAddition == 2 * (1 + 1 / Float(2)) + 3)
+        // Only a negative bias pushes items down, and only those not excluded anyway.
+        var excluding = input
+        excluding.excludedRows = [4, 6]
+        #expect(rules.demotedCount(for: input) == 4 && rules.demotedCount(for: excluding) == 2)
+        rules.repeatBias = 0.5
+        #expect(rules.demotedCount(for: input) == 0)
+        // With weight 0 only the repeat bias is left; with both 0, nothing.
+        rules.weight = 0
+        #expect(rules.additions(for: input) == [1, 4, 6, 8].map { BlendAddition(row: $0, boost: 0, repeated: true) })
+        rules.repeatBias = 0
+        #expect(rules.additions(for: input).isEmpty)
+        #expect(throws: ModelFileError.self) {
+            _ = try SequentialRulesTable(steps: 2, weight: 1, anchor: .newestItem, repeatBias: .infinity, rowStart: [0, 1, 1],
+                                         targets: [1], strengths: [1], itemCount: 2)
+        }
+    }
+
+    /// The served list is the blended top K also when the repeat bias pushes the model's own
+    /// best items down (session items not excluded): the model's list must hold enough items
+    /// for the ones that rise into their place.
+    @Test(arguments: [Float(-50), -0.3, 0.3, 50])
+    func theServedSessionListIsTheBlendedTopKWithARepeatBias(repeatBias: Float) throws {
+        var contents = try Fixtures.randomContents()
+        contents.sequentialRules = fixtureRules(weight: 0.5)
+        contents.sequentialRules!.repeatBias = repeatBias
+        let model = try MultitaskModel(contents)
+        var request = Fixtures.sessionInput
+        request.history = Fixtures.userHistory
+        let input = try model.encode(request, excludeSessionItems: false)
+        for k in [1, 3, 5] {
+            let served = sessionList(model, input, k: k)
+            let expected = blendedTopK(model, input, k: k)
+            #expect(served.map(\.row) == expected.map(\.row), "k = \(k)")
+            for (item, wanted) in zip(served, expected) { #expect(abs(item.score - wanted.score) < 1e-5) }
+        }
+        if repeatBias == -50 {
+            // Six of the nine items are held: the other three lead the list, and without the
+            // bias some held item was among the top three.
+            let held = Set(SequentialRulesTable.repeatRows(for: input))
+            #expect(held.count == 6)
+            #expect(sessionList(model, input, k: 3).allSatisfy { !held.contains($0.row) })
+            var unbiased = contents
+            unbiased.sequentialRules!.repeatBias = 0
+            #expect(sessionList(try MultitaskModel(unbiased), input, k: 3).contains { held.contains($0.row) })
+        }
+    }
+
     @Test func aModelFileKeepsItsRulesAndOneWithoutStaysAsItWas() throws {
         var contents = try Fixtures.randomContents()
         let without = ModelFile.encode(contents)
@@ -108,6 +178,19 @@ struct SequentialRulesTests {
         for bad in ["0", "11", "two"] {
             #expect(throws: ModelFileError.invalidMetadata(key: "session_rules_depth", reason: "\"\(bad)\" is not an integer in 1...10")) {
                 try ModelFile.decode(ModelFileBytes.editingMetadata(deeper) { $0["session_rules_depth"] = bad })
+            }
+        }
+        // The repeat bias: written only when not 0, 0 when absent.
+        #expect(metadata?["session_rules_repeat_bias"] == nil)
+        contents.sequentialRules!.repeatBias = -8
+        let biased = ModelFile.encode(contents)
+        #expect(try ModelFile.decode(biased).sequentialRules?.repeatBias == -8)
+        #expect((ModelFileBytes.split(biased).header["__metadata__"] as? [String: String])?["session_rules_repeat_bias"] == "-8.0")
+        let withoutBias = try ModelFile.decode(ModelFileBytes.editingMetadata(biased) { $0.removeValue(forKey: "session_rules_repeat_bias") })
+        #expect(withoutBias.sequentialRules?.repeatBias == 0)
+        for bad in ["nan", "inf", "minus eight"] {
+            #expect(throws: ModelFileError.invalidMetadata(key: "session_rules_repeat_bias", reason: "\"\(bad)\" is not a finite number")) {
+                try ModelFile.decode(ModelFileBytes.editingMetadata(biased) { $0["session_rules_repeat_bias"] = bad })
             }
         }
         #expect(throws: ModelFileError.invalidMetadata(key: "session_rules_anchor", reason: "unknown value \"history\" (one of session, newest_item)")) {

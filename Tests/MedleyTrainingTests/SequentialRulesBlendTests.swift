@@ -1,3 +1,4 @@
+import Foundation
 import MedleyModel
 import MedleyProtocol
 import Testing
@@ -130,9 +131,10 @@ struct SequentialRulesBlendTests {
         #expect(rules("v3").isEmpty)
     }
 
-    /// A user who only repeats an item makes no transition: no rule is learned, none can help,
-    /// and the model is written without rules.
-    @Test func withoutTransitionsTheRulesCannotHelpAndTheModelHasNone() throws {
+    /// A user who only repeats an item makes no transition: no rule is learned and the rules'
+    /// weight stays 0; what helps is the repeat bias, since every target is the item the input
+    /// already holds, and the model keeps the blend for it alone.
+    @Test func withoutTransitionsNoRuleHelpsButARepeatBiasDoes() throws {
         let events = (0..<30).flatMap { u in
             (0..<4).map { k in F.event("user-\(u)", "video", "v\(u % 10)", at: Int64(k) * F.minute) }
         }.sorted { $0.timestampMs < $1.timestampMs }
@@ -140,7 +142,72 @@ struct SequentialRulesBlendTests {
         let fit = try #require(result.summary.sequentialRules)
         #expect(fit.rules == 0)
         #expect(fit.weight == 0)
-        #expect(result.model.sequentialRules == nil)
+        #expect(fit.chosen.repeatBias > 0)
+        #expect(fit.ndcg[fit.chosen]! > 0.99, "\(fit.ndcgByRepeatBias)")
+        #expect(fit.ndcgByRepeatBias[0]! < 0.9, "\(fit.ndcgByRepeatBias)")
+        let blend = try #require(result.model.sequentialRules)
+        #expect(blend.weight == 0 && blend.repeatBias == fit.chosen.repeatBias)
+        #expect(result.summary.description.contains("by repeat bias at depth 1, weight 0.0: "))
+    }
+
+    /// Walks where no item comes back: a held item is never the target, so a negative bias can
+    /// only lift the target's rank; with the rules off (weight 0) it is chosen when the model
+    /// ranks held items above targets.
+    @Test func itemsThatNeverComeBackGetANegativeBias() throws {
+        var c = configuration()
+        c.sequentialRules = SequentialRulesBlend(weights: [0])
+        let result = try Trainer(configuration: c).train(events: successorWalks(items: 60, sessions: 2, length: 12), modelVersion: 1)
+        let fit = try #require(result.summary.sequentialRules)
+        let byBias = fit.ndcgByRepeatBias
+        for (bias, ndcg) in byBias where bias < 0 { #expect(ndcg >= byBias[0]!, "\(byBias)") }
+        for (bias, ndcg) in byBias where bias > 0 { #expect(ndcg <= byBias[0]!, "\(byBias)") }
+        #expect(fit.chosen.repeatBias < 0, "\(byBias)")
+    }
+
+    /// The fit's ranks (the model's scores sorted once, corrected for the changed items) equal
+    /// ranks counted over the fully blended scores of every item, for every choice.
+    @Test func theFitsNDCGIsTheNDCGOfTheFullyBlendedScores() throws {
+        let c = configuration()
+        let events = successorWalks(items: 30, users: 20, sessions: 3, length: 6)
+        let result = try Trainer(configuration: c).train(events: events, modelVersion: 1)
+        let data = try TrainingData(events: events, configuration: c)
+        let blend = SequentialRulesBlend(weights: [0, 0.5, 4], depths: [1, 3], repeatBiases: [-2, 0, 0.25])
+        let table = blend.rules(data)
+        let network = Network(configuration: result.model.configuration)
+        let parameters = result.model.parameters
+        let examples = data.validationExamples + data.trainingExamples.prefix(40)
+        let ndcg = blend.fit(table, data: data, network: network, parameters: parameters, examples: examples, threads: 2)
+        #expect(ndcg.count == 2 * 3 * 3)
+        let e = parameters[ParameterLayout.itemEmbedding].scalars, b = parameters[ParameterLayout.itemBias].scalars
+        let d = result.model.configuration.embeddingDimension, n = data.catalog.count
+        for (choice, fitted) in ndcg {
+            var blended = table
+            blended.weight = choice.weight
+            blended.depth = choice.depth
+            blended.repeatBias = choice.repeatBias
+            var total = 0.0
+            for example in examples {
+                let input = data.encodedInput(example)
+                let query = network.forward(input, parameters: parameters).sessionQuery
+                // The model's scores as the fit computes them; the blend over every item.
+                var scores = [Float](repeating: 0, count: n)
+                e.withUnsafeBufferPointer { items in
+                    query.withUnsafeBufferPointer { q in
+                        scores.withUnsafeMutableBufferPointer { o in
+                            ScoringKernels.scores(backend: .automatic, queries: q, queryCount: 1, items: items, itemCount: n,
+                                                  dimension: d, into: o)
+                        }
+                    }
+                }
+                for row in 0..<n { scores[row] += b[row] }
+                blended.blend(&scores, for: input)
+                let target = scores[data.target(example).row]
+                let above = scores.count { $0 > target }, tied = scores.count { $0 == target }
+                let rank = Double(above) + Double(tied - 1) / 2
+                if rank < 10 { total += 1 / log2(rank + 2) }
+            }
+            #expect(abs(fitted - total / Double(examples.count)) < 1e-9, "\(choice)")
+        }
     }
 
     @Test func rulesTurnedOffAreNeitherFittedNorWritten() throws {
@@ -163,5 +230,9 @@ struct SequentialRulesBlendTests {
         }
         c.sequentialRules = SequentialRulesBlend(steps: 0)
         #expect(throws: TrainingError.self) { try c.validate() }
+        for biases: [Float] in [[], [.nan], [0, -1, -1]] {
+            c.sequentialRules = SequentialRulesBlend(repeatBiases: biases)
+            #expect(throws: TrainingError.self) { try c.validate() }
+        }
     }
 }

@@ -49,7 +49,18 @@ extension PublishedProtocolEvaluation {
             report.rows += ModelEvaluation.withOneBLASThread {
                 evaluate(withoutRules, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
             }
-            report.conditions["sequential rules"] = "\(rules.ruleCount) rules, from the user's newest \(rules.depth) item\(rules.depth == 1 ? "" : "s"), weight \(rules.weight) (both fitted on the validation interactions)"
+            // And what the repeat bias is worth within the blend.
+            if rules.repeatBias != 0 {
+                var noRepeat = models.multitask.contents
+                noRepeat.sequentialRules?.repeatBias = 0
+                let withoutBias = ModelScorer(name: multitaskSessionHead + ", without the repeat bias", model: unblended(noRepeat),
+                                              head: .session, dataset: split.dataset, rules: models.rules)
+                logger.info("evaluating \(withoutBias.name)")
+                report.rows += ModelEvaluation.withOneBLASThread {
+                    evaluate(withoutBias, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
+                }
+            }
+            report.conditions["sequential rules"] = "\(rules.ruleCount) rules, from the user's newest \(rules.depth) item\(rules.depth == 1 ? "" : "s"), weight \(rules.weight), repeat bias \(rules.repeatBias) (all three fitted on the validation interactions)"
         }
         report.conditions.merge(ModelEvaluation.conditions(models, configuration: trainingConfiguration)) { $1 }
         return report
@@ -76,12 +87,12 @@ extension PublishedProtocolEvaluation {
         }
     }
 
-    /// The model without its rules; its parameters were checked when it was built.
+    /// The model with another blend (or none); its parameters were checked when it was built.
     private static func unblended(_ contents: ModelFileContents) -> MultitaskModel {
         do {
             return try MultitaskModel(contents)
         } catch {
-            preconditionFailure("a trained model without its rules is refused: \(error)")
+            preconditionFailure("a trained model with another blend is refused: \(error)")
         }
     }
 }

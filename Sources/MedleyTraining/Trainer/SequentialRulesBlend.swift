@@ -5,11 +5,12 @@ import MedleyModel
 /// How the trainer learns the sequential rules it blends into the session head
 /// (``SequentialRulesTable``) and fits their depth and weight.
 ///
-/// The rules come from the training examples' sessions only. The depth and weight are the pair
-/// of ``depths`` × ``weights`` whose blend gives the best session-head NDCG@``cutoff`` on the
-/// validation examples (at most ``maxFitExamples`` of them, evenly spread; among equals the
-/// smallest depth, then the smallest weight); weight 0 when the rules do not help, and then the
-/// model is written without them.
+/// The rules come from the training examples' sessions only. The depth, weight and repeat bias
+/// are the choice of ``depths`` × ``weights`` × ``repeatBiases`` whose blend gives the best
+/// session-head NDCG@``cutoff`` on the validation examples (at most ``maxFitExamples`` of them,
+/// evenly spread; among equals the smallest depth, then the smallest weight, then the repeat
+/// bias nearest 0); weight and bias 0 when neither helps, and then the model is written without
+/// the blend.
 public struct SequentialRulesBlend: Sendable, Equatable {
     /// The largest distance between two items of a session that makes a rule (SR's 10).
     public var steps: Int
@@ -21,15 +22,21 @@ public struct SequentialRulesBlend: Sendable, Equatable {
     /// The depths tried: how many of the user's newest items the rules start from
     /// (``SequentialRulesTable/depth``).
     public var depths: [Int]
+    /// The repeat biases tried (``SequentialRulesTable/repeatBias``): from about as large as a
+    /// trained model's score range (an item the input holds drops out of the list, as with
+    /// ratings, where an item is rated once) to a lift (as with songs played again).
+    public var repeatBiases: [Float]
     public var cutoff: Int
     public var maxFitExamples: Int
 
     public init(steps: Int = 10, rulesPerItem: Int = 50, weights: [Float] = [0, 0.25, 0.5, 1, 2, 4, 8, 16],
-                depths: [Int] = [1, 2, 3, 5, 10], cutoff: Int = 10, maxFitExamples: Int = 10_000) {
+                depths: [Int] = [1, 2, 3, 5, 10], repeatBiases: [Float] = [-32, -16, -8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4],
+                cutoff: Int = 10, maxFitExamples: Int = 10_000) {
         self.steps = steps
         self.rulesPerItem = rulesPerItem
         self.weights = weights
         self.depths = depths
+        self.repeatBiases = repeatBiases
         self.cutoff = cutoff
         self.maxFitExamples = maxFitExamples
     }
@@ -44,8 +51,12 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         guard !depths.isEmpty, depths.allSatisfy({ (1...SequentialRulesTable.maxDepth).contains($0) }) else {
             throw bad("depths must be in 1...\(SequentialRulesTable.maxDepth), and at least one")
         }
-        guard Set(weights).count == weights.count, Set(depths).count == depths.count else {
-            throw bad("weights and depths must not repeat")
+        guard !repeatBiases.isEmpty, repeatBiases.allSatisfy(\.isFinite) else {
+            throw bad("repeat biases must be finite, and at least one")
+        }
+        guard Set(weights).count == weights.count, Set(depths).count == depths.count,
+              Set(repeatBiases).count == repeatBiases.count else {
+            throw bad("weights, depths and repeat biases must not repeat")
         }
         guard cutoff >= 1, maxFitExamples >= 1 else { throw bad("cutoff and maxFitExamples must be at least 1") }
     }
@@ -67,12 +78,16 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         return SequentialRulesTable(sessions: sequences, itemCount: data.catalog.count, steps: steps, rulesPerItem: rulesPerItem)
     }
 
-    /// The session head's NDCG@cutoff on `examples` for each pair of ``depths`` × ``weights``,
-    /// the rules blended in with that depth and weight; ranks count items scored above the
-    /// target plus half those tied, as the validation figures do.
+    /// The session head's NDCG@cutoff on `examples` for each choice of ``depths`` × ``weights`` ×
+    /// ``repeatBiases``; ranks count items scored above the target plus half those tied, as the
+    /// validation figures do.
+    ///
+    /// A blend changes only the items it adds to, so each choice's rank comes from the model's
+    /// scores sorted once per example: the items above the target's blended score among all
+    /// model scores (two binary searches), corrected for the changed items' old and new scores.
     func fit(_ table: SequentialRulesTable, data: TrainingData, network: Network, parameters: ModelParameters,
              examples all: [TrainingExample], threads: Int) -> [RulesChoice: Double] {
-        let choices = depths.flatMap { depth in weights.map { RulesChoice(depth: depth, weight: $0) } }
+        let pairs = weights.flatMap { weight in repeatBiases.map { (weight: weight, repeatBias: $0) } }
         let stride = max(1, (all.count + maxFitExamples - 1) / maxFitExamples)
         let examples = Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
         guard !examples.isEmpty else { return [:] }
@@ -88,7 +103,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
             var values: [[Double]]
             init(_ chunks: Int, _ choices: Int) { values = Array(repeating: Array(repeating: 0, count: choices), count: chunks) }
         }
-        let sums = Sums(chunks, choices.count)
+        let sums = Sums(chunks, depths.count * pairs.count)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             var scores = [Float](repeating: 0, count: n)
             for example in examples[min(examples.count, chunk * per)..<min(examples.count, (chunk + 1) * per)] {
@@ -103,49 +118,76 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                     }
                 }
                 for i in 0..<n { scores[i] += biases[i] }
+                let sorted = scores.sorted()
                 let target = data.target(example).row
-                let boostsByDepth = Dictionary(uniqueKeysWithValues: Set(depths).map { depth in
-                    (depth, table.boosts(for: input, depth: depth))
-                })
-                for (c, choice) in choices.enumerated() {
-                    var blended = scores
-                    for (row, boost) in boostsByDepth[choice.depth]! { blended[row] += choice.weight * boost }
-                    let targetScore = blended[target]
-                    var above = 0, tied = 0
-                    for s in blended {
-                        if s > targetScore { above += 1 } else if s == targetScore { tied += 1 }
+                let repeated = SequentialRulesTable.repeatRows(for: input)
+                for (depthIndex, depth) in depths.enumerated() {
+                    let additions = SequentialRulesTable.merge(boosts: table.boosts(for: input, depth: depth), repeated: repeated)
+                    let targetAddition = additions.first { $0.row == target }
+                    for (p, pair) in pairs.enumerated() {
+                        let targetScore = targetAddition?.blended(scores[target], weight: pair.weight, repeatBias: pair.repeatBias)
+                            ?? scores[target]
+                        var above = sorted.count - Self.firstIndex(in: sorted) { $0 > targetScore }
+                        var tied = sorted.count - above - Self.firstIndex(in: sorted) { $0 >= targetScore }
+                        for addition in additions {
+                            let old = scores[addition.row]
+                            let new = addition.blended(old, weight: pair.weight, repeatBias: pair.repeatBias)
+                            if old > targetScore { above -= 1 } else if old == targetScore { tied -= 1 }
+                            if new > targetScore { above += 1 } else if new == targetScore { tied += 1 }
+                        }
+                        let rank = Double(above) + Double(tied - 1) / 2
+                        if rank < k { sums.values[chunk][depthIndex * pairs.count + p] += 1 / log2(rank + 2) }
                     }
-                    let rank = Double(above) + Double(tied - 1) / 2
-                    if rank < k { sums.values[chunk][c] += 1 / log2(rank + 2) }
                 }
             }
         }
-        return Dictionary(uniqueKeysWithValues: choices.enumerated().map { c, choice in
-            (choice, sums.values.reduce(0) { $0 + $1[c] } / Double(examples.count))
-        })
+        var ndcg: [RulesChoice: Double] = [:]
+        for (depthIndex, depth) in depths.enumerated() {
+            for (p, pair) in pairs.enumerated() {
+                let c = depthIndex * pairs.count + p
+                ndcg[RulesChoice(depth: depth, weight: pair.weight, repeatBias: pair.repeatBias)] =
+                    sums.values.reduce(0) { $0 + $1[c] } / Double(examples.count)
+            }
+        }
+        return ndcg
+    }
+
+    /// The first index of ascending `sorted` whose value satisfies `predicate` (which holds from
+    /// some index on), or its count.
+    private static func firstIndex(in sorted: [Float], where predicate: (Float) -> Bool) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(sorted[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     /// The best of `ndcg`'s choices: the highest NDCG, among equals the smallest depth, then the
-    /// smallest weight (so that rules that do not help stay out, and a deeper blend must earn
-    /// its place).
+    /// smallest weight, then the repeat bias nearest 0 (so that rules that do not help stay out,
+    /// and a deeper blend or a bias must earn its place).
     static func best(_ ndcg: [RulesChoice: Double]) -> RulesChoice? {
         ndcg.keys.sorted().max { ndcg[$0]! < ndcg[$1]! }
     }
 }
 
-/// One depth and weight of the sequential rules' blend.
+/// One depth, weight and repeat bias of the sequential rules' blend.
 public struct RulesChoice: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var depth: Int
     public var weight: Float
+    public var repeatBias: Float
 
-    public init(depth: Int, weight: Float) {
+    public init(depth: Int, weight: Float, repeatBias: Float = 0) {
         self.depth = depth
         self.weight = weight
+        self.repeatBias = repeatBias
     }
 
+    /// Smaller depth first, then smaller weight, then the repeat bias nearer 0 (a negative one
+    /// before the positive one of the same size).
     public static func < (a: RulesChoice, b: RulesChoice) -> Bool {
-        (a.depth, a.weight) < (b.depth, b.weight)
+        (a.depth, a.weight, abs(a.repeatBias), a.repeatBias) < (b.depth, b.weight, abs(b.repeatBias), b.repeatBias)
     }
 
-    public var description: String { "depth \(depth), weight \(weight)" }
+    public var description: String { "depth \(depth), weight \(weight), repeat bias \(repeatBias)" }
 }

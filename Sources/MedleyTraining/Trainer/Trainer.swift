@@ -237,7 +237,8 @@ public struct Trainer: Sendable {
             let chosen = SequentialRulesBlend.best(ndcg) ?? RulesChoice(depth: 1, weight: 0)
             table.weight = chosen.weight
             table.depth = chosen.depth
-            if chosen.weight > 0 { model.sequentialRules = table }
+            table.repeatBias = chosen.repeatBias
+            if chosen.weight > 0 || chosen.repeatBias != 0 { model.sequentialRules = table }
             rulesFit = RulesFit(chosen: chosen, rules: table.ruleCount, ndcg: ndcg, cutoff: blend.cutoff)
         }
         let summary = TrainingSummary(

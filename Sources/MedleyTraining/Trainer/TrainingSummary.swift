@@ -39,20 +39,26 @@ public struct TrainingSummary: Sendable {
     package var orderedTasks: [Task] { domains.indices.map { Task.domain($0) } + [.session, .nextDomain] }
 }
 
-/// How the sequential rules' depth and weight were chosen (``SequentialRulesBlend``).
+/// How the sequential rules' depth, weight and repeat bias were chosen (``SequentialRulesBlend``).
 public struct RulesFit: Sendable, Equatable {
-    /// The depth and weight kept (weight 0: the model is written without rules).
+    /// The choice kept (weight and repeat bias 0: the model is written without the blend).
     public var chosen: RulesChoice
     public var rules: Int
-    /// Session-head NDCG@cutoff on the validation examples for each depth and weight tried.
+    /// Session-head NDCG@cutoff on the validation examples for each choice tried.
     public var ndcg: [RulesChoice: Double]
     public var cutoff: Int
 
     /// The weight kept.
     public var weight: Float { chosen.weight }
-    /// The NDCG of each weight tried at the kept depth.
+    /// The NDCG of each weight tried at the kept depth and repeat bias.
     public var ndcgByWeight: [Float: Double] {
-        Dictionary(uniqueKeysWithValues: ndcg.filter { $0.key.depth == chosen.depth }.map { ($0.key.weight, $0.value) })
+        Dictionary(uniqueKeysWithValues: ndcg.filter { $0.key.depth == chosen.depth && $0.key.repeatBias == chosen.repeatBias }
+            .map { ($0.key.weight, $0.value) })
+    }
+    /// The NDCG of each repeat bias tried at the kept depth and weight.
+    public var ndcgByRepeatBias: [Float: Double] {
+        Dictionary(uniqueKeysWithValues: ndcg.filter { $0.key.depth == chosen.depth && $0.key.weight == chosen.weight }
+            .map { ($0.key.repeatBias, $0.value) })
     }
 }
 
@@ -101,11 +107,14 @@ extension TrainingSummary: CustomStringConvertible {
             }
         }
         if let fit = sequentialRules {
-            lines.append("sequential rules: \(fit.rules) rules, \(fit.chosen) kept; session NDCG@\(fit.cutoff) by depth and weight:")
+            lines.append("sequential rules: \(fit.rules) rules, \(fit.chosen) kept; session NDCG@\(fit.cutoff) by depth and weight "
+                + "at repeat bias \(fit.chosen.repeatBias):")
             for depth in Set(fit.ndcg.keys.map(\.depth)).sorted() {
-                let choices = fit.ndcg.keys.filter { $0.depth == depth }.sorted()
+                let choices = fit.ndcg.keys.filter { $0.depth == depth && $0.repeatBias == fit.chosen.repeatBias }.sorted()
                 lines.append("  depth \(depth): " + choices.map { "\($0.weight) \(fixed(fit.ndcg[$0]!))" }.joined(separator: ", "))
             }
+            lines.append("  by repeat bias at depth \(fit.chosen.depth), weight \(fit.chosen.weight): "
+                + fit.ndcgByRepeatBias.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value))" }.joined(separator: ", "))
         }
         switch stopReason {
         case .completedEpochs: lines.append("stopped: all \(epochs.count) epochs ran; kept epoch \(keptEpoch)")
