@@ -191,15 +191,7 @@ struct SequentialRulesBlendTests {
                 let query = network.forward(input, parameters: parameters).sessionQuery
                 // The model's scores as the fit computes them; the blend over every item.
                 var scores = [Float](repeating: 0, count: n)
-                e.withUnsafeBufferPointer { items in
-                    query.withUnsafeBufferPointer { q in
-                        scores.withUnsafeMutableBufferPointer { o in
-                            ScoringKernels.scores(backend: .automatic, queries: q, queryCount: 1, items: items, itemCount: n,
-                                                  dimension: d, into: o)
-                        }
-                    }
-                }
-                for row in 0..<n { scores[row] += b[row] }
+                SequentialRulesBlend.modelScores(query: query, embeddings: e, biases: b, dimension: d, into: &scores)
                 blended.blend(&scores, for: input)
                 let target = scores[data.target(example).row]
                 let above = scores.count { $0 > target }, tied = scores.count { $0 == target }

@@ -109,15 +109,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
             for example in examples[min(examples.count, chunk * per)..<min(examples.count, (chunk + 1) * per)] {
                 let input = data.encodedInput(example)
                 let query = network.forward(input, parameters: parameters).sessionQuery
-                embeddings.withUnsafeBufferPointer { e in
-                    query.withUnsafeBufferPointer { q in
-                        scores.withUnsafeMutableBufferPointer { o in
-                            ScoringKernels.scores(backend: .automatic, queries: q, queryCount: 1, items: e, itemCount: n,
-                                                  dimension: d, into: o)
-                        }
-                    }
-                }
-                for i in 0..<n { scores[i] += biases[i] }
+                Self.modelScores(query: query, embeddings: embeddings, biases: biases, dimension: d, into: &scores)
                 let sorted = scores.sorted()
                 let target = data.target(example).row
                 let repeated = SequentialRulesTable.repeatRows(for: input)
@@ -150,6 +142,21 @@ public struct SequentialRulesBlend: Sendable, Equatable {
             }
         }
         return ndcg
+    }
+
+    /// The session head's score of every item for one session query, before any blend:
+    /// `q · e_i + b_i` (the scoring kernel, then the biases).
+    static func modelScores(query: [Float], embeddings: [Float], biases: [Float], dimension d: Int, into scores: inout [Float]) {
+        let n = biases.count
+        precondition(scores.count == n && embeddings.count == n * d && query.count == d, "sizes disagree")
+        embeddings.withUnsafeBufferPointer { e in
+            query.withUnsafeBufferPointer { q in
+                scores.withUnsafeMutableBufferPointer { o in
+                    ScoringKernels.scores(backend: .automatic, queries: q, queryCount: 1, items: e, itemCount: n, dimension: d, into: o)
+                }
+            }
+        }
+        for i in 0..<n { scores[i] += biases[i] }
     }
 
     /// The first index of ascending `sorted` whose value satisfies `predicate` (which holds from
