@@ -231,15 +231,11 @@ public final class EventLogWriter {
         var payloads: [[UInt8]] = []
         payloads.reserveCapacity(batch.events.count)
         for (index, event) in batch.events.enumerated() {
-            let record = Medley_V1_EventLogRecord.with {
-                $0.sequence = firstSequence + UInt64(index)
-                $0.receivedAtMs = batch.receivedAtMs
-                $0.event = event
-                if index == batch.events.count - 1, let receipt = batch.receipt { $0.receipt = receipt }
-            }
             let payload: [UInt8]
             do {
-                payload = try record.serializedBytes()
+                payload = try EventLogRecordEncoding.encode(
+                    sequence: firstSequence + UInt64(index), receivedAtMs: batch.receivedAtMs, event: event,
+                    receipt: index == batch.events.count - 1 ? batch.receipt : nil)
             } catch {
                 throw .encodingFailed(String(describing: error))
             }
