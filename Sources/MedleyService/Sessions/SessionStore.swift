@@ -17,6 +17,29 @@ public final class SessionStore {
         var node: Int
         /// The service's clock (not the client's) when the user was last active, for expiry.
         var touchedAtMs: Int64
+
+        /// Whether the session already holds the record of log sequence `sequence` (0: not logged).
+        func holds(sequence: UInt64) -> Bool { sequence > 0 && sequence <= session.lastSequence }
+
+        /// Counts activity at `nowMs`, first adding `event` when given; returns the recency node.
+        /// Mutating, so that the store calls it in place: reading a slot out of the dictionary
+        /// copies it, retaining every buffer of its session (a profile's largest retain).
+        mutating func touch(nowMs: Int64, adding event: SessionEvent? = nil, sequence: UInt64 = 0, clientSessionID: String? = nil,
+                            configuration: SessionConfiguration) -> Int {
+            if let event { session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration) }
+            touchedAtMs = nowMs
+            return node
+        }
+
+        /// ``holds(sequence:)`` then ``touch(nowMs:adding:sequence:clientSessionID:configuration:)``
+        /// in one in-place access: a held record only counts as activity; an event of a type the
+        /// model does not know changes nothing (nil).
+        mutating func apply(_ logged: LoggedEvent, nowMs: Int64, configuration: SessionConfiguration) -> Int? {
+            if holds(sequence: logged.sequence) { return touch(nowMs: nowMs, configuration: configuration) }
+            guard let event = logged.event else { return nil }
+            return touch(nowMs: nowMs, adding: event, sequence: logged.sequence, clientSessionID: logged.sessionID,
+                         configuration: configuration)
+        }
     }
 
     public init(configuration: SessionConfiguration = SessionConfiguration()) {
@@ -42,17 +65,21 @@ public final class SessionStore {
     /// leaves the newest users in the store. An event of a type the model does not know
     /// (logged by a newer service) is left out, as the trainer leaves it out.
     public func apply(_ record: Medley_V1_EventLogRecord, nowMs: Int64) {
-        let event = record.event
-        let key = OpaqueID(event.userID)
-        let held = sessions.index(forKey: key)
-        if record.sequence > 0, let held, record.sequence <= sessions.values[held].session.lastSequence {
-            sessions.values[held].touchedAtMs = nowMs
-            recency.moveToFront(sessions.values[held].node)
+        apply(LoggedEvent(record), nowMs: nowMs)
+    }
+
+    /// ``apply(_:nowMs:)`` for a record read by ``LoggedEvent/init(canonical:)``.
+    public func apply(_ logged: LoggedEvent, nowMs: Int64) {
+        let key = OpaqueID(logged.userID)
+        if let held = sessions.index(forKey: key) {
+            if let node = sessions.values[held].apply(logged, nowMs: nowMs, configuration: configuration) {
+                recency.moveToFront(node)
+            }
             return
         }
-        guard let modelEvent = SessionEvent(event) else { return }
-        let clientSessionID = event.hasSessionID ? event.sessionID : nil
-        append(modelEvent, sequence: record.sequence, userID: event.userID, key: key, held: held, clientSessionID: clientSessionID, nowMs: nowMs)
+        guard let modelEvent = logged.event else { return }
+        append(modelEvent, sequence: logged.sequence, userID: logged.userID, key: key, held: nil,
+               clientSessionID: logged.sessionID, nowMs: nowMs)
     }
 
     /// Adds an event (`sequence`: its log sequence number, 0 if not logged) to a user's
@@ -70,9 +97,8 @@ public final class SessionStore {
             // Mutated in place through the dictionary: a copy taken out would share the
             // session's storage with the dictionary, and every append would copy it whole
             // (the bound on ingest throughput in a profile, BENCHMARKS.md).
-            sessions.values[held].session.append(event, sequence: sequence, clientSessionID: clientSessionID, configuration: configuration)
-            sessions.values[held].touchedAtMs = nowMs
-            recency.moveToFront(sessions.values[held].node)
+            recency.moveToFront(sessions.values[held].touch(nowMs: nowMs, adding: event, sequence: sequence,
+                                                            clientSessionID: clientSessionID, configuration: configuration))
             return
         }
         var session = UserSession(userID: userID, first: event, clientSessionID: clientSessionID, configuration: configuration)

@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import MedleyEventConversion
 import MedleyModelDistribution
 import MedleyProtocol
 import MedleySystem
@@ -254,9 +255,15 @@ struct WorkerState {
     mutating func apply(records: [[UInt8]], logger: Logger) {
         let now = wallClockMilliseconds()
         for bytes in records {
+            // The log writer's records are read without building the protobuf message; any
+            // other form goes through the general decoder, which gives the same fields.
+            if let logged = LoggedEvent(canonical: bytes) {
+                sessions.apply(logged, nowMs: now)
+                eventsApplied += 1
+                continue
+            }
             do {
-                let record = try Medley_V1_EventLogRecord(serializedBytes: bytes)
-                sessions.apply(record, nowMs: now)
+                sessions.apply(try Medley_V1_EventLogRecord(serializedBytes: bytes), nowMs: now)
                 eventsApplied += 1
             } catch {
                 logger.error("dropping an event record the broker sent that does not decode: \(error)")
