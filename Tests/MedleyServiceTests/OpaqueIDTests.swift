@@ -57,6 +57,28 @@ struct OpaqueIDTests {
         #expect(!ordering.mustHold("nfc-e\u{301}"))
     }
 
+    /// Requests held behind ingests are released once every ingest of their user finished:
+    /// in arrival order per user, users in the order of their ids' bytes, whatever the set's order.
+    @Test func heldRequestsAreReleasedPerUserInArrivalOrderUsersInByteOrder() {
+        var ordering = UserOrdering<String>()
+        let users = ["carol", "alice", "bob", "dave"]
+        ordering.ingestStarted(users: Set(users.map { OpaqueID($0) }))
+        ordering.ingestStarted(users: [OpaqueID("dave")])
+        for user in users {
+            #expect(ordering.mustHold(user))
+            ordering.hold("\(user)-1", for: user)
+            ordering.hold("\(user)-2", for: user)
+        }
+        #expect(ordering.heldCount == 8)
+        let released = ordering.ingestFinished(users: Set(users.map { OpaqueID($0) }))
+        #expect(released == ["alice-1", "alice-2", "bob-1", "bob-2", "carol-1", "carol-2"])
+        // dave had a second ingest in flight.
+        #expect(ordering.mustHold("dave") && !ordering.mustHold("alice") && ordering.heldCount == 2)
+        #expect(ordering.ingestFinished(users: [OpaqueID("bob")]).isEmpty)
+        #expect(ordering.ingestFinished(users: [OpaqueID("dave")]) == ["dave-1", "dave-2"])
+        #expect(ordering.isIdle)
+    }
+
     @Test func equalIDsHashEquallyAndDifferentIDsStayApart() {
         // Ids that share bytes in another grouping ("ab" + "c" against "a" + "bc") and prefixes.
         let ids = ["", "a", "ab", "abc", "bc", "c", "user-1", "user-10", "user-1\u{0}", "nfc-\u{E9}", "nfc-e\u{301}"]

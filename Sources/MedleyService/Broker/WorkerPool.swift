@@ -97,14 +97,17 @@ final class WorkerPool {
 
     /// Hands logged records to the workers that own their users, in log order.
     func forward(_ records: [IngestPipeline.LoggedRecord]) {
-        var byWorker: [[UInt8]: [[UInt8]]] = [:]
+        // The live workers are listed once per call, and each record's owner is an index
+        // into them (no array of keys made, nor a routing id hashed, per record).
+        let workers = registry.routingIDs
+        var batches = [[[UInt8]]](repeating: [], count: workers.count)
         for record in records {
             forwardedThrough = max(forwardedThrough, record.sequence)
             // With no worker yet, the log keeps the events; a joining worker gets them replayed.
-            guard let owner = registry.owner(of: record.userID) else { continue }
-            byWorker[owner, default: []].append(record.bytes)
+            guard let owner = WorkerRegistry.ownerIndex(of: record.userID, among: workers) else { continue }
+            batches[owner].append(record.bytes)
         }
-        for (worker, records) in byWorker { send(.events(records), to: worker) }
+        for (worker, records) in zip(workers, batches) where !records.isEmpty { send(.events(records), to: worker) }
     }
 
     func receive() throws(ZMQError) {

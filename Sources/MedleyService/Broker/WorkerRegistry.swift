@@ -46,12 +46,17 @@ struct WorkerRegistry {
 
     /// Rendezvous hashing; ties (astronomically rare) go to the lower routing id.
     static func owner(of userID: String, among candidates: [[UInt8]]) -> [UInt8]? {
-        var best: [UInt8]?
+        ownerIndex(of: userID, among: candidates).map { candidates[$0] }
+    }
+
+    /// The index in `candidates` of ``owner(of:among:)``.
+    static func ownerIndex(of userID: String, among candidates: [[UInt8]]) -> Int? {
+        var best: Int?
         var bestScore: UInt64 = 0
-        for candidate in candidates {
+        for (index, candidate) in candidates.enumerated() {
             let score = rendezvousScore(userID: userID, workerID: candidate)
-            if best == nil || score > bestScore || (score == bestScore && candidate.lexicographicallyPrecedes(best!)) {
-                best = candidate
+            if best == nil || score > bestScore || (score == bestScore && candidate.lexicographicallyPrecedes(candidates[best!])) {
+                best = index
                 bestScore = score
             }
         }

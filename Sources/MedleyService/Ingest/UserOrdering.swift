@@ -31,18 +31,24 @@ struct UserOrdering<Held> {
     /// Notes an ingest finished (durable or failed) and returns the requests it released,
     /// in arrival order per user.
     mutating func ingestFinished(users: Set<OpaqueID>) -> [Held] {
-        var released: [Held] = []
-        for user in users.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+        // Users in the order of their ids' bytes, so that releases do not depend on hashing;
+        // only the users with requests to release are sorted (under pure ingest, none).
+        var releasing: [(user: OpaqueID, waiting: [Held])] = []
+        for user in users {
             guard let count = pendingIngests[user] else { continue }
             if count > 1 {
                 pendingIngests[user] = count - 1
                 continue
             }
             pendingIngests[user] = nil
-            if let waiting = held.removeValue(forKey: user) {
-                released.append(contentsOf: waiting)
-                heldCount -= waiting.count
-            }
+            if let waiting = held.removeValue(forKey: user) { releasing.append((user, waiting)) }
+        }
+        guard !releasing.isEmpty else { return [] }
+        releasing.sort { $0.user.bytes.lexicographicallyPrecedes($1.user.bytes) }
+        var released: [Held] = []
+        for (_, waiting) in releasing {
+            released.append(contentsOf: waiting)
+            heldCount -= waiting.count
         }
         return released
     }
