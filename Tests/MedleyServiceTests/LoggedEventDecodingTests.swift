@@ -3,6 +3,7 @@ import MedleyEventConversion
 import MedleyEventLog
 import MedleyModel
 import MedleyProtocol
+import MedleySystem
 import MedleyTestSupport
 import SwiftProtobuf
 import Testing
@@ -11,23 +12,10 @@ import Testing
 /// (`LoggedEvent(canonical:)`); whatever it reads must be what the general decoder gives.
 @Suite("Logged events read without the protobuf decoder")
 struct LoggedEventDecodingTests {
-    /// Deterministic pseudo-random numbers (SplitMix64).
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     private static let alphabet = Array("abcXYZ09-_ é日本🎵")
 
-    static func randomEvent(_ random: inout Random) -> Medley_V1_SessionEvent {
-        func text(_ random: inout Random, empty: Bool = false) -> String {
+    static func randomEvent(_ random: inout SplitMix64) -> Medley_V1_SessionEvent {
+        func text(_ random: inout SplitMix64, empty: Bool = false) -> String {
             String((0..<(random.below(12) + (empty ? 0 : 1))).map { _ in alphabet[random.below(alphabet.count)] })
         }
         var event = Medley_V1_SessionEvent()
@@ -65,7 +53,7 @@ struct LoggedEventDecodingTests {
     @Test func theLogWritersRecordsAreReadAsTheGeneralDecoderReadsThem() throws {
         let directory = try TestDirectories.make(prefix: "medley-logged-events")
         defer { try? FileManager.default.removeItem(at: directory) }
-        var random = Random(state: 7)
+        var random = SplitMix64(seed: 7)
         let writer = try EventLogWriter(directory: directory.path)
         for _ in 0..<40 {
             let events = (0..<(random.below(50) + 1)).map { _ in Self.randomEvent(&random) }
@@ -85,7 +73,7 @@ struct LoggedEventDecodingTests {
     }
 
     @Test func everyFieldIsReadAsTheGeneralDecoderReadsIt() throws {
-        var random = Random(state: 11)
+        var random = SplitMix64(seed: 11)
         var withEvent = 0, withSession = 0, withWeight = 0
         for _ in 0..<5_000 {
             let event = Self.randomEvent(&random)
@@ -103,7 +91,7 @@ struct LoggedEventDecodingTests {
 
     /// Forms protobuf allows but the log writer does not make are left to the general decoder.
     @Test func otherFormsAreLeftToTheGeneralDecoder() throws {
-        var random = Random(state: 3)
+        var random = SplitMix64(seed: 3)
         var event = Self.randomEvent(&random)
         event.type = .view
         let plain = Self.record(event, sequence: 5, receivedAtMs: 9)
@@ -138,7 +126,7 @@ struct LoggedEventDecodingTests {
     /// Damaged records: whenever the fast reader reads one, the general decoder reads the
     /// same fields from it.
     @Test func damagedRecordsAreReadAlikeOrLeftToTheGeneralDecoder() throws {
-        var random = Random(state: 5)
+        var random = SplitMix64(seed: 5)
         var fastlyRead = 0, refused = 0
         for _ in 0..<20_000 {
             var bytes: [UInt8] = try Self.record(Self.randomEvent(&random), sequence: UInt64(random.below(1 << 20)),
@@ -160,4 +148,9 @@ struct LoggedEventDecodingTests {
         }
         #expect(fastlyRead > 1000 && refused > 1000)
     }
+}
+
+private extension SplitMix64 {
+    /// A number in 0..<n.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
