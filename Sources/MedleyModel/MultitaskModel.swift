@@ -121,10 +121,13 @@ public final class MultitaskModel: Sendable {
         let exclusions = inputs.map(\.excludedRows)
         let bothHeadsExclusions = exclusions + exclusions
         let sessionQueries = passes.sessionQueries
-        // A negative repeat bias can push items of the model's own list down: the model's list
-        // then holds enough more items for the blended list to stay exact.
-        var sessionLists = inputs.map { input in
-            TopKAccumulator(capacity: max(0, options.session) + (contents.sequentialRules?.demotedCount(for: input) ?? 0))
+        // What the blend changes, once per input: it sizes the model's session list (a negative
+        // repeat bias can push items of the model's own list down, so the list holds enough
+        // more for the blended list to stay exact) and is blended in after scoring.
+        let additions = inputs.map { contents.sequentialRules?.additions(for: $0) ?? [] }
+        var sessionLists = inputs.indices.map { b in
+            TopKAccumulator(capacity: max(0, options.session)
+                + (contents.sequentialRules?.demotedCount(among: additions[b], excluded: exclusions[b]) ?? 0))
         }
         var perDomain: [[[Recommendation]]] = []
         for t in c.domains.indices {
@@ -149,7 +152,8 @@ public final class MultitaskModel: Sendable {
             sessionLists = Array(accumulators[count...])
         }
         let session = sessionLists.indices.map { b in
-            blendRules(into: sessionLists[b].sorted(), input: inputs[b], sessionQuery: passes.sessionQuery(b), capacity: options.session)
+            blendRules(into: sessionLists[b].sorted(), additions: additions[b], excluded: exclusions[b],
+                       sessionQuery: passes.sessionQuery(b), capacity: options.session)
                 .map(recommendation)
         }
         return inputs.indices.map { b in
@@ -164,17 +168,17 @@ public final class MultitaskModel: Sendable {
     /// top items and the changed items (``SequentialRulesTable/additions(for:)``), each changed
     /// item scored by the model and then blended. Exact: an item neither in the model's list
     /// nor changed keeps its model score, and the model's list holds `capacity` items plus as
-    /// many as the repeat bias can push down (``SequentialRulesTable/demotedCount(for:)``), so
-    /// that `capacity` unchanged items of it beat every item outside it.
-    private func blendRules(into top: [ScoredItem], input: EncodedInput, sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
+    /// many as the repeat bias can push down (``SequentialRulesTable/demotedCount(among:excluded:)``),
+    /// so that `capacity` unchanged items of it beat every item outside it.
+    private func blendRules(into top: [ScoredItem], additions: [BlendAddition], excluded excludedRows: Set<Int>,
+                            sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
         guard let rules = contents.sequentialRules, capacity > 0 else { return Array(top.prefix(max(0, capacity))) }
-        let additions = rules.additions(for: input)
         guard !additions.isEmpty else { return Array(top.prefix(capacity)) }
         let d = contents.configuration.embeddingDimension
         // The additions are in row order: walk the model's list and the excluded rows in row
         // order beside them, rather than hashing every changed item.
         let inTop = top.sorted { $0.index < $1.index }
-        let excluded = input.excludedRows.sorted()
+        let excluded = excludedRows.sorted()
         var best = TopKAccumulator(capacity: capacity)
         var t = 0, x = 0
         embeddings.withUnsafeBufferPointer { e in

@@ -240,12 +240,12 @@ public struct SequentialRulesTable: Sendable, Equatable {
         weight * (1...depth).reduce(Float(0)) { $0 + 1 / Float($1) } + abs(repeatBias)
     }
 
-    /// How many items of a model's list the repeat bias can push below others: a served list of
-    /// K items is exact when it is chosen from the model's top K + this many (0 unless the bias
-    /// is negative).
-    public func demotedCount(for input: EncodedInput) -> Int {
+    /// How many items of a model's list the repeat bias can push below others, given an input's
+    /// ``additions(for:)`` and excluded rows: a served list of K items is exact when it is
+    /// chosen from the model's top K + this many (0 unless the bias is negative).
+    public func demotedCount(among additions: [BlendAddition], excluded: Set<Int>) -> Int {
         guard repeatBias < 0 else { return 0 }
-        return Self.repeatRows(for: input).count { !input.excludedRows.contains($0) }
+        return additions.count { $0.repeated && !excluded.contains($0.row) }
     }
 
     /// Blends the rules and the repeat bias into `scores`, which cover the whole catalogue.

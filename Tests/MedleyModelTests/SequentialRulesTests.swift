@@ -107,9 +107,10 @@ struct SequentialRulesTests {
         // Only a negative bias pushes items down, and only those not excluded anyway.
         var excluding = input
         excluding.excludedRows = [4, 6]
-        #expect(rules.demotedCount(for: input) == 4 && rules.demotedCount(for: excluding) == 2)
+        #expect(rules.demotedCount(among: additions, excluded: input.excludedRows) == 4
+            && rules.demotedCount(among: additions, excluded: excluding.excludedRows) == 2)
         rules.repeatBias = 0.5
-        #expect(rules.demotedCount(for: input) == 0)
+        #expect(rules.demotedCount(among: rules.additions(for: input), excluded: input.excludedRows) == 0)
         // With weight 0 only the repeat bias is left; with both 0, nothing.
         rules.weight = 0
         #expect(rules.additions(for: input) == [1, 4, 6, 8].map { BlendAddition(row: $0, boost: 0, repeated: true) })
