@@ -294,6 +294,16 @@ public enum ModelEvaluation {
         return conditions
     }
 
+    /// A trained model with other contents (another blend or share); its parameters were
+    /// checked when it was built.
+    static func withContents(_ contents: ModelFileContents) -> MultitaskModel {
+        do {
+            return try MultitaskModel(contents)
+        } catch {
+            preconditionFailure("a trained model with another blend is refused: \(error)")
+        }
+    }
+
     /// Runs `body` with OpenBLAS at one thread per call: the evaluation already scores on
     /// every core, and OpenBLAS's own threads would compete with it.
     static func withOneBLASThread<T>(_ body: () throws -> T) rethrows -> T {

@@ -39,26 +39,23 @@ extension PublishedProtocolEvaluation {
         report.rows += ModelEvaluation.withOneBLASThread {
             evaluate(scorer, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
         }
-        // What the blend is worth: the same model's session head without its rules.
+        // The same model's session head with part of its blend taken away, to show what that part is worth.
+        func evaluateAblation(_ contents: ModelFileContents, without part: String) {
+            let ablation = ModelScorer(name: multitaskSessionHead + ", without " + part, model: ModelEvaluation.withContents(contents),
+                                       head: .session, dataset: split.dataset, rules: models.rules)
+            logger.info("evaluating \(ablation.name)")
+            report.rows += ModelEvaluation.withOneBLASThread {
+                evaluate(ablation, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
+            }
+        }
         if let rules = models.multitask.contents.sequentialRules {
             var plain = models.multitask.contents
             plain.sequentialRules = nil
-            let withoutRules = ModelScorer(name: multitaskSessionHead + ", without rules", model: unblended(plain),
-                                           head: .session, dataset: split.dataset, rules: models.rules)
-            logger.info("evaluating \(withoutRules.name)")
-            report.rows += ModelEvaluation.withOneBLASThread {
-                evaluate(withoutRules, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
-            }
-            // And what the repeat bias is worth within the blend.
+            evaluateAblation(plain, without: "rules")
             if rules.repeatBias != 0 {
                 var noRepeat = models.multitask.contents
                 noRepeat.sequentialRules?.repeatBias = 0
-                let withoutBias = ModelScorer(name: multitaskSessionHead + ", without the repeat bias", model: unblended(noRepeat),
-                                              head: .session, dataset: split.dataset, rules: models.rules)
-                logger.info("evaluating \(withoutBias.name)")
-                report.rows += ModelEvaluation.withOneBLASThread {
-                    evaluate(withoutBias, split: split, configuration: configuration, fitSeconds: models.trainingSeconds)
-                }
+                evaluateAblation(noRepeat, without: "the repeat bias")
             }
             report.conditions["sequential rules"] = "\(rules.ruleCount) rules, from the user's newest \(rules.depth) item\(rules.depth == 1 ? "" : "s"), weight \(rules.weight), repeat bias \(rules.repeatBias) (all three fitted on the validation interactions)"
         }
@@ -84,15 +81,6 @@ extension PublishedProtocolEvaluation {
             } catch {
                 throw .training(error)
             }
-        }
-    }
-
-    /// The model with another blend (or none); its parameters were checked when it was built.
-    private static func unblended(_ contents: ModelFileContents) -> MultitaskModel {
-        do {
-            return try MultitaskModel(contents)
-        } catch {
-            preconditionFailure("a trained model with another blend is refused: \(error)")
         }
     }
 }
