@@ -225,13 +225,6 @@ def main():
         ranked = sorted((r for r in rows if r not in excluded), key=lambda r: (-scores[rows.index(r)], r))
         return [(r, float(scores[rows.index(r)])) for r in ranked[:k]]
 
-    per_domain = {}
-    lists = []
-    for di, name in enumerate(domains):
-        rows = [r for r in range(len(item_ids)) if item_domains[r] == di]
-        lst = top(out[f"domain.{name}"], rows)
-        lists.append(lst)
-        per_domain[name] = [[item_ids[r], s] for r, s in lst]
     # Sequential rules (models/README.md, "Sequential rules"): the rules from the anchor items
     # add weight x boost to the session head's scores of their targets, boost being the sum
     # over the anchors, newest first, of strength / k for the k-th (k = 1, 2, ...). The anchors
@@ -262,6 +255,27 @@ def main():
     if "session_rules_weight" in meta and repeat_bias != 0:
         lift = np.zeros(len(item_ids), np.float32)
         lift[sorted({r for _, r in known} | set(list(reversed(hist))[:10]))] = repeat_bias
+    # Domain lists (models/README.md, "Scores and lists"): with domain_lists_session_share
+    # (absent: 0) = s, domain t's list scores its items with the query (1 - s) q_t + s q_session
+    # and adds s x the session blend's change (the rules' weight x boost, plus the repeat bias).
+    share = np.float32(float(meta.get("domain_lists_session_share", "0")))
+    assert 0 <= share <= 1
+    change = np.zeros(len(item_ids), np.float32)
+    if boost is not None:
+        change = (change + boost).astype(np.float32)
+    if lift is not None:
+        change = (change + lift).astype(np.float32)
+    per_domain = {}
+    lists = []
+    for di, name in enumerate(domains):
+        rows = [r for r in range(len(item_ids)) if item_domains[r] == di]
+        if share != 0:
+            query = ((np.float32(1) - share) * out[f"domain.{name}"] + share * out["session"]).astype(np.float32)
+            lst = top(query, rows, (share * change).astype(np.float32))
+        else:
+            lst = top(out[f"domain.{name}"], rows)
+        lists.append(lst)
+        per_domain[name] = [[item_ids[r], s] for r, s in lst]
     session = top(out["session"], list(range(len(item_ids))), boost, lift)
     nxt = [0] * len(domains)
     blended = []

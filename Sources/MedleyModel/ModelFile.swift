@@ -9,14 +9,18 @@ public struct ModelFileContents: Sendable, Equatable {
     public var parameters: ModelParameters
     /// Sequential rules blended into the session head's scores, if the model has them.
     public var sequentialRules: SequentialRulesTable?
+    /// λ in [0, 1]: each domain list ranks its items by (1 − λ) × the domain head's score + λ ×
+    /// the session head's blended score (``DomainListBlend``). 0: the domain head alone.
+    public var domainListSessionShare: Float
 
     public init(configuration: ModelConfiguration, catalog: ItemCatalog, users: UserVocabulary, parameters: ModelParameters,
-                sequentialRules: SequentialRulesTable? = nil) {
+                sequentialRules: SequentialRulesTable? = nil, domainListSessionShare: Float = 0) {
         self.configuration = configuration
         self.catalog = catalog
         self.users = users
         self.parameters = parameters
         self.sequentialRules = sequentialRules
+        self.domainListSessionShare = domainListSessionShare
     }
 
     /// A new, untrained model: parameters from ``ModelParameters/initialized(layout:seed:)``.
@@ -71,6 +75,7 @@ public enum ModelFile {
         public static let sessionRulesAnchor = "session_rules_anchor"
         public static let sessionRulesDepth = "session_rules_depth"
         public static let sessionRulesRepeatBias = "session_rules_repeat_bias"
+        public static let domainListsSessionShare = "domain_lists_session_share"
     }
 
     /// The tensors of the sequential rules (``SequentialRulesTable``), present exactly when
@@ -147,6 +152,10 @@ public enum ModelFile {
             data += [(RulesTensor.strengths, .float32(Tensor(shape: [rules.ruleCount], scalars: rules.strengths))),
                      (RulesTensor.rowStart, .int32(rules.rowStart)), (RulesTensor.targets, .int32(rules.targets))]
         }
+        // Only when set, so that files whose domain lists are the domain heads' stay byte for byte the same.
+        if contents.domainListSessionShare != 0 {
+            metadata[Key.domainListsSessionShare] = "\(contents.domainListSessionShare)"
+        }
         return SafeTensors.encode(data + vocabularies.trailing, metadata: metadata)
     }
 
@@ -215,7 +224,18 @@ public enum ModelFile {
         let rules = try decodeRules(header.metadata, &byName, raw: raw, dataStart: header.dataStart, itemCount: catalog.count)
         if let extra = byName.keys.sorted().first { throw .unexpectedTensor(extra) }
         return ModelFileContents(configuration: configuration, catalog: catalog, users: users,
-                                 parameters: ModelParameters(tensors: tensors), sequentialRules: rules)
+                                 parameters: ModelParameters(tensors: tensors), sequentialRules: rules,
+                                 domainListSessionShare: try decodeDomainListSessionShare(header.metadata))
+    }
+
+    /// The domain lists' session share; absent (files written before the key existed, and
+    /// whenever it is 0) means 0.
+    static func decodeDomainListSessionShare(_ m: [String: String]) throws(ModelFileError) -> Float {
+        guard let text = m[Key.domainListsSessionShare] else { return 0 }
+        guard let share = Float(text), share >= 0, share <= 1 else {
+            throw .invalidMetadata(key: Key.domainListsSessionShare, reason: "\"\(text)\" is not a number in [0, 1]")
+        }
+        return share
     }
 
     /// The sequential rules, when the metadata says the file has them; their tensors are

@@ -8,6 +8,8 @@ public final class MultitaskModel: Sendable {
     public let network: Network
     public let inputEncoder: InputEncoder
     public let scorer: ItemScorer
+    /// How the domain lists mix in the session head (its share λ, and the blend it takes λ of).
+    public let domainListBlend: DomainListBlend
 
     public var configuration: ModelConfiguration { contents.configuration }
     public var catalog: ItemCatalog { contents.catalog }
@@ -46,6 +48,11 @@ public final class MultitaskModel: Sendable {
         network = Network(configuration: contents.configuration)
         inputEncoder = InputEncoder(configuration: contents.configuration, catalog: contents.catalog, users: contents.users)
         scorer = ItemScorer(backend: backend)
+        guard contents.domainListSessionShare >= 0, contents.domainListSessionShare <= 1 else {
+            throw .invalidMetadata(key: ModelFile.Key.domainListsSessionShare,
+                                   reason: "\(contents.domainListSessionShare) is not in [0, 1]")
+        }
+        domainListBlend = DomainListBlend(share: contents.domainListSessionShare, rules: contents.sequentialRules)
         embeddings = contents.parameters[ParameterLayout.itemEmbedding].scalars
         biases = contents.parameters[ParameterLayout.itemBias].scalars
         self.itemPrecision = itemPrecision
@@ -131,9 +138,17 @@ public final class MultitaskModel: Sendable {
         }
         var perDomain: [[[Recommendation]]] = []
         for t in c.domains.indices {
-            var accumulators = (0..<count).map { _ in TopKAccumulator(capacity: max(0, options.perDomain)) } + sessionLists
-            let queries = passes.domainQueries[t] + sessionQueries
             let rows = contents.catalog.domainRanges[t]
+            // Each domain list's query, and the session blend's changes within the domain's
+            // block, which the list takes its share of (none when the share is 0).
+            let listQueries = domainListBlend.queries(domain: passes.domainQueries[t], session: sessionQueries,
+                                                      count: count, dimension: d)
+            let listAdditions = additions.map { domainListBlend.additions($0, in: rows) }
+            var accumulators = (0..<count).map { b in
+                TopKAccumulator(capacity: max(0, options.perDomain)
+                    + domainListBlend.demotedCount(among: listAdditions[b], excluded: exclusions[b]))
+            } + sessionLists
+            let queries = listQueries + sessionQueries
             if let ivf = domainIndexes[t], case .ivf(let probes) = index {
                 ivf.offer(queries: queries, queryCount: 2 * count, probes: probes, into: &accumulators, excluding: bothHeadsExclusions)
             } else {
@@ -148,13 +163,21 @@ public final class MultitaskModel: Sendable {
                     }
                 }
             }
-            perDomain.append(accumulators[0..<count].map { $0.sorted().map(recommendation) })
+            perDomain.append((0..<count).map { b in
+                let query = Array(listQueries[(b * d)..<((b + 1) * d)])
+                return blendChanges(into: accumulators[b].sorted(), additions: listAdditions[b], excluded: exclusions[b],
+                                    query: query, capacity: options.perDomain, blended: domainListBlend.blended)
+                    .map(recommendation)
+            })
             sessionLists = Array(accumulators[count...])
         }
         let session = sessionLists.indices.map { b in
-            blendRules(into: sessionLists[b].sorted(), additions: additions[b], excluded: exclusions[b],
-                       sessionQuery: passes.sessionQuery(b), capacity: options.session)
-                .map(recommendation)
+            let rules = contents.sequentialRules
+            return blendChanges(into: sessionLists[b].sorted(), additions: rules == nil ? [] : additions[b][...],
+                                excluded: exclusions[b], query: passes.sessionQuery(b), capacity: options.session) {
+                rules!.blended($0, $1)
+            }
+            .map(recommendation)
         }
         return inputs.indices.map { b in
             let lists = perDomain.map { $0[b] }
@@ -164,15 +187,16 @@ public final class MultitaskModel: Sendable {
         }
     }
 
-    /// The session list with the sequential rules and the repeat bias blended in: the model's
-    /// top items and the changed items (``SequentialRulesTable/additions(for:)``), each changed
-    /// item scored by the model and then blended. Exact: an item neither in the model's list
-    /// nor changed keeps its model score, and the model's list holds `capacity` items plus as
-    /// many as the repeat bias can push down (``SequentialRulesTable/demotedCount(among:excluded:)``),
-    /// so that `capacity` unchanged items of it beat every item outside it.
-    private func blendRules(into top: [ScoredItem], additions: [BlendAddition], excluded excludedRows: Set<Int>,
-                            sessionQuery: [Float], capacity: Int) -> [ScoredItem] {
-        guard let rules = contents.sequentialRules, capacity > 0 else { return Array(top.prefix(max(0, capacity))) }
+    /// A list with the session head's blend applied (the sequential rules and the repeat bias,
+    /// or a domain list's share of them, ``DomainListBlend``): the model's top items and the
+    /// changed items (``SequentialRulesTable/additions(for:)``), each changed item scored with
+    /// `query` and then `blended`. Exact: an item neither in the model's list nor changed keeps
+    /// its model score, and the model's list holds `capacity` items plus as many as the repeat
+    /// bias can push down (``SequentialRulesTable/demotedCount(among:excluded:)``), so that
+    /// `capacity` unchanged items of it beat every item outside it.
+    private func blendChanges(into top: [ScoredItem], additions: ArraySlice<BlendAddition>, excluded excludedRows: Set<Int>,
+                              query: [Float], capacity: Int, blended: (Float, BlendAddition) -> Float) -> [ScoredItem] {
+        guard capacity > 0 else { return [] }
         guard !additions.isEmpty else { return Array(top.prefix(capacity)) }
         let d = contents.configuration.embeddingDimension
         // The additions are in row order: walk the model's list and the excluded rows in row
@@ -191,11 +215,11 @@ public final class MultitaskModel: Sendable {
                 while x < excluded.count && excluded[x] < row { x += 1 }
                 if x < excluded.count && excluded[x] == row { continue }
                 if t < inTop.count && inTop[t].index == row {
-                    best.offer(index: row, score: rules.blended(inTop[t].score, addition))
+                    best.offer(index: row, score: blended(inTop[t].score, addition))
                     t += 1
                 } else {
-                    let modelScore = ScoringKernels.dot(sessionQuery, e.baseAddress! + row * d, d) + biases[row]
-                    best.offer(index: row, score: rules.blended(modelScore, addition))
+                    let modelScore = ScoringKernels.dot(query, e.baseAddress! + row * d, d) + biases[row]
+                    best.offer(index: row, score: blended(modelScore, addition))
                 }
             }
         }

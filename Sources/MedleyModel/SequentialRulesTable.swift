@@ -275,4 +275,13 @@ public struct BlendAddition: Sendable, Equatable {
         let score = modelScore + weight * boost
         return repeated ? score + repeatBias : score
     }
+
+    /// What the blend adds to the item's session score: `weight × boost`, plus the repeat bias
+    /// when the input holds the item, in float32 in that order (a domain list takes its share
+    /// of it, ``DomainListBlend``).
+    @inline(__always)
+    public func change(weight: Float, repeatBias: Float) -> Float {
+        let change = weight * boost
+        return repeated ? change + repeatBias : change
+    }
 }

@@ -98,6 +98,7 @@ struct EvaluationOptions: ParsableArguments {
             dropout: sessionEncoder.dropout, taskWeighting: (tasks ?? defaultTasks).weighting(allHeads: allHeads),
             earlyStopping: EarlyStopping(metric: try earlyStoppingMetric.metric, patience: patience), seed: seed, threads: threads)
         configuration.sequentialRules = sessionEncoder.rulesBlend
+        configuration.domainListShare = sessionEncoder.domainListShareFit
         configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
         configuration.learningRateDecayOnPlateau = learningRateDecay.onPlateau(default: Self.defaultLearningRateDecay)
         return configuration

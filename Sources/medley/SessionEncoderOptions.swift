@@ -38,10 +38,21 @@ struct SessionEncoderOptions: ParsableArguments {
         sequentialRules == "on" ? SequentialRulesBlend() : nil
     }
 
+    @Option(help: "The session head's share in the domain lists: on (fitted on the validation examples; 0 keeps the domain heads' own lists) or off.")
+    var domainListShare: String = "on"
+
+    /// The trainer's setting for `--domain-list-share`.
+    var domainListShareFit: DomainListShareFit? {
+        domainListShare == "on" ? DomainListShareFit() : nil
+    }
+
     func validate() throws {
         _ = try shape(default: nil)
         guard ["on", "off"].contains(sequentialRules) else {
             throw ValidationError("--sequential-rules is on or off, not \(sequentialRules)")
+        }
+        guard ["on", "off"].contains(domainListShare) else {
+            throw ValidationError("--domain-list-share is on or off, not \(domainListShare)")
         }
         guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
         if let stride = attentionWindowStride, !(1...max(1, sequenceLength)).contains(stride) {

@@ -151,6 +151,7 @@ struct TrainCommand: ParsableCommand {
             taskWeighting: try parsedTaskWeighting(), seed: seed, threads: threads)
         configuration.progressIntervalSeconds = 10
         configuration.sequentialRules = sessionEncoder.rulesBlend
+        configuration.domainListShare = sessionEncoder.domainListShareFit
         configuration.attentionWindowStride = sessionEncoder.attentionWindowStride
         configuration.learningRateDecayOnPlateau = learningRateDecay.onPlateau(default: nil)
         configuration.earlyStopping.metric = try earlyStoppingMetric.metric

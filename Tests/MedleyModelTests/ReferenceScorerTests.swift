@@ -109,6 +109,22 @@ struct ReferenceScorerTests {
         try checkReference(contents, input: input, excludeSessionItems: excludeSessionItems)
     }
 
+    /// Domain lists that mix in the session head (`domain_lists_session_share`), with rules and
+    /// a repeat bias whose share they take, and without rules.
+    @Test(arguments: [Float(0.35), 1], [true, false])
+    func referenceScorerReproducesTheDomainListsSessionShare(share: Float, excludeSessionItems: Bool) throws {
+        var contents = try Fixtures.randomContents(towerHidden: [5])
+        contents.sequentialRules = fixtureRules(weight: 2.5)
+        contents.sequentialRules!.depth = 2
+        contents.sequentialRules!.repeatBias = -3
+        contents.domainListSessionShare = share
+        var input = Fixtures.sessionInput
+        input.history = Fixtures.userHistory
+        try checkReference(contents, input: input, excludeSessionItems: excludeSessionItems)
+        contents.sequentialRules = nil
+        try checkReference(contents, input: input, excludeSessionItems: excludeSessionItems)
+    }
+
     /// A request that opens a session: with `session_rules_anchor` = `newest_item` the rules
     /// start from the newest known history item (an unknown one after it is skipped); with
     /// `session`, or in a file without the key, nothing is blended. The weight is large enough

@@ -220,6 +220,15 @@ public enum ModelEvaluation {
                                                 dataset: dataset, rules: models.rules),
                             fitSeconds: fit, ranksAcrossDomains: true),
         ]
+        // What the session head's share is worth in the domain lists: the same model's domain heads alone.
+        if models.multitask.domainListBlend.share != 0 {
+            var own = models.multitask.contents
+            own.domainListSessionShare = 0
+            result.append(EvaluatedScorer(scorer: ModelScorer(name: multitaskDomainHeads + ", without the session share",
+                                                              model: withContents(own), head: .domains, dataset: dataset,
+                                                              rules: models.rules),
+                                          fitSeconds: fit, ranksAcrossDomains: false))
+        }
         var domainModels: [String: MultitaskModel] = [:]
         for (d, domain) in dataset.domains.enumerated() {
             if let single = models.singleTask[.domain(d)] { domainModels[domain] = single.model }
@@ -287,6 +296,13 @@ public enum ModelEvaluation {
                 }.joined(separator: ", ")
                 : ""
             conditions["multitask training, \(variant.label)"] = describe(trained.summary) + shown
+        }
+        let model = models.multitask
+        let trainsDomainHeads = configuration.map { c in c.model.domains.indices.contains { c.taskWeighting.trains(.domain($0)) } }
+        if model.domainListBlend.share != 0 || trainsDomainHeads == true {
+            conditions["multitask domain lists"] = "session head's share \(model.domainListBlend.share)"
+                + (configuration?.domainListShare == nil ? "" : " (fitted on the validation examples)")
+                + (model.contents.sequentialRules.map { ", sequential rules depth \($0.depth), weight \($0.weight), repeat bias \($0.repeatBias)" } ?? "")
         }
         if models.multitaskSummary != nil {
             conditions["training seconds (all models)"] = String(format: "%.1f", models.trainingSeconds)

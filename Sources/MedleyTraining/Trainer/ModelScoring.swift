@@ -30,10 +30,11 @@ public struct SessionRules: Sendable, Equatable {
 
 /// Every item's score from each head for one input.
 public struct ItemScores: Sendable, Equatable {
-    /// Per domain, the scores of its block of rows: `domains[k][j]` is row
+    /// Per domain, the domain list's scores of its block of rows (the domain head's, with the
+    /// session head's share mixed in, ``DomainListBlend``): `domains[k][j]` is row
     /// `catalog.domainRanges[k].lowerBound + j`.
     public var domains: [[Float]]
-    /// The session head's scores of every row of the item table.
+    /// The session head's scores of every row of the item table, blended.
     public var session: [Float]
     /// The next-domain classifier's probabilities.
     public var nextDomainProbabilities: [Float]
@@ -101,12 +102,26 @@ extension MultitaskModel {
             }
             return (0..<n).map { i in (0..<m).map { j in out[i * m + j] + bias[rows.lowerBound + j] } }
         }
-        let perDomain = catalog.domainRanges.indices.map { k in scores({ $0.domainQuery(k) }, rows: catalog.domainRanges[k]) }
+        let blend = domainListBlend
+        let perDomain = catalog.domainRanges.indices.map { k in
+            scores({ blend.queries(domain: $0.domainQuery(k), session: $0.sessionQuery, count: 1, dimension: d) },
+                   rows: catalog.domainRanges[k])
+        }
         let session = scores({ $0.sessionQuery }, rows: 0..<catalog.count)
         return passes.indices.map { i in
             var sessionScores = session[i]
-            contents.sequentialRules?.blend(&sessionScores, for: inputs[i])
-            return ItemScores(domains: perDomain.map { $0[i] }, session: sessionScores,
+            var domainScores = perDomain.map { $0[i] }
+            if let rules = contents.sequentialRules {
+                let additions = rules.additions(for: inputs[i])
+                for addition in additions { sessionScores[addition.row] = rules.blended(sessionScores[addition.row], addition) }
+                for (k, rows) in catalog.domainRanges.enumerated() {
+                    for addition in blend.additions(additions, in: rows) {
+                        let j = addition.row - rows.lowerBound
+                        domainScores[k][j] = blend.blended(domainScores[k][j], addition)
+                    }
+                }
+            }
+            return ItemScores(domains: domainScores, session: sessionScores,
                               nextDomainProbabilities: passes[i].nextDomainProbabilities)
         }
     }

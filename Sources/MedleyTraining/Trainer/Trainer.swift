@@ -241,6 +241,19 @@ public struct Trainer: Sendable {
             if chosen.weight > 0 || chosen.repeatBias != 0 { model.sequentialRules = table }
             rulesFit = RulesFit(chosen: chosen, rules: table.ruleCount, ndcg: ndcg, cutoff: blend.cutoff)
         }
+        var shareFit: DomainListShareChoice?
+        let trainedDomains = Set(modelConfiguration.domains.indices.filter { trainedTasks.contains(.domain($0)) })
+        if let fit = c.domainListShare, trainedTasks.contains(.session), !trainedDomains.isEmpty, !data.validationExamples.isEmpty {
+            do {
+                let ndcg = fit.fit(model: try MultitaskModel(model), data: data, examples: data.validationExamples,
+                                   domains: trainedDomains, threads: c.threads)
+                let share = DomainListShareFit.best(ndcg) ?? 0
+                model.domainListSessionShare = share
+                shareFit = DomainListShareChoice(share: share, ndcg: ndcg, cutoff: fit.cutoff)
+            } catch {
+                preconditionFailure("the trainer's own model is refused: \(error)")
+            }
+        }
         let summary = TrainingSummary(
             modelVersion: modelVersion, domains: modelConfiguration.domains, statistics: data.statistics,
             itemCount: data.catalog.count, userCount: data.users.count, parameterCount: parameterCount,
@@ -248,7 +261,7 @@ public struct Trainer: Sendable {
             epochs: reports, keptEpoch: kept.epoch, stopReason: stopReason,
             seconds: seconds(clock.now - runStart),
             examplesPerSecond: Double(trainedExamples) / max(1e-9, trainingSeconds), threads: c.threads,
-            sequentialRules: rulesFit)
+            sequentialRules: rulesFit, domainListShare: shareFit)
         return TrainingResult(model: model, summary: summary)
     }
 

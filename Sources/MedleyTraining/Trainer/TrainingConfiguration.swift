@@ -86,6 +86,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// examples; nil trains none.
     public var sequentialRules: SequentialRulesBlend? = SequentialRulesBlend()
 
+    /// The session head's share in the domain lists, fitted on the validation examples when the
+    /// session head and a domain head are trained; nil keeps the domain heads' own lists.
+    public var domainListShare: DomainListShareFit? = DomainListShareFit()
+
     public init(
         model: ModelConfiguration = ModelConfiguration(),
         epochs: Int = 20,
@@ -192,6 +196,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         }
         try taskWeighting.validate(domainCount: model.domains.count)
         try sequentialRules?.validate()
+        try domainListShare?.validate()
         try validation.validate()
         try earlyStopping.validate(domainCount: model.domains.count)
         if validation != .none, case .hitRate(let task, _) = earlyStopping.metric, !taskWeighting.trains(task) {

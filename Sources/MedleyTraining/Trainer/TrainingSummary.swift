@@ -32,6 +32,8 @@ public struct TrainingSummary: Sendable {
     public var threads: Int
     /// The sequential rules' fit on the validation examples; nil when none were trained.
     public var sequentialRules: RulesFit? = nil
+    /// The domain lists' session share fit on the validation examples; nil when none was fitted.
+    public var domainListShare: DomainListShareChoice? = nil
 
     package func taskName(_ task: Task) -> String { ParameterLayout.taskName(task, domains: domains) }
 
@@ -115,6 +117,10 @@ extension TrainingSummary: CustomStringConvertible {
             }
             lines.append("  by repeat bias at depth \(fit.chosen.depth), weight \(fit.chosen.weight): "
                 + fit.ndcgByRepeatBias.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value))" }.joined(separator: ", "))
+        }
+        if let fit = domainListShare {
+            lines.append("domain lists: session share \(fit.share) kept; domain-list NDCG@\(fit.cutoff) by share: "
+                + fit.ndcg.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value))" }.joined(separator: ", "))
         }
         switch stopReason {
         case .completedEpochs: lines.append("stopped: all \(epochs.count) epochs ran; kept epoch \(keptEpoch)")
