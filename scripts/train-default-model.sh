@@ -23,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 
 "$medley" gen --out "$work/synthetic" --seed 1 --users 1000 --items-per-domain 120 --clusters 6 >&2
 "$medley" train --log "$work/synthetic" --models-dir "$work/models" --version 1 \
-    --dimension 32 --hidden 64 --architecture mlp --epochs 20 --seed 1 --threads 2 >&2
+    --dimension 32 --hidden 256 --architecture mlp --epochs 20 --seed 1 --threads 2 >&2
 
 if $check; then
     if cmp -s "$work/models/1.safetensors" "$root/models/default.safetensors"; then

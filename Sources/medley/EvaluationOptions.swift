@@ -21,8 +21,12 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Item and user embedding dimension (default: \(EvaluatePublishedCommand.defaultDimension) for `eval published`, as the published sequential models use; \(ModelConfiguration().embeddingDimension) otherwise).")
     var dimension: Int?
 
-    @Option(help: "Width of the shared encoder's hidden layer.")
-    var hidden: Int = ModelConfiguration().hiddenDimensions.first ?? 64
+    @Option(help: "Width of the shared encoder's hidden layer (default: \(EvaluatePublishedCommand.defaultHidden) for `eval published`, which trains the session head alone; \(Self.defaultHidden) otherwise, room for every head).")
+    var hidden: Int?
+
+    /// The encoder width of a model that trains every head: at 64 the five heads share too
+    /// narrow a representation (docs/results-ml1m.md, "Multitask variants").
+    static let defaultHidden = 256
 
     @Option(help: "The multitask model's shared encoder: \(MultitaskOptionParsing.architectureHelp).")
     var architecture: String = "mlp"
@@ -59,7 +63,7 @@ struct EvaluationOptions: ParsableArguments {
     /// Checks the values the trainer would refuse, and that the report can be written.
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard (dimension ?? 1) >= 1, hidden >= 1 else { throw ValidationError("--dimension and --hidden must be positive") }
+        guard (dimension ?? 1) >= 1, (hidden ?? 1) >= 1 else { throw ValidationError("--dimension and --hidden must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
@@ -82,14 +86,15 @@ struct EvaluationOptions: ParsableArguments {
         get throws { try trainingConfiguration(defaultTasks: .all) }
     }
 
-    /// The same, with the losses trained when `--tasks` is not given and the embedding
-    /// dimension when `--dimension` is not given.
+    /// The same, with the losses trained when `--tasks` is not given, and the embedding
+    /// dimension and encoder width when `--dimension` and `--hidden` are not given.
     func trainingConfiguration(
-        defaultTasks: TrainedTasks, defaultDimension: Int = ModelConfiguration().embeddingDimension
+        defaultTasks: TrainedTasks, defaultDimension: Int = ModelConfiguration().embeddingDimension,
+        defaultHidden: Int = Self.defaultHidden
     ) throws -> TrainingConfiguration {
         var model = ModelConfiguration()
         model.embeddingDimension = dimension ?? defaultDimension
-        model.hiddenDimensions = [hidden]
+        model.hiddenDimensions = [hidden ?? defaultHidden]
         model.sessionEncoder = try sessionEncoder.shape(default: SessionEncoderShape())
         model.architecture = (try? MultitaskOptionParsing.architecture(architecture)) ?? model.architecture
         let allHeads = (try? MultitaskOptionParsing.taskWeighting(taskWeighting)) ?? .equal

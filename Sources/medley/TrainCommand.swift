@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Domains, in the model's order, comma-separated.") var domains: String = "news,video,music"
     @Option(help: "Embedding dimension.") var dimension: Int = 32
-    @Option(help: "Widths of the shared encoder's layers, comma-separated.") var hidden: String = "64"
+    @Option(help: "Widths of the shared encoder's layers, comma-separated.") var hidden: String = String(EvaluationOptions.defaultHidden)
     @Option(help: "Shared encoder: \(MultitaskOptionParsing.architectureHelp).") var architecture: String = "mlp"
     @Option(help: "Task weighting: \(MultitaskOptionParsing.taskWeightingHelp).") var taskWeighting: String = "gradnorm"
     @OptionGroup var sessionEncoder: SessionEncoderOptions
