@@ -51,10 +51,7 @@ struct DomainListShareFitTests {
             for (example, scored) in zip(examples, scores) {
                 let target = data.target(example)
                 let list = scored.domains[target.domain]
-                let score = list[target.row - model.catalog.domainRanges[target.domain].lowerBound]
-                let above = list.count { $0 > score }, tied = list.count { $0 == score }
-                let rank = Double(above) + Double(tied - 1) / 2
-                if rank < 10 { total += 1 / log2(rank + 2) }
+                total += F.ndcgTerm(scores: list, target: list[target.row - model.catalog.domainRanges[target.domain].lowerBound])
             }
             #expect(abs(fitted - total / Double(examples.count)) < 1e-9, "share \(share)")
         }

@@ -193,10 +193,7 @@ struct SequentialRulesBlendTests {
                 var scores = [Float](repeating: 0, count: n)
                 SequentialRulesBlend.modelScores(query: query, embeddings: e, biases: b, dimension: d, into: &scores)
                 blended.blend(&scores, for: input)
-                let target = scores[data.target(example).row]
-                let above = scores.count { $0 > target }, tied = scores.count { $0 == target }
-                let rank = Double(above) + Double(tied - 1) / 2
-                if rank < 10 { total += 1 / log2(rank + 2) }
+                total += F.ndcgTerm(scores: scores, target: scores[data.target(example).row])
             }
             #expect(abs(fitted - total / Double(examples.count)) < 1e-9, "\(choice)")
         }

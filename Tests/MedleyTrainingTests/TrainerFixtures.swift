@@ -59,6 +59,14 @@ enum TrainerFixtures {
         return events.enumerated().sorted { ($0.element.timestampMs, $0.offset) < ($1.element.timestampMs, $1.offset) }.map(\.element)
     }
 
+    /// An example's term of NDCG@10 as the validation figures count it: the target's rank is
+    /// the items scored above it plus half those tied with it.
+    static func ndcgTerm(scores: [Float], target: Float) -> Double {
+        let above = scores.count { $0 > target }, tied = scores.count { $0 == target }
+        let rank = Double(above) + Double(tied - 1) / 2
+        return rank < 10 ? 1 / log2(rank + 2) : 0
+    }
+
     /// A new directory, removed when the tests exit.
     static func temporaryDirectory() throws -> URL {
         try TestDirectories.make(prefix: "medley-trainer-tests")
