@@ -25,7 +25,7 @@ struct EvaluationOptions: ParsableArguments {
     var hidden: Int?
 
     /// The encoder width of a model that trains every head: at 64 the five heads share too
-    /// narrow a representation (docs/results-ml1m.md, "Multitask variants").
+    /// narrow a representation (docs/results-ml1m.md, "Multitask at the current defaults").
     static let defaultHidden = 256
 
     @Option(help: "The multitask model's shared encoder: \(MultitaskOptionParsing.architectureHelp).")
