@@ -164,7 +164,8 @@ public final class MultitaskModel: Sendable {
                 }
             }
             perDomain.append((0..<count).map { b in
-                let query = Array(listQueries[(b * d)..<((b + 1) * d)])
+                // The query is read only for changed items outside the model's list.
+                let query = listAdditions[b].isEmpty ? [] : Array(listQueries[(b * d)..<((b + 1) * d)])
                 return blendChanges(into: accumulators[b].sorted(), additions: listAdditions[b], excluded: exclusions[b],
                                     query: query, capacity: options.perDomain, blended: domainListBlend.blended)
                     .map(recommendation)
