@@ -228,6 +228,7 @@ let package = Package(
                 "MedleyTraining",
                 "MedleyProtocol",
                 "MedleyModel",
+                "MedleySystem",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]

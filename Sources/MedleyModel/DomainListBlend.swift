@@ -1,3 +1,5 @@
+import MedleySystem
+
 /// How a domain list mixes in the session head (models/README.md, "Scores and lists").
 ///
 /// With share λ (``ModelFileContents/domainListSessionShare``), domain t's list ranks its items
@@ -54,24 +56,5 @@ public struct DomainListBlend: Sendable {
     public func demotedCount(among additions: ArraySlice<BlendAddition>, excluded: Set<Int>) -> Int {
         guard share != 0, let rules, rules.repeatBias < 0 else { return 0 }
         return additions.count { $0.repeated && !excluded.contains($0.row) }
-    }
-}
-
-extension Collection {
-    /// The first index whose element satisfies `predicate`, which holds from some index on.
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Index {
-        var low = startIndex
-        var count = distance(from: startIndex, to: endIndex)
-        while count > 0 {
-            let half = count / 2
-            let middle = index(low, offsetBy: half)
-            if predicate(self[middle]) {
-                count = half
-            } else {
-                low = index(after: middle)
-                count -= half + 1
-            }
-        }
-        return low
     }
 }

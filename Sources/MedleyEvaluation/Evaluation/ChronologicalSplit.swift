@@ -1,3 +1,4 @@
+import MedleySystem
 import MedleyTraining
 /// Where a chronological split puts the boundary between training and test.
 public enum ChronologicalCut: Sendable, Equatable {
@@ -87,18 +88,5 @@ public struct ChronologicalSplit: Sendable {
         self.training = training
         self.targets = targets
         self.unknownItemTargets = unknown
-    }
-}
-
-extension Array {
-    /// The first index whose element satisfies `predicate`, for an array in which it holds
-    /// for a suffix only (binary search).
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if predicate(self[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MedleyModel
+import MedleySystem
 
 /// How the trainer learns the sequential rules it blends into the session head
 /// (``SequentialRulesTable``) and fits their depth and weight.
@@ -119,8 +120,8 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                     for (p, pair) in pairs.enumerated() {
                         let targetScore = targetAddition?.blended(scores[target], weight: pair.weight, repeatBias: pair.repeatBias)
                             ?? scores[target]
-                        var above = sorted.count - Self.firstIndex(in: sorted) { $0 > targetScore }
-                        var tied = sorted.count - above - Self.firstIndex(in: sorted) { $0 >= targetScore }
+                        var above = sorted.count - sorted.partitioningIndex { $0 > targetScore }
+                        var tied = sorted.count - above - sorted.partitioningIndex { $0 >= targetScore }
                         for addition in additions {
                             let old = scores[addition.row]
                             let new = addition.blended(old, weight: pair.weight, repeatBias: pair.repeatBias)
@@ -157,17 +158,6 @@ public struct SequentialRulesBlend: Sendable, Equatable {
             }
         }
         for i in 0..<n { scores[i] += biases[i] }
-    }
-
-    /// The first index of ascending `sorted` whose value satisfies `predicate` (which holds from
-    /// some index on), or its count.
-    private static func firstIndex(in sorted: [Float], where predicate: (Float) -> Bool) -> Int {
-        var low = 0, high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if predicate(sorted[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
     }
 
     /// The best of `ndcg`'s choices: the highest NDCG, among equals the smallest depth, then the
