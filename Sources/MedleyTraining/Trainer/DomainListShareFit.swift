@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import MedleyModel
 
@@ -36,24 +35,15 @@ public struct DomainListShareFit: Sendable, Equatable {
     func fit(model: MultitaskModel, data: TrainingData, examples all: [TrainingExample], domains: Set<Int>,
              threads: Int) -> [Float: Double] {
         let candidates = all.filter { domains.contains(data.target($0).domain) }
-        let stride = max(1, (candidates.count + maxFitExamples - 1) / maxFitExamples)
-        let examples = Swift.stride(from: 0, to: candidates.count, by: stride).map { candidates[$0] }
+        let examples = ExampleSums.evenlySpread(candidates, atMost: maxFitExamples)
         guard !examples.isEmpty else { return [:] }
         let d = model.configuration.embeddingDimension
         let embeddings = model.parameters[ParameterLayout.itemEmbedding].scalars
         let biases = model.parameters[ParameterLayout.itemBias].scalars
         let rules = model.contents.sequentialRules
         let blends = shares.map { DomainListBlend(share: $0, rules: rules) }
-        let chunks = max(1, min(threads, examples.count))
-        let per = (examples.count + chunks - 1) / chunks
-        final class Sums: @unchecked Sendable {
-            // Sound: each chunk writes only its own row.
-            var values: [[Double]]
-            init(_ chunks: Int, _ count: Int) { values = Array(repeating: Array(repeating: 0, count: count), count: chunks) }
-        }
-        let sums = Sums(chunks, shares.count)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for example in examples[min(examples.count, chunk * per)..<min(examples.count, (chunk + 1) * per)] {
+        let sums = ExampleSums.sums(over: examples, count: shares.count, threads: threads) { share, sums in
+            for example in share {
                 let input = data.encodedInput(example)
                 let pass = model.forward(input)
                 let target = data.target(example)
@@ -86,13 +76,13 @@ public struct DomainListShareFit: Sendable, Equatable {
                         if scores[j] > targetScore { above += 1 } else if scores[j] == targetScore { tied += 1 }
                     }
                     let rank = Double(above) + Double(tied - 1) / 2
-                    if rank < Double(cutoff) { sums.values[chunk][s] += 1 / log2(rank + 2) }
+                    if rank < Double(cutoff) { sums[s] += 1 / log2(rank + 2) }
                 }
             }
         }
         var ndcg: [Float: Double] = [:]
         for (s, share) in shares.enumerated() {
-            ndcg[share] = sums.values.reduce(0) { $0 + $1[s] } / Double(examples.count)
+            ndcg[share] = sums[s] / Double(examples.count)
         }
         return ndcg
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import MedleyModel
 import MedleySystem
@@ -89,25 +88,16 @@ public struct SequentialRulesBlend: Sendable, Equatable {
     func fit(_ table: SequentialRulesTable, data: TrainingData, network: Network, parameters: ModelParameters,
              examples all: [TrainingExample], threads: Int) -> [RulesChoice: Double] {
         let pairs = weights.flatMap { weight in repeatBiases.map { (weight: weight, repeatBias: $0) } }
-        let stride = max(1, (all.count + maxFitExamples - 1) / maxFitExamples)
-        let examples = Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
+        let examples = ExampleSums.evenlySpread(all, atMost: maxFitExamples)
         guard !examples.isEmpty else { return [:] }
         let d = network.configuration.embeddingDimension
         let n = data.catalog.count
         let embeddings = parameters[ParameterLayout.itemEmbedding].scalars
         let biases = parameters[ParameterLayout.itemBias].scalars
         let k = Double(cutoff)
-        let chunks = max(1, min(threads, examples.count))
-        let per = (examples.count + chunks - 1) / chunks
-        final class Sums: @unchecked Sendable {
-            // Sound: each chunk writes only its own row.
-            var values: [[Double]]
-            init(_ chunks: Int, _ choices: Int) { values = Array(repeating: Array(repeating: 0, count: choices), count: chunks) }
-        }
-        let sums = Sums(chunks, depths.count * pairs.count)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let sums = ExampleSums.sums(over: examples, count: depths.count * pairs.count, threads: threads) { share, sums in
             var scores = [Float](repeating: 0, count: n)
-            for example in examples[min(examples.count, chunk * per)..<min(examples.count, (chunk + 1) * per)] {
+            for example in share {
                 let input = data.encodedInput(example)
                 let query = network.forward(input, parameters: parameters).sessionQuery
                 Self.modelScores(query: query, embeddings: embeddings, biases: biases, dimension: d, into: &scores)
@@ -129,7 +119,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                             if new > targetScore { above += 1 } else if new == targetScore { tied += 1 }
                         }
                         let rank = Double(above) + Double(tied - 1) / 2
-                        if rank < k { sums.values[chunk][depthIndex * pairs.count + p] += 1 / log2(rank + 2) }
+                        if rank < k { sums[depthIndex * pairs.count + p] += 1 / log2(rank + 2) }
                     }
                 }
             }
@@ -139,7 +129,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
             for (p, pair) in pairs.enumerated() {
                 let c = depthIndex * pairs.count + p
                 ndcg[RulesChoice(depth: depth, weight: pair.weight, repeatBias: pair.repeatBias)] =
-                    sums.values.reduce(0) { $0 + $1[c] } / Double(examples.count)
+                    sums[c] / Double(examples.count)
             }
         }
         return ndcg
