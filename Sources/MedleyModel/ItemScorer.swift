@@ -65,9 +65,12 @@ public struct ItemScorer: Sendable {
 }
 
 extension ItemScorer {
+    /// The scores of one tile, at most: 256 KiB of float32.
+    static let scoreScratchFloats = 65_536
+
     /// The tiled pass both tables share: for each tile of `rows`, `items(start, n)` gives the
-    /// tile's float32 rows, one matrix product scores every query against them, the biases are
-    /// added, and each query's row of scores goes to its accumulator while still in cache.
+    /// tile's float32 rows, one matrix product scores every query against them, and each query's
+    /// row of scores goes to its accumulator while still in cache, the biases added as it is read.
     func scoreTiles(
         queries: [Float], queryCount: Int, dimension: Int, biases: [Float], rows: Range<Int>, tileSize: Int,
         into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>],
@@ -75,7 +78,10 @@ extension ItemScorer {
     ) {
         // A few queries go through sgemv one at a time (ScoringKernels.gemvQueryLimit): a
         // 1,024-row tile (256 KiB at d = 64) stays in L2 from the first query's pass to the last.
-        let tile = min(queryCount <= ScoringKernels.gemvQueryLimit ? min(tileSize, 1024) : tileSize, rows.count)
+        // A batch's tile is sized so that its scores (queries × rows) stay in L2 too, for the
+        // accumulators' read after the product.
+        let batchTile = max(256, Self.scoreScratchFloats / queryCount)
+        let tile = min(tileSize, queryCount <= ScoringKernels.gemvQueryLimit ? 1024 : batchTile, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
         queries.withUnsafeBufferPointer { q in
@@ -87,10 +93,10 @@ extension ItemScorer {
                         let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
                         ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
                                               items: items(start, n), itemCount: n, dimension: dimension, into: out)
+                        let tileBiases = UnsafeBufferPointer(rebasing: bias[start..<(start + n)])
                         for b in 0..<queryCount {
-                            let row = UnsafeMutableBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)])
-                            for j in 0..<n { row[j] += bias[start + j] }
-                            accumulators[b].offer(scores: UnsafeBufferPointer(row), firstIndex: start,
+                            accumulators[b].offer(scores: UnsafeBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)]),
+                                                  adding: tileBiases, firstIndex: start,
                                                   excluding: excluded.isEmpty ? noExclusions : excluded[b])
                         }
                         start += n

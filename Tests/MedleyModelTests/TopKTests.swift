@@ -19,6 +19,38 @@ import Testing
         }
     }
 
+    @Test func offerWithBiasesKeepsTheBestSumsAcrossChunks() {
+        var rng = SplitMix64(seed: 4)
+        for trial in 0..<50 {
+            // Lengths on both sides of the 16-score chunks; coarse values for ties; NaN here and
+            // there, beside candidates in the same chunk.
+            let n = 1 + Int(rng.next() % 300)
+            let scores = (0..<n).map { _ in rng.next() % 11 == 0 ? Float.nan : Float(Int(rng.next() % 7)) - 3 }
+            let biases = (0..<n).map { _ in Float(Int(rng.next() % 3)) }
+            let sums = zip(scores, biases).map { $0 + $1 }
+            let excluded = Set((0..<n).filter { _ in rng.next() % 5 == 0 }.map { $0 + 7 })
+            for k in [0, 1, 5, 17, n, n + 3] {
+                var accumulator = TopKAccumulator(capacity: k)
+                scores.withUnsafeBufferPointer { s in
+                    biases.withUnsafeBufferPointer { b in
+                        accumulator.offer(scores: s, adding: b, firstIndex: 7, excluding: excluded)
+                    }
+                }
+                let expected = bruteForceTopK(scores: sums, firstIndex: 7, k: k, excluding: excluded)
+                #expect(accumulator.sorted() == expected, "trial \(trial), n \(n), k \(k)")
+            }
+        }
+    }
+
+    @Test func aCandidateAmongNaNsInItsChunkIsKept() {
+        // The first chunk fills the heap with 1s; the second holds NaNs and one 2.
+        var scores = [Float](repeating: 1, count: 16) + [Float](repeating: .nan, count: 16)
+        scores[16 + 9] = 2
+        var accumulator = TopKAccumulator(capacity: 3)
+        scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 0, excluding: []) }
+        #expect(accumulator.sorted().map(\.index) == [25, 0, 1])
+    }
+
     @Test func tiesGoToTheLowerIndexAndNaNIsNeverKept() {
         var accumulator = TopKAccumulator(capacity: 3)
         let scores: [Float] = [.nan, 1, 2, 2, .nan, 2, 1]
