@@ -64,10 +64,10 @@ public final class MultitaskModel: Sendable {
         switch index {
         case .exact:
             domainIndexes = contents.catalog.domainRanges.map { _ in nil }
-        case .ivf:
+        case .ivf(_, let minimumBlockRows):
             let (e, b, d) = (embeddings, biases, contents.configuration.embeddingDimension)
             domainIndexes = contents.catalog.domainRanges.map { rows in
-                rows.count >= IVFIndex.minimumBlockRows ? IVFIndex(embeddings: e, biases: b, rows: rows, dimension: d) : nil
+                rows.count >= minimumBlockRows ? IVFIndex(embeddings: e, biases: b, rows: rows, dimension: d) : nil
             }
         }
     }
@@ -149,7 +149,7 @@ public final class MultitaskModel: Sendable {
                     + domainListBlend.demotedCount(among: listAdditions[b], excluded: exclusions[b]))
             } + sessionLists
             let queries = listQueries + sessionQueries
-            if let ivf = domainIndexes[t], case .ivf(let probes) = index {
+            if let ivf = domainIndexes[t], case .ivf(let probes, _) = index {
                 ivf.offer(queries: queries, queryCount: 2 * count, probes: probes, into: &accumulators, excluding: bothHeadsExclusions)
             } else {
                 let parts = SplitScoring.parts(rows: rows.count, threads: threads)

@@ -7,22 +7,26 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "The item table scoring reads: float32 (exact), or bfloat16 (half the memory traffic; candidates re-scored in float32, see BENCHMARKS.md).")
     var itemPrecision: ItemPrecision = .float32
 
-    @Option(help: "exact (every item scored), or ivf: an inverted-file index, built at load, on domains of at least \(IVFIndex.minimumBlockRows) items (approximate lists; see BENCHMARKS.md).")
+    @Option(help: "exact (every item scored), or ivf: an inverted-file index, built at load, on domains of at least --index-minimum-items items (approximate lists; see BENCHMARKS.md).")
     var index: IndexArgument = .exact
 
     @Option(help: "With --index ivf: lists each query scores.")
     var indexProbes: Int = 32
 
+    @Option(help: "With --index ivf: the smallest domain that gets an index; smaller ones are scored exactly.")
+    var indexMinimumItems: Int = IVFIndex.minimumBlockRows
+
     enum IndexArgument: String, ExpressibleByArgument, CaseIterable { case exact, ivf }
 
     func validate() throws {
         guard indexProbes > 0 else { throw ValidationError("--index-probes must be positive") }
+        guard indexMinimumItems > 0 else { throw ValidationError("--index-minimum-items must be positive") }
     }
 
     var itemIndex: ItemIndexKind {
         switch index {
         case .exact: .exact
-        case .ivf: .ivf(probes: indexProbes)
+        case .ivf: .ivf(probes: indexProbes, minimumBlockRows: indexMinimumItems)
         }
     }
 }

@@ -93,4 +93,24 @@ import Testing
             #expect(matchesExactRanking(i.session, exactSession))
         }
     }
+
+    /// With a smaller minimum, smaller domains get an index (approximate lists at one probe);
+    /// a domain below it is still scored exactly.
+    @Test func theMinimumDomainSizeIsTheOneAskedFor() throws {
+        let exactModel = try Fixtures.catalogueModel(itemsPerDomain: [900, 1_500, 300], dimension: 8)
+        let onePerQuery = try MultitaskModel(exactModel.contents, index: .ivf(probes: 1, minimumBlockRows: 500))
+        let byDefault = try MultitaskModel(exactModel.contents, index: .ivf(probes: 1))
+        let inputs = try Fixtures.randomInputs(8, model: exactModel, seed: 13)
+        let options = RecommendationOptions(perDomain: 10, session: 10, blended: 10)
+        let exact = exactModel.recommend(inputs, options: options)
+        let approximate = onePerQuery.recommend(inputs, options: options)
+        let unindexed = byDefault.recommend(inputs, options: options)
+        for t in 0..<3 {
+            let differing = zip(exact, approximate).filter { $0.perDomain[t].map(\.row) != $1.perDomain[t].map(\.row) }.count
+            // One list of about 30 (or 39): the ten best are rarely all in it.
+            #expect(t == 2 ? differing == 0 : differing > 0, "domain \(t): \(differing) of 8 lists differ")
+            #expect(zip(exact, unindexed).allSatisfy { $0.perDomain[t].map(\.row) == $1.perDomain[t].map(\.row) }, "domain \(t)")
+        }
+        #expect(ItemIndexKind.ivf(probes: 3, minimumBlockRows: 500).description == "ivf (3 probes, domains of at least 500 items)")
+    }
 }
