@@ -99,7 +99,7 @@ struct RecommendationResponderTests {
         let replies = responder.answer([pending("typed", id: 1), pending("weighted", id: 2)], sessions: sessions, model: model, nowMs: now)
         #expect(replies[0].recommend.nextDomainProbability != replies[1].recommend.nextDomainProbability)
         // The same weights given as the types' own give the typed answer back.
-        var input = try #require(try model.encode(ModelInput(events: events.compactMap { SessionEvent($0) }, context: ContextFeatures.encode(timestampMilliseconds: now))))
+        var input = try model.encode(ModelInput(events: events.compactMap { SessionEvent($0) }, context: ContextFeatures.encode(timestampMilliseconds: now)))
         let typed = input.sessionWeights
         input = try model.encode(ModelInput(events: events.compactMap { event in
             var weighted = event
