@@ -42,6 +42,15 @@ public struct DomainListBlend: Sendable {
         return all[start..<end]
     }
 
+    /// Adds the list's share of the blend's changes (`all`: an input's additions, in row order)
+    /// to a domain block's mixed model scores: `scores[offset + j]` is row `rows.lowerBound + j`.
+    public func blend(_ scores: inout [Float], offset: Int = 0, rows: Range<Int>, additions all: [BlendAddition]) {
+        for addition in additions(all, in: rows) {
+            let j = offset + addition.row - rows.lowerBound
+            scores[j] = blended(scores[j], addition)
+        }
+    }
+
     /// An item's domain-list score from its mixed model score `q · e_i + b_i`: plus λ × (weight ×
     /// boost, plus the repeat bias when the input holds it), in float32 in that order.
     @inline(__always)
@@ -54,7 +63,7 @@ public struct DomainListBlend: Sendable {
     /// session list's rule, ``SequentialRulesTable/demotedCount(among:excluded:)``, over the
     /// domain's additions).
     public func demotedCount(among additions: ArraySlice<BlendAddition>, excluded: Set<Int>) -> Int {
-        guard share != 0, let rules, rules.repeatBias < 0 else { return 0 }
-        return additions.count { $0.repeated && !excluded.contains($0.row) }
+        guard share != 0, let rules else { return 0 }
+        return rules.demotedCount(among: additions, excluded: excluded)
     }
 }

@@ -243,14 +243,19 @@ public struct SequentialRulesTable: Sendable, Equatable {
     /// How many items of a model's list the repeat bias can push below others, given an input's
     /// ``additions(for:)`` and excluded rows: a served list of K items is exact when it is
     /// chosen from the model's top K + this many (0 unless the bias is negative).
-    public func demotedCount(among additions: [BlendAddition], excluded: Set<Int>) -> Int {
+    public func demotedCount(among additions: some Collection<BlendAddition>, excluded: Set<Int>) -> Int {
         guard repeatBias < 0 else { return 0 }
         return additions.count { $0.repeated && !excluded.contains($0.row) }
     }
 
     /// Blends the rules and the repeat bias into `scores`, which cover the whole catalogue.
     public func blend(_ scores: inout [Float], for input: EncodedInput) {
-        for addition in additions(for: input) { scores[addition.row] = blended(scores[addition.row], addition) }
+        blend(&scores, additions: additions(for: input))
+    }
+
+    /// Blends an input's ``additions(for:)``, already found, into `scores` (the whole catalogue).
+    public func blend(_ scores: inout [Float], additions: [BlendAddition]) {
+        for addition in additions { scores[addition.row] = blended(scores[addition.row], addition) }
     }
 }
 

@@ -66,10 +66,7 @@ public struct DomainListShareFit: Sendable, Equatable {
                 for (s, blend) in blends.enumerated() {
                     let offset = s * rows.count
                     for j in 0..<rows.count { scores[offset + j] += biases[rows.lowerBound + j] }
-                    for addition in blend.additions(additions, in: rows) {
-                        let j = offset + addition.row - rows.lowerBound
-                        scores[j] = blend.blended(scores[j], addition)
-                    }
+                    blend.blend(&scores, offset: offset, rows: rows, additions: additions)
                     let targetScore = scores[offset + target.row - rows.lowerBound]
                     var above = 0, tied = 0
                     for j in offset..<(offset + rows.count) {

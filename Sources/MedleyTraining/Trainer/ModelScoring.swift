@@ -113,12 +113,9 @@ extension MultitaskModel {
             var domainScores = perDomain.map { $0[i] }
             if let rules = contents.sequentialRules {
                 let additions = rules.additions(for: inputs[i])
-                for addition in additions { sessionScores[addition.row] = rules.blended(sessionScores[addition.row], addition) }
+                rules.blend(&sessionScores, additions: additions)
                 for (k, rows) in catalog.domainRanges.enumerated() {
-                    for addition in blend.additions(additions, in: rows) {
-                        let j = addition.row - rows.lowerBound
-                        domainScores[k][j] = blend.blended(domainScores[k][j], addition)
-                    }
+                    blend.blend(&domainScores[k], rows: rows, additions: additions)
                 }
             }
             return ItemScores(domains: domainScores, session: sessionScores,
