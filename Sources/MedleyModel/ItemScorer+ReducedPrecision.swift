@@ -1,14 +1,15 @@
-/// Scoring from a bfloat16 copy of the item table, then exact float32 re-scoring.
+/// Scoring from a reduced-precision copy of the item table, then exact float32 re-scoring.
 ///
-/// The reduced pass reads half the bytes of the float32 table; it keeps, per list, the best
-/// ``candidateCount(forListLength:)`` items by their approximate scores, and those candidates
-/// are scored again exactly (the float32 dot product plus bias) before they are offered to the
-/// list. The returned scores are exact; a list differs from the float32 list only when one of
-/// its items ranked below the candidate cut in the reduced pass (BENCHMARKS.md measures how
-/// often).
+/// The reduced pass reads half (bfloat16) or a quarter (int8) of the float32 table's bytes; it
+/// keeps, per list, the best ``candidateCount(forListLength:)`` items by their approximate
+/// scores, and those candidates are scored again exactly (the float32 dot product plus bias)
+/// before they are offered to the list. The returned scores are exact; a list differs from the
+/// float32 list only when one of its items ranked below the candidate cut in the reduced pass
+/// (BENCHMARKS.md measures how often).
 extension ItemScorer {
-    /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error
-    /// moves an item of the exact top `k` out of the candidates very rarely.
+    /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error, or
+    /// int8's half step of 1/127 of a row's largest magnitude, moves an item of the exact top
+    /// `k` out of the candidates very rarely.
     public static func candidateCount(forListLength k: Int) -> Int {
         k <= 0 ? 0 : max(4 * k, k + 32)
     }
@@ -17,10 +18,17 @@ extension ItemScorer {
     /// while every query of the batch passes over them.
     static let reducedTileRows = 512
 
+    /// Passes of more queries than this read the float32 table instead of an int8 copy. The int8
+    /// pass is bound by its multiply-adds (one instruction per eight products and query in the
+    /// baseline build), while sgemm's cost per query falls as the batch grows: at 3 × 50k items
+    /// the two were level at 16 queries (BENCHMARKS.md).
+    public static let int8QueryLimit = 8
+
     /// Like ``offer(queries:queryCount:dimension:embeddings:biases:rows:into:excluding:)``, with
-    /// the first pass over `reduced` and exact re-scoring against `embeddings`.
+    /// the first pass over `reduced` and exact re-scoring against `embeddings`; a pass of more
+    /// than ``int8QueryLimit`` queries over an int8 copy is scored from `embeddings` directly.
     public func offer(
-        queries: [Float], queryCount: Int, dimension: Int, reduced: BFloat16Table,
+        queries: [Float], queryCount: Int, dimension: Int, reduced: ReducedItemTable,
         embeddings: [Float], biases: [Float], rows: Range<Int>,
         into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>] = []
     ) {
@@ -30,16 +38,32 @@ extension ItemScorer {
         precondition(excluded.isEmpty || excluded.count == queryCount, "one exclusion set per query")
         precondition(accumulators.count == queryCount, "one accumulator per query")
         guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
-        var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
-        var expanded = [Float](repeating: 0, count: min(Self.reducedTileRows, rows.count) * dimension)
-        expanded.withUnsafeMutableBufferPointer { buffer in
-            scoreTiles(queries: queries, queryCount: queryCount, dimension: dimension, biases: biases, rows: rows,
-                       tileSize: Self.reducedTileRows, into: &candidates, excluding: excluded) { start, n in
-                reduced.expand(rows: start, count: n, into: buffer)
-                return UnsafeBufferPointer(rebasing: buffer[0..<(n * dimension)])
-            }
+        if case .int8 = reduced, queryCount > Self.int8QueryLimit {
+            offer(queries: queries, queryCount: queryCount, dimension: dimension, embeddings: embeddings,
+                  biases: biases, rows: rows, into: &accumulators, excluding: excluded)
+            return
         }
+        var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
         queries.withUnsafeBufferPointer { q in
+            switch reduced {
+            case .bfloat16(let table):
+                var expanded = [Float](repeating: 0, count: min(Self.reducedTileRows, rows.count) * dimension)
+                expanded.withUnsafeMutableBufferPointer { buffer in
+                    scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: Self.reducedTileRows,
+                               into: &candidates, excluding: excluded) { start, n, out in
+                        table.expand(rows: start, count: n, into: buffer)
+                        ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
+                                              items: UnsafeBufferPointer(rebasing: buffer[0..<(n * dimension)]),
+                                              itemCount: n, dimension: dimension, into: out)
+                    }
+                }
+            case .int8(let table):
+                let quantized = table.quantize(queries: q, queryCount: queryCount)
+                scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: tileSize,
+                           into: &candidates, excluding: excluded) { start, n, out in
+                    table.approximateScores(quantized, rows: start, count: n, into: out)
+                }
+            }
             embeddings.withUnsafeBufferPointer { e in
                 for b in 0..<queryCount {
                     let query = q.baseAddress! + b * dimension

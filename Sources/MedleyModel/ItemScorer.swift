@@ -55,10 +55,14 @@ public struct ItemScorer: Sendable {
         precondition(excluded.isEmpty || excluded.count == queryCount, "one exclusion set per query")
         precondition(accumulators.count == queryCount, "one accumulator per query")
         guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
-        embeddings.withUnsafeBufferPointer { e in
-            scoreTiles(queries: queries, queryCount: queryCount, dimension: dimension, biases: biases, rows: rows,
-                       tileSize: tileSize, into: &accumulators, excluding: excluded) { start, n in
-                UnsafeBufferPointer(rebasing: e[(start * dimension)..<((start + n) * dimension)])
+        queries.withUnsafeBufferPointer { q in
+            embeddings.withUnsafeBufferPointer { e in
+                scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: tileSize,
+                           into: &accumulators, excluding: excluded) { start, n, out in
+                    ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
+                                          items: UnsafeBufferPointer(rebasing: e[(start * dimension)..<((start + n) * dimension)]),
+                                          itemCount: n, dimension: dimension, into: out)
+                }
             }
         }
     }
@@ -68,13 +72,13 @@ extension ItemScorer {
     /// The scores of one tile, at most: 256 KiB of float32.
     static let scoreScratchFloats = 65_536
 
-    /// The tiled pass both tables share: for each tile of `rows`, `items(start, n)` gives the
-    /// tile's float32 rows, one matrix product scores every query against them, and each query's
-    /// row of scores goes to its accumulator while still in cache, the biases added as it is read.
+    /// The tiled pass every table shares: for each tile of `rows`, `score(start, n, out)` writes
+    /// every query's scores of rows `start..<start + n` (`out[b × n + i]`), and each query's row
+    /// of scores goes to its accumulator while still in cache, the biases added as it is read.
     func scoreTiles(
-        queries: [Float], queryCount: Int, dimension: Int, biases: [Float], rows: Range<Int>, tileSize: Int,
+        queryCount: Int, biases: [Float], rows: Range<Int>, tileSize: Int,
         into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>],
-        items: (_ start: Int, _ count: Int) -> UnsafeBufferPointer<Float>
+        score: (_ start: Int, _ count: Int, _ out: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
         // A few queries go through sgemv one at a time (ScoringKernels.gemvQueryLimit): a
         // 1,024-row tile (256 KiB at d = 64) stays in L2 from the first query's pass to the last.
@@ -84,23 +88,20 @@ extension ItemScorer {
         let tile = min(tileSize, queryCount <= ScoringKernels.gemvQueryLimit ? 1024 : batchTile, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
-        queries.withUnsafeBufferPointer { q in
-            biases.withUnsafeBufferPointer { bias in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    var start = rows.lowerBound
-                    while start < rows.upperBound {
-                        let n = min(tile, rows.upperBound - start)
-                        let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
-                        ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
-                                              items: items(start, n), itemCount: n, dimension: dimension, into: out)
-                        let tileBiases = UnsafeBufferPointer(rebasing: bias[start..<(start + n)])
-                        for b in 0..<queryCount {
-                            accumulators[b].offer(scores: UnsafeBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)]),
-                                                  adding: tileBiases, firstIndex: start,
-                                                  excluding: excluded.isEmpty ? noExclusions : excluded[b])
-                        }
-                        start += n
+        biases.withUnsafeBufferPointer { bias in
+            scratch.withUnsafeMutableBufferPointer { s in
+                var start = rows.lowerBound
+                while start < rows.upperBound {
+                    let n = min(tile, rows.upperBound - start)
+                    let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
+                    score(start, n, out)
+                    let tileBiases = UnsafeBufferPointer(rebasing: bias[start..<(start + n)])
+                    for b in 0..<queryCount {
+                        accumulators[b].offer(scores: UnsafeBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)]),
+                                              adding: tileBiases, firstIndex: start,
+                                              excluding: excluded.isEmpty ? noExclusions : excluded[b])
                     }
+                    start += n
                 }
             }
         }

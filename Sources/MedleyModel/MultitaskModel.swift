@@ -21,7 +21,7 @@ public final class MultitaskModel: Sendable {
     private let biases: [Float]
     /// The item table the scoring pass reads.
     public let itemPrecision: ItemPrecision
-    private let reducedEmbeddings: BFloat16Table?
+    private let reducedEmbeddings: ReducedItemTable?
     /// How lists are found; with `.ivf`, the index of each large enough domain block.
     public let index: ItemIndexKind
     private let domainIndexes: [IVFIndex?]
@@ -56,10 +56,7 @@ public final class MultitaskModel: Sendable {
         embeddings = contents.parameters[ParameterLayout.itemEmbedding].scalars
         biases = contents.parameters[ParameterLayout.itemBias].scalars
         self.itemPrecision = itemPrecision
-        switch itemPrecision {
-        case .float32: reducedEmbeddings = nil
-        case .bfloat16: reducedEmbeddings = BFloat16Table(embeddings, dimension: contents.configuration.embeddingDimension)
-        }
+        reducedEmbeddings = ReducedItemTable(itemPrecision, embeddings: embeddings, dimension: contents.configuration.embeddingDimension)
         self.index = index
         switch index {
         case .exact:

@@ -27,12 +27,12 @@ import Testing
         }
     }
 
-    /// Lists from the bfloat16 table, re-scored in float32, equal the exact float32 lists and
-    /// carry exact scores.
-    @Test(arguments: [1, 5])
-    func listsEqualTheExactListsWithExactScores(batchSize: Int) throws {
+    /// Lists from a reduced table, re-scored in float32, equal the exact float32 lists and
+    /// carry exact scores (a batch of 5 is 10 queries per pass: beyond the int8 pass's limit).
+    @Test(arguments: [ItemPrecision.bfloat16, .int8], [1, 3, 5])
+    func listsEqualTheExactListsWithExactScores(precision: ItemPrecision, batchSize: Int) throws {
         let exactModel = try Fixtures.catalogueModel(itemsPerDomain: [5_000, 1_200, 2_500], dimension: 16)
-        let reducedModel = try MultitaskModel(exactModel.contents, itemPrecision: .bfloat16)
+        let reducedModel = try MultitaskModel(exactModel.contents, itemPrecision: precision)
         let inputs = try Fixtures.randomInputs(20, model: exactModel, seed: 9)
         let options = RecommendationOptions(perDomain: 10, session: 10, blended: 10)
         for start in stride(from: 0, to: inputs.count, by: batchSize) {
@@ -47,11 +47,47 @@ import Testing
                     #expect(r.perDomain[t].map(\.row) == e.perDomain[t].map(\.row), "domain \(t)")
                     let exactTop = Fixtures.exactTopK(model: exactModel, query: passes.domainQuery(t, b),
                                                       rows: exactModel.catalog.domainRanges[t], k: 10, excluding: input.excludedRows)
-                    // Re-scored with the same float32 dot product: the very same scores.
-                    #expect(r.perDomain[t].map(\.score) == exactTop.map(\.score))
+                    if precision == .int8 && 2 * batch.count > ItemScorer.int8QueryLimit {
+                        // Scored from the float32 table, as the exact model scores.
+                        #expect(r.perDomain[t].map(\.score) == e.perDomain[t].map(\.score))
+                    } else {
+                        // Re-scored with the same float32 dot product: the very same scores.
+                        #expect(r.perDomain[t].map(\.score) == exactTop.map(\.score))
+                    }
                 }
                 #expect(r.session.map(\.row) == e.session.map(\.row))
                 #expect(r.blended.map(\.row) == e.blended.map(\.row))
+            }
+        }
+    }
+
+    /// The int8 pass chooses the candidates up to its query limit, and the float32 table is
+    /// read beyond it: row 0 is the best item in float32 but zero in the int8 copy, below the
+    /// 33 candidates of a one-item list, so only the float32 pass returns it.
+    @Test func theInt8PassDecidesTheCandidatesUpToItsQueryLimit() {
+        let (rows, d) = (100, 8)
+        var embeddings = (0..<(rows * d)).map { Float(($0 * 13) % 7) / 10 + 0.1 }
+        for j in 0..<d { embeddings[j] = 5 }
+        var copied = embeddings
+        for j in 0..<d { copied[j] = 0 }
+        let reduced = ReducedItemTable.int8(Int8Table(copied, dimension: d))
+        let biases = [Float](repeating: 0, count: rows)
+        let scorer = ItemScorer()
+        for queryCount in [1, ItemScorer.int8QueryLimit, ItemScorer.int8QueryLimit + 1] {
+            let queries = [Float](repeating: 1, count: queryCount * d)
+            var lists = (0..<queryCount).map { _ in TopKAccumulator(capacity: 1) }
+            scorer.offer(queries: queries, queryCount: queryCount, dimension: d, reduced: reduced, embeddings: embeddings,
+                         biases: biases, rows: 0..<rows, into: &lists)
+            let best = lists.map { $0.sorted()[0] }
+            if queryCount <= ItemScorer.int8QueryLimit {
+                #expect(best.allSatisfy { $0.index != 0 }, "\(queryCount) queries")
+                // The candidate's score is the exact float32 one.
+                let exact = embeddings.withUnsafeBufferPointer { e in
+                    queries.withUnsafeBufferPointer { ScoringKernels.dot($0.baseAddress!, e.baseAddress! + best[0].index * d, d) }
+                }
+                #expect(best[0].score == exact)
+            } else {
+                #expect(best.allSatisfy { $0.index == 0 && $0.score == 40 }, "\(queryCount) queries")
             }
         }
     }
