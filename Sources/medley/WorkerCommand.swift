@@ -34,6 +34,8 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "A name for logs and stats.")
     var name: String = "remote-\(ProcessInfo.processInfo.processIdentifier)"
 
+    @OptionGroup(title: "Scoring") var scoring: ScoringOptions
+
     @Option(help: "Most recommend requests scored in one batch.")
     var maxBatch: Int = 32
 
@@ -58,7 +60,7 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let logger = Logger(label: "medley.worker")
-        let loaded = try loadServingModel(model)
+        let loaded = try loadServingModel(model, itemPrecision: scoring.itemPrecision, index: scoring.itemIndex)
         BLASThreads.set(1)
         let context = try Context()
         var settings = WorkerConfiguration(brokerEndpoint: connect, name: name)
@@ -67,6 +69,9 @@ struct WorkerCommand: ParsableCommand {
         settings.curve = try curve.role()
         var updates = ModelUpdateConfiguration()
         updates.maxModelBytes = maxModelBytes
+        // Models the broker sends later are scored as the first one.
+        updates.itemPrecision = scoring.itemPrecision
+        updates.itemIndex = scoring.itemIndex
         do {
             updates.trainerKey = try trainerKey.map(ModelVerificationKey.init(contentsOfFile:))
         } catch {
@@ -78,7 +83,8 @@ struct WorkerCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
-        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)"])
+        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)",
+                                                      "itemTable": "\(loaded.itemPrecision)", "index": "\(loaded.index)"])
         try worker.run(until: stop.fileDescriptor)
         try context.terminate()
     }

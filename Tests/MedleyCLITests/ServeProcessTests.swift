@@ -73,9 +73,12 @@ struct ServeProcessTests {
             Issue.record("no worker endpoint in \(server.standardError)")
             return
         }
-        let worker = RunningProcess(arguments: ["worker", "--connect", workerEndpoint, "--model", model, "--name", "far-away"])
+        // A worker process takes the same scoring options as `medley serve`.
+        let worker = RunningProcess(arguments: ["worker", "--connect", workerEndpoint, "--model", model, "--name", "far-away",
+                                                "--item-precision", "int8"])
         try worker.start()
         defer { worker.signal(SIGKILL); _ = worker.wait(timeoutSeconds: 10) }
+        #expect(worker.waitForLog("itemTable=(int8)[^\\n]*worker connecting") == "int8", "\(worker.standardError)")
 
         var answered: (status: Int32, stdout: String, stderr: String) = (1, "", "")
         for _ in 0..<100 {
