@@ -98,7 +98,7 @@ struct BatchedSoftmax {
                     if score > targetScore { above += 1 } else if score == targetScore { tied += 1 }
                 }
                 let loss = maximum + logf(total) - targetScore
-                return (loss, Double(above) + Double(tied - 1) / 2)
+                return (loss, TargetRank.rank(above: above, tiedIncludingTarget: tied))
             }
         }
     }

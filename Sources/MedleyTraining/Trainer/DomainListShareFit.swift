@@ -68,11 +68,7 @@ public struct DomainListShareFit: Sendable, Equatable {
                     for j in 0..<rows.count { scores[offset + j] += biases[rows.lowerBound + j] }
                     blend.blend(&scores, offset: offset, rows: rows, additions: additions)
                     let targetScore = scores[offset + target.row - rows.lowerBound]
-                    var above = 0, tied = 0
-                    for j in offset..<(offset + rows.count) {
-                        if scores[j] > targetScore { above += 1 } else if scores[j] == targetScore { tied += 1 }
-                    }
-                    let rank = Double(above) + Double(tied - 1) / 2
+                    let rank = TargetRank.rank(of: targetScore, among: scores[offset..<(offset + rows.count)])
                     if rank < Double(cutoff) { sums[s] += 1 / log2(rank + 2) }
                 }
             }

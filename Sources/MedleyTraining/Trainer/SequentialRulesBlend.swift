@@ -118,7 +118,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
                             if old > targetScore { above -= 1 } else if old == targetScore { tied -= 1 }
                             if new > targetScore { above += 1 } else if new == targetScore { tied += 1 }
                         }
-                        let rank = Double(above) + Double(tied - 1) / 2
+                        let rank = TargetRank.rank(above: above, tiedIncludingTarget: tied)
                         if rank < k { sums[depthIndex * pairs.count + p] += 1 / log2(rank + 2) }
                     }
                 }
