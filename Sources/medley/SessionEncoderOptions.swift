@@ -31,29 +31,26 @@ struct SessionEncoderOptions: ParsableArguments {
     var dropout: Float = TrainingConfiguration().dropout
 
     @Option(help: "Sequential rules blended into the session head: on (their weight fitted on the validation examples; left out when it is 0) or off.")
-    var sequentialRules: String = "on"
+    var sequentialRules: OnOff = .on
 
     /// The trainer's rules setting for `--sequential-rules`.
     var rulesBlend: SequentialRulesBlend? {
-        sequentialRules == "on" ? SequentialRulesBlend() : nil
+        sequentialRules == .on ? SequentialRulesBlend() : nil
     }
 
     @Option(help: "The session head's share in the domain lists: on (fitted on the validation examples; 0 keeps the domain heads' own lists) or off.")
-    var domainListShare: String = "on"
+    var domainListShare: OnOff = .on
 
     /// The trainer's setting for `--domain-list-share`.
     var domainListShareFit: DomainListShareFit? {
-        domainListShare == "on" ? DomainListShareFit() : nil
+        domainListShare == .on ? DomainListShareFit() : nil
     }
+
+    /// An option that is on or off; ArgumentParser refuses any other value, naming both.
+    enum OnOff: String, ExpressibleByArgument, CaseIterable { case on, off }
 
     func validate() throws {
         _ = try shape(default: nil)
-        guard ["on", "off"].contains(sequentialRules) else {
-            throw ValidationError("--sequential-rules is on or off, not \(sequentialRules)")
-        }
-        guard ["on", "off"].contains(domainListShare) else {
-            throw ValidationError("--domain-list-share is on or off, not \(domainListShare)")
-        }
         guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
         if let stride = attentionWindowStride, !(1...max(1, sequenceLength)).contains(stride) {
             throw ValidationError("--attention-window-stride must be between 1 and --sequence-length (\(sequenceLength))")

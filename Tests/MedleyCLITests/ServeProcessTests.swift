@@ -124,6 +124,12 @@ struct ServeProcessTests {
         let badSend = try MedleyExecutable.run(["send", "--user", "u"])
         #expect(badSend.status != 0)
         #expect(badSend.stderr.contains("--item"))
+        for option in ["--sequential-rules", "--domain-list-share"] {
+            let badSwitch = try MedleyExecutable.run(["train", "--log", "/nonexistent", option, "maybe"])
+            #expect(badSwitch.status != 0)
+            #expect(badSwitch.stderr.contains("'maybe' is invalid for '\(option)") && badSwitch.stderr.contains("'on' and 'off'"),
+                    "\(badSwitch.stderr)")
+        }
     }
 }
 
