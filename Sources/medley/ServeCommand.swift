@@ -70,6 +70,8 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup(title: "CURVE (docs/deployment.md)") var security: ServeSecurityOptions
 
+    @OptionGroup(title: "Protocol limits (protocol/README.md)") var protocolLimits: ProtocolLimitOptions
+
     @Option(help: "Serve Prometheus metrics over HTTP at HOST:PORT/metrics, e.g. 127.0.0.1:9464 (names in README.md).")
     var metrics: String?
 
@@ -104,6 +106,8 @@ struct ServeCommand: ParsableCommand {
         configuration.broker.clientEndpoints = clientEndpoints
         configuration.broker.workerEndpoints = ["inproc://medley-workers"] + (workerEndpoint.map { [$0] } ?? [])
         configuration.broker.modelDirectory = modelDir
+        configuration.broker.protocolLimits = protocolLimits.limits
+        configuration.broker.socketMaxMessageBytes = protocolLimits.socketMaxMessageBytes(default: configuration.broker.socketMaxMessageBytes)
         configuration.workerCount = workers
         configuration.splitsRequestsOverIdleWorkers = splitRequests
         configuration.logDirectory = logDir

@@ -44,6 +44,8 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup(title: "CURVE (docs/deployment.md)") var curve: CurveClientOptions
 
+    @OptionGroup(title: "Protocol limits (protocol/README.md)") var protocolLimits: ProtocolLimitOptions
+
     @Option(help: "The trainer's public key file: models the broker sends must carry its signature.")
     var trainerKey: String?
 
@@ -67,6 +69,7 @@ struct WorkerCommand: ParsableCommand {
         settings.maxBatchSize = maxBatch
         settings.heartbeatIntervalMilliseconds = heartbeatMilliseconds
         settings.curve = try curve.role()
+        settings.protocolLimits = protocolLimits.limits
         var updates = ModelUpdateConfiguration()
         updates.maxModelBytes = maxModelBytes
         // Models the broker sends later are scored as the first one.

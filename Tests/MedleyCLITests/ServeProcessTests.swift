@@ -62,6 +62,28 @@ struct ServeProcessTests {
         #expect(count == 3, "every acknowledged event is in the log")
     }
 
+    @Test func theProtocolLimitsAreOptions() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        let model = try CLIFixtures.writeModel(in: directory)
+        let (server, endpoint) = try startServer(model: model, logDirectory: directory.appendingPathComponent("log").path,
+                                                 extra: ["--max-id-bytes", "8", "--max-request-bytes", "2048"])
+        defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
+        let longID = try MedleyExecutable.run(["recommend", "--endpoint", endpoint, "--user", "nine-byte"])
+        #expect(longID.status != 0)
+        #expect(longID.stderr.contains("user_id is 9 bytes; at most 8"), "\(longID.stderr)")
+        let shortID = try MedleyExecutable.run(["recommend", "--endpoint", endpoint, "--user", "ana", "--json"])
+        #expect(shortID.status == 0, "\(shortID.stderr)")
+        let events = (0..<100).map { #"{"user": "ana", "item": "m\#($0)", "domain": "music", "type": "play"}"# }
+        let large = try MedleyExecutable.run(["send", "--endpoint", endpoint, "--file", "-"], input: events.joined(separator: "\n"))
+        #expect(large.status != 0)
+        #expect(large.stderr.contains("the limit is 2048 bytes"), "\(large.stderr)")
+        let refused = try MedleyExecutable.run(["serve", "--model", model, "--max-request-bytes", "0"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--max-request-bytes must be between 1 and"))
+        server.signal(SIGTERM)
+        #expect(server.wait(timeoutSeconds: 30) == 0, "\(server.standardError)")
+    }
+
     @Test func aWorkerProcessServesUsers() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         let model = try CLIFixtures.writeModel(in: directory)
@@ -73,9 +95,9 @@ struct ServeProcessTests {
             Issue.record("no worker endpoint in \(server.standardError)")
             return
         }
-        // A worker process takes the same scoring options as `medley serve`.
+        // A worker process takes the scoring and protocol-limit options of `medley serve`.
         let worker = RunningProcess(arguments: ["worker", "--connect", workerEndpoint, "--model", model, "--name", "far-away",
-                                                "--item-precision", "int8"])
+                                                "--item-precision", "int8", "--max-id-bytes", "256"])
         try worker.start()
         defer { worker.signal(SIGKILL); _ = worker.wait(timeoutSeconds: 10) }
         #expect(worker.waitForLog("itemTable=(int8)[^\\n]*worker connecting") == "int8", "\(worker.standardError)")
