@@ -47,7 +47,7 @@ struct EvaluateChronologicalCommand: ParsableCommand {
     @Option(help: "At most this many test targets per user (the earliest), to bound the run time.")
     var maxTargetsPerUser: Int?
 
-    @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, or none.")
+    @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, session, or none.")
     var singleTask: ModelEvaluation.Configuration.SingleTaskHeads = .all
 
     @Option(name: .customLong("compare"),

@@ -29,7 +29,7 @@ struct EvaluateSyntheticCommand: ParsableCommand {
     @Option(help: "The dimension of the planted latent space.") var latentDimension: Int = SyntheticDataset.Configuration().dimension
     @Option(help: "The share of the latest events that are test.") var testFraction: Double = 0.2
 
-    @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, or none.")
+    @Option(help: "Single-task baselines to train: all (each domain head and the session head), domains, session, or none.")
     var singleTask: ModelEvaluation.Configuration.SingleTaskHeads = .all
 
     func validate() throws {

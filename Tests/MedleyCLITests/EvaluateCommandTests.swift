@@ -28,17 +28,22 @@ struct EvaluateCommandTests {
     }
 
     /// `--early-stopping-metric loss` stops (and decays) on the validation loss, and says so.
+    /// With `--single-task session` the session head alone is the one single-task baseline.
     @Test func earlyStoppingOnTheValidationLoss() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let json = directory.appendingPathComponent("report.json").path
         let run = try MedleyExecutable.run([
             "eval", "synthetic", "--users", "40", "--items-per-domain", "20", "--clusters", "3", "--epochs", "2",
-            "--dimension", "8", "--hidden", "16", "--single-task", "none", "--early-stopping-metric", "loss", "--json", json,
+            "--dimension", "8", "--hidden", "16", "--single-task", "session", "--early-stopping-metric", "loss", "--json", json,
         ], timeoutSeconds: 120)
         #expect(run.status == 0, "\(run.stderr)")
         let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         #expect((report["conditions"] as? [String: String])?["training"]?.contains("early stopping patience 3 on the validation loss") == true)
+        // `--single-task session` trains the session head alone and no single-task domain heads.
+        let methods = (report["rows"] as? [[String: Any]] ?? []).compactMap { $0["method"] as? String }
+        #expect(methods.contains("single-task (session head)"), "\(methods)")
+        #expect(!methods.contains("single-task (domain heads)"), "\(methods)")
     }
 
     /// `medley train --session-encoder attention` (or `gru`) writes a model with the encoder;

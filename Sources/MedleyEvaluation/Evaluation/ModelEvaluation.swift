@@ -48,6 +48,8 @@ public enum ModelEvaluation {
             case all
             /// One per domain head.
             case domains
+            /// One for the session head.
+            case session
             /// None.
             case none
         }
@@ -187,6 +189,7 @@ public enum ModelEvaluation {
         switch configuration.singleTaskHeads {
         case .all: heads = dataset.domains.indices.map { Task.domain($0) } + [.session]
         case .domains: heads = dataset.domains.indices.map { Task.domain($0) }
+        case .session: heads = [.session]
         case .none: break
         }
         var singles: [Task: TrainedModel] = [:]
