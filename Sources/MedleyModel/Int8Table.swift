@@ -36,10 +36,8 @@ public struct Int8Table: Sendable {
             guard largest > 0 else { continue }
             let scale = largest / 127
             scales[r] = scale
-            let blockStart = (r / Self.blockRows) * pairs * 2 * Self.blockRows
             for (j, x) in row.enumerated() {
-                let position = blockStart + (j / 2) * 2 * Self.blockRows + (r % Self.blockRows) * 2 + j % 2
-                blocks[position] = Int8(clamping: Int((x / scale).rounded()))
+                blocks[Self.position(row: r, dimension: j, pairs: pairs)] = Int8(clamping: Int((x / scale).rounded()))
             }
         }
         self.blocks = blocks
@@ -49,11 +47,15 @@ public struct Int8Table: Sendable {
         self.pairs = pairs
     }
 
+    /// Where row `row`'s dimension `j` lies in ``blocks``: its block, the pair's 16 bytes in
+    /// it, the row's two bytes in those.
+    private static func position(row: Int, dimension j: Int, pairs: Int) -> Int {
+        (row / blockRows) * pairs * 2 * blockRows + (j / 2) * 2 * blockRows + (row % blockRows) * 2 + j % 2
+    }
+
     /// The value the table holds for row `row`, dimension `j`, as float32 (for tests and checks).
     func value(row: Int, dimension j: Int) -> Float {
-        let position = (row / Self.blockRows) * pairs * 2 * Self.blockRows + (j / 2) * 2 * Self.blockRows
-            + (row % Self.blockRows) * 2 + j % 2
-        return Float(blocks[position]) * scales[row]
+        Float(blocks[Self.position(row: row, dimension: j, pairs: pairs)]) * scales[row]
     }
 
     /// Queries rounded to int16 for ``approximateScores(_:rows:count:into:)``: per query, each
