@@ -1,5 +1,6 @@
 import ArgumentParser
 import MedleyModel
+import MedleyModelDistribution
 
 /// How a serving model scores its items: the item table's precision and the index, shared by
 /// `medley serve` and `medley bench model`.
@@ -28,5 +29,11 @@ struct ScoringOptions: ParsableArguments {
         case .exact: .exact
         case .ivf: .ivf(probes: indexProbes, minimumBlockRows: indexMinimumItems)
         }
+    }
+
+    /// Makes the models a server or worker swaps in later scored as the one it starts with.
+    func apply(to updates: inout ModelUpdateConfiguration) {
+        updates.itemPrecision = itemPrecision
+        updates.itemIndex = itemIndex
     }
 }

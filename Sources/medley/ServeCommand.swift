@@ -130,8 +130,7 @@ struct ServeCommand: ParsableCommand {
                 logger.notice("no CURVE keys: clients are not authenticated, so only endpoints on this machine are bound")
             }
         }
-        configuration.modelUpdates.itemPrecision = scoring.itemPrecision
-        configuration.modelUpdates.itemIndex = scoring.itemIndex
+        scoring.apply(to: &configuration.modelUpdates)
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()

@@ -72,9 +72,7 @@ struct WorkerCommand: ParsableCommand {
         settings.protocolLimits = protocolLimits.limits
         var updates = ModelUpdateConfiguration()
         updates.maxModelBytes = maxModelBytes
-        // Models the broker sends later are scored as the first one.
-        updates.itemPrecision = scoring.itemPrecision
-        updates.itemIndex = scoring.itemIndex
+        scoring.apply(to: &updates)
         do {
             updates.trainerKey = try trainerKey.map(ModelVerificationKey.init(contentsOfFile:))
         } catch {
