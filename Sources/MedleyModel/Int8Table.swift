@@ -1,7 +1,10 @@
+import CScoringKernels
+
 /// An int8 copy of the item table for scoring: each row is scaled by its largest magnitude to
 /// [−127, 127] and rounded, so the table is a quarter of the float32 bytes. Queries are rounded
 /// to int16 with a scale of their own, and the dot products are integer multiply-adds
-/// (`pmaddwd` on x86-64: eight products per instruction in the baseline build).
+/// (``Int8Kernel``: `pmaddwd` in the baseline x86-64 build, eight products per instruction;
+/// 16 or 32 per instruction where the CPU has AVX2 or AVX-512 VNNI).
 ///
 /// Rows are stored in blocks of 8 whose dimensions are interleaved by pairs: dimensions 2p and
 /// 2p + 1 of the block's 8 rows are 16 consecutive bytes. One multiply-add of that vector by the
@@ -96,15 +99,63 @@ public struct Int8Table: Sendable {
     }
 
     /// Approximate scores of rows `start..<start + count` for every query:
-    /// `out[b × count + i]` ≈ dot(query b, row start + i). Queries go two at a time, so each
-    /// block's bytes are loaded and widened once per pair.
+    /// `out[b × count + i]` ≈ dot(query b, row start + i). Whole blocks go to `kernel` (the
+    /// fastest this machine runs unless a test asks for another); the rows of a block that the
+    /// range's ends cut go to the portable loop.
     public func approximateScores(_ queries: QuantizedQueries, rows start: Int, count: Int,
-                                  into out: UnsafeMutableBufferPointer<Float>) {
+                                  into out: UnsafeMutableBufferPointer<Float>, kernel: Int8Kernel = .best) {
         precondition(start >= 0 && count >= 0 && start + count <= rows, "rows outside the table")
         precondition(out.count >= queries.count * count, "the output holds fewer than queries × rows scores")
+        precondition(kernel <= Int8Kernel.best, "this machine does not run the \(kernel.rawValue) kernel")
         guard count > 0 else { return }
+        let end = start + count
+        let firstWhole = (start + Self.blockRows - 1) / Self.blockRows, endWhole = end / Self.blockRows
+        guard let cKernel = kernel.cKernel, endWhole > firstWhole else {
+            portableScores(queries, rows: start..<end, origin: start, stride: count, into: out.baseAddress!)
+            return
+        }
+        if start < firstWhole * Self.blockRows {
+            portableScores(queries, rows: start..<(firstWhole * Self.blockRows), origin: start, stride: count, into: out.baseAddress!)
+        }
+        if endWhole * Self.blockRows < end {
+            portableScores(queries, rows: (endWhole * Self.blockRows)..<end, origin: start, stride: count, into: out.baseAddress!)
+        }
+        let firstRowOffset = firstWhole * Self.blockRows - start
+        blocks.withUnsafeBufferPointer { table in
+            scales.withUnsafeBufferPointer { rowScales in
+                queries.scales.withUnsafeBufferPointer { queryScales in
+                    queries.pairs.withUnsafeBufferPointer { queryPairs in
+                        queryPairs.withMemoryRebound(to: Int16.self) { queryValues in
+                            withUnsafeTemporaryAllocation(of: UnsafePointer<Int16>?.self, capacity: Int8Kernel.queriesPerCall) { queryPointers in
+                                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: Int8Kernel.queriesPerCall) { outPointers in
+                                    var b = 0
+                                    while b < queries.count {
+                                        let n = min(Int8Kernel.queriesPerCall, queries.count - b)
+                                        for i in 0..<n {
+                                            queryPointers[i] = UnsafePointer(queryValues.baseAddress! + (b + i) * pairs * 8)
+                                            outPointers[i] = out.baseAddress! + (b + i) * count + firstRowOffset
+                                        }
+                                        medley_int8_score_blocks(cKernel, table.baseAddress, rowScales.baseAddress, pairs, firstWhole,
+                                                                 endWhole - firstWhole, queryPointers.baseAddress,
+                                                                 queryScales.baseAddress! + b, n, outPointers.baseAddress)
+                                        b += n
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The portable loop: scores of rows `rows` for every query, row r of query b written to
+    /// `out[b × stride + r − origin]`. Queries go two at a time, so each block's bytes are loaded
+    /// and widened once per pair.
+    private func portableScores(_ queries: QuantizedQueries, rows: Range<Int>, origin: Int, stride: Int,
+                                into out: UnsafeMutablePointer<Float>) {
         let blockBytes = pairs * 2 * Self.blockRows
-        let firstBlock = start / Self.blockRows, endBlock = (start + count - 1) / Self.blockRows + 1
+        let firstBlock = rows.lowerBound / Self.blockRows, endBlock = (rows.upperBound - 1) / Self.blockRows + 1
         blocks.withUnsafeBytes { table in
             scales.withUnsafeBufferPointer { rowScales in
                 queries.pairs.withUnsafeBufferPointer { queryPairs in
@@ -122,10 +173,10 @@ public struct Int8Table: Sendable {
                             let scaleHigh = blockScales.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
                             let first = block * Self.blockRows
                             Self.store(SIMD4<Float>(low0) * scaleLow * s0, SIMD4<Float>(high0) * scaleHigh * s0,
-                                       blockFirstRow: first, start: start, count: count, into: out.baseAddress! + b * count)
+                                       blockFirstRow: first, rows: rows, origin: origin, into: out + b * stride)
                             if second != b {
                                 Self.store(SIMD4<Float>(low1) * scaleLow * s1, SIMD4<Float>(high1) * scaleHigh * s1,
-                                           blockFirstRow: first, start: start, count: count, into: out.baseAddress! + second * count)
+                                           blockFirstRow: first, rows: rows, origin: origin, into: out + second * stride)
                             }
                         }
                         b += 2
@@ -158,17 +209,18 @@ public struct Int8Table: Sendable {
         return (low0, high0, low1, high1)
     }
 
-    /// Writes a block's eight scores to the rows of `start..<start + count` it covers.
+    /// Writes a block's eight scores to the rows of `rows` it covers; row r goes to
+    /// `out[r − origin]`.
     @inline(__always)
-    private static func store(_ low: SIMD4<Float>, _ high: SIMD4<Float>, blockFirstRow first: Int, start: Int, count: Int,
-                              into out: UnsafeMutablePointer<Float>) {
-        if first >= start && first + blockRows <= start + count {
-            let target = UnsafeMutableRawPointer(out + (first - start))
+    private static func store(_ low: SIMD4<Float>, _ high: SIMD4<Float>, blockFirstRow first: Int, rows: Range<Int>,
+                              origin: Int, into out: UnsafeMutablePointer<Float>) {
+        if first >= rows.lowerBound && first + blockRows <= rows.upperBound {
+            let target = UnsafeMutableRawPointer(out + (first - origin))
             target.storeBytes(of: low, as: SIMD4<Float>.self)
             target.storeBytes(of: high, toByteOffset: 16, as: SIMD4<Float>.self)
         } else {
-            for lane in 0..<blockRows where first + lane >= start && first + lane < start + count {
-                out[first + lane - start] = lane < 4 ? low[lane] : high[lane - 4]
+            for lane in 0..<blockRows where rows.contains(first + lane) {
+                out[first + lane - origin] = lane < 4 ? low[lane] : high[lane - 4]
             }
         }
     }

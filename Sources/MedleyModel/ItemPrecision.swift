@@ -10,7 +10,8 @@ public enum ItemPrecision: String, Sendable, CaseIterable, CustomStringConvertib
     /// An int8 copy with a scale per row (a quarter of the memory traffic), scored with integer
     /// multiply-adds against queries rounded to int16, each list's candidates re-scored in
     /// float32 as with ``bfloat16``. Passes of more than ``ItemScorer/int8QueryLimit`` queries
-    /// (batches of more than four requests) read the float32 table, where sgemm is faster.
+    /// (batches of more than 16 requests on CPUs with AVX-512 VNNI, 4 elsewhere) read the
+    /// float32 table, where sgemm is faster.
     /// Costs a second copy of the table at a quarter of its size.
     case int8
 

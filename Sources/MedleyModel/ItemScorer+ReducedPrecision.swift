@@ -19,10 +19,11 @@ extension ItemScorer {
     static let reducedTileRows = 512
 
     /// Passes of more queries than this read the float32 table instead of an int8 copy. The int8
-    /// pass is bound by its multiply-adds (one instruction per eight products and query in the
-    /// baseline build), while sgemm's cost per query falls as the batch grows: at 3 × 50k items
-    /// the two were level at 16 queries (BENCHMARKS.md).
-    public static let int8QueryLimit = 8
+    /// pass is bound by its multiply-adds, while sgemm's cost per query falls as the batch
+    /// grows: at 3 × 50k items the two were level at 16 queries with the portable loop (eight
+    /// products per instruction) and at 64 with the AVX-512 VNNI kernel (BENCHMARKS.md); the
+    /// AVX2 kernel keeps the portable loop's limit, as it was not measured apart.
+    public static let int8QueryLimit = Int8Kernel.best == .avx512VNNI ? 32 : 8
 
     /// Like ``offer(queries:queryCount:dimension:embeddings:biases:rows:into:excluding:)``, with
     /// the first pass over `reduced` and exact re-scoring against `embeddings`; a pass of more

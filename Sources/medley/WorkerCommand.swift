@@ -84,8 +84,10 @@ struct WorkerCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
-        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)",
-                                                      "itemTable": "\(loaded.itemPrecision)", "index": "\(loaded.index)"])
+        var scoring: Logger.Metadata = ["itemTable": "\(loaded.itemPrecision)", "index": "\(loaded.index)"]
+        if loaded.itemPrecision == .int8 { scoring["int8Kernel"] = "\(Int8Kernel.best.rawValue)" }
+        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)"]
+            .merging(scoring) { $1 })
         try worker.run(until: stop.fileDescriptor)
         try context.terminate()
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MedleyModel
 
@@ -55,6 +56,47 @@ import Testing
                 #expect(abs(out[b * count + i] - exact) <= 1e-3, "query \(b), row \(start + i)")
             }
         }
+    }
+
+    /// Every kernel this machine runs gives the portable loop's scores to the bit (the integer
+    /// sums are exact and the two scale factors are applied in the same order), for ranges that
+    /// cut blocks at either end or hold an odd number of whole blocks, and for query counts on
+    /// either side of the C kernels' four per call.
+    @Test(arguments: Int8Kernel.available.filter { $0 != .portable })
+    func everyKernelGivesThePortableScores(kernel: Int8Kernel) {
+        for d in [7, 64] {
+            let rows = 203
+            let table = Int8Table(Self.table(rows: rows, dimension: d), dimension: d)
+            for queryCount in [1, 2, 3, 4, 5, 8] {
+                let queries: [Float] = (0..<(queryCount * d)).map { Float(($0 * 37) % 23) / 11 - 1 }
+                let quantized = queries.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: queryCount) }
+                for (start, count) in [(0, rows), (3, 29), (8, 24), (16, 8), (5, 7), (0, 200), (9, 194)] {
+                    var expected = [Float](repeating: .nan, count: queryCount * count)
+                    var actual = expected
+                    expected.withUnsafeMutableBufferPointer {
+                        table.approximateScores(quantized, rows: start, count: count, into: $0, kernel: .portable)
+                    }
+                    actual.withUnsafeMutableBufferPointer {
+                        table.approximateScores(quantized, rows: start, count: count, into: $0, kernel: kernel)
+                    }
+                    #expect(actual == expected, "d \(d), \(queryCount) queries, rows \(start)..<\(start + count)")
+                }
+            }
+        }
+    }
+
+    /// The kernel chosen at run time agrees with the CPU flags the operating system reports.
+    @Test func theBestKernelFollowsTheCPUFlags() throws {
+        #if arch(x86_64) && os(Linux)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flagsLine = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let expected: Int8Kernel = flags.isSuperset(of: ["avx2", "avx512f", "avx512bw", "avx512_vnni"]) ? .avx512VNNI
+            : flags.contains("avx2") ? .avx2 : .portable
+        #expect(Int8Kernel.best == expected)
+        #else
+        #expect(Int8Kernel.best == .portable)
+        #endif
     }
 
     @Test func aZeroQueryScoresZeroAndWritesOnlyItsRows() {

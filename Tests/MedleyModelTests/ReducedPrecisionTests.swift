@@ -28,8 +28,9 @@ import Testing
     }
 
     /// Lists from a reduced table, re-scored in float32, equal the exact float32 lists and
-    /// carry exact scores (a batch of 5 is 10 queries per pass: beyond the int8 pass's limit).
-    @Test(arguments: [ItemPrecision.bfloat16, .int8], [1, 3, 5])
+    /// carry exact scores; the last batch size is two queries per request beyond the int8
+    /// pass's limit.
+    @Test(arguments: [ItemPrecision.bfloat16, .int8], [1, 3, 5, ItemScorer.int8QueryLimit / 2 + 1])
     func listsEqualTheExactListsWithExactScores(precision: ItemPrecision, batchSize: Int) throws {
         let exactModel = try Fixtures.catalogueModel(itemsPerDomain: [5_000, 1_200, 2_500], dimension: 16)
         let reducedModel = try MultitaskModel(exactModel.contents, itemPrecision: precision)
