@@ -195,8 +195,8 @@ let package = Package(
             name: "COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // The int8 table's multiply-adds for AVX2 and AVX-512 VNNI, chosen at run time: Swift
-        // has no per-function target attributes, so these few loops are C.
+        // The int8 table's multiply-adds and the top-K scan for AVX2 and AVX-512, chosen at run
+        // time: Swift has no per-function target attributes, so these few loops are C.
         .target(name: "CScoringKernels", exclude: ["README.md"]),
         .target(
             name: "MedleyModel",

@@ -4,7 +4,6 @@
 #include "CScoringKernels.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
 enum { BLOCK_ROWS = 8, PAIR_BYTES = 16, MAX_QUERIES = 4 };
@@ -118,31 +117,18 @@ static inline void score_blocks_avx512_vnni(const int8_t *blocks, const float *s
 MEDLEY_PER_QUERY_COUNT(score_blocks_avx2, __attribute__((target("avx2"))))
 MEDLEY_PER_QUERY_COUNT(score_blocks_avx512_vnni, __attribute__((target("avx2,avx512f,avx512bw,avx512vnni"))))
 
-medley_int8_kernel medley_int8_best_kernel(void) {
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE)) return MEDLEY_INT8_KERNEL_NONE;
-    // The operating system must save the vector registers' upper halves across switches.
-    unsigned xcrLow, xcrHigh;
-    __asm__("xgetbv" : "=a"(xcrLow), "=d"(xcrHigh) : "c"(0));
-    int ymmState = (xcrLow & 0x6) == 0x6, zmmState = (xcrLow & 0xe6) == 0xe6;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return MEDLEY_INT8_KERNEL_NONE;
-    int avx2 = ymmState && (ebx & bit_AVX2);
-    int avx512Vnni = zmmState && avx2 && (ebx & bit_AVX512F) && (ebx & bit_AVX512BW) && (ecx & bit_AVX512VNNI);
-    return avx512Vnni ? MEDLEY_INT8_KERNEL_AVX512_VNNI : avx2 ? MEDLEY_INT8_KERNEL_AVX2 : MEDLEY_INT8_KERNEL_NONE;
-}
-
-void medley_int8_score_blocks(medley_int8_kernel kernel, const int8_t *blocks, const float *row_scales,
+void medley_int8_score_blocks(medley_vector_level level, const int8_t *blocks, const float *row_scales,
                               size_t pairs, size_t first_block, size_t block_count,
                               const int16_t *const *queries, const float *query_scales, size_t query_count,
                               float *const *outs) {
     if (query_count == 0 || query_count > MAX_QUERIES) __builtin_trap();
     const int8_t *start = blocks + first_block * pairs * PAIR_BYTES;
     const float *scales = row_scales + first_block * BLOCK_ROWS;
-    switch (kernel) {
-    case MEDLEY_INT8_KERNEL_AVX512_VNNI:
+    switch (level) {
+    case MEDLEY_VECTOR_AVX512_VNNI:
         score_blocks_avx512_vnni_any(start, scales, pairs, block_count, queries, query_scales, query_count, outs);
         break;
-    case MEDLEY_INT8_KERNEL_AVX2:
+    case MEDLEY_VECTOR_AVX2:
         score_blocks_avx2_any(start, scales, pairs, block_count, queries, query_scales, query_count, outs);
         break;
     default:
@@ -152,9 +138,7 @@ void medley_int8_score_blocks(medley_int8_kernel kernel, const int8_t *blocks, c
 
 #else
 
-medley_int8_kernel medley_int8_best_kernel(void) { return MEDLEY_INT8_KERNEL_NONE; }
-
-void medley_int8_score_blocks(medley_int8_kernel kernel, const int8_t *blocks, const float *row_scales,
+void medley_int8_score_blocks(medley_vector_level level, const int8_t *blocks, const float *row_scales,
                               size_t pairs, size_t first_block, size_t block_count,
                               const int16_t *const *queries, const float *query_scales, size_t query_count,
                               float *const *outs) {

@@ -3,7 +3,7 @@ import CScoringKernels
 /// An int8 copy of the item table for scoring: each row is scaled by its largest magnitude to
 /// [−127, 127] and rounded, so the table is a quarter of the float32 bytes. Queries are rounded
 /// to int16 with a scale of their own, and the dot products are integer multiply-adds
-/// (``Int8Kernel``: `pmaddwd` in the baseline x86-64 build, eight products per instruction;
+/// (``VectorKernel``: `pmaddwd` in the baseline x86-64 build, eight products per instruction;
 /// 16 or 32 per instruction where the CPU has AVX2 or AVX-512 VNNI).
 ///
 /// Rows are stored in blocks of 8 whose dimensions are interleaved by pairs: dimensions 2p and
@@ -103,14 +103,14 @@ public struct Int8Table: Sendable {
     /// fastest this machine runs unless a test asks for another); the rows of a block that the
     /// range's ends cut go to the portable loop.
     public func approximateScores(_ queries: QuantizedQueries, rows start: Int, count: Int,
-                                  into out: UnsafeMutableBufferPointer<Float>, kernel: Int8Kernel = .best) {
+                                  into out: UnsafeMutableBufferPointer<Float>, kernel: VectorKernel = .best) {
         precondition(start >= 0 && count >= 0 && start + count <= rows, "rows outside the table")
         precondition(out.count >= queries.count * count, "the output holds fewer than queries × rows scores")
-        precondition(kernel <= Int8Kernel.best, "this machine does not run the \(kernel.rawValue) kernel")
+        precondition(kernel <= VectorKernel.best, "this machine does not run the \(kernel.rawValue) kernel")
         guard count > 0 else { return }
         let end = start + count
         let firstWhole = (start + Self.blockRows - 1) / Self.blockRows, endWhole = end / Self.blockRows
-        guard let cKernel = kernel.cKernel, endWhole > firstWhole else {
+        guard let level = kernel.level, endWhole > firstWhole else {
             portableScores(queries, rows: start..<end, origin: start, stride: count, into: out.baseAddress!)
             return
         }
@@ -126,16 +126,16 @@ public struct Int8Table: Sendable {
                 queries.scales.withUnsafeBufferPointer { queryScales in
                     queries.pairs.withUnsafeBufferPointer { queryPairs in
                         queryPairs.withMemoryRebound(to: Int16.self) { queryValues in
-                            withUnsafeTemporaryAllocation(of: UnsafePointer<Int16>?.self, capacity: Int8Kernel.queriesPerCall) { queryPointers in
-                                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: Int8Kernel.queriesPerCall) { outPointers in
+                            withUnsafeTemporaryAllocation(of: UnsafePointer<Int16>?.self, capacity: VectorKernel.int8QueriesPerCall) { queryPointers in
+                                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: VectorKernel.int8QueriesPerCall) { outPointers in
                                     var b = 0
                                     while b < queries.count {
-                                        let n = min(Int8Kernel.queriesPerCall, queries.count - b)
+                                        let n = min(VectorKernel.int8QueriesPerCall, queries.count - b)
                                         for i in 0..<n {
                                             queryPointers[i] = UnsafePointer(queryValues.baseAddress! + (b + i) * pairs * 8)
                                             outPointers[i] = out.baseAddress! + (b + i) * count + firstRowOffset
                                         }
-                                        medley_int8_score_blocks(cKernel, table.baseAddress, rowScales.baseAddress, pairs, firstWhole,
+                                        medley_int8_score_blocks(level, table.baseAddress, rowScales.baseAddress, pairs, firstWhole,
                                                                  endWhole - firstWhole, queryPointers.baseAddress,
                                                                  queryScales.baseAddress! + b, n, outPointers.baseAddress)
                                         b += n

@@ -23,7 +23,7 @@ extension ItemScorer {
     /// grows: at 3 × 50k items the two were level at 16 queries with the portable loop (eight
     /// products per instruction) and at 64 with the AVX-512 VNNI kernel (BENCHMARKS.md); the
     /// AVX2 kernel keeps the portable loop's limit, as it was not measured apart.
-    public static let int8QueryLimit = Int8Kernel.best == .avx512VNNI ? 32 : 8
+    public static let int8QueryLimit = VectorKernel.best == .avx512VNNI ? 32 : 8
 
     /// Like ``offer(queries:queryCount:dimension:embeddings:biases:rows:into:excluding:)``, with
     /// the first pass over `reduced` and exact re-scoring against `embeddings`; a pass of more

@@ -1,3 +1,5 @@
+import CScoringKernels
+
 /// An item index with its score.
 public struct ScoredItem: Sendable, Equatable, Hashable {
     /// The item's row in the model's item table.
@@ -63,9 +65,17 @@ public struct TopKAccumulator: Sendable {
     ///
     /// Each score is compared with a local copy of the threshold (the worst score kept); only
     /// a score that could enter goes through the heap, so a pass costs little more than
-    /// reading the scores. NaN compares false and never enters.
-    public mutating func offer(scores: UnsafeBufferPointer<Float>, firstIndex: Int, excluding excluded: Set<Int>) {
+    /// reading the scores. NaN compares false and never enters. `kernel` finds the scores
+    /// that pass the threshold (the fastest this machine runs unless a test asks for another).
+    public mutating func offer(scores: UnsafeBufferPointer<Float>, firstIndex: Int, excluding excluded: Set<Int>,
+                               kernel: VectorKernel = .best) {
         guard let s = scores.baseAddress else { return }
+        if let level = kernel.level {
+            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, one: { s[$0] }) { from, threshold in
+                medley_first_score_at_least(level, s, nil, from, scores.count, threshold)
+            }
+            return
+        }
         scan(count: scores.count, firstIndex: firstIndex, excluding: excluded,
              eight: { UnsafeRawPointer(s + $0).loadUnaligned(as: SIMD8<Float>.self) },
              one: { s[$0] })
@@ -75,9 +85,15 @@ public struct TopKAccumulator: Sendable {
     /// items: the item scorer's dot products with each item's bias added as they are read,
     /// rather than in a pass of their own that writes the scores back.
     public mutating func offer(scores: UnsafeBufferPointer<Float>, adding biases: UnsafeBufferPointer<Float>,
-                               firstIndex: Int, excluding excluded: Set<Int>) {
+                               firstIndex: Int, excluding excluded: Set<Int>, kernel: VectorKernel = .best) {
         precondition(biases.count == scores.count, "one bias per score")
         guard let s = scores.baseAddress, let b = biases.baseAddress else { return }
+        if let level = kernel.level {
+            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, one: { s[$0] + b[$0] }) { from, threshold in
+                medley_first_score_at_least(level, s, b, from, scores.count, threshold)
+            }
+            return
+        }
         scan(count: scores.count, firstIndex: firstIndex, excluding: excluded,
              eight: {
                  UnsafeRawPointer(s + $0).loadUnaligned(as: SIMD8<Float>.self)
@@ -86,9 +102,9 @@ public struct TopKAccumulator: Sendable {
              one: { s[$0] + b[$0] })
     }
 
-    /// The pass both `offer`s share. Sixteen scores at a time: two vector comparisons with the
-    /// threshold rule out a chunk holding no candidate, which once the heap is full is nearly
-    /// every chunk; a chunk with one goes through the heap score by score, in index order.
+    /// The portable pass both `offer`s share. Sixteen scores at a time: two vector comparisons
+    /// with the threshold rule out a chunk holding no candidate, which once the heap is full is
+    /// nearly every chunk; a chunk with one goes through the heap score by score, in index order.
     /// (Two `SIMD8`s, not one `SIMD16`: Swift compiles `any` over the latter to a loop through
     /// memory, several times slower than testing each score.)
     @inline(__always)
@@ -117,6 +133,20 @@ public struct TopKAccumulator: Sendable {
                 threshold = currentThreshold
             }
             j += 1
+        }
+    }
+
+    /// The pass with a C kernel: `next(from, threshold)` is the first index from `from` whose
+    /// score reaches the threshold (or `n`); each such score goes through the heap, in index
+    /// order, and the search goes on after it with the heap's new threshold.
+    @inline(__always)
+    private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, one: (Int) -> Float,
+                               next: (_ from: Int, _ threshold: Float) -> Int) {
+        guard capacity > 0 else { return }
+        var j = next(0, currentThreshold)
+        while j < n {
+            offerChecked(index: firstIndex &+ j, score: one(j), excluded: excluded)
+            j = next(j + 1, currentThreshold)
         }
     }
 

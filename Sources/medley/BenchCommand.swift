@@ -145,8 +145,8 @@ enum BenchConditions {
             model: \(source), \(model.catalog.count) items, d = \(model.configuration.embeddingDimension), session encoder \(
                 model.configuration.sessionEncoder.map(\.summary) ?? "none")
             cpu: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load)
-            build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision)\(
-                model.itemPrecision == .int8 ? " (\(Int8Kernel.best.rawValue) kernel)" : ""); index: \(model.index)
+            build: \(build); OpenBLAS threads: 1; item table: \(model.itemPrecision); index: \(model.index); vector kernels: \(
+                VectorKernel.best.rawValue)
             """
     }
 }

@@ -84,10 +84,9 @@ struct WorkerCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.triggerOnTerminationSignals()
-        var scoring: Logger.Metadata = ["itemTable": "\(loaded.itemPrecision)", "index": "\(loaded.index)"]
-        if loaded.itemPrecision == .int8 { scoring["int8Kernel"] = "\(Int8Kernel.best.rawValue)" }
-        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)"]
-            .merging(scoring) { $1 })
+        logger.notice("worker connecting", metadata: ["endpoint": "\(connect)", "model": "\(loaded.configuration.modelVersion)",
+                                                      "itemTable": "\(loaded.itemPrecision)", "index": "\(loaded.index)",
+                                                      "vectorKernel": "\(VectorKernel.best.rawValue)"])
         try worker.run(until: stop.fileDescriptor)
         try context.terminate()
     }

@@ -102,8 +102,8 @@ struct ServeProcessTests {
         try worker.start()
         defer { worker.signal(SIGKILL); _ = worker.wait(timeoutSeconds: 10) }
         #expect(worker.waitForLog("itemTable=(int8)[^\\n]*worker connecting") == "int8", "\(worker.standardError)")
-        // The log says which int8 kernel this CPU runs.
-        #expect(worker.waitForLog("int8Kernel=([a-z0-9-]+)") == Int8Kernel.best.rawValue, "\(worker.standardError)")
+        // The log says which vector kernels this CPU runs.
+        #expect(worker.waitForLog("vectorKernel=([a-z0-9-]+)") == VectorKernel.best.rawValue, "\(worker.standardError)")
 
         var answered: (status: Int32, stdout: String, stderr: String) = (1, "", "")
         for _ in 0..<100 {

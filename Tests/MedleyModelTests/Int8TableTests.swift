@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 @testable import MedleyModel
 
@@ -62,8 +61,8 @@ import Testing
     /// sums are exact and the two scale factors are applied in the same order), for ranges that
     /// cut blocks at either end or hold an odd number of whole blocks, and for query counts on
     /// either side of the C kernels' four per call.
-    @Test(arguments: Int8Kernel.available.filter { $0 != .portable })
-    func everyKernelGivesThePortableScores(kernel: Int8Kernel) {
+    @Test(arguments: VectorKernel.available.filter { $0 != .portable })
+    func everyKernelGivesThePortableScores(kernel: VectorKernel) {
         for d in [7, 64] {
             let rows = 203
             let table = Int8Table(Self.table(rows: rows, dimension: d), dimension: d)
@@ -83,20 +82,6 @@ import Testing
                 }
             }
         }
-    }
-
-    /// The kernel chosen at run time agrees with the CPU flags the operating system reports.
-    @Test func theBestKernelFollowsTheCPUFlags() throws {
-        #if arch(x86_64) && os(Linux)
-        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let flagsLine = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        let expected: Int8Kernel = flags.isSuperset(of: ["avx2", "avx512f", "avx512bw", "avx512_vnni"]) ? .avx512VNNI
-            : flags.contains("avx2") ? .avx2 : .portable
-        #expect(Int8Kernel.best == expected)
-        #else
-        #expect(Int8Kernel.best == .portable)
-        #endif
     }
 
     @Test func aZeroQueryScoresZeroAndWritesOnlyItsRows() {

@@ -3,7 +3,10 @@ import Testing
 @testable import MedleySystem
 
 @Suite struct TopKTests {
-    @Test func accumulatorMatchesBruteForceWithTiesAndExclusions() {
+    /// Every test of the pass runs with each kernel this machine runs (the portable loop, and
+    /// the C kernels where the CPU has them).
+    @Test(arguments: VectorKernel.available)
+    func accumulatorMatchesBruteForceWithTiesAndExclusions(kernel: VectorKernel) {
         var rng = SplitMix64(seed: 1)
         for trial in 0..<50 {
             let n = 1 + Int(rng.next() % 300)
@@ -12,14 +15,15 @@ import Testing
             let excluded = Set((0..<n).filter { _ in rng.next() % 5 == 0 }.map { $0 + 100 })
             for k in [0, 1, 5, 17, n, n + 3] {
                 var accumulator = TopKAccumulator(capacity: k)
-                scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 100, excluding: excluded) }
+                scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 100, excluding: excluded, kernel: kernel) }
                 let expected = bruteForceTopK(scores: scores, firstIndex: 100, k: k, excluding: excluded)
                 #expect(accumulator.sorted() == expected, "trial \(trial), n \(n), k \(k)")
             }
         }
     }
 
-    @Test func offerWithBiasesKeepsTheBestSumsAcrossChunks() {
+    @Test(arguments: VectorKernel.available)
+    func offerWithBiasesKeepsTheBestSumsAcrossChunks(kernel: VectorKernel) {
         var rng = SplitMix64(seed: 4)
         for trial in 0..<50 {
             // Lengths on both sides of the 16-score chunks; coarse values for ties; NaN here and
@@ -33,7 +37,7 @@ import Testing
                 var accumulator = TopKAccumulator(capacity: k)
                 scores.withUnsafeBufferPointer { s in
                     biases.withUnsafeBufferPointer { b in
-                        accumulator.offer(scores: s, adding: b, firstIndex: 7, excluding: excluded)
+                        accumulator.offer(scores: s, adding: b, firstIndex: 7, excluding: excluded, kernel: kernel)
                     }
                 }
                 let expected = bruteForceTopK(scores: sums, firstIndex: 7, k: k, excluding: excluded)
@@ -42,19 +46,21 @@ import Testing
         }
     }
 
-    @Test func aCandidateAmongNaNsInItsChunkIsKept() {
+    @Test(arguments: VectorKernel.available)
+    func aCandidateAmongNaNsInItsChunkIsKept(kernel: VectorKernel) {
         // The first chunk fills the heap with 1s; the second holds NaNs and one 2.
         var scores = [Float](repeating: 1, count: 16) + [Float](repeating: .nan, count: 16)
         scores[16 + 9] = 2
         var accumulator = TopKAccumulator(capacity: 3)
-        scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 0, excluding: []) }
+        scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 0, excluding: [], kernel: kernel) }
         #expect(accumulator.sorted().map(\.index) == [25, 0, 1])
     }
 
-    @Test func tiesGoToTheLowerIndexAndNaNIsNeverKept() {
+    @Test(arguments: VectorKernel.available)
+    func tiesGoToTheLowerIndexAndNaNIsNeverKept(kernel: VectorKernel) {
         var accumulator = TopKAccumulator(capacity: 3)
         let scores: [Float] = [.nan, 1, 2, 2, .nan, 2, 1]
-        scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 0, excluding: []) }
+        scores.withUnsafeBufferPointer { accumulator.offer(scores: $0, firstIndex: 0, excluding: [], kernel: kernel) }
         #expect(accumulator.sorted().map(\.index) == [2, 3, 5])
     }
 
