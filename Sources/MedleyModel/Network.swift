@@ -104,7 +104,7 @@ public struct Network: Sendable {
     }
 
     /// Where the session encoder's output starts in x.
-    private var attentionOffset: Int {
+    var attentionOffset: Int {
         configuration.embeddingDimension * (2 + configuration.lastItemSlots) + configuration.contextDimension
     }
 
@@ -249,7 +249,7 @@ public struct Network: Sendable {
                 for k in dx.indices { dx[k] += dxExpert[k] }
             }
         }
-        backwardInput(pass.input, dx: dx, into: &gradients)
+        backwardInput(pass.input, dx: dx[...], into: &gradients)
         guard let sessionEncoder else { return nil }
         let d = configuration.embeddingDimension
         var dAttention = Array(dx[attentionOffset..<(attentionOffset + d)])
@@ -283,11 +283,12 @@ public struct Network: Sendable {
     public func headParameterNames(_ t: Int) -> [String] { heads[t].weightNames + heads[t].biasNames }
 
     /// Spreads the input gradient over the user and item rows the input vector was built from.
-    private func backwardInput(_ input: EncodedInput, dx: [Float], into gradients: inout ModelParameters) {
+    func backwardInput(_ input: EncodedInput, dx: ArraySlice<Float>, into gradients: inout ModelParameters) {
         let d = configuration.embeddingDimension
+        let start = dx.startIndex
         func addRow(_ name: String, _ row: Int, scaledBy w: Float, from offset: Int) {
             gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { g in
-                for k in 0..<d { g[row * d + k] += w * dx[offset + k] }
+                for k in 0..<d { g[row * d + k] += w * dx[start + offset + k] }
             }
         }
         if let user = input.userRow {

@@ -47,11 +47,16 @@ final class GradientShard: @unchecked Sendable {
     /// representation (``Network/sharedRepresentationGradient(_:task:representationGradient:)``).
     var gram: [Double]
     private var softmax = BatchedSoftmax()
-    /// Between the halves: the examples' forward passes and per-task representation gradients.
+    /// Between the halves, for a model that trains in batches (``Network/trainsInBatches``): the
+    /// slice's forward pass, per task the representation's gradient rows, and the session
+    /// query's gradient rows (for a model that adds the attention output to the query, which
+    /// passes them to the attention directly).
+    private var batchPass: BatchedTrainingPass?
+    private var batchRepresentationGradients: [[Float]?] = []
+    private var batchSessionQueryGradients: [Float]?
+    /// Between the halves, for the other models: the same per example.
     private var passes: [Network.ForwardPass] = []
     private var representationGradients: [[[Float]?]] = []
-    /// Between the halves: per example, the session query's gradient (for a model that adds the
-    /// attention output to the query, which passes it to the attention directly).
     private var sessionQueryGradients: [[Float]?] = []
     /// Between the halves: the session encoder's passes over this shard's chunks.
     private var encoderPieces: EncoderPieces?
@@ -129,32 +134,60 @@ final class GradientShard: @unchecked Sendable {
             encoderPieces = nil
         }
         let pieces = encoderPieces
-        passes = examples.enumerated().map { i, example in
-            let input = data.encodedInput(example)
-            guard let pieces else { return network.forward(input, parameters: parameters) }
-            return network.forward(input, parameters: parameters, attentionOutput: pieces.output(forExample: i, dimension: d))
+        let exampleCount = examples.count
+        // Per task, the batched pass's output rows (its queries or logits); empty per example.
+        var outputRows: [[Float]] = []
+        if network.trainsInBatches && !examples.isEmpty && (network.sessionEncoder == nil || pieces != nil) {
+            let inputs = examples.map { data.encodedInput($0) }
+            let attention = inputs.indices.map { pieces?.output(forExample: $0, dimension: d) }
+            let pass = network.forward(training: inputs, attentionOutputs: attention, parameters: parameters)
+            batchPass = pass
+            outputRows = (0..<domainCount).map { pass.domainQueries($0) } + [pass.sessionQueries, pass.nextDomainLogits]
+        } else {
+            batchPass = nil
+            passes = examples.enumerated().map { i, example in
+                let input = data.encodedInput(example)
+                guard let pieces else { return network.forward(input, parameters: parameters) }
+                return network.forward(input, parameters: parameters, attentionOutput: pieces.output(forExample: i, dimension: d))
+            }
         }
+        let batched = batchPass != nil
         let targets = examples.map { data.target($0) }
+        // The loss gradients of the outputs: per task rows (batched) or per example.
+        var gradientRows = [[Float]?](repeating: nil, count: taskCount)
         var outputs = passes.indices.map { _ in Network.OutputGradients(domainCount: domainCount) }
+        func setGradient(_ task: Int, _ i: Int, _ g: [Float]) {
+            if batched {
+                let width = g.count
+                if gradientRows[task] == nil { gradientRows[task] = [Float](repeating: 0, count: exampleCount * width) }
+                for k in 0..<width { gradientRows[task]![i * width + k] = g[k] }
+            } else if task == session {
+                outputs[i].sessionQuery = g
+            } else if task == nextDomain {
+                outputs[i].nextDomainLogits = g
+            } else {
+                outputs[i].domainQueries[task] = g
+            }
+        }
         let seeds = Array(sampleSeeds)
 
         // Item heads: the session head over every example, each domain head over the examples
         // whose target is in its domain.
         var headExamples: [(task: Int, members: [Int], rows: Range<Int>, sampler: NegativeSampler?)] = []
         if taskCoefficients[session] > 0 {
-            headExamples.append((session, Array(passes.indices), 0..<data.catalog.count, plan.sessionSampler))
+            headExamples.append((session, Array(0..<exampleCount), 0..<data.catalog.count, plan.sessionSampler))
         }
         for domain in 0..<domainCount where taskCoefficients[domain] > 0 {
-            let members = passes.indices.filter { targets[$0].domain == domain }
+            let members = (0..<exampleCount).filter { targets[$0].domain == domain }
             if !members.isEmpty {
                 headExamples.append((domain, members, data.catalog.domainRanges[domain], plan.domainSamplers[domain]))
             }
         }
         for (task, members, rows, sampler) in headExamples {
             let weight = taskCoefficients[task]
-            func query(_ i: Int) -> [Float] { task == session ? passes[i].sessionQuery : passes[i].domainQuery(task) }
-            func setGradient(_ i: Int, _ g: [Float]) {
-                if task == session { outputs[i].sessionQuery = g } else { outputs[i].domainQueries[task] = g }
+            func query(_ i: Int) -> [Float] {
+                if batched { return Array(outputRows[task][(i * d)..<((i + 1) * d)]) }
+                return task == session ? passes[i].sessionQuery : passes[i].domainQuery(task)
             }
             func accumulate(into itemGradients: inout ModelParameters) {
                 if let sampler {
@@ -168,7 +201,7 @@ final class GradientShard: @unchecked Sendable {
                             negatives: negatives, negativeLogProbabilities: logQ, parameters: parameters,
                             weight: weight, gradients: &itemGradients)
                         lossSums[task] += Double(result.loss)
-                        setGradient(i, result.inputGradient)
+                        setGradient(task, i, result.inputGradient)
                     }
                 } else {
                     var queries = [Float]()
@@ -180,7 +213,7 @@ final class GradientShard: @unchecked Sendable {
                         parameters: parameters, gradients: &itemGradients)
                     for (k, i) in members.enumerated() {
                         lossSums[task] += Double(losses[k])
-                        setGradient(i, Array(dQueries[(k * d)..<((k + 1) * d)]))
+                        setGradient(task, i, Array(dQueries[(k * d)..<((k + 1) * d)]))
                     }
                 }
             }
@@ -197,13 +230,35 @@ final class GradientShard: @unchecked Sendable {
             lossCounts[task] += members.count
         }
         if taskCoefficients[nextDomain] > 0 {
-            for i in passes.indices {
-                let result = Losses.nextDomainCrossEntropy(logits: passes[i].nextDomainLogits, target: targets[i].domain,
+            for i in 0..<exampleCount {
+                let logits = batched ? Array(outputRows[nextDomain][(i * domainCount)..<((i + 1) * domainCount)])
+                                     : passes[i].nextDomainLogits
+                let result = Losses.nextDomainCrossEntropy(logits: logits, target: targets[i].domain,
                                                            weight: taskCoefficients[nextDomain])
                 lossSums[nextDomain] += Double(result.loss)
-                outputs[i].nextDomainLogits = result.inputGradient
+                setGradient(nextDomain, i, result.inputGradient)
             }
-            lossCounts[nextDomain] += passes.count
+            lossCounts[nextDomain] += exampleCount
+        }
+        if let batchPass {
+            batchRepresentationGradients = network.backwardHeads(batchPass, outputGradients: gradientRows,
+                                                                 parameters: parameters, into: &gradients)
+            batchSessionQueryGradients = gradientRows[session]
+            // The MLP encoder's tasks share the representation itself: G[s·T + t] sums the
+            // products of their gradient rows.
+            if measureGram {
+                for s in 0..<taskCount {
+                    guard let a = batchRepresentationGradients[s] else { continue }
+                    for t in s..<taskCount {
+                        guard let b = batchRepresentationGradients[t] else { continue }
+                        var dot = 0.0
+                        for k in a.indices { dot += Double(a[k]) * Double(b[k]) }
+                        gram[s * taskCount + t] += dot
+                        if t != s { gram[t * taskCount + s] += dot }
+                    }
+                }
+            }
+            return
         }
         representationGradients = passes.indices.map { i in
             network.backwardHeads(passes[i], outputGradients: outputs[i], parameters: parameters, into: &gradients)
@@ -249,23 +304,37 @@ final class GradientShard: @unchecked Sendable {
                     }
                 }
             }
+            let sessionScale = taskScales[network.configuration.domains.count]
+            for t in batchRepresentationGradients.indices {
+                batchRepresentationGradients[t] = batchRepresentationGradients[t].map { dr in dr.map { taskScales[t] * $0 } }
+            }
+            batchSessionQueryGradients = batchSessionQueryGradients.map { g in g.map { sessionScale * $0 } }
             for i in representationGradients.indices {
                 for t in representationGradients[i].indices {
                     representationGradients[i][t] = representationGradients[i][t].map { dr in dr.map { taskScales[t] * $0 } }
                 }
-                let scale = taskScales[network.configuration.domains.count]
-                sessionQueryGradients[i] = sessionQueryGradients[i].map { g in g.map { scale * $0 } }
+                sessionQueryGradients[i] = sessionQueryGradients[i].map { g in g.map { sessionScale * $0 } }
             }
         }
-        var encoderGradients = [[Float]?](repeating: nil, count: passes.count)
-        for i in passes.indices {
-            encoderGradients[i] = network.backwardEncoder(passes[i], representationGradients: representationGradients[i],
-                                                            sessionQueryGradient: sessionQueryGradients[i],
-                                                            parameters: parameters, into: &gradients)
+        var encoderGradients: [[Float]?]
+        if let batchPass {
+            let rows = network.backwardEncoder(batchPass, representationGradients: batchRepresentationGradients,
+                                               sessionQueryGradients: batchSessionQueryGradients,
+                                               parameters: parameters, into: &gradients)
+            encoderGradients = rows.map { $0.map(Optional.some) } ?? Array(repeating: nil, count: batchPass.count)
+        } else {
+            encoderGradients = passes.indices.map { i in
+                network.backwardEncoder(passes[i], representationGradients: representationGradients[i],
+                                        sessionQueryGradient: sessionQueryGradients[i],
+                                        parameters: parameters, into: &gradients)
+            }
         }
         if let pieces = encoderPieces, let encoder = network.sessionEncoder {
             pieces.backward(encoderGradients, encoder: encoder, parameters: parameters, into: &gradients)
         }
+        batchPass = nil
+        batchRepresentationGradients = []
+        batchSessionQueryGradients = nil
         passes = []
         representationGradients = []
         sessionQueryGradients = []
