@@ -5,7 +5,7 @@ import MedleyTraining
 /// How `medley train` and `medley eval` spell a shared encoder and a task weighting.
 enum MultitaskOptionParsing {
     static let architectureHelp = "mlp, mmoe:EXPERTS or ple:SHARED:TASK:LEVELS"
-    static let taskWeightingHelp = "equal, uncertainty, gradnorm (alpha 1.5), gradnorm:ALPHA or mgda"
+    static let taskWeightingHelp = "equal, uncertainty, gradnorm (alpha \(TaskWeighting.defaultGradNormAlpha)), gradnorm:ALPHA or mgda"
 
     static func architecture(_ text: String) throws -> ModelConfiguration.Architecture {
         if text == "mlp" { return .mlp }
@@ -23,7 +23,7 @@ enum MultitaskOptionParsing {
         case "equal": return .equal
         case "uncertainty": return .uncertainty
         case "mgda": return .mgda
-        case "gradnorm": return .gradNorm(alpha: 1.5)
+        case "gradnorm": return .gradNorm(alpha: TaskWeighting.defaultGradNormAlpha)
         default:
             if text.hasPrefix("gradnorm:"), let alpha = Float(text.dropFirst(9)), alpha.isFinite, alpha >= 0 {
                 return .gradNorm(alpha: alpha)

@@ -18,6 +18,15 @@ struct HelpTextTests {
         #expect(!listed.stderr.contains("domain name"))
     }
 
+    @Test func gradNormWithAlphaHalfIsTheDefaultWeighting() throws {
+        for command in [["help", "train"], ["help", "eval", "chronological"]] {
+            let help = try MedleyExecutable.run(command)
+            let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(text.contains("gradnorm (alpha 0.5)"), "\(command)")
+            #expect(text.contains("(default: gradnorm)"), "\(command)")
+        }
+    }
+
     @Test func serveSaysItsDefaultPathsAreRelativeToTheWorkingDirectory() throws {
         let help = try MedleyExecutable.run(["help", "serve"])
         // The help wraps lines; compare with the whitespace folded.
