@@ -246,18 +246,7 @@ final class GradientShard: @unchecked Sendable {
             batchSessionQueryGradients = gradientRows[session]
             // The MLP encoder's tasks share the representation itself: G[s·T + t] sums the
             // products of their gradient rows.
-            if measureGram {
-                for s in 0..<taskCount {
-                    guard let a = batchRepresentationGradients[s] else { continue }
-                    for t in s..<taskCount {
-                        guard let b = batchRepresentationGradients[t] else { continue }
-                        var dot = 0.0
-                        for k in a.indices { dot += Double(a[k]) * Double(b[k]) }
-                        gram[s * taskCount + t] += dot
-                        if t != s { gram[t * taskCount + s] += dot }
-                    }
-                }
-            }
+            if measureGram { addToGram(batchRepresentationGradients) }
             return
         }
         representationGradients = passes.indices.map { i in
@@ -269,16 +258,22 @@ final class GradientShard: @unchecked Sendable {
                 let shared = representationGradients[i].enumerated().map { t, dr in
                     dr.map { network.sharedRepresentationGradient(passes[i], task: t, representationGradient: $0) }
                 }
-                for s in 0..<taskCount {
-                    guard let a = shared[s] else { continue }
-                    for t in s..<taskCount {
-                        guard let b = shared[t] else { continue }
-                        var dot = 0.0
-                        for k in a.indices { dot += Double(a[k]) * Double(b[k]) }
-                        gram[s * taskCount + t] += dot
-                        if t != s { gram[t * taskCount + s] += dot }
-                    }
-                }
+                addToGram(shared)
+            }
+        }
+    }
+
+    /// Adds ⟨z_s, z_t⟩ to G[s·T + t] for every pair of tasks with a gradient (nil: none).
+    private func addToGram(_ z: [[Float]?]) {
+        let taskCount = z.count
+        for s in 0..<taskCount {
+            guard let a = z[s] else { continue }
+            for t in s..<taskCount {
+                guard let b = z[t] else { continue }
+                var dot = 0.0
+                for k in a.indices { dot += Double(a[k]) * Double(b[k]) }
+                gram[s * taskCount + t] += dot
+                if t != s { gram[t * taskCount + s] += dot }
             }
         }
     }
