@@ -82,7 +82,7 @@ import Testing
                 #expect(allClose(batchedGradients[name].scalars, expectedGradients[name].scalars, absolute: 1e-4, relative: 1e-4),
                         "\(label): \(name)")
             }
-            // The pass reached every layer of the encoder and of the trained heads.
+            // The gradients reached the encoder's first layer (they are not all zero on both sides).
             #expect(batchedGradients["encoder.layers.0.weight"].scalars.contains { $0 != 0 }, "\(label)")
         }
     }
