@@ -1,4 +1,5 @@
-// The int8 table's multiply-adds with the CPU's widest integer dot-product instructions.
+// The int8 table's multiply-adds with the CPU's widest integer dot-product instructions, one
+// function per layout of Int8Table: row pairs with AVX2, row quads with AVX-512 VNNI.
 // Swift cannot compile one function for AVX2 and another for AVX-512 inside a baseline
 // build, so these few loops are C with per-function target attributes, chosen at run time.
 #include "CScoringKernels.h"
@@ -50,98 +51,99 @@ static inline void score_blocks_avx2(const int8_t *blocks, const float *scales, 
     }
 }
 
-// Two blocks at once: pair p of block b and of block b + 1 widen to one 512-bit vector of
-// 32 int16, so the 16 int32 lanes are the two blocks' 16 rows and need no horizontal sums;
-// vpdpwssd multiplies, adds the pairs and accumulates in one instruction. Its result is ready
-// only some cycles later, so even and odd pairs accumulate apart: twice the independent chains.
-__attribute__((target("avx2,avx512f,avx512bw,avx512vnni"), always_inline))
-static inline __m512i widened_pair_avx512(const int8_t *first, const int8_t *second, size_t p) {
-    __m256i bytes = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(first + p * PAIR_BYTES))),
-        _mm_loadu_si128((const __m128i *)(second + p * PAIR_BYTES)), 1);
-    return _mm512_cvtepi8_epi16(bytes);
+// Queries per call, each with its sums kept in registers.
+#define MEDLEY_PER_QUERY_COUNT(call)  \
+    switch (query_count) {            \
+    case 1: call(1); break;           \
+    case 2: call(2); break;           \
+    case 3: call(3); break;           \
+    default: call(4); break;          \
+    }
+
+__attribute__((target("avx2")))
+void medley_int8_score_pair_blocks_avx2(const int8_t *blocks, const float *row_scales, size_t pairs,
+                                        size_t first_block, size_t block_count, const int16_t *const *queries,
+                                        const float *query_scales, size_t query_count, float *const *outs) {
+    if (query_count == 0 || query_count > MAX_QUERIES) __builtin_trap();
+    const int8_t *start = blocks + first_block * pairs * PAIR_BYTES;
+    const float *scales = row_scales + first_block * BLOCK_ROWS;
+#define MEDLEY_PAIRS(n) score_blocks_avx2(start, scales, pairs, block_count, queries, query_scales, n, outs)
+    MEDLEY_PER_QUERY_COUNT(MEDLEY_PAIRS)
+#undef MEDLEY_PAIRS
 }
 
+enum { QUAD_BLOCK_ROWS = 16, QUAD_BYTES = 64 };
+
+// One block of 16 rows for `n` queries: group g's 64 bytes hold four dimensions of each of
+// the 16 rows, one row per 32-bit lane, so vpdpbusd against the query's four bytes broadcast
+// multiplies 64 byte pairs and adds each row's four products into its lane. The stored bytes
+// are the values plus 128 (the instruction's first operand is unsigned); each sum starts at
+// the query's offset, −128 × the sum of its values, which takes that back out exactly. Even
+// and odd groups accumulate apart, as the instruction's result is ready only some cycles later.
 __attribute__((target("avx2,avx512f,avx512bw,avx512vnni"), always_inline))
-static inline void score_blocks_avx512_vnni(const int8_t *blocks, const float *scales, size_t pairs,
-                                            size_t block_count, const int16_t *const *queries,
-                                            const float *query_scales, const size_t n, float *const *outs) {
-    size_t block_bytes = pairs * PAIR_BYTES;
-    size_t b = 0;
-    for (; b + 2 <= block_count; b += 2) {
-        const int8_t *first = blocks + b * block_bytes, *second = first + block_bytes;
+static inline void score_quad_blocks_avx512_vnni(const uint8_t *blocks, const float *scales, size_t groups,
+                                                 size_t block_count, const int32_t *const *queries,
+                                                 const int32_t *offsets, const float *query_scales, const size_t n,
+                                                 float *const *outs) {
+    size_t block_bytes = groups * QUAD_BYTES;
+    for (size_t b = 0; b < block_count; b++) {
+        const uint8_t *block = blocks + b * block_bytes;
         __m512i even[MAX_QUERIES], odd[MAX_QUERIES];
-        for (size_t q = 0; q < n; q++) even[q] = odd[q] = _mm512_setzero_si512();
-        size_t p = 0;
-        for (; p + 2 <= pairs; p += 2) {
-            __m512i evenValues = widened_pair_avx512(first, second, p);
-            __m512i oddValues = widened_pair_avx512(first, second, p + 1);
+        for (size_t q = 0; q < n; q++) {
+            even[q] = _mm512_set1_epi32(offsets[q]);
+            odd[q] = _mm512_setzero_si512();
+        }
+        size_t g = 0;
+        for (; g + 2 <= groups; g += 2) {
+            __m512i evenValues = _mm512_loadu_si512(block + g * QUAD_BYTES);
+            __m512i oddValues = _mm512_loadu_si512(block + (g + 1) * QUAD_BYTES);
             for (size_t q = 0; q < n; q++) {
-                even[q] = _mm512_dpwssd_epi32(even[q], evenValues, _mm512_set1_epi32(query_pair(queries[q], p)));
-                odd[q] = _mm512_dpwssd_epi32(odd[q], oddValues, _mm512_set1_epi32(query_pair(queries[q], p + 1)));
+                even[q] = _mm512_dpbusd_epi32(even[q], evenValues, _mm512_set1_epi32(queries[q][g]));
+                odd[q] = _mm512_dpbusd_epi32(odd[q], oddValues, _mm512_set1_epi32(queries[q][g + 1]));
             }
         }
-        if (p < pairs) {
-            __m512i values = widened_pair_avx512(first, second, p);
+        if (g < groups) {
+            __m512i values = _mm512_loadu_si512(block + g * QUAD_BYTES);
             for (size_t q = 0; q < n; q++) {
-                even[q] = _mm512_dpwssd_epi32(even[q], values, _mm512_set1_epi32(query_pair(queries[q], p)));
+                even[q] = _mm512_dpbusd_epi32(even[q], values, _mm512_set1_epi32(queries[q][g]));
             }
         }
-        __m512 rowScales = _mm512_loadu_ps(scales + b * BLOCK_ROWS);
+        __m512 rowScales = _mm512_loadu_ps(scales + b * QUAD_BLOCK_ROWS);
         for (size_t q = 0; q < n; q++) {
             __m512i sums = _mm512_add_epi32(even[q], odd[q]);
             __m512 scores = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sums), rowScales),
                                           _mm512_set1_ps(query_scales[q]));
-            _mm512_storeu_ps(outs[q] + b * BLOCK_ROWS, scores);
+            _mm512_storeu_ps(outs[q] + b * QUAD_BLOCK_ROWS, scores);
         }
-    }
-    if (b < block_count) {
-        score_block_avx2(blocks + b * block_bytes, scales + b * BLOCK_ROWS, pairs, queries, query_scales, n,
-                         outs, b * BLOCK_ROWS);
     }
 }
 
-// One copy of each loop per query count, so that each keeps its sums in registers.
-#define MEDLEY_PER_QUERY_COUNT(function, attributes)                                                   \
-    attributes static void function##_any(const int8_t *blocks, const float *scales, size_t pairs,   \
-                                          size_t block_count, const int16_t *const *queries,          \
-                                          const float *query_scales, size_t n, float *const *outs) {  \
-        switch (n) {                                                                                   \
-        case 1: function(blocks, scales, pairs, block_count, queries, query_scales, 1, outs); break;  \
-        case 2: function(blocks, scales, pairs, block_count, queries, query_scales, 2, outs); break;  \
-        case 3: function(blocks, scales, pairs, block_count, queries, query_scales, 3, outs); break;  \
-        default: function(blocks, scales, pairs, block_count, queries, query_scales, 4, outs); break; \
-        }                                                                                              \
-    }
-
-MEDLEY_PER_QUERY_COUNT(score_blocks_avx2, __attribute__((target("avx2"))))
-MEDLEY_PER_QUERY_COUNT(score_blocks_avx512_vnni, __attribute__((target("avx2,avx512f,avx512bw,avx512vnni"))))
-
-void medley_int8_score_blocks(medley_vector_level level, const int8_t *blocks, const float *row_scales,
-                              size_t pairs, size_t first_block, size_t block_count,
-                              const int16_t *const *queries, const float *query_scales, size_t query_count,
-                              float *const *outs) {
+__attribute__((target("avx2,avx512f,avx512bw,avx512vnni")))
+void medley_int8_score_quad_blocks_avx512_vnni(const uint8_t *blocks, const float *row_scales, size_t groups,
+                                               size_t first_block, size_t block_count,
+                                               const int32_t *const *queries, const int32_t *offsets,
+                                               const float *query_scales, size_t query_count, float *const *outs) {
     if (query_count == 0 || query_count > MAX_QUERIES) __builtin_trap();
-    const int8_t *start = blocks + first_block * pairs * PAIR_BYTES;
-    const float *scales = row_scales + first_block * BLOCK_ROWS;
-    switch (level) {
-    case MEDLEY_VECTOR_AVX512_VNNI:
-        score_blocks_avx512_vnni_any(start, scales, pairs, block_count, queries, query_scales, query_count, outs);
-        break;
-    case MEDLEY_VECTOR_AVX2:
-        score_blocks_avx2_any(start, scales, pairs, block_count, queries, query_scales, query_count, outs);
-        break;
-    default:
-        __builtin_trap();
-    }
+    const uint8_t *start = blocks + first_block * groups * QUAD_BYTES;
+    const float *scales = row_scales + first_block * QUAD_BLOCK_ROWS;
+#define MEDLEY_QUADS(n) \
+    score_quad_blocks_avx512_vnni(start, scales, groups, block_count, queries, offsets, query_scales, n, outs)
+    MEDLEY_PER_QUERY_COUNT(MEDLEY_QUADS)
+#undef MEDLEY_QUADS
 }
 
 #else
 
-void medley_int8_score_blocks(medley_vector_level level, const int8_t *blocks, const float *row_scales,
-                              size_t pairs, size_t first_block, size_t block_count,
-                              const int16_t *const *queries, const float *query_scales, size_t query_count,
-                              float *const *outs) {
+void medley_int8_score_pair_blocks_avx2(const int8_t *blocks, const float *row_scales, size_t pairs,
+                                        size_t first_block, size_t block_count, const int16_t *const *queries,
+                                        const float *query_scales, size_t query_count, float *const *outs) {
+    __builtin_trap();
+}
+
+void medley_int8_score_quad_blocks_avx512_vnni(const uint8_t *blocks, const float *row_scales, size_t groups,
+                                               size_t first_block, size_t block_count,
+                                               const int32_t *const *queries, const int32_t *offsets,
+                                               const float *query_scales, size_t query_count, float *const *outs) {
     __builtin_trap();
 }
 

@@ -21,9 +21,10 @@ extension ItemScorer {
     /// Passes of more queries than this read the float32 table instead of an int8 copy. The int8
     /// pass is bound by its multiply-adds, while sgemm's cost per query falls as the batch
     /// grows: at 3 × 50k items the two were level at 16 queries with the portable loop (eight
-    /// products per instruction) and at 64 with the AVX-512 VNNI kernel (BENCHMARKS.md); the
-    /// AVX2 kernel keeps the portable loop's limit, as it was not measured apart.
-    public static let int8QueryLimit = VectorKernel.best == .avx512VNNI ? 32 : 8
+    /// products per instruction); the AVX-512 VNNI kernel on row quads (64 per instruction) was
+    /// ahead at every batch measured, up to 256 queries (BENCHMARKS.md). The AVX2 kernel keeps
+    /// the portable loop's limit, as it was not measured apart.
+    public static let int8QueryLimit = VectorKernel.best == .avx512VNNI ? 256 : 8
 
     /// Like ``offer(queries:queryCount:dimension:embeddings:biases:rows:into:excluding:)``, with
     /// the first pass over `reduced` and exact re-scoring against `embeddings`; a pass of more
@@ -61,7 +62,7 @@ extension ItemScorer {
             case .int8(let table):
                 let quantized = table.quantize(queries: q, queryCount: queryCount)
                 scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: tileSize,
-                           into: &candidates, excluding: excluded) { start, n, out in
+                           alignment: table.layout.blockRows, into: &candidates, excluding: excluded) { start, n, out in
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }
             }

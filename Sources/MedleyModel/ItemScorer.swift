@@ -75,8 +75,10 @@ extension ItemScorer {
     /// The tiled pass every table shares: for each tile of `rows`, `score(start, n, out)` writes
     /// every query's scores of rows `start..<start + n` (`out[b × n + i]`), and each query's row
     /// of scores goes to its accumulator while still in cache, the biases added as it is read.
+    /// Tiles after the first start at a multiple of `alignment` (a table's block of rows, which
+    /// a kernel reads whole), unless the tiles are smaller than two blocks.
     func scoreTiles(
-        queryCount: Int, biases: [Float], rows: Range<Int>, tileSize: Int,
+        queryCount: Int, biases: [Float], rows: Range<Int>, tileSize: Int, alignment: Int = 1,
         into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>],
         score: (_ start: Int, _ count: Int, _ out: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
@@ -92,7 +94,7 @@ extension ItemScorer {
             scratch.withUnsafeMutableBufferPointer { s in
                 var start = rows.lowerBound
                 while start < rows.upperBound {
-                    let n = min(tile, rows.upperBound - start)
+                    let n = min(tile - (tile >= 2 * alignment ? start % alignment : 0), rows.upperBound - start)
                     let out = UnsafeMutableBufferPointer(rebasing: s[0..<(queryCount * n)])
                     score(start, n, out)
                     let tileBiases = UnsafeBufferPointer(rebasing: bias[start..<(start + n)])

@@ -12,10 +12,11 @@ import Testing
         return values
     }
 
-    @Test func valuesAreWithinHalfAStepOfTheRow() {
+    @Test(arguments: Int8Table.Layout.allCases)
+    func valuesAreWithinHalfAStepOfTheRow(layout: Int8Table.Layout) {
         let (rows, d) = (21, 7)
         let values = Self.table(rows: rows, dimension: d)
-        let table = Int8Table(values, dimension: d)
+        let table = Int8Table(values, dimension: d, layout: layout)
         for r in 0..<rows {
             let row = values[(r * d)..<((r + 1) * d)]
             let largest = row.map(abs).max()!
@@ -32,11 +33,13 @@ import Testing
     }
 
     /// The kernel's scores equal the dot products of the stored values with the rounded
-    /// queries, for any first row and count (blocks cut at both ends) and an odd query count.
-    @Test(arguments: [(0, 21), (3, 9), (8, 8), (13, 1), (1, 19)])
-    func approximateScoresAreTheQuantizedProducts(start: Int, count: Int) {
+    /// queries, for any first row and count (blocks cut at both ends) and an odd query count;
+    /// and the rounded query costs at most half its step times the stored row's L1 norm.
+    @Test(arguments: Int8Table.Layout.allCases, [(0, 21), (3, 9), (8, 8), (13, 1), (1, 19)])
+    func approximateScoresAreTheQuantizedProducts(layout: Int8Table.Layout, range: (start: Int, count: Int)) {
         let (rows, d, queryCount) = (21, 7, 3)
-        let table = Int8Table(Self.table(rows: rows, dimension: d), dimension: d)
+        let (start, count) = range
+        let table = Int8Table(Self.table(rows: rows, dimension: d), dimension: d, layout: layout)
         let queries: [Float] = (0..<(queryCount * d)).map { Float(($0 * 31) % 17) / 8 - 1 }
         let quantized = queries.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: queryCount) }
         var out = [Float](repeating: .nan, count: queryCount * count)
@@ -46,31 +49,33 @@ import Testing
             for i in 0..<count {
                 var expected: Double = 0
                 for j in 0..<d {
-                    let pair = quantized.pairs[b * table.pairs + j / 2]
-                    expected += Double(pair[j % 2]) * Double(scale) * Double(table.value(row: start + i, dimension: j))
+                    let value = quantized.value(query: b, dimension: j, groups: table.groups, layout: layout)
+                    expected += Double(value) * Double(scale) * Double(table.value(row: start + i, dimension: j))
                 }
                 let exact = (0..<d).reduce(Float(0)) { $0 + queries[b * d + $1] * table.value(row: start + i, dimension: $1) }
+                let rowNorm = (0..<d).reduce(Float(0)) { $0 + abs(table.value(row: start + i, dimension: $1)) }
                 #expect(abs(Double(out[b * count + i]) - expected) <= 1e-5 * max(1, abs(expected)), "query \(b), row \(start + i)")
-                // Rounding the query to int16 costs far less than the table's int8 step.
-                #expect(abs(out[b * count + i] - exact) <= 1e-3, "query \(b), row \(start + i)")
+                #expect(abs(out[b * count + i] - exact) <= scale / 2 * rowNorm * 1.001 + 1e-5, "query \(b), row \(start + i)")
             }
         }
     }
 
-    /// Every kernel this machine runs gives the portable loop's scores to the bit (the integer
-    /// sums are exact and the two scale factors are applied in the same order), for ranges that
-    /// cut blocks at either end or hold an odd number of whole blocks, and for query counts on
-    /// either side of the C kernels' four per call.
+    /// Each C kernel this machine runs gives the portable loop's scores for its layout to the
+    /// bit (the integer sums are exact and the two scale factors are applied in the same
+    /// order), for ranges that cut blocks at either end or hold an odd number of whole blocks,
+    /// and for query counts on either side of the kernels' four per call.
     @Test(arguments: VectorKernel.available.filter { $0 != .portable })
-    func everyKernelGivesThePortableScores(kernel: VectorKernel) {
-        // d = 5 and 7 give an odd and an even number of dimension pairs (3 and 4).
+    func everyKernelGivesThePortableScores(kernel: VectorKernel) throws {
+        let layout = try #require(Int8Table.Layout.allCases.first { $0.kernel == kernel })
+        // d = 5, 7 and 64 give odd and even numbers of dimension pairs (3, 4, 32) and of
+        // groups of four (2, 2, 16).
         for d in [5, 7, 64] {
             let rows = 203
-            let table = Int8Table(Self.table(rows: rows, dimension: d), dimension: d)
+            let table = Int8Table(Self.table(rows: rows, dimension: d), dimension: d, layout: layout)
             for queryCount in [1, 2, 3, 4, 5, 8] {
                 let queries: [Float] = (0..<(queryCount * d)).map { Float(($0 * 37) % 23) / 11 - 1 }
                 let quantized = queries.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: queryCount) }
-                for (start, count) in [(0, rows), (3, 29), (8, 24), (16, 8), (5, 7), (0, 200), (9, 194)] {
+                for (start, count) in [(0, rows), (3, 29), (8, 24), (16, 8), (5, 7), (0, 200), (9, 194), (16, 48), (32, 171)] {
                     var expected = [Float](repeating: .nan, count: queryCount * count)
                     var actual = expected
                     expected.withUnsafeMutableBufferPointer {
@@ -85,27 +90,37 @@ import Testing
         }
     }
 
-    @Test func aZeroQueryScoresZeroAndWritesOnlyItsRows() {
-        let table = Int8Table(Self.table(rows: 16, dimension: 4), dimension: 4)
+    /// The fastest kernel's layout is the one tables get by default.
+    @Test func theDefaultLayoutIsTheBestKernels() {
+        let table = Int8Table(Self.table(rows: 8, dimension: 4), dimension: 4)
+        #expect(table.layout == (VectorKernel.best == .avx512VNNI ? .rowQuads : .rowPairs))
+    }
+
+    @Test(arguments: Int8Table.Layout.allCases)
+    func aZeroQueryScoresZeroAndWritesOnlyItsRows(layout: Int8Table.Layout) {
+        let table = Int8Table(Self.table(rows: 40, dimension: 4), dimension: 4, layout: layout)
         let queries = [Float](repeating: 0, count: 4)
         let quantized = queries.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: 1) }
-        var out = [Float](repeating: -1, count: 12)
+        var out = [Float](repeating: -1, count: 36)
         out.withUnsafeMutableBufferPointer {
-            table.approximateScores(quantized, rows: 2, count: 10, into: UnsafeMutableBufferPointer(rebasing: $0[0..<10]))
+            table.approximateScores(quantized, rows: 2, count: 34, into: UnsafeMutableBufferPointer(rebasing: $0[0..<34]))
         }
-        #expect(Array(out[0..<10]) == [Float](repeating: 0, count: 10))
-        #expect(Array(out[10...]) == [-1, -1])
+        #expect(Array(out[0..<34]) == [Float](repeating: 0, count: 34))
+        #expect(Array(out[34...]) == [-1, -1])
     }
 
     /// The rounded query stays where a row's integer sum cannot overflow, whatever the
-    /// dimension: at 2,048 the largest component is 127 × 2,048 × it ≤ Int32.max.
-    @Test func wideQueriesCannotOverflow() {
+    /// dimension: at 2,048 the row-pairs query's largest component is 127 × 2,048 × it ≤
+    /// Int32.max; row quads round queries to bytes, whose unsigned sums stay far below.
+    @Test(arguments: Int8Table.Layout.allCases)
+    func wideQueriesCannotOverflow(layout: Int8Table.Layout) {
         let d = 2_048
         let row = [Float](repeating: 1, count: d)
-        let table = Int8Table(row, dimension: d)
+        let table = Int8Table(row, dimension: d, layout: layout)
         let query = [Float](repeating: 3, count: d)
         let quantized = query.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: 1) }
-        #expect(quantized.pairs.allSatisfy { $0[0] == 8_256 && $0[1] == 8_256 })
+        let largest = layout == .rowPairs ? 8_256 : 127
+        #expect((0..<d).allSatisfy { quantized.value(query: 0, dimension: $0, groups: table.groups, layout: layout) == largest })
         var out: [Float] = [0]
         out.withUnsafeMutableBufferPointer { table.approximateScores(quantized, rows: 0, count: 1, into: $0) }
         #expect(abs(out[0] - 6_144) <= 6_144 * 1e-4)

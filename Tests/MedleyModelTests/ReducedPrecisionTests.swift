@@ -99,4 +99,22 @@ import Testing
         #expect(ItemScorer.candidateCount(forListLength: 10) == 42)
         #expect(ItemScorer.candidateCount(forListLength: 100) == 400)
     }
+
+    /// An int8 table's kernel reads whole blocks of rows, the rows a tile cuts from a block go
+    /// through the portable loop: tiles after the first start on a block, wherever the domain
+    /// starts, and together the tiles cover the rows once.
+    @Test func tilesAfterTheFirstStartOnABlock() {
+        let scorer = ItemScorer()
+        let rows = 5..<5_000
+        var accumulators = [TopKAccumulator(capacity: 1)]
+        var tiles: [Range<Int>] = []
+        scorer.scoreTiles(queryCount: 1, biases: [Float](repeating: 0, count: rows.upperBound), rows: rows, tileSize: 1_024,
+                          alignment: 16, into: &accumulators, excluding: []) { start, n, out in
+            tiles.append(start..<(start + n))
+            for i in 0..<n { out[i] = 0 }
+        }
+        #expect(tiles.first?.lowerBound == rows.lowerBound && tiles.last?.upperBound == rows.upperBound)
+        #expect(zip(tiles, tiles.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && $1.lowerBound % 16 == 0 })
+        #expect(tiles.allSatisfy { $0.count <= 1_024 })
+    }
 }

@@ -19,24 +19,38 @@ typedef enum {
 /// The best level this CPU and operating system support.
 medley_vector_level medley_best_vector_level(void);
 
-/// Approximate scores of whole blocks of an int8 table (Int8Table's layout: blocks of 8 rows,
-/// dimension pairs interleaved, 16 bytes per pair and block).
+/// Approximate scores of whole blocks of an int8 table in row pairs (Int8Table's rowPairs
+/// layout: blocks of 8 rows, dimension pairs interleaved, 16 signed bytes per pair and block),
+/// with AVX2; the CPU must have it.
 ///
 /// For each query q < query_count (at most 4) and each row i of blocks
 /// first_block ..< first_block + block_count:
 ///     outs[q][i] = (Σ_p table pair p of row i · query pair p) × row_scales[i] × query_scales[q]
 /// where rows and row_scales are counted from the first block's first row. Query q's pair p
 /// is the two int16 at queries[q][8p] and queries[q][8p + 1] (Int8Table.QuantizedQueries'
-/// layout, each pair repeated four times). `level` must be one that medley_best_vector_level()
-/// allows and not MEDLEY_VECTOR_PORTABLE.
-void medley_int8_score_blocks(medley_vector_level level, const int8_t *blocks, const float *row_scales,
-                              size_t pairs, size_t first_block, size_t block_count,
-                              const int16_t *const *queries, const float *query_scales, size_t query_count,
-                              float *const *outs);
+/// layout, each pair repeated four times).
+void medley_int8_score_pair_blocks_avx2(const int8_t *blocks, const float *row_scales, size_t pairs,
+                                        size_t first_block, size_t block_count, const int16_t *const *queries,
+                                        const float *query_scales, size_t query_count, float *const *outs);
+
+/// Approximate scores of whole blocks of an int8 table in row quads (Int8Table's rowQuads
+/// layout: blocks of 16 rows, four dimensions interleaved, 64 bytes per group and block, each
+/// byte the value plus 128), with AVX-512 F, BW and VNNI; the CPU must have them.
+///
+/// For each query q < query_count (at most 4) and each row i of those blocks:
+///     outs[q][i] = (offsets[q] + Σ_g Σ_l byte l of row i's group g × query byte l of group g)
+///                  × row_scales[i] × query_scales[q]
+/// where query q's group g is the Int32 queries[q][g] (four signed bytes, the first dimension
+/// lowest) and offsets[q] is −128 × the sum of its bytes, so the sum is that of the values.
+void medley_int8_score_quad_blocks_avx512_vnni(const uint8_t *blocks, const float *row_scales, size_t groups,
+                                               size_t first_block, size_t block_count,
+                                               const int32_t *const *queries, const int32_t *offsets,
+                                               const float *query_scales, size_t query_count, float *const *outs);
 
 /// The first j in from ..< count with scores[j] + biases[j] >= threshold (scores[j] alone when
 /// biases is NULL), or count when there is none; NaN never qualifies. The sum is the float32
-/// one the caller computes, so both agree on every j. `level` as for medley_int8_score_blocks.
+/// one the caller computes, so both agree on every j. `level` must be one that
+/// medley_best_vector_level() allows and not MEDLEY_VECTOR_PORTABLE.
 size_t medley_first_score_at_least(medley_vector_level level, const float *scores, const float *biases,
                                    size_t from, size_t count, float threshold);
 
