@@ -90,6 +90,7 @@ extension ItemScorer {
         let tile = min(tileSize, queryCount <= ScoringKernels.gemvQueryLimit ? 1024 : batchTile, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
+        let filters = excluded.isEmpty ? [ExclusionFilter(noExclusions)] : excluded.map(ExclusionFilter.init)
         biases.withUnsafeBufferPointer { bias in
             scratch.withUnsafeMutableBufferPointer { s in
                 var start = rows.lowerBound
@@ -101,7 +102,8 @@ extension ItemScorer {
                     for b in 0..<queryCount {
                         accumulators[b].offer(scores: UnsafeBufferPointer(rebasing: out[(b * n)..<((b + 1) * n)]),
                                               adding: tileBiases, firstIndex: start,
-                                              excluding: excluded.isEmpty ? noExclusions : excluded[b])
+                                              excluding: excluded.isEmpty ? noExclusions : excluded[b],
+                                              filter: filters[excluded.isEmpty ? 0 : b])
                     }
                     start += n
                 }

@@ -24,11 +24,12 @@ public struct ScoredItem: Sendable, Equatable, Hashable {
 ///
 /// A bounded min-heap whose root is the worst item kept: a candidate that does not beat the
 /// root costs one comparison, so a pass over n scores is O(n) in the common case and
-/// O(n log k) at worst. NaN scores are never kept.
+/// O(n log k) at worst. NaN scores are never kept. Items are kept as ranking keys
+/// (``rankingKey(index:score:)``), so the heap's comparisons are single integer comparisons.
 public struct TopKAccumulator: Sendable {
     /// The number of items kept at most.
     public let capacity: Int
-    private var heap: [ScoredItem] = []
+    private var heap: [UInt64] = []
 
     public init(capacity: Int) {
         precondition(capacity >= 0, "negative top-K capacity")
@@ -39,25 +40,50 @@ public struct TopKAccumulator: Sendable {
     /// The number of items currently kept.
     public var count: Int { heap.count }
 
+    /// An integer that orders items as ``ScoredItem/ranksBefore(_:_:)`` does (the greater key
+    /// ranks first): the score's bits mapped to an unsigned integer in the floats' order (−0
+    /// as +0, which compare equal), then `UInt32.max − index`, so that of equal scores the
+    /// lower index ranks first. Rows are below 2³² and the score is not NaN.
+    @inline(__always)
+    static func rankingKey(index: Int, score: Float) -> UInt64 {
+        let bits = (score + 0).bitPattern  // −0 + 0 is +0
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(ordered) << 32 | UInt64(UInt32.max - UInt32(truncatingIfNeeded: index))
+    }
+
+    /// The item a ranking key stands for.
+    @inline(__always)
+    static func item(rankingKey key: UInt64) -> ScoredItem {
+        let ordered = UInt32(truncatingIfNeeded: key >> 32)
+        let bits = ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered
+        return ScoredItem(index: Int(UInt32.max - UInt32(truncatingIfNeeded: key)), score: Float(bitPattern: bits))
+    }
+
     /// Whether a candidate with this score and index would be kept right now.
     @inline(__always)
     public func wouldAccept(index: Int, score: Float) -> Bool {
         if score.isNaN || capacity == 0 { return false }
         if heap.count < capacity { return true }
-        return ScoredItem.ranksBefore(ScoredItem(index: index, score: score), heap[0])
+        return Self.rankingKey(index: index, score: score) > heap[0]
     }
 
     /// Offers one candidate.
     @inline(__always)
     public mutating func offer(index: Int, score: Float) {
         guard wouldAccept(index: index, score: score) else { return }
-        let item = ScoredItem(index: index, score: score)
+        insert(index: index, score: score)
+    }
+
+    /// Keeps a candidate that ``wouldAccept(index:score:)``.
+    @inline(__always)
+    private mutating func insert(index: Int, score: Float) {
+        precondition(index >= 0 && index <= Int(UInt32.max), "item row \(index) outside 0..<2³²")
+        let key = Self.rankingKey(index: index, score: score)
         if heap.count < capacity {
-            heap.append(item)
+            heap.append(key)
             siftUp(heap.count - 1)
         } else {
-            heap[0] = item
-            siftDown(0)
+            siftDown(key)
         }
     }
 
@@ -67,16 +93,18 @@ public struct TopKAccumulator: Sendable {
     /// a score that could enter goes through the heap, so a pass costs little more than
     /// reading the scores. NaN compares false and never enters. `kernel` finds the scores
     /// that pass the threshold (the fastest this machine runs unless a test asks for another).
+    /// `filter`, when given, is `ExclusionFilter(excluded)`, built once for many passes.
     public mutating func offer(scores: UnsafeBufferPointer<Float>, firstIndex: Int, excluding excluded: Set<Int>,
-                               kernel: VectorKernel = .best) {
+                               filter: ExclusionFilter? = nil, kernel: VectorKernel = .best) {
         guard let s = scores.baseAddress else { return }
+        let filter = filter ?? ExclusionFilter(excluded)
         if let level = kernel.level {
-            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, one: { s[$0] }) { from, threshold in
+            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, one: { s[$0] }) { from, threshold in
                 medley_first_score_at_least(level, s, nil, from, scores.count, threshold)
             }
             return
         }
-        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded,
+        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter,
              eight: { UnsafeRawPointer(s + $0).loadUnaligned(as: SIMD8<Float>.self) },
              one: { s[$0] })
     }
@@ -85,16 +113,18 @@ public struct TopKAccumulator: Sendable {
     /// items: the item scorer's dot products with each item's bias added as they are read,
     /// rather than in a pass of their own that writes the scores back.
     public mutating func offer(scores: UnsafeBufferPointer<Float>, adding biases: UnsafeBufferPointer<Float>,
-                               firstIndex: Int, excluding excluded: Set<Int>, kernel: VectorKernel = .best) {
+                               firstIndex: Int, excluding excluded: Set<Int>, filter: ExclusionFilter? = nil,
+                               kernel: VectorKernel = .best) {
         precondition(biases.count == scores.count, "one bias per score")
         guard let s = scores.baseAddress, let b = biases.baseAddress else { return }
+        let filter = filter ?? ExclusionFilter(excluded)
         if let level = kernel.level {
-            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, one: { s[$0] + b[$0] }) { from, threshold in
+            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, one: { s[$0] + b[$0] }) { from, threshold in
                 medley_first_score_at_least(level, s, b, from, scores.count, threshold)
             }
             return
         }
-        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded,
+        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter,
              eight: {
                  UnsafeRawPointer(s + $0).loadUnaligned(as: SIMD8<Float>.self)
                      + UnsafeRawPointer(b + $0).loadUnaligned(as: SIMD8<Float>.self)
@@ -108,7 +138,7 @@ public struct TopKAccumulator: Sendable {
     /// (Two `SIMD8`s, not one `SIMD16`: Swift compiles `any` over the latter to a loop through
     /// memory, several times slower than testing each score.)
     @inline(__always)
-    private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>,
+    private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, filter: ExclusionFilter,
                                eight: (Int) -> SIMD8<Float>, one: (Int) -> Float) {
         guard capacity > 0 else { return }
         var threshold = currentThreshold
@@ -119,7 +149,7 @@ public struct TopKAccumulator: Sendable {
                 for l in j..<(j + 16) {
                     let score = one(l)
                     if score >= threshold {
-                        offerChecked(index: firstIndex &+ l, score: score, excluded: excluded)
+                        offerChecked(index: firstIndex &+ l, score: score, excluded: excluded, filter: filter)
                         threshold = currentThreshold
                     }
                 }
@@ -129,7 +159,7 @@ public struct TopKAccumulator: Sendable {
         while j < n {
             let score = one(j)
             if score >= threshold {
-                offerChecked(index: firstIndex &+ j, score: score, excluded: excluded)
+                offerChecked(index: firstIndex &+ j, score: score, excluded: excluded, filter: filter)
                 threshold = currentThreshold
             }
             j += 1
@@ -140,58 +170,83 @@ public struct TopKAccumulator: Sendable {
     /// score reaches the threshold (or `n`); each such score goes through the heap, in index
     /// order, and the search goes on after it with the heap's new threshold.
     @inline(__always)
-    private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, one: (Int) -> Float,
-                               next: (_ from: Int, _ threshold: Float) -> Int) {
+    private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, filter: ExclusionFilter,
+                               one: (Int) -> Float, next: (_ from: Int, _ threshold: Float) -> Int) {
         guard capacity > 0 else { return }
         var j = next(0, currentThreshold)
         while j < n {
-            offerChecked(index: firstIndex &+ j, score: one(j), excluded: excluded)
+            offerChecked(index: firstIndex &+ j, score: one(j), excluded: excluded, filter: filter)
             j = next(j + 1, currentThreshold)
         }
     }
 
     /// The lowest score that can still enter: -infinity until the heap is full.
     private var currentThreshold: Float {
-        heap.count < capacity ? -.infinity : heap[0].score
+        heap.count < capacity ? -.infinity : Self.item(rankingKey: heap[0]).score
     }
 
     @inline(__always)
-    private mutating func offerChecked(index: Int, score: Float, excluded: Set<Int>) {
-        // The exclusion lookup runs only for candidates that would enter the heap.
-        if wouldAccept(index: index, score: score) && (excluded.isEmpty || !excluded.contains(index)) {
-            offer(index: index, score: score)
+    private mutating func offerChecked(index: Int, score: Float, excluded: Set<Int>, filter: ExclusionFilter) {
+        // The exclusion lookup runs only for candidates that would enter the heap, and hashes
+        // only those the filter cannot rule out.
+        if wouldAccept(index: index, score: score) && !(filter.mayContain(index) && excluded.contains(index)) {
+            insert(index: index, score: score)
         }
     }
 
     /// The items kept, best first (see ``ScoredItem/ranksBefore(_:_:)``).
     public func sorted() -> [ScoredItem] {
-        heap.sorted(by: ScoredItem.ranksBefore)
+        heap.sorted(by: >).map { Self.item(rankingKey: $0) }
     }
 
-    // The heap is ordered so that the root ranks after (is worse than) every other element.
+    // The heap is ordered so that the root has the smallest key: it ranks after every other
+    // element. Both sifts move a hole rather than swapping.
     private mutating func siftUp(_ start: Int) {
-        var child = start
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard ScoredItem.ranksBefore(heap[parent], heap[child]) else { return }
-            heap.swapAt(parent, child)
-            child = parent
+        heap.withUnsafeMutableBufferPointer { h in
+            let moving = h[start]
+            var child = start
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard moving < h[parent] else { break }
+                h[child] = h[parent]
+                child = parent
+            }
+            h[child] = moving
         }
     }
 
-    private mutating func siftDown(_ start: Int) {
-        var parent = start
-        let n = heap.count
-        while true {
-            let left = 2 * parent + 1
-            guard left < n else { return }
-            var worst = left
-            let right = left + 1
-            if right < n && ScoredItem.ranksBefore(heap[left], heap[right]) { worst = right }
-            guard ScoredItem.ranksBefore(heap[parent], heap[worst]) else { return }
-            heap.swapAt(parent, worst)
-            parent = worst
+    /// Replaces the root with `key` and restores the order.
+    private mutating func siftDown(_ key: UInt64) {
+        heap.withUnsafeMutableBufferPointer { h in
+            let n = h.count
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < n else { break }
+                let right = left + 1
+                let child = right < n && h[right] < h[left] ? right : left
+                guard h[child] < key else { break }
+                h[parent] = h[child]
+                parent = child
+            }
+            h[parent] = key
         }
+    }
+}
+
+/// A 64-bit filter over an exclusion set: a row whose bit (row mod 64) is clear is not in the
+/// set, which saves hashing it. A set of more than 32 rows sets most bits, so every row of it
+/// is looked up.
+public struct ExclusionFilter: Sendable {
+    private let bits: UInt64
+
+    public init(_ excluded: Set<Int>) {
+        bits = excluded.count > 32 ? .max : excluded.reduce(0) { $0 | 1 << UInt64($1 & 63) }
+    }
+
+    @inline(__always)
+    public func mayContain(_ row: Int) -> Bool {
+        bits >> UInt64(row & 63) & 1 != 0
     }
 }
 

@@ -22,6 +22,47 @@ import Testing
         }
     }
 
+    /// The heap compares ranking keys: they must order items exactly as `ranksBefore` does,
+    /// through infinities, subnormals, both zeros (equal scores, so the lower row first) and
+    /// the largest rows, and give the items back unchanged.
+    @Test func rankingKeysOrderItemsAsRanksBefore() {
+        let scores: [Float] = [-.infinity, -.greatestFiniteMagnitude, -1, -.leastNonzeroMagnitude, -0.0, 0,
+                               .leastNonzeroMagnitude, 1, 1.0000001, .greatestFiniteMagnitude, .infinity]
+        let rows = [0, 1, 7, 4_000_000_000, Int(UInt32.max)]
+        let items = scores.flatMap { score in rows.map { ScoredItem(index: $0, score: score) } }
+        for a in items {
+            let key = TopKAccumulator.rankingKey(index: a.index, score: a.score)
+            let back = TopKAccumulator.item(rankingKey: key)
+            #expect(back.index == a.index && back.score == a.score, "\(a)")
+            for b in items {
+                #expect((key > TopKAccumulator.rankingKey(index: b.index, score: b.score)) == ScoredItem.ranksBefore(a, b),
+                        "\(a) against \(b)")
+            }
+        }
+        var accumulator = TopKAccumulator(capacity: 1)
+        accumulator.offer(index: 5, score: -0.0)
+        accumulator.offer(index: 3, score: 0)
+        #expect(accumulator.sorted().map(\.index) == [3])
+    }
+
+    /// The filter may let a non-member through to the set, never a member past it; a small
+    /// set's filter rules out the rows whose bit it does not hold.
+    @Test func exclusionFilterNeverRulesOutAMember() {
+        var rng = SplitMix64(seed: 9)
+        for size in [0, 1, 5, 32, 33, 200] {
+            let excluded = Set((0..<size).map { _ in Int(rng.next() % 100_000) })
+            let filter = ExclusionFilter(excluded)
+            #expect(excluded.allSatisfy(filter.mayContain), "\(size) rows")
+            if excluded.count <= 32 {
+                let held = Set(excluded.map { $0 & 63 })
+                let others = (0..<1_000).filter { !held.contains($0 & 63) }
+                #expect(!others.isEmpty && others.allSatisfy { !filter.mayContain($0) }, "\(size) rows")
+            } else {
+                #expect((0..<1_000).allSatisfy(filter.mayContain), "\(size) rows")
+            }
+        }
+    }
+
     @Test(arguments: VectorKernel.available)
     func offerWithBiasesKeepsTheBestSumsAcrossChunks(kernel: VectorKernel) {
         var rng = SplitMix64(seed: 4)
