@@ -8,8 +8,8 @@
 /// (BENCHMARKS.md measures how often).
 extension ItemScorer {
     /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error, or
-    /// int8's half step of 1/127 of a row's largest magnitude, moves an item of the exact top
-    /// `k` out of the candidates very rarely.
+    /// int8's half step of 1/127 of a row's largest magnitude (and, in row quads, of the
+    /// query's), moves an item of the exact top `k` out of the candidates very rarely.
     public static func candidateCount(forListLength k: Int) -> Int {
         k <= 0 ? 0 : max(4 * k, k + 32)
     }
