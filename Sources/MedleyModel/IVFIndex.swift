@@ -153,6 +153,7 @@ public struct IVFIndex: Sendable {
             var best = TopKAccumulator(capacity: probed)
             for l in 0..<listCount { best.offer(index: l, score: listScores[b * listCount + l] + listBias[l]) }
             let skip = excluded.isEmpty ? noExclusions : excluded[b]
+            let skipFilter = ExclusionFilter(skip)
             for list in best.sorted() {
                 let first = listStart[list.index], n = listStart[list.index + 1] - first
                 guard n > 0 else { continue }
@@ -167,9 +168,7 @@ public struct IVFIndex: Sendable {
                 }
                 for j in 0..<n {
                     let row = members[first + j], score = scratch[j] + memberBiases[first + j]
-                    if accumulators[b].wouldAccept(index: row, score: score) && (skip.isEmpty || !skip.contains(row)) {
-                        accumulators[b].offer(index: row, score: score)
-                    }
+                    accumulators[b].offer(index: row, score: score, excluding: skip, filter: skipFilter)
                 }
             }
         }

@@ -62,23 +62,38 @@ public struct TopKAccumulator: Sendable {
     /// Whether a candidate with this score and index would be kept right now.
     @inline(__always)
     public func wouldAccept(index: Int, score: Float) -> Bool {
-        if score.isNaN || capacity == 0 { return false }
-        if heap.count < capacity { return true }
-        return Self.rankingKey(index: index, score: score) > heap[0]
+        acceptedKey(index: index, score: score) != nil
+    }
+
+    /// The candidate's ranking key if it would be kept right now; nil if not.
+    @inline(__always)
+    private func acceptedKey(index: Int, score: Float) -> UInt64? {
+        if score.isNaN || capacity == 0 { return nil }
+        let key = Self.rankingKey(index: index, score: score)
+        return heap.count < capacity || key > heap[0] ? key : nil
     }
 
     /// Offers one candidate.
     @inline(__always)
     public mutating func offer(index: Int, score: Float) {
-        guard wouldAccept(index: index, score: score) else { return }
-        insert(index: index, score: score)
+        guard let key = acceptedKey(index: index, score: score) else { return }
+        insert(key, index: index)
     }
 
-    /// Keeps a candidate that ``wouldAccept(index:score:)``.
+    /// Offers one candidate unless `excluded` holds it. The exclusion lookup runs only for a
+    /// candidate that would be kept, and hashes only those `filter`
+    /// (`ExclusionFilter(excluded)`) cannot rule out.
     @inline(__always)
-    private mutating func insert(index: Int, score: Float) {
+    public mutating func offer(index: Int, score: Float, excluding excluded: Set<Int>, filter: ExclusionFilter) {
+        guard let key = acceptedKey(index: index, score: score),
+              !(filter.mayContain(index) && excluded.contains(index)) else { return }
+        insert(key, index: index)
+    }
+
+    /// Keeps the candidate `index` whose ``acceptedKey(index:score:)`` is `key`.
+    @inline(__always)
+    private mutating func insert(_ key: UInt64, index: Int) {
         precondition(index >= 0 && index <= Int(UInt32.max), "item row \(index) outside 0..<2³²")
-        let key = Self.rankingKey(index: index, score: score)
         if heap.count < capacity {
             heap.append(key)
             siftUp(heap.count - 1)
@@ -149,7 +164,7 @@ public struct TopKAccumulator: Sendable {
                 for l in j..<(j + 16) {
                     let score = one(l)
                     if score >= threshold {
-                        offerChecked(index: firstIndex &+ l, score: score, excluded: excluded, filter: filter)
+                        offer(index: firstIndex &+ l, score: score, excluding: excluded, filter: filter)
                         threshold = currentThreshold
                     }
                 }
@@ -159,7 +174,7 @@ public struct TopKAccumulator: Sendable {
         while j < n {
             let score = one(j)
             if score >= threshold {
-                offerChecked(index: firstIndex &+ j, score: score, excluded: excluded, filter: filter)
+                offer(index: firstIndex &+ j, score: score, excluding: excluded, filter: filter)
                 threshold = currentThreshold
             }
             j += 1
@@ -175,7 +190,7 @@ public struct TopKAccumulator: Sendable {
         guard capacity > 0 else { return }
         var j = next(0, currentThreshold)
         while j < n {
-            offerChecked(index: firstIndex &+ j, score: one(j), excluded: excluded, filter: filter)
+            offer(index: firstIndex &+ j, score: one(j), excluding: excluded, filter: filter)
             j = next(j + 1, currentThreshold)
         }
     }
@@ -183,15 +198,6 @@ public struct TopKAccumulator: Sendable {
     /// The lowest score that can still enter: -infinity until the heap is full.
     private var currentThreshold: Float {
         heap.count < capacity ? -.infinity : Self.item(rankingKey: heap[0]).score
-    }
-
-    @inline(__always)
-    private mutating func offerChecked(index: Int, score: Float, excluded: Set<Int>, filter: ExclusionFilter) {
-        // The exclusion lookup runs only for candidates that would enter the heap, and hashes
-        // only those the filter cannot rule out.
-        if wouldAccept(index: index, score: score) && !(filter.mayContain(index) && excluded.contains(index)) {
-            insert(index: index, score: score)
-        }
     }
 
     /// The items kept, best first (see ``ScoredItem/ranksBefore(_:_:)``).

@@ -45,6 +45,18 @@ import Testing
         #expect(accumulator.sorted().map(\.index) == [3])
     }
 
+    /// One candidate at a time, with exclusions: an excluded row is never kept, whether or not
+    /// its filter bit is shared with rows that are kept (row 64 shares row 0's).
+    @Test func aSingleOfferSkipsExcludedRows() {
+        let excluded: Set<Int> = [0, 7]
+        let filter = ExclusionFilter(excluded)
+        var accumulator = TopKAccumulator(capacity: 2)
+        for (row, score) in [(0, 9), (64, 8), (7, 7), (3, 1), (5, 2)] as [(Int, Float)] {
+            accumulator.offer(index: row, score: score, excluding: excluded, filter: filter)
+        }
+        #expect(accumulator.sorted() == [ScoredItem(index: 64, score: 8), ScoredItem(index: 5, score: 2)])
+    }
+
     /// The filter may let a non-member through to the set, never a member past it; a small
     /// set's filter rules out the rows whose bit it does not hold.
     @Test func exclusionFilterNeverRulesOutAMember() {
