@@ -60,15 +60,23 @@ extension Network {
             }
         }
         let outputs = zip(heads, representations).map { $0.forward(rows: $1, count: n, parameters: parameters) }
-        var sessionQueries = outputs[domainCount]
-        if sessionEncoder?.shape.sessionQuery == .towerPlusAttention {
-            for (b, attentionOutput) in attentionOutputs.enumerated() {
-                guard let attentionOutput else { continue }
-                for k in 0..<d { sessionQueries[b * d + k] += attentionOutput[k] }
-            }
-        }
         return BatchedForward(count: n, dimension: d, domainQueries: Array(outputs[0..<domainCount]),
-                              sessionQueries: sessionQueries, nextDomainLogits: outputs[domainCount + 1])
+                              sessionQueries: sessionQueries(headRows: outputs[domainCount], attentionOutputs: attentionOutputs),
+                              nextDomainLogits: outputs[domainCount + 1])
+    }
+
+    /// The session head's output rows as session queries: with each input's attention output
+    /// added where the model adds it to the query (``SessionQueryForm/towerPlusAttention``; a nil
+    /// output adds nothing), the rows themselves otherwise.
+    func sessionQueries(headRows: [Float], attentionOutputs: [[Float]?]) -> [Float] {
+        guard sessionEncoder?.shape.sessionQuery == .towerPlusAttention else { return headRows }
+        let d = configuration.embeddingDimension
+        var queries = headRows
+        for (b, attentionOutput) in attentionOutputs.enumerated() {
+            guard let attentionOutput else { continue }
+            for k in 0..<d { queries[b * d + k] += attentionOutput[k] }
+        }
+        return queries
     }
 }
 

@@ -19,21 +19,11 @@ public struct BatchedTrainingPass: Sendable {
     let headCaches: [MLP.RowCache]
     /// The session encoder's outputs, kept when the model adds them to the session query.
     let sessionQueryAttention: [[Float]?]?
-    let dimension: Int
+    /// The session head's queries, `count` × d (``Network/sessionQueries(headRows:attentionOutputs:)``).
+    public let sessionQueries: [Float]
 
     /// Domain `t`'s head's queries, `count` × d.
     public func domainQueries(_ t: Int) -> [Float] { headCaches[t].output }
-
-    /// The session head's queries, `count` × d.
-    public var sessionQueries: [Float] {
-        var queries = headCaches[headCaches.count - 2].output
-        guard let sessionQueryAttention else { return queries }
-        for (b, attention) in sessionQueryAttention.enumerated() {
-            guard let attention else { continue }
-            for k in 0..<dimension { queries[b * dimension + k] += attention[k] }
-        }
-        return queries
-    }
 
     /// The next-domain logits, `count` × domains.
     public var nextDomainLogits: [Float] { headCaches[headCaches.count - 1].output }
@@ -103,9 +93,10 @@ extension Network {
         let encoderCache = encoder.forwardKeeping(rows: x, count: n, parameters: parameters)
         let headCaches = heads.map { $0.forwardKeeping(rows: encoderCache.output, count: n, parameters: parameters) }
         let addsAttention = sessionEncoder?.shape.sessionQuery == .towerPlusAttention
+        let sessionRows = headCaches[configuration.domains.count].output
         return BatchedTrainingPass(count: n, inputs: inputs, encoderCache: encoderCache, headCaches: headCaches,
                                    sessionQueryAttention: addsAttention ? attentionOutputs : nil,
-                                   dimension: configuration.embeddingDimension)
+                                   sessionQueries: sessionQueries(headRows: sessionRows, attentionOutputs: attentionOutputs))
     }
 
     /// The heads' half of the batched backward pass: `outputGradients[t]` is task t's output
