@@ -58,11 +58,11 @@ struct OpaqueIDTests {
     }
 
     /// Requests held behind ingests are released once every ingest of their user finished:
-    /// in arrival order per user, users in the order of their ids' bytes, whatever the set's order.
+    /// in arrival order per user, users in the order of their ids' bytes, whatever the order given.
     @Test func heldRequestsAreReleasedPerUserInArrivalOrderUsersInByteOrder() {
         var ordering = UserOrdering<String>()
         let users = ["carol", "alice", "bob", "dave"]
-        ordering.ingestStarted(users: Set(users.map { OpaqueID($0) }))
+        ordering.ingestStarted(users: users.map { OpaqueID($0) })
         ordering.ingestStarted(users: [OpaqueID("dave")])
         for user in users {
             #expect(ordering.mustHold(user))
@@ -70,7 +70,7 @@ struct OpaqueIDTests {
             ordering.hold("\(user)-2", for: user)
         }
         #expect(ordering.heldCount == 8)
-        let released = ordering.ingestFinished(users: Set(users.map { OpaqueID($0) }))
+        let released = ordering.ingestFinished(users: users.map { OpaqueID($0) })
         #expect(released == ["alice-1", "alice-2", "bob-1", "bob-2", "carol-1", "carol-2"])
         // dave had a second ingest in flight.
         #expect(ordering.mustHold("dave") && !ordering.mustHold("alice") && ordering.heldCount == 2)

@@ -36,7 +36,8 @@ struct IngestPipeline {
         let client: ClientAddress
         let events: [Medley_V1_SessionEvent]
         let rejections: [Medley_V1_EventRejection]
-        let users: Set<OpaqueID>
+        /// Each user once.
+        let users: [OpaqueID]
         let receivedAtMs: Int64
         /// The idempotency key and the request's fingerprint, when the client gave a key.
         let idempotency: (key: String, fingerprint: [UInt8])?
@@ -58,6 +59,8 @@ struct IngestPipeline {
     private var receipts: IngestReceipts
     private var nextToken: UInt64 = 1
     private var logFailureLine = RepeatedLogLine()
+    /// The validator of the served model's domains, made again when a swap changes them.
+    private var validator: (domains: [String], validator: IngestValidator)?
 
     /// Why the latest batch could not be stored, until one is stored again (health is DEGRADED).
     private(set) var logWriteFailure: String?
@@ -124,8 +127,7 @@ struct IngestPipeline {
             }
             idempotency = (key, fingerprint)
         }
-        let validator = IngestValidator(domains: Set(model.configuration.domains), maxIDBytes: limits.maxIDBytes)
-        let (accepted, rejections) = validator.validate(ingest.events, nowMs: nowMs)
+        let (accepted, rejections) = validator(for: model).validate(ingest.events, nowMs: nowMs)
         guard !accepted.isEmpty else {
             var ack = Medley_V1_IngestAck()
             ack.rejections = rejections
@@ -136,7 +138,7 @@ struct IngestPipeline {
             return Medley_V1_Reply(requestID: requestID, body: .ingest(ack))
         }
         let events = accepted.map { ingest.events[$0] }
-        let users = Set(events.map { OpaqueID($0.userID) })
+        let users = UserOrdering<HeldRequest>.distinctUsers(of: events.map(\.userID))
         let token = nextToken
         nextToken += 1
         pending[token] = PendingIngest(
@@ -156,10 +158,22 @@ struct IngestPipeline {
         return nil
     }
 
+    /// The validator for `model`'s domains: the one of the last request unless they changed.
+    private mutating func validator(for model: MultitaskModel) -> IngestValidator {
+        let domains = model.configuration.domains
+        if let validator, validator.domains == domains { return validator.validator }
+        let made = IngestValidator(domains: Set(domains), maxIDBytes: limits.maxIDBytes)
+        validator = (domains, made)
+        return made
+    }
+
     /// Acknowledges the ingests whose events are durable (or refuses those whose batch failed),
     /// and says what to forward and which held requests to release. Completions arrive in
-    /// submission order; for each, its records come before its replies and releases.
+    /// submission order. The records of all of them come first, in log order, as one forward
+    /// step (one message per worker however many ingests one sync made durable); then each
+    /// ingest's replies and releases.
     mutating func complete() -> [Step] {
+        var forwarded: [LoggedRecord] = []
         var steps: [Step] = []
         for completion in mailbox.drain() {
             guard let ingest = pending.removeValue(forKey: completion.token) else { continue }
@@ -172,7 +186,7 @@ struct IngestPipeline {
                     logWriteFailure = nil
                     logFailureLine.reset()
                 }
-                steps.append(.forward(records(of: ingest, at: positions, written: completion.records)))
+                appendRecords(of: ingest, at: positions, written: completion.records, to: &forwarded)
                 var ack = Medley_V1_IngestAck()
                 ack.accepted = UInt32(ingest.events.count)
                 ack.rejections = ingest.rejections
@@ -199,14 +213,15 @@ struct IngestPipeline {
             }
             for held in ordering.ingestFinished(users: ingest.users) { steps.append(.release(held)) }
         }
-        return steps
+        return forwarded.isEmpty ? steps : [.forward(forwarded)] + steps
     }
 
     /// The ingest's events as the records the log wrote, in log order: the log's own bytes,
     /// not an encoding of their own.
-    private func records(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition], written: [[UInt8]]) -> [LoggedRecord] {
-        zip(zip(ingest.events, positions), written).map { eventAndPosition, bytes in
-            LoggedRecord(userID: eventAndPosition.0.userID, sequence: eventAndPosition.1.sequence, bytes: bytes)
+    private func appendRecords(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition], written: [[UInt8]],
+                               to records: inout [LoggedRecord]) {
+        for ((event, position), bytes) in zip(zip(ingest.events, positions), written) {
+            records.append(LoggedRecord(userID: event.userID, sequence: position.sequence, bytes: bytes))
         }
     }
 }

@@ -39,10 +39,11 @@ public struct IngestValidator: Sendable {
     public func problem(with event: Medley_V1_SessionEvent, nowMs: Int64) -> (Medley_V1_RejectionReason, String)? {
         if event.userID.isEmpty { return (.missingID, "user_id is empty") }
         if event.itemID.isEmpty { return (.missingID, "item_id is empty") }
+        // Each id checked in turn: this runs for every ingested event, so no array of them is made.
         let limits = ProtocolLimits(maxIDBytes: maxIDBytes)
-        for (field, value) in [("user_id", event.userID), ("item_id", event.itemID), ("session_id", event.sessionID)] {
-            if let problem = limits.idProblem(field: field, value) { return (.idTooLong, problem) }
-        }
+        if let problem = limits.idProblem(field: "user_id", event.userID) { return (.idTooLong, problem) }
+        if let problem = limits.idProblem(field: "item_id", event.itemID) { return (.idTooLong, problem) }
+        if let problem = limits.idProblem(field: "session_id", event.sessionID) { return (.idTooLong, problem) }
         if !domains.contains(event.domain) {
             let known = domains.sorted().joined(separator: ", ")
             return (.unknownDomain, "domain \"\(event.domain.prefix(64))\" is not served; use one of: \(known)")

@@ -13,8 +13,29 @@ struct UserOrdering<Held> {
     /// Requests held in all.
     private(set) var heldCount = 0
 
+    /// The distinct users of an ingest's events, in first-seen order, for ``ingestStarted(users:)``
+    /// and ``ingestFinished(users:)``.
+    static func distinctUsers(of userIDs: [String]) -> [OpaqueID] {
+        var users: [OpaqueID] = []
+        users.reserveCapacity(userIDs.count)
+        // Small batches, the common case, compare ids directly: cheaper than building a set.
+        if userIDs.count <= 32 {
+            for id in userIDs {
+                let user = OpaqueID(id)
+                if !users.contains(user) { users.append(user) }
+            }
+            return users
+        }
+        var seen = Set<OpaqueID>(minimumCapacity: userIDs.count)
+        for id in userIDs {
+            let user = OpaqueID(id)
+            if seen.insert(user).inserted { users.append(user) }
+        }
+        return users
+    }
+
     /// Notes an ingest in flight for these users (each user once per ingest).
-    mutating func ingestStarted(users: Set<OpaqueID>) {
+    mutating func ingestStarted(users: [OpaqueID]) {
         for user in users { pendingIngests[user, default: 0] += 1 }
     }
 
@@ -30,18 +51,20 @@ struct UserOrdering<Held> {
 
     /// Notes an ingest finished (durable or failed) and returns the requests it released,
     /// in arrival order per user.
-    mutating func ingestFinished(users: Set<OpaqueID>) -> [Held] {
-        // Users in the order of their ids' bytes, so that releases do not depend on hashing;
-        // only the users with requests to release are sorted (under pure ingest, none).
+    mutating func ingestFinished(users: [OpaqueID]) -> [Held] {
+        // Users in the order of their ids' bytes, so that releases do not depend on the order
+        // given; only the users with requests to release are sorted (under pure ingest, none).
         var releasing: [(user: OpaqueID, waiting: [Held])] = []
         for user in users {
-            guard let count = pendingIngests[user] else { continue }
+            // One hash per user: the count is read, lowered or removed at its index.
+            guard let index = pendingIngests.index(forKey: user) else { continue }
+            let count = pendingIngests.values[index]
             if count > 1 {
-                pendingIngests[user] = count - 1
+                pendingIngests.values[index] = count - 1
                 continue
             }
-            pendingIngests[user] = nil
-            if let waiting = held.removeValue(forKey: user) { releasing.append((user, waiting)) }
+            pendingIngests.remove(at: index)
+            if heldCount > 0, let waiting = held.removeValue(forKey: user) { releasing.append((user, waiting)) }
         }
         guard !releasing.isEmpty else { return [] }
         releasing.sort { $0.user.bytes.lexicographicallyPrecedes($1.user.bytes) }
