@@ -37,140 +37,37 @@ public struct LoggedEvent: Sendable, Equatable {
     /// so this never disagrees with the general decoder.
     public init?(canonical bytes: [UInt8]) {
         guard let decoded = bytes.withUnsafeBytes({ buffer in
-            var reader = LoggedEventReader(bytes: buffer)
-            return reader.record()
+            var reader = PlainWireReader(bytes: buffer, range: 0..<buffer.count)
+            return Self.record(&reader)
         }) else { return nil }
         self = decoded
     }
-}
 
-/// A forward-only reader of the protobuf wire format over one record's bytes.
-private struct LoggedEventReader {
-    let bytes: UnsafeRawBufferPointer
-    var position = 0
-    var end: Int
-
-    init(bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-        self.end = bytes.count
-    }
-
-    private enum WireType: UInt64 {
-        case varint = 0, lengthDelimited = 2, fixed32 = 5
-    }
-
-    /// A varint of at most 10 bytes, or nil.
-    private mutating func varint() -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < end, shift < 64 {
-            let byte = bytes[position]
-            position += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 {
-                // The tenth byte may only carry the top bit.
-                return shift == 63 && byte > 1 ? nil : value
-            }
-            shift += 7
-        }
-        return nil
-    }
-
-    /// The next field's number and wire type, or nil (at the end, or on a malformed tag).
-    private mutating func tag() -> (field: UInt64, wire: WireType)? {
-        guard position < end, let key = varint(), let wire = WireType(rawValue: key & 7) else { return nil }
-        return (key >> 3, wire)
-    }
-
-    /// The range of a length-delimited field's bytes, moving past it.
-    private mutating func delimited() -> Range<Int>? {
-        guard let length = varint(), length <= UInt64(end - position) else { return nil }
-        let range = position..<(position + Int(length))
-        position = range.upperBound
-        return range
-    }
-
-    private mutating func string() -> String? {
-        guard let range = delimited() else { return nil }
-        let text = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
-        // ASCII, the usual id, is valid UTF-8 as it is; the standard library's generic check
-        // (a runtime type lookup per call) is left to the rest.
-        if text.allSatisfy({ $0 < 0x80 }) { return String(decoding: text, as: UTF8.self) }
-        return String(validating: text, as: UTF8.self)
-    }
-
-    mutating func record() -> LoggedEvent? {
+    /// An `EventLogRecord`'s fields: a sequence, a receive time, an event, each at most once.
+    private static func record(_ reader: inout PlainWireReader) -> LoggedEvent? {
         var sequence: UInt64?
         var receivedAt: UInt64?
-        var event: LoggedEvent?
-        while position < end {
-            guard let (field, wire) = tag() else { return nil }
+        var event: Medley_V1_SessionEvent?
+        while !reader.isAtEnd {
+            guard let (field, wire) = reader.tag() else { return nil }
             switch (field, wire) {
             case (1, .varint):
-                guard sequence == nil, let value = varint() else { return nil }
+                guard sequence == nil, let value = reader.varint() else { return nil }
                 sequence = value
             case (2, .varint):
-                guard receivedAt == nil, let value = varint() else { return nil }
+                guard receivedAt == nil, let value = reader.varint() else { return nil }
                 receivedAt = value
             case (3, .lengthDelimited):
-                guard event == nil, let range = delimited() else { return nil }
-                var inner = LoggedEventReader(bytes: bytes)
-                inner.position = range.lowerBound
-                inner.end = range.upperBound
-                guard let read = inner.event() else { return nil }
+                guard event == nil, let range = reader.delimited() else { return nil }
+                var inner = reader.message(in: range)
+                guard let read = inner.sessionEvent() else { return nil }
                 event = read
             default:
                 return nil
             }
         }
-        guard var event else { return nil }
-        event.sequence = sequence ?? 0
-        return event
-    }
-
-    /// A `SessionEvent` message's fields (sequence left 0).
-    private mutating func event() -> LoggedEvent? {
-        var userID: String?, sessionID: String?, itemID: String?, domain: String?
-        var type: Int32?, timestamp: Int64?, dwell: UInt32?, weight: Float?
-        while position < end {
-            guard let (field, wire) = tag() else { return nil }
-            switch (field, wire) {
-            case (1, .lengthDelimited):
-                guard userID == nil, let value = string() else { return nil }
-                userID = value
-            case (2, .lengthDelimited):
-                guard sessionID == nil, let value = string() else { return nil }
-                sessionID = value
-            case (3, .lengthDelimited):
-                guard itemID == nil, let value = string() else { return nil }
-                itemID = value
-            case (4, .lengthDelimited):
-                guard domain == nil, let value = string() else { return nil }
-                domain = value
-            case (5, .varint):
-                // An enum is an int32, sent sign-extended to 64 bits when negative.
-                guard type == nil, let value = varint(), let raw = Int32(exactly: Int64(bitPattern: value)) else { return nil }
-                type = raw
-            case (6, .varint):
-                guard timestamp == nil, let value = varint() else { return nil }
-                timestamp = Int64(bitPattern: value)
-            case (7, .varint):
-                guard dwell == nil, let value = varint(), let narrow = UInt32(exactly: value) else { return nil }
-                dwell = narrow
-            case (8, .fixed32):
-                guard weight == nil, end - position >= 4 else { return nil }
-                weight = Float(bitPattern: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
-                position += 4
-            default:
-                return nil
-            }
-        }
-        let wireType = Medley_V1_EventType(rawValue: Int(type ?? 0)) ?? .UNRECOGNIZED(Int(type ?? 0))
-        let modelEvent = EventType(wireType).map { eventType in
-            SessionEvent(item: ItemReference(domain: domain ?? "", id: itemID ?? ""), type: eventType,
-                         timestampMilliseconds: timestamp ?? 0,
-                         dwellMilliseconds: dwell.flatMap { $0 == 0 ? nil : Int64($0) }, weight: weight)
-        }
-        return LoggedEvent(sequence: 0, userID: userID ?? "", sessionID: sessionID, event: modelEvent)
+        guard let event else { return nil }
+        return LoggedEvent(sequence: sequence ?? 0, userID: event.userID, sessionID: event.hasSessionID ? event.sessionID : nil,
+                           event: SessionEvent(event))
     }
 }

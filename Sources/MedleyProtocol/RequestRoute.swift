@@ -13,9 +13,13 @@ public struct RequestRoute: Sendable {
     /// The body the frame holds; nil for none, or for one from a newer schema.
     public let kind: RequestKind?
     private let frame: [UInt8]
-    /// Where the recommend body lies in the frame: one range per occurrence of field 17 since
-    /// the last other body, which protobuf merges into one message.
-    private let recommendRanges: [Range<Int>]
+    /// Where the body lies in the frame: one range per occurrence of its field since the last
+    /// body of another kind, which protobuf merges into one message.
+    private let bodyRanges: [Range<Int>]
+    /// Body fields in the envelope, of any kind.
+    private let bodyFieldCount: Int
+    /// The nesting the envelope was read with.
+    private let maxMessageDepth: Int
     /// Where the recommend body's last `user_id` lies in the frame.
     private let userIDRange: Range<Int>?
 
@@ -27,7 +31,8 @@ public struct RequestRoute: Sendable {
         var protocolVersion: UInt32 = 0
         var requestID: UInt64 = 0
         var kind: RequestKind?
-        var recommendRanges: [Range<Int>] = []
+        var bodyRanges: [Range<Int>] = []
+        var bodyFieldCount = 0
         var userIDRange: Range<Int>?
         while let (number, value) = try reader.nextField() {
             // A field with another wire type than its declared one is an unknown field to
@@ -39,7 +44,7 @@ public struct RequestRoute: Sendable {
                 let found = Self.kind(ofField: number)
                 // A later body replaces an earlier one of another kind; the same kind merges.
                 if found != kind {
-                    recommendRanges = []
+                    bodyRanges = []
                     userIDRange = nil
                 }
                 if found == .recommend {
@@ -49,8 +54,9 @@ public struct RequestRoute: Sendable {
                     while let (field, value) = try body.nextField() {
                         if field == 1, case .lengthDelimited(let userID) = value { userIDRange = userID }
                     }
-                    recommendRanges.append(range)
                 }
+                bodyRanges.append(range)
+                bodyFieldCount += 1
                 kind = found
             default: break
             }
@@ -59,7 +65,9 @@ public struct RequestRoute: Sendable {
         self.requestID = requestID
         self.kind = kind
         self.frame = frame
-        self.recommendRanges = recommendRanges
+        self.bodyRanges = kind == .recommend || kind == .ingest ? bodyRanges : []
+        self.bodyFieldCount = bodyFieldCount
+        self.maxMessageDepth = maxMessageDepth
         self.userIDRange = userIDRange
     }
 
@@ -88,7 +96,41 @@ public struct RequestRoute: Sendable {
     /// The `RecommendRequest`'s bytes, as one message (the occurrences protobuf merges,
     /// concatenated); empty when the body is not a recommend request.
     public var recommendation: [UInt8] {
-        recommendRanges.count == 1 ? Array(frame[recommendRanges[0]]) : recommendRanges.flatMap { frame[$0] }
+        guard kind == .recommend else { return [] }
+        return bodyRanges.count == 1 ? Array(frame[bodyRanges[0]]) : bodyRanges.flatMap { frame[$0] }
+    }
+
+    /// The ingest request, read without the general decoder when the envelope holds one body
+    /// field, an ingest request in the plain form (``PlainWireReader``: known fields once each,
+    /// nothing unknown) and the depth limit leaves room for its events; otherwise nil, and
+    /// `Medley_V1_Request(validating:limits:)` decides. What it returns is what that decoder
+    /// gives for the frame's body. The general decoder was a fifth of the broker's time under
+    /// ingest.
+    public func plainIngestRequest() -> Medley_V1_IngestRequest? {
+        // Request, IngestRequest and SessionEvent: three levels, within any limit of four or more.
+        guard kind == .ingest, bodyFieldCount == 1, let range = bodyRanges.first, maxMessageDepth >= 4 else { return nil }
+        return frame.withUnsafeBytes { buffer -> Medley_V1_IngestRequest? in
+            var reader = PlainWireReader(bytes: buffer, range: range)
+            var request = Medley_V1_IngestRequest()
+            var sawKey = false
+            while !reader.isAtEnd {
+                guard let (field, wire) = reader.tag(), wire == .lengthDelimited else { return nil }
+                switch field {
+                case 1:
+                    guard let eventRange = reader.delimited() else { return nil }
+                    var eventReader = reader.message(in: eventRange)
+                    guard let event = eventReader.sessionEvent() else { return nil }
+                    request.events.append(event)
+                case 2:
+                    guard !sawKey, let key = reader.string() else { return nil }
+                    sawKey = true
+                    request.idempotencyKey = key
+                default:
+                    return nil
+                }
+            }
+            return request
+        }
     }
 
     /// The recommend request's `user_id` (the last one, which protobuf's merge keeps); empty

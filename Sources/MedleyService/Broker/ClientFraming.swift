@@ -6,8 +6,9 @@ import ZeroMQ
 /// nothing to answer (no routing id).
 ///
 /// A recommend request is not decoded here: its envelope is read (``RequestRoute``) for what
-/// routing needs, and its body's bytes go to the worker, which decodes them once. Other
-/// requests are decoded and validated in full.
+/// routing needs, and its body's bytes go to the worker, which decodes them once. An ingest
+/// request in the plain form is read from the envelope's reading too
+/// (``RequestRoute/plainIngestRequest()``); other requests are decoded and validated in full.
 struct ClientFraming {
     enum Message {
         case request(Medley_V1_Request, from: ClientAddress)
@@ -53,6 +54,13 @@ struct ClientFraming {
             let route = try RequestRoute(validating: routed.body, limits: limits)
             let client = ClientAddress(envelope: routed.envelope, requestID: route.requestID, arrivedAt: arrivedAt)
             guard route.kind == .recommend else {
+                if let ingest = route.plainIngestRequest() {
+                    return .request(.with {
+                        $0.protocolVersion = route.protocolVersion
+                        $0.requestID = route.requestID
+                        $0.ingest = ingest
+                    }, from: client)
+                }
                 return .request(try Medley_V1_Request(validating: routed.body, limits: limits), from: client)
             }
             return .recommend(try HeldRequest(route, from: client))
