@@ -25,8 +25,10 @@ extension Medley_V1_SessionEvent {
     public func appendEncoding(to out: inout [UInt8]) {
         func appendString(_ tag: UInt8, _ value: String) {
             out.append(tag)
-            WireFormatWriter.appendVarint(UInt64(value.utf8.count), to: &out)
-            out.append(contentsOf: value.utf8)
+            let utf8 = value.utf8
+            WireFormatWriter.appendVarint(UInt64(utf8.count), to: &out)
+            // A native string's bytes are copied in one go; the view's iterator goes byte by byte.
+            if utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: utf8) }
         }
         if !userID.isEmpty { appendString(0x0A, userID) }  // field 1
         if hasSessionID { appendString(0x12, sessionID) }  // field 2, written when set, even empty
@@ -49,7 +51,8 @@ extension Medley_V1_SessionEvent {
             let bits = weight.bitPattern
             for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift))) }
         }
-        out.append(contentsOf: unknownFields.data)
+        // Appending even empty `Data` builds an iterator: skipped for the usual event.
+        if !unknownFields.data.isEmpty { out.append(contentsOf: unknownFields.data) }
     }
 
     /// The type on the wire: an enum is an int32, sign-extended to 64 bits (ten bytes when negative).
