@@ -49,16 +49,4 @@ import Testing
         #expect(steps.count == 1 + 4, "one forward and four replies")
         #expect(pipeline.isIdle && pipeline.eventsLogged == 12)
     }
-
-    /// An ingest's users once each, in first-seen order, for small batches and large ones alike.
-    @Test func distinctUsersKeepFirstSeenOrder() {
-        for size in [1, 10, 32, 33, 500] {
-            let ids = (0..<size).map { "user-\(($0 * 7) % 13)" }
-            var expected: [String] = []
-            for id in ids where !expected.contains(id) { expected.append(id) }
-            #expect(UserOrdering<Int>.distinctUsers(of: ids) == expected.map { OpaqueID($0) }, "\(size) events")
-        }
-        // Ids the same only under Unicode equivalence are different users.
-        #expect(UserOrdering<Int>.distinctUsers(of: ["nfc-\u{E9}", "nfc-e\u{301}"]).count == 2)
-    }
 }

@@ -36,8 +36,8 @@ struct IngestPipeline {
         let client: ClientAddress
         let events: [Medley_V1_SessionEvent]
         let rejections: [Medley_V1_EventRejection]
-        /// Each user once.
-        let users: [OpaqueID]
+        /// The events' user buckets (``UserOrdering/ingestStarted(userIDs:)``).
+        let userBuckets: [Int]
         let receivedAtMs: Int64
         /// The idempotency key and the request's fingerprint, when the client gave a key.
         let idempotency: (key: String, fingerprint: [UInt8])?
@@ -138,13 +138,12 @@ struct IngestPipeline {
             return Medley_V1_Reply(requestID: requestID, body: .ingest(ack))
         }
         let events = accepted.map { ingest.events[$0] }
-        let users = UserOrdering<HeldRequest>.distinctUsers(of: events.map(\.userID))
         let token = nextToken
         nextToken += 1
         pending[token] = PendingIngest(
-            client: client, events: events, rejections: rejections, users: users, receivedAtMs: nowMs, idempotency: idempotency
+            client: client, events: events, rejections: rejections, userBuckets: ordering.ingestStarted(userIDs: events.map(\.userID)),
+            receivedAtMs: nowMs, idempotency: idempotency
         )
-        ordering.ingestStarted(users: users)
         let receipt = idempotency.map { idempotency in
             Medley_V1_IngestReceipt.with {
                 $0.idempotencyKey = idempotency.key
@@ -211,7 +210,7 @@ struct IngestPipeline {
                     steps.append(.reply(reply, to: client))
                 }
             }
-            for held in ordering.ingestFinished(users: ingest.users) { steps.append(.release(held)) }
+            for held in ordering.ingestFinished(buckets: ingest.userBuckets) { steps.append(.release(held)) }
         }
         return forwarded.isEmpty ? steps : [.forward(forwarded)] + steps
     }
