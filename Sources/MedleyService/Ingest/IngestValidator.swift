@@ -4,7 +4,12 @@ import MedleyProtocol
 /// still stores the good ones.
 public struct IngestValidator: Sendable {
     /// The domains events may name: the served model's.
-    public var domains: Set<String>
+    public var domains: Set<String> {
+        didSet { domainList = Array(domains) }
+    }
+    /// The same, searched in order: a model has a few domains, and comparing an event's
+    /// domain with each costs less than hashing it.
+    private var domainList: [String]
     /// The longest user, item or session id accepted, in UTF-8 bytes (the protocol's one limit).
     public var maxIDBytes: Int = ProtocolLimits.default.maxIDBytes
     /// How far ahead of the service's clock a timestamp may be (clients' clocks drift).
@@ -12,6 +17,7 @@ public struct IngestValidator: Sendable {
 
     public init(domains: Set<String>, maxIDBytes: Int = ProtocolLimits.default.maxIDBytes, maxFutureMilliseconds: Int64 = 24 * 60 * 60 * 1000) {
         self.domains = domains
+        domainList = Array(domains)
         self.maxIDBytes = maxIDBytes
         self.maxFutureMilliseconds = maxFutureMilliseconds
     }
@@ -44,7 +50,7 @@ public struct IngestValidator: Sendable {
         if let problem = limits.idProblem(field: "user_id", event.userID) { return (.idTooLong, problem) }
         if let problem = limits.idProblem(field: "item_id", event.itemID) { return (.idTooLong, problem) }
         if let problem = limits.idProblem(field: "session_id", event.sessionID) { return (.idTooLong, problem) }
-        if !domains.contains(event.domain) {
+        if !domainList.contains(event.domain) {
             let known = domains.sorted().joined(separator: ", ")
             return (.unknownDomain, "domain \"\(event.domain.prefix(64))\" is not served; use one of: \(known)")
         }

@@ -30,10 +30,14 @@ struct UserOrdering<Held> {
     /// equivalence are different users, and are hashed as such.
     static func bucket(of userID: String) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in userID.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
+        func mix(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
         }
+        // A native string's bytes are read in place; the view's iterator checks each step.
+        if userID.utf8.withContiguousStorageIfAvailable({ mix($0) }) == nil { mix(userID.utf8) }
         hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
         hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
         return Int(truncatingIfNeeded: (hash ^ (hash >> 31)) & UInt64(bucketCount - 1))
