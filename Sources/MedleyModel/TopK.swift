@@ -202,7 +202,11 @@ public struct TopKAccumulator: Sendable {
 
     /// The items kept, best first (see ``ScoredItem/ranksBefore(_:_:)``).
     public func sorted() -> [ScoredItem] {
-        heap.sorted(by: >).map { Self.item(rankingKey: $0) }
+        // Ascending without a closure (the specialised comparison of integers), read backwards:
+        // a sort through `>` cost a request at 3 × 5k items a twelfth of its worker's time.
+        var keys = heap
+        keys.sort()
+        return keys.reversed().map { Self.item(rankingKey: $0) }
     }
 
     // The heap is ordered so that the root has the smallest key: it ranks after every other
