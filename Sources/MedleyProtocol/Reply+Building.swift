@@ -40,10 +40,12 @@ extension Medley_V1_Reply {
         self = .error(failure.errorCode, message: failure.message, requestID: 0)
     }
 
-    /// The reply's body frame.
+    /// The reply's body frame: a recommend reply written by hand
+    /// (``handWrittenRecommendFrame()``), others by SwiftProtobuf.
     ///
     /// - Throws: only for a reply over protobuf's 2 GiB message limit.
     public func serializedFrame() throws -> [UInt8] {
-        try serializedBytes()
+        if let frame = handWrittenRecommendFrame() { return frame }
+        return try serializedBytes()
     }
 }
