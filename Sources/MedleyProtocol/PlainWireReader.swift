@@ -92,18 +92,14 @@ public struct PlainWireReader {
             guard let (field, wire) = tag(), field <= 8, seen & (1 << field) == 0 else { return nil }
             seen |= 1 << field
             switch (field, wire) {
-            case (1, .lengthDelimited):
+            case (1...4, .lengthDelimited):
                 guard let value = string() else { return nil }
-                event.userID = value
-            case (2, .lengthDelimited):
-                guard let value = string() else { return nil }
-                event.sessionID = value
-            case (3, .lengthDelimited):
-                guard let value = string() else { return nil }
-                event.itemID = value
-            case (4, .lengthDelimited):
-                guard let value = string() else { return nil }
-                event.domain = value
+                switch field {
+                case 1: event.userID = value
+                case 2: event.sessionID = value
+                case 3: event.itemID = value
+                default: event.domain = value
+                }
             case (5, .varint):
                 // An enum is an int32, sent sign-extended to 64 bits when negative.
                 guard let value = varint(), let raw = Int32(exactly: Int64(bitPattern: value)) else { return nil }

@@ -1,6 +1,5 @@
 import Foundation
 import MedleyProtocol
-import MedleySystem
 import SwiftProtobuf
 import Testing
 

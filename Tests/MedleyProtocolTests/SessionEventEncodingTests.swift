@@ -8,11 +8,8 @@ import Testing
     /// negative and unknown enum values, NaN and -0 weights, negative timestamps) and unknown
     /// fields kept from decoding.
     @Test func handWrittenEventsAreSwiftProtobufsBytes() throws {
-        var state: UInt64 = 7
-        func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 11
-        }
+        var random = SplitMix64(seed: 7)
+        func next() -> UInt64 { random.next() }
         let strings = ["", "u", "user-42", "ü\u{1F600}", String(repeating: "x", count: 127), String(repeating: "y", count: 128), String(repeating: "z", count: 20_000)]
         let weights: [Float] = [0, -0.0, 1, 0.25, .nan, .infinity, -3, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
         let types: [Int] = [0, 1, 2, 5, 99, -1, Int(Int32.min), Int(Int32.max)]
