@@ -40,12 +40,12 @@ extension Medley_V1_Reply {
         self = .error(failure.errorCode, message: failure.message, requestID: 0)
     }
 
-    /// The reply's body frame: a recommend reply written by hand
-    /// (``handWrittenRecommendFrame()``), others by SwiftProtobuf.
+    /// The reply's body frame: recommend replies and plain ingest acknowledgements written by
+    /// hand (``handWrittenFrame()``), others by SwiftProtobuf.
     ///
     /// - Throws: only for a reply over protobuf's 2 GiB message limit.
     public func serializedFrame() throws -> [UInt8] {
-        if let frame = handWrittenRecommendFrame() { return frame }
+        if let frame = handWrittenFrame() { return frame }
         return try serializedBytes()
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
-import MedleyProtocol
 import SwiftProtobuf
 import Testing
 
-/// Workers write recommend replies by hand (`Medley_V1_Reply.serializedFrame()`); clients
-/// decode them with their protobuf libraries, so they must be SwiftProtobuf's bytes.
-@Suite struct RecommendReplyEncodingTests {
+@testable import MedleyProtocol
+
+/// Workers write recommend replies and the broker ingest acknowledgements by hand
+/// (`Medley_V1_Reply.serializedFrame()`); clients decode them with their protobuf libraries,
+/// so they must be SwiftProtobuf's bytes.
+@Suite struct ReplyEncodingTests {
     @Test func handWrittenRepliesAreSwiftProtobufsDeterministicBytes() throws {
         var random = SplitMix64(seed: 0x7265_706C_79)
         var options = BinaryEncodingOptions()
@@ -17,13 +19,41 @@ import Testing
         }
     }
 
+    @Test func handWrittenAcknowledgementsAreSwiftProtobufsBytes() throws {
+        var random = SplitMix64(seed: 0x61_636B)
+        for index in 0..<2_000 {
+            var reply = Medley_V1_Reply()
+            if random.next() % 4 != 0 { reply.protocolVersion = 1 }
+            reply.requestID = random.next() % 3 == 0 ? 0 : random.next()
+            if random.next() % 5 == 0 { reply.modelVersion = random.next() % 100 }
+            var ack = Medley_V1_IngestAck()
+            ack.accepted = random.next() % 3 == 0 ? 0 : UInt32(truncatingIfNeeded: random.next() >> (random.next() % 64))
+            if random.next() % 4 != 0 {
+                ack.durablePosition = .with {
+                    $0.sequence = random.next() % 5 == 0 ? 0 : random.next() >> (random.next() % 64)
+                    $0.segment = random.next() % 2 == 0 ? 0 : random.next() % 1_000_000
+                    $0.offset = random.next() % 3 == 0 ? 0 : random.next() % (1 << 30)
+                }
+            }
+            if index % 7 == 0 {
+                ack = try Medley_V1_IngestAck(serializedBytes: (try ack.serializedBytes() as [UInt8]) + [0xF8, 0x01, 0x02])
+            }
+            reply.ingest = ack
+            #expect(try reply.serializedFrame() == reply.serializedBytes(), "reply \(index)")
+            #expect(reply.handWrittenFrame() != nil)
+        }
+    }
+
     @Test func otherBodiesAreLeftToSwiftProtobuf() throws {
         let error = Medley_V1_Reply.error(.invalidArgument, message: "no", requestID: 9)
+        #expect(error.handWrittenFrame() == nil)
         #expect(try error.serializedFrame() == error.serializedBytes())
-        var ingest = Medley_V1_Reply()
-        ingest.requestID = 4
-        ingest.ingest.accepted = 3
-        #expect(try ingest.serializedFrame() == ingest.serializedBytes())
+        var rejected = Medley_V1_Reply()
+        rejected.requestID = 4
+        rejected.ingest.accepted = 3
+        rejected.ingest.rejections = [.with { $0.index = 2; $0.reason = .missingID; $0.message = "user_id is empty" }]
+        #expect(rejected.handWrittenFrame() == nil)
+        #expect(try rejected.serializedFrame() == rejected.serializedBytes())
     }
 
     // MARK: - Helpers
