@@ -10,8 +10,8 @@ import Testing
         var ordering = UserOrdering<String>()
         let users = ["carol", "alice", "bob", "dave"]
         #expect(Set(users.map(UserOrdering<String>.bucket(of:))).count == users.count)
-        let first = ordering.ingestStarted(userIDs: users)
-        let second = ordering.ingestStarted(userIDs: ["dave"])
+        let first = ordering.ingestStarted(userIDs: users, ingest: 1)
+        let second = ordering.ingestStarted(userIDs: ["dave"], ingest: 2)
         #expect(!ordering.mustHold("erin"))
         for user in users {
             #expect(ordering.mustHold(user))
@@ -19,25 +19,25 @@ import Testing
             ordering.hold("\(user)-2", for: user)
         }
         #expect(ordering.heldCount == 8)
-        let released = ordering.ingestFinished(buckets: first)
+        let released = ordering.ingestFinished(buckets: first, ingest: 1)
         #expect(released == ["alice-1", "alice-2", "bob-1", "bob-2", "carol-1", "carol-2"])
         // dave had a second ingest in flight.
         #expect(ordering.mustHold("dave") && !ordering.mustHold("alice") && ordering.heldCount == 2)
         #expect(!ordering.isIdle)
-        #expect(ordering.ingestFinished(buckets: second) == ["dave-1", "dave-2"])
+        #expect(ordering.ingestFinished(buckets: second, ingest: 2) == ["dave-1", "dave-2"])
         #expect(ordering.isIdle)
     }
 
     @Test func aUserTwiceInOneIngestIsFreeOnceItFinishes() {
         var ordering = UserOrdering<Int>()
-        let buckets = ordering.ingestStarted(userIDs: ["ann", "ann", "ann"])
+        let buckets = ordering.ingestStarted(userIDs: ["ann", "ann", "ann"], ingest: 1)
         ordering.hold(1, for: "ann")
-        #expect(ordering.ingestFinished(buckets: buckets) == [1])
+        #expect(ordering.ingestFinished(buckets: buckets, ingest: 1) == [1])
         #expect(ordering.isIdle && !ordering.mustHold("ann"))
     }
 
-    /// Two users in one bucket: a request for one waits for the other's ingest too (never
-    /// longer), in arrival order with its own user's requests.
+    /// Two users in one bucket: a request for one waits for the other's ingest too, never
+    /// longer.
     @Test func aRequestWaitsBehindAnotherUserOfItsBucketUntilThatIngestFinishes() throws {
         var firstIn: [Int: String] = [:]
         var pair: (String, String)?
@@ -48,14 +48,30 @@ import Testing
         }
         let (a, b) = try #require(pair)
         var ordering = UserOrdering<String>()
-        let ingestOfA = ordering.ingestStarted(userIDs: [a])
+        let ingestOfA = ordering.ingestStarted(userIDs: [a], ingest: 1)
         #expect(ordering.mustHold(b))
         ordering.hold("\(b)-1", for: b)
-        let ingestOfB = ordering.ingestStarted(userIDs: [b])
+        let ingestOfB = ordering.ingestStarted(userIDs: [b], ingest: 2)
         ordering.hold("\(b)-2", for: b)
-        // b's own ingest still holds both, in arrival order.
-        #expect(ordering.ingestFinished(buckets: ingestOfA).isEmpty)
-        #expect(ordering.ingestFinished(buckets: ingestOfB) == ["\(b)-1", "\(b)-2"])
+        // The first request waited for a's ingest only; the second for b's own.
+        #expect(ordering.ingestFinished(buckets: ingestOfA, ingest: 1) == ["\(b)-1"])
+        #expect(ordering.ingestFinished(buckets: ingestOfB, ingest: 2) == ["\(b)-2"])
+        #expect(ordering.isIdle)
+    }
+
+    /// A request waits for the ingests before it, not for those of its user that start after
+    /// it: a user whose events keep arriving still gets answers.
+    @Test func laterIngestsOfTheUserDoNotProlongTheWait() {
+        var ordering = UserOrdering<String>()
+        var started = [ordering.ingestStarted(userIDs: ["ann"], ingest: 1)]
+        ordering.hold("first", for: "ann")
+        started.append(ordering.ingestStarted(userIDs: ["ann"], ingest: 2))
+        #expect(ordering.ingestFinished(buckets: started[0], ingest: 1) == ["first"])
+        #expect(ordering.mustHold("ann"))
+        ordering.hold("second", for: "ann")
+        started.append(ordering.ingestStarted(userIDs: ["ann"], ingest: 3))
+        #expect(ordering.ingestFinished(buckets: started[1], ingest: 2) == ["second"])
+        #expect(ordering.ingestFinished(buckets: started[2], ingest: 3).isEmpty)
         #expect(ordering.isIdle)
     }
 

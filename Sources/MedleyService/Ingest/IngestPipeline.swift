@@ -36,7 +36,7 @@ struct IngestPipeline {
         let client: ClientAddress
         let events: [Medley_V1_SessionEvent]
         let rejections: [Medley_V1_EventRejection]
-        /// The events' user buckets (``UserOrdering/ingestStarted(userIDs:)``).
+        /// The events' user buckets (``UserOrdering/ingestStarted(userIDs:ingest:)``).
         let userBuckets: [Int]
         let receivedAtMs: Int64
         /// The idempotency key and the request's fingerprint, when the client gave a key.
@@ -141,7 +141,7 @@ struct IngestPipeline {
         let token = nextToken
         nextToken += 1
         pending[token] = PendingIngest(
-            client: client, events: events, rejections: rejections, userBuckets: ordering.ingestStarted(userIDs: events.map(\.userID)),
+            client: client, events: events, rejections: rejections, userBuckets: ordering.ingestStarted(userIDs: events.map(\.userID), ingest: token),
             receivedAtMs: nowMs, idempotency: idempotency
         )
         let receipt = idempotency.map { idempotency in
@@ -210,7 +210,7 @@ struct IngestPipeline {
                     steps.append(.reply(reply, to: client))
                 }
             }
-            for held in ordering.ingestFinished(buckets: ingest.userBuckets) { steps.append(.release(held)) }
+            for held in ordering.ingestFinished(buckets: ingest.userBuckets, ingest: completion.token) { steps.append(.release(held)) }
         }
         return forwarded.isEmpty ? steps : [.forward(forwarded)] + steps
     }
