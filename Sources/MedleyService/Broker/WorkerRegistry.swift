@@ -52,11 +52,11 @@ struct WorkerRegistry {
     /// The index in `candidates` of ``owner(of:among:)``.
     static func ownerIndex(of userID: String, among candidates: [[UInt8]]) -> Int? {
         // The user's part of the hash is the same for every candidate: made once.
-        let userHash = fnv1a(userID.utf8, separatorAfter: true)
+        let userHash = userPart(userID)
         var best: Int?
         var bestScore: UInt64 = 0
         for (index, candidate) in candidates.enumerated() {
-            let score = finalized(fnv1a(candidate, separatorAfter: false, from: userHash))
+            let score = StableUserHash.finalized(StableUserHash.mix(candidate, into: userHash))
             if best == nil || score > bestScore || (score == bestScore && candidate.lexicographicallyPrecedes(candidates[best!])) {
                 best = index
                 bestScore = score
@@ -65,29 +65,12 @@ struct WorkerRegistry {
         return best
     }
 
-    /// FNV-1a over the user id, a separator and the worker id, then a SplitMix64 finaliser to
-    /// spread FNV's weak low bits. Stable across processes, unlike `Hasher`.
+    /// ``StableUserHash`` over the user id, a separator byte and the worker id.
     static func rendezvousScore(userID: String, workerID: [UInt8]) -> UInt64 {
-        finalized(fnv1a(workerID, separatorAfter: false, from: fnv1a(userID.utf8, separatorAfter: true)))
+        StableUserHash.finalized(StableUserHash.mix(workerID, into: userPart(userID)))
     }
 
-    private static func fnv1a(_ bytes: some Sequence<UInt8>, separatorAfter: Bool, from start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var hash = start
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        if separatorAfter {
-            hash ^= 0xff
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
-
-    private static func finalized(_ hash: UInt64) -> UInt64 {
-        var z = hash &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+    private static func userPart(_ userID: String) -> UInt64 {
+        StableUserHash.mix(CollectionOfOne(0xff), into: StableUserHash.mix(userID))
     }
 }

@@ -29,22 +29,9 @@ struct UserOrdering<Held> {
     /// Requests held in all.
     var heldCount: Int { held.count }
 
-    /// The bucket of a user id: FNV-1a over its UTF-8 bytes and a SplitMix64 finaliser, so that
-    /// ids differing in one byte land apart. Ids that are the same only under Unicode
-    /// equivalence are different users, and are hashed as such.
+    /// The bucket of a user id (``StableUserHash``).
     static func bucket(of userID: String) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: some Sequence<UInt8>) {
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash &*= 0x0000_0100_0000_01b3
-            }
-        }
-        // A native string's bytes are read in place; the view's iterator checks each step.
-        if userID.utf8.withContiguousStorageIfAvailable({ mix($0) }) == nil { mix(userID.utf8) }
-        hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
-        return Int(truncatingIfNeeded: (hash ^ (hash >> 31)) & UInt64(bucketCount - 1))
+        Int(truncatingIfNeeded: StableUserHash.finalized(StableUserHash.mix(userID)) & UInt64(bucketCount - 1))
     }
 
     /// Notes an ingest in flight, `ingest` numbering ingests in the order they start and finish;
