@@ -54,7 +54,7 @@ struct OpaqueIDTests {
         for (a, b) in Self.pairs {
             var ordering = UserOrdering<Int>()
             #expect(UserOrdering<Int>.bucket(of: a) != UserOrdering<Int>.bucket(of: b))
-            _ = ordering.ingestStarted(userIDs: [a], ingest: 1)
+            ordering.ingestStarted(userIDs: [a], ingest: 1)
             #expect(ordering.mustHold(a))
             #expect(!ordering.mustHold(b))
         }

@@ -2,7 +2,7 @@ import Testing
 
 @testable import MedleyService
 
-/// Recommend requests held behind ingests of their users, counted in buckets of user ids.
+/// Recommend requests held behind ingests of their users, placed in buckets of user ids.
 @Suite struct UserOrderingTests {
     /// Requests held behind ingests are released once every ingest of their user finished:
     /// in arrival order per user, users in the order of their ids' bytes, whatever the order given.
@@ -10,8 +10,8 @@ import Testing
         var ordering = UserOrdering<String>()
         let users = ["carol", "alice", "bob", "dave"]
         #expect(Set(users.map(UserOrdering<String>.bucket(of:))).count == users.count)
-        let first = ordering.ingestStarted(userIDs: users, ingest: 1)
-        let second = ordering.ingestStarted(userIDs: ["dave"], ingest: 2)
+        ordering.ingestStarted(userIDs: users, ingest: 1)
+        ordering.ingestStarted(userIDs: ["dave"], ingest: 2)
         #expect(!ordering.mustHold("erin"))
         for user in users {
             #expect(ordering.mustHold(user))
@@ -19,20 +19,20 @@ import Testing
             ordering.hold("\(user)-2", for: user)
         }
         #expect(ordering.heldCount == 8)
-        let released = ordering.ingestFinished(buckets: first, ingest: 1)
+        let released = ordering.ingestFinished(1)
         #expect(released == ["alice-1", "alice-2", "bob-1", "bob-2", "carol-1", "carol-2"])
         // dave had a second ingest in flight.
         #expect(ordering.mustHold("dave") && !ordering.mustHold("alice") && ordering.heldCount == 2)
         #expect(!ordering.isIdle)
-        #expect(ordering.ingestFinished(buckets: second, ingest: 2) == ["dave-1", "dave-2"])
+        #expect(ordering.ingestFinished(2) == ["dave-1", "dave-2"])
         #expect(ordering.isIdle)
     }
 
     @Test func aUserTwiceInOneIngestIsFreeOnceItFinishes() {
         var ordering = UserOrdering<Int>()
-        let buckets = ordering.ingestStarted(userIDs: ["ann", "ann", "ann"], ingest: 1)
+        ordering.ingestStarted(userIDs: ["ann", "ann", "ann"], ingest: 1)
         ordering.hold(1, for: "ann")
-        #expect(ordering.ingestFinished(buckets: buckets, ingest: 1) == [1])
+        #expect(ordering.ingestFinished(1) == [1])
         #expect(ordering.isIdle && !ordering.mustHold("ann"))
     }
 
@@ -48,14 +48,14 @@ import Testing
         }
         let (a, b) = try #require(pair)
         var ordering = UserOrdering<String>()
-        let ingestOfA = ordering.ingestStarted(userIDs: [a], ingest: 1)
+        ordering.ingestStarted(userIDs: [a], ingest: 1)
         #expect(ordering.mustHold(b))
         ordering.hold("\(b)-1", for: b)
-        let ingestOfB = ordering.ingestStarted(userIDs: [b], ingest: 2)
+        ordering.ingestStarted(userIDs: [b], ingest: 2)
         ordering.hold("\(b)-2", for: b)
         // The first request waited for a's ingest only; the second for b's own.
-        #expect(ordering.ingestFinished(buckets: ingestOfA, ingest: 1) == ["\(b)-1"])
-        #expect(ordering.ingestFinished(buckets: ingestOfB, ingest: 2) == ["\(b)-2"])
+        #expect(ordering.ingestFinished(1) == ["\(b)-1"])
+        #expect(ordering.ingestFinished(2) == ["\(b)-2"])
         #expect(ordering.isIdle)
     }
 
@@ -63,15 +63,15 @@ import Testing
     /// it: a user whose events keep arriving still gets answers.
     @Test func laterIngestsOfTheUserDoNotProlongTheWait() {
         var ordering = UserOrdering<String>()
-        var started = [ordering.ingestStarted(userIDs: ["ann"], ingest: 1)]
+        ordering.ingestStarted(userIDs: ["ann"], ingest: 1)
         ordering.hold("first", for: "ann")
-        started.append(ordering.ingestStarted(userIDs: ["ann"], ingest: 2))
-        #expect(ordering.ingestFinished(buckets: started[0], ingest: 1) == ["first"])
+        ordering.ingestStarted(userIDs: ["ann"], ingest: 2)
+        #expect(ordering.ingestFinished(1) == ["first"])
         #expect(ordering.mustHold("ann"))
         ordering.hold("second", for: "ann")
-        started.append(ordering.ingestStarted(userIDs: ["ann"], ingest: 3))
-        #expect(ordering.ingestFinished(buckets: started[1], ingest: 2) == ["second"])
-        #expect(ordering.ingestFinished(buckets: started[2], ingest: 3).isEmpty)
+        ordering.ingestStarted(userIDs: ["ann"], ingest: 3)
+        #expect(ordering.ingestFinished(2) == ["second"])
+        #expect(ordering.ingestFinished(3).isEmpty)
         #expect(ordering.isIdle)
     }
 

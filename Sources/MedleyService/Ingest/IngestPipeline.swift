@@ -36,8 +36,6 @@ struct IngestPipeline {
         let client: ClientAddress
         let events: [Medley_V1_SessionEvent]
         let rejections: [Medley_V1_EventRejection]
-        /// The events' user buckets (``UserOrdering/ingestStarted(userIDs:ingest:)``).
-        let userBuckets: [Int]
         let receivedAtMs: Int64
         /// The idempotency key and the request's fingerprint, when the client gave a key.
         let idempotency: (key: String, fingerprint: [UInt8])?
@@ -141,9 +139,9 @@ struct IngestPipeline {
         let token = nextToken
         nextToken += 1
         pending[token] = PendingIngest(
-            client: client, events: events, rejections: rejections, userBuckets: ordering.ingestStarted(userIDs: events.map(\.userID), ingest: token),
-            receivedAtMs: nowMs, idempotency: idempotency
+            client: client, events: events, rejections: rejections, receivedAtMs: nowMs, idempotency: idempotency
         )
+        ordering.ingestStarted(userIDs: events.map(\.userID), ingest: token)
         let receipt = idempotency.map { idempotency in
             Medley_V1_IngestReceipt.with {
                 $0.idempotencyKey = idempotency.key
@@ -210,7 +208,7 @@ struct IngestPipeline {
                     steps.append(.reply(reply, to: client))
                 }
             }
-            for held in ordering.ingestFinished(buckets: ingest.userBuckets, ingest: completion.token) { steps.append(.release(held)) }
+            for held in ordering.ingestFinished(completion.token) { steps.append(.release(held)) }
         }
         return forwarded.isEmpty ? steps : [.forward(forwarded)] + steps
     }

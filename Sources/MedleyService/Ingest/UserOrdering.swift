@@ -6,22 +6,20 @@
 /// order they started (the log completes them in order), so a held request waits for the
 /// latest of them only, and ingests that start after it do not prolong its wait.
 ///
-/// Users are counted in buckets of their ids' bytes, not one by one: every ingested event
-/// adds one to its user's bucket and takes it away when the ingest finishes, an array
-/// increment where a dictionary of users cost a hash, an allocation and a removal per event
-/// (an eighth of the broker's time under ingest). A request waits when its bucket has events
-/// on their way to disk, for the latest ingest that touched the bucket, so it may also wait
-/// behind an ingest of another user in its bucket (one bucket in 65,536): never past that
-/// ingest's sync, and never ahead of its own user's events.
+/// Users are placed in 65,536 buckets of their ids' hashes, not kept one by one: each
+/// ingested event marks its user's bucket with its ingest's number, an array store where a
+/// dictionary of users cost a hash, an allocation and a removal per event (an eighth of the
+/// broker's time under ingest). A bucket whose mark is an ingest not yet finished holds
+/// requests, so a request may also wait behind an ingest of another user in its bucket: never
+/// past that ingest's sync, and never ahead of its own user's events.
 struct UserOrdering<Held> {
     static var bucketCount: Int { 1 << 16 }
 
-    /// Events on their way to disk, per bucket.
-    private var pendingEvents = [UInt32](repeating: 0, count: 1 << 16)
-    /// Buckets with events on their way to disk.
-    private var pendingBuckets = 0
-    /// The latest ingest that touched each bucket.
+    /// The latest ingest that touched each bucket (0: none).
     private var latestIngest = [UInt64](repeating: 0, count: 1 << 16)
+    /// The latest ingest started, and the latest finished: every ingest up to it has.
+    private var lastStarted: UInt64 = 0
+    private var lastFinished: UInt64 = 0
     /// Held requests in arrival order, each with the ingest it waits for.
     private var held: [(user: String, arrival: UInt64, waitsFor: UInt64, request: Held)] = []
     private var arrivals: UInt64 = 0
@@ -34,21 +32,17 @@ struct UserOrdering<Held> {
         Int(truncatingIfNeeded: StableUserHash.finalized(StableUserHash.mix(userID)) & UInt64(bucketCount - 1))
     }
 
-    /// Notes an ingest in flight, `ingest` numbering ingests in the order they start and finish;
-    /// returns its events' buckets, which ``ingestFinished(buckets:ingest:)`` takes.
-    mutating func ingestStarted(userIDs: [String], ingest: UInt64) -> [Int] {
-        userIDs.map { userID in
-            let bucket = Self.bucket(of: userID)
-            if pendingEvents[bucket] == 0 { pendingBuckets += 1 }
-            pendingEvents[bucket] += 1
-            latestIngest[bucket] = ingest
-            return bucket
-        }
+    /// Notes an ingest in flight; `ingest` numbers ingests from 1 in the order they start,
+    /// which is the order they finish.
+    mutating func ingestStarted(userIDs: [String], ingest: UInt64) {
+        precondition(ingest > lastStarted, "ingests are numbered in the order they start")
+        for userID in userIDs { latestIngest[Self.bucket(of: userID)] = ingest }
+        lastStarted = ingest
     }
 
-    /// Whether a request for `user` must wait.
+    /// Whether a request for `user` must wait: an ingest that touched its bucket has not finished.
     func mustHold(_ user: String) -> Bool {
-        pendingEvents[Self.bucket(of: user)] != 0
+        latestIngest[Self.bucket(of: user)] > lastFinished
     }
 
     /// Holds a request that ``mustHold(_:)`` said must wait: until the latest ingest that
@@ -62,11 +56,8 @@ struct UserOrdering<Held> {
     /// before it, and returns the requests it released: in arrival order per user, users in
     /// the order of their ids' bytes, so that releases do not depend on the buckets. Only
     /// released requests are sorted (under pure ingest, none).
-    mutating func ingestFinished(buckets: [Int], ingest: UInt64) -> [Held] {
-        for bucket in buckets {
-            pendingEvents[bucket] -= 1
-            if pendingEvents[bucket] == 0 { pendingBuckets -= 1 }
-        }
+    mutating func ingestFinished(_ ingest: UInt64) -> [Held] {
+        lastFinished = ingest
         guard !held.isEmpty else { return [] }
         var releasing: [(user: String, arrival: UInt64, waitsFor: UInt64, request: Held)] = []
         var waiting: [(user: String, arrival: UInt64, waitsFor: UInt64, request: Held)] = []
@@ -82,5 +73,5 @@ struct UserOrdering<Held> {
     }
 
     /// Whether nothing is pending or held.
-    var isIdle: Bool { pendingBuckets == 0 && held.isEmpty }
+    var isIdle: Bool { lastFinished == lastStarted && held.isEmpty }
 }
