@@ -44,7 +44,22 @@ extension Medley_V1_Reply {
     }
 }
 
-extension Medley_V1_IngestAck {
+/// A message written by hand: its size, counted without writing it, and its bytes.
+protocol HandWrittenMessage {
+    var encodedSize: Int { get }
+    func appendEncoding(to out: inout [UInt8])
+}
+
+extension HandWrittenMessage {
+    /// Appends the message as a length-delimited field with a one-byte tag.
+    func appendField(tag: UInt8, to out: inout [UInt8]) {
+        out.append(tag)
+        WireFormatWriter.appendVarint(UInt64(encodedSize), to: &out)
+        appendEncoding(to: &out)
+    }
+}
+
+extension Medley_V1_IngestAck: HandWrittenMessage {
     /// Without rejections, which ``Medley_V1_Reply/handWrittenFrame()`` leaves to SwiftProtobuf.
     var encodedSize: Int {
         var size = accepted == 0 ? 0 : 1 + WireFormatWriter.varintSize(UInt64(accepted))
@@ -57,16 +72,12 @@ extension Medley_V1_IngestAck {
             out.append(0x08)  // field 1
             WireFormatWriter.appendVarint(UInt64(accepted), to: &out)
         }
-        if hasDurablePosition {
-            out.append(0x1A)  // field 3, written when set
-            WireFormatWriter.appendVarint(UInt64(durablePosition.encodedSize), to: &out)
-            durablePosition.appendEncoding(to: &out)
-        }
+        if hasDurablePosition { durablePosition.appendField(tag: 0x1A, to: &out) }  // field 3, written when set
         WireFormatWriter.appendUnknownFields(unknownFields.data, to: &out)
     }
 }
 
-extension Medley_V1_LogPosition {
+extension Medley_V1_LogPosition: HandWrittenMessage {
     var encodedSize: Int {
         (sequence == 0 ? 0 : 1 + WireFormatWriter.varintSize(sequence))
             + (segment == 0 ? 0 : 1 + WireFormatWriter.varintSize(segment))
@@ -82,7 +93,7 @@ extension Medley_V1_LogPosition {
     }
 }
 
-extension Medley_V1_RecommendReply {
+extension Medley_V1_RecommendReply: HandWrittenMessage {
     var encodedSize: Int {
         var size = 0
         for ranking in domains { size += WireFormatWriter.lengthDelimitedSize(ranking.encodedSize) }
@@ -98,12 +109,8 @@ extension Medley_V1_RecommendReply {
     }
 
     func appendEncoding(to out: inout [UInt8]) {
-        for ranking in domains {
-            out.append(0x0A)  // field 1
-            WireFormatWriter.appendVarint(UInt64(ranking.encodedSize), to: &out)
-            ranking.appendEncoding(to: &out)
-        }
-        Self.append(sessionNext, tag: 0x12, to: &out)  // field 2
+        for ranking in domains { ranking.appendField(tag: 0x0A, to: &out) }  // field 1
+        for item in sessionNext { item.appendField(tag: 0x12, to: &out) }  // field 2
         // A map entry holds its key and its value even when they are empty or zero.
         for domain in nextDomainProbability.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             let probability = nextDomainProbability[domain]!
@@ -112,7 +119,7 @@ extension Medley_V1_RecommendReply {
             WireFormatWriter.appendString(tag: 0x0A, domain, to: &out)
             WireFormatWriter.appendFloat(tag: 0x15, probability, to: &out)
         }
-        Self.append(blended, tag: 0x22, to: &out)  // field 4
+        for item in blended { item.appendField(tag: 0x22, to: &out) }  // field 4
         if modelVersion != 0 {
             out.append(0x28)  // field 5
             WireFormatWriter.appendVarint(modelVersion, to: &out)
@@ -128,17 +135,9 @@ extension Medley_V1_RecommendReply {
     private static func entrySize(_ domain: String, _ probability: Float) -> Int {
         WireFormatWriter.stringFieldSize(domain) + 5
     }
-
-    private static func append(_ items: [Medley_V1_RankedItem], tag: UInt8, to out: inout [UInt8]) {
-        for item in items {
-            out.append(tag)
-            WireFormatWriter.appendVarint(UInt64(item.encodedSize), to: &out)
-            item.appendEncoding(to: &out)
-        }
-    }
 }
 
-extension Medley_V1_DomainRanking {
+extension Medley_V1_DomainRanking: HandWrittenMessage {
     var encodedSize: Int {
         var size = domain.isEmpty ? 0 : WireFormatWriter.stringFieldSize(domain)
         for item in items { size += WireFormatWriter.lengthDelimitedSize(item.encodedSize) }
@@ -147,16 +146,12 @@ extension Medley_V1_DomainRanking {
 
     func appendEncoding(to out: inout [UInt8]) {
         if !domain.isEmpty { WireFormatWriter.appendString(tag: 0x0A, domain, to: &out) }  // field 1
-        for item in items {
-            out.append(0x12)  // field 2
-            WireFormatWriter.appendVarint(UInt64(item.encodedSize), to: &out)
-            item.appendEncoding(to: &out)
-        }
+        for item in items { item.appendField(tag: 0x12, to: &out) }  // field 2
         WireFormatWriter.appendUnknownFields(unknownFields.data, to: &out)
     }
 }
 
-extension Medley_V1_RankedItem {
+extension Medley_V1_RankedItem: HandWrittenMessage {
     var encodedSize: Int {
         (itemID.isEmpty ? 0 : WireFormatWriter.stringFieldSize(itemID))
             + (domain.isEmpty ? 0 : WireFormatWriter.stringFieldSize(domain))
