@@ -36,10 +36,14 @@ public struct LoggedEvent: Sendable, Equatable {
     /// Anything else (which a well-formed log does not hold, but protobuf allows) returns nil,
     /// so this never disagrees with the general decoder.
     public init?(canonical bytes: [UInt8]) {
-        guard let decoded = bytes.withUnsafeBytes({ buffer in
-            var reader = PlainWireReader(bytes: buffer, range: 0..<buffer.count)
-            return Self.record(&reader)
-        }) else { return nil }
+        guard let decoded = bytes.withUnsafeBytes({ LoggedEvent(canonical: $0) }) else { return nil }
+        self = decoded
+    }
+
+    /// ``init(canonical:)`` for bytes in place (a record of a packed EVENTS frame).
+    public init?(canonical bytes: UnsafeRawBufferPointer) {
+        var reader = PlainWireReader(bytes: bytes, range: 0..<bytes.count)
+        guard let decoded = Self.record(&reader) else { return nil }
         self = decoded
     }
 

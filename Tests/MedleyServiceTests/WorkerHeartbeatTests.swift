@@ -53,7 +53,7 @@ struct WorkerHeartbeatTests {
                 }
                 return try! record.serializedBytes()
             }
-            try broker.send(multipart: [routing] + WorkerMessage.events(records).frames)
+            try broker.send(multipart: [routing] + WorkerMessage.events(EventRecordPack(records)).frames)
         }
         try broker.send(multipart: [routing] + WorkerMessage.request(ticket: 7, requestID: 1, recommendation: [0xFF]).frames)
 

@@ -23,7 +23,7 @@ struct SessionReplay {
         let (before, after, reset) = (change.before, change.after, change.reset)
         let joined = after.contains { !before.contains($0) }
         let refilled = Set(joined ? before.filter(after.contains) : [])
-        var outgoing: [[UInt8]: [[UInt8]]] = [:]
+        var outgoing: [[UInt8]: EventRecordPack] = [:]
         var forgotten: [[UInt8]: Set<OpaqueID>] = [:]
         var ownerCache: [OpaqueID: (old: [UInt8]?, new: [UInt8])] = [:]
         var replayed: UInt64 = 0
@@ -51,11 +51,11 @@ struct SessionReplay {
                         forgotten[old, default: []].insert(OpaqueID(userID))
                     }
                     guard pass == 2, owners.old != owners.new || owners.new == reset || refilled.contains(owners.new) else { continue }
-                    outgoing[owners.new, default: []].append(record)
+                    outgoing[owners.new, default: EventRecordPack()].append(record)
                     replayed += 1
                     if outgoing[owners.new]!.count >= batchSize {
                         try send(owners.new, .events(outgoing[owners.new]!))
-                        outgoing[owners.new] = []
+                        outgoing[owners.new] = EventRecordPack()
                     }
                 }
                 // Old owners forget moved users before their own users are sent again.
@@ -67,8 +67,8 @@ struct SessionReplay {
             failure = "\(error)"
         }
         try sendForgets()
-        for (worker, records) in outgoing where !records.isEmpty {
-            try send(worker, .events(records))
+        for (worker, pack) in outgoing where !pack.isEmpty {
+            try send(worker, .events(pack))
         }
         return failure.map { .failed($0) } ?? .finished(events: replayed, users: UInt64(ownerCache.count))
     }

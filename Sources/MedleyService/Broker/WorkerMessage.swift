@@ -2,9 +2,10 @@
 /// (ROUTER, bound by `medley serve`; workers connect with DEALER). protocol/README.md
 /// documents the frames.
 ///
-/// Every message starts with the protocol tag frame `MDW3` and a one-byte command frame, so a
+/// Every message starts with the protocol tag frame `MDW4` and a one-byte command frame, so a
 /// peer of another kind or version is told apart at once (`MDW1` carried the client's envelope
-/// to the worker and back; `MDW2` carried the whole `Request` in REQUEST).
+/// to the worker and back; `MDW2` carried the whole `Request` in REQUEST; `MDW3` sent EVENTS
+/// as one frame per record).
 public enum WorkerMessage: Equatable, Sendable {
     /// Worker → broker: ready to serve. `name` is for logs and stats. A worker that gives the
     /// model version it serves (a `medley worker` process) is sent every model the service
@@ -18,9 +19,9 @@ public enum WorkerMessage: Equatable, Sendable {
     case request(ticket: UInt64, requestID: UInt64, recommendation: [UInt8])
     /// Worker → broker: the `Reply` body to a request, with the request's ticket.
     case reply(ticket: UInt64, body: [UInt8])
-    /// Broker → worker: logged events (`EventLogRecord` protobuf, one per frame) to fold
+    /// Broker → worker: logged events (`EventLogRecord` protobuf, packed in one frame) to fold
     /// into the sessions of users the worker owns, in log order.
-    case events([[UInt8]])
+    case events(EventRecordPack)
     /// Broker → worker: these users moved to another worker; drop their sessions.
     case forget(userIDs: [String])
     /// Both ways: the peer is going away (or, from the broker, does not know this worker).
@@ -30,7 +31,7 @@ public enum WorkerMessage: Equatable, Sendable {
     case model(announcement: [UInt8], modelBytes: [UInt8])
 
     /// The first frame of every message.
-    public static let tag: [UInt8] = Array("MDW3".utf8)
+    public static let tag: [UInt8] = Array("MDW4".utf8)
 
     enum Command: UInt8 {
         case ready = 1, heartbeat = 2, request = 3, reply = 4, events = 5, forget = 6, disconnect = 7, model = 8
@@ -48,7 +49,7 @@ public enum WorkerMessage: Equatable, Sendable {
         case .reply(let ticket, let body):
             return [Self.tag, [Command.reply.rawValue], ticket.littleEndianBytes, body]
         case .events(let records):
-            return [Self.tag, [Command.events.rawValue]] + records
+            return [Self.tag, [Command.events.rawValue], records.bytes]
         case .forget(let userIDs):
             return [Self.tag, [Command.forget.rawValue]] + userIDs.map { Array($0.utf8) }
         case .disconnect:
@@ -90,7 +91,8 @@ public enum WorkerMessage: Equatable, Sendable {
             guard let ticket = UInt64(littleEndianBytes: rest.first!) else { throw .malformedTicket(command: "REPLY") }
             self = .reply(ticket: ticket, body: rest.last!)
         case .events:
-            self = .events(Array(rest))
+            guard rest.count == 1 else { throw .wrongFrameCount(command: "EVENTS", count: rest.count) }
+            self = .events(try EventRecordPack(frame: rest.first!))
         case .forget:
             self = .forget(userIDs: rest.map { String(decoding: $0, as: UTF8.self) })
         case .disconnect:
@@ -109,14 +111,16 @@ public enum WorkerProtocolError: Error, Equatable, Sendable, CustomStringConvert
     case wrongFrameCount(command: String, count: Int)
     case malformedTicket(command: String)
     case malformedRequestID
+    case malformedEvents
 
     public var description: String {
         switch self {
-        case .notWorkerProtocol: "not a worker-protocol message (no MDW3 tag)"
+        case .notWorkerProtocol: "not a worker-protocol message (no MDW4 tag)"
         case .unknownCommand(let bytes): "unknown worker command \(bytes)"
         case .wrongFrameCount(let command, let count): "\(command) with \(count) frames after the command"
         case .malformedTicket(let command): "\(command) whose ticket is not 8 bytes"
         case .malformedRequestID: "REQUEST whose request id is not 8 bytes"
+        case .malformedEvents: "EVENTS whose frame is not whole records, each after its length"
         }
     }
 }

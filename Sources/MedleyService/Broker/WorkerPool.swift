@@ -100,14 +100,14 @@ final class WorkerPool {
         // The live workers are listed once per call, and each record's owner is an index
         // into them (no array of keys made, nor a routing id hashed, per record).
         let workers = registry.routingIDs
-        var batches = [[[UInt8]]](repeating: [], count: workers.count)
+        var packs = [EventRecordPack](repeating: EventRecordPack(), count: workers.count)
         for record in records {
             forwardedThrough = max(forwardedThrough, record.sequence)
             // With no worker yet, the log keeps the events; a joining worker gets them replayed.
             guard let owner = WorkerRegistry.ownerIndex(of: record.userID, among: workers) else { continue }
-            batches[owner].append(record.bytes)
+            packs[owner].append(record.bytes)
         }
-        for (worker, records) in zip(workers, batches) where !records.isEmpty { send(.events(records), to: worker) }
+        for (worker, pack) in zip(workers, packs) where !pack.isEmpty { send(.events(pack), to: worker) }
     }
 
     func receive() throws(ZMQError) {

@@ -252,18 +252,18 @@ struct WorkerState {
         sessions = SessionStore(configuration: configuration.sessions)
     }
 
-    mutating func apply(records: [[UInt8]], logger: Logger) {
+    mutating func apply(records: EventRecordPack, logger: Logger) {
         let now = wallClockMilliseconds()
-        for bytes in records {
-            // The log writer's records are read without building the protobuf message; any
-            // other form goes through the general decoder, which gives the same fields.
+        records.forEach { bytes in
+            // The log writer's records are read in place without building the protobuf
+            // message; any other form goes through the general decoder, which gives the same fields.
             if let logged = LoggedEvent(canonical: bytes) {
                 sessions.apply(logged, nowMs: now)
                 eventsApplied += 1
-                continue
+                return
             }
             do {
-                sessions.apply(try Medley_V1_EventLogRecord(serializedBytes: bytes), nowMs: now)
+                sessions.apply(try Medley_V1_EventLogRecord(serializedBytes: Array(bytes)), nowMs: now)
                 eventsApplied += 1
             } catch {
                 logger.error("dropping an event record the broker sent that does not decode: \(error)")
