@@ -75,7 +75,7 @@ public final class EventLogAppender: Sendable {
     public func submit<Token: Sendable>(_ batch: EventLogBatch, token: Token, to mailbox: EventLogCompletionMailbox<Token>) {
         let submission = Submission(batch: batch) { result, records in mailbox.post(.init(token: token, result: result, records: records)) }
         if !queue.enqueue(submission) {
-            mailbox.post(.init(token: token, result: .failure(.closed), records: []))
+            mailbox.post(.init(token: token, result: .failure(.closed), records: WrittenRecords()))
         }
     }
 
@@ -109,7 +109,7 @@ public final class EventLogAppender: Sendable {
 struct Submission: Sendable {
     var batch: EventLogBatch
     /// With the batch's records as written (none on failure).
-    var complete: @Sendable (EventLogAppender.Result, _ records: [[UInt8]]) -> Void
+    var complete: @Sendable (EventLogAppender.Result, _ records: WrittenRecords) -> Void
 }
 
 /// The result of opening the writer, handed from the log thread to the initialiser.

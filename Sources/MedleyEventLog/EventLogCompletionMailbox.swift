@@ -19,7 +19,7 @@ public final class EventLogCompletionMailbox<Token: Sendable>: Sendable {
         public var result: Result<[Medley_V1_LogPosition], EventLogError>
         /// The records as the log wrote them (`EventLogRecord` protobuf), in order; empty when
         /// nothing was logged. Forwarding these is forwarding exactly what the log holds.
-        public var records: [[UInt8]]
+        public var records: WrittenRecords
     }
 
     private struct State: ~Copyable {

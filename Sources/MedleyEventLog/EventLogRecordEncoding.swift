@@ -10,10 +10,17 @@ import SwiftProtobuf
 enum EventLogRecordEncoding {
     static func encode(sequence: UInt64, receivedAtMs: Int64, event: Medley_V1_SessionEvent,
                        receipt: Medley_V1_IngestReceipt?) throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(event.encodedSize + 32)
+        try append(sequence: sequence, receivedAtMs: receivedAtMs, event: event, receipt: receipt, to: &out)
+        return out
+    }
+
+    /// ``encode(sequence:receivedAtMs:event:receipt:)`` appended to `out`.
+    static func append(sequence: UInt64, receivedAtMs: Int64, event: Medley_V1_SessionEvent,
+                       receipt: Medley_V1_IngestReceipt?, to out: inout [UInt8]) throws {
         let receiptBytes: [UInt8]? = try receipt.map { try $0.serializedBytes() }
         let eventSize = event.encodedSize
-        var out: [UInt8] = []
-        out.reserveCapacity(eventSize + (receiptBytes?.count ?? 0) + 32)
         if sequence != 0 {
             out.append(0x08)  // field 1, varint
             WireFormatWriter.appendVarint(sequence, to: &out)
@@ -26,6 +33,5 @@ enum EventLogRecordEncoding {
         WireFormatWriter.appendVarint(UInt64(eventSize), to: &out)
         event.appendEncoding(to: &out)
         if let receiptBytes { WireFormatWriter.appendLengthDelimited(tag: 0x22, receiptBytes, to: &out) }  // field 4
-        return out
     }
 }

@@ -140,7 +140,7 @@ public final class EventLogWriter {
     /// protobuf), in order.
     struct AppendedBatch {
         var positions: [Medley_V1_LogPosition]
-        var records: [[UInt8]]
+        var records: WrittenRecords
     }
 
     /// ``appendGroup(_:)``, keeping each batch's records as written, for those who forward
@@ -154,7 +154,7 @@ public final class EventLogWriter {
             results.reserveCapacity(batches.count)
             buffer.removeAll(keepingCapacity: true)
             for batch in batches {
-                let payloads: [[UInt8]]
+                let payloads: WrittenRecords
                 do {
                     payloads = try encode(batch, firstSequence: nextSequence)
                 } catch {
@@ -163,7 +163,8 @@ public final class EventLogWriter {
                 }
                 var positions: [Medley_V1_LogPosition] = []
                 positions.reserveCapacity(payloads.count)
-                for payload in payloads {
+                for index in 0..<payloads.count {
+                    let payload = payloads[index]
                     let recordSize = UInt64(SegmentFormat.recordHeaderSize + payload.count)
                     var recordOffset = offset + UInt64(buffer.count)
                     if recordOffset > UInt64(SegmentFormat.headerSize), recordOffset + recordSize > UInt64(configuration.maxSegmentBytes) {
@@ -227,22 +228,23 @@ public final class EventLogWriter {
 
     // MARK: - Internals
 
-    private func encode(_ batch: EventLogBatch, firstSequence: UInt64) throws(EventLogError) -> [[UInt8]] {
-        var payloads: [[UInt8]] = []
-        payloads.reserveCapacity(batch.events.count)
+    private func encode(_ batch: EventLogBatch, firstSequence: UInt64) throws(EventLogError) -> WrittenRecords {
+        var payloads = WrittenRecords()
+        payloads.reserveCapacity(records: batch.events.count, bytes: batch.events.count * 96)
         for (index, event) in batch.events.enumerated() {
-            let payload: [UInt8]
+            let size: Int
             do {
-                payload = try EventLogRecordEncoding.encode(
-                    sequence: firstSequence + UInt64(index), receivedAtMs: batch.receivedAtMs, event: event,
-                    receipt: index == batch.events.count - 1 ? batch.receipt : nil)
+                size = try payloads.append { out in
+                    try EventLogRecordEncoding.append(
+                        sequence: firstSequence + UInt64(index), receivedAtMs: batch.receivedAtMs, event: event,
+                        receipt: index == batch.events.count - 1 ? batch.receipt : nil, to: &out)
+                }
             } catch {
                 throw .encodingFailed(String(describing: error))
             }
-            if payload.count > configuration.maxRecordBytes {
-                throw .recordTooLarge(size: payload.count, limit: configuration.maxRecordBytes)
+            if size > configuration.maxRecordBytes {
+                throw .recordTooLarge(size: size, limit: configuration.maxRecordBytes)
             }
-            payloads.append(payload)
         }
         return payloads
     }

@@ -74,9 +74,9 @@ struct LogThread {
         func complete() {
             for (submission, result) in zip(submissions, results) {
                 switch result {
-                case .success where error != nil: submission.complete(.failure(error!), [])
+                case .success where error != nil: submission.complete(.failure(error!), WrittenRecords())
                 case .success(let appended): submission.complete(.success(appended.positions), appended.records)
-                case .failure(let failure): submission.complete(.failure(failure), [])
+                case .failure(let failure): submission.complete(.failure(failure), WrittenRecords())
                 }
             }
         }

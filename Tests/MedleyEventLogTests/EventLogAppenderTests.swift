@@ -157,7 +157,7 @@ import Darwin
         try appender.close()
         let completion = try #require(completions.first)
         let positions = try completion.result.get()
-        let records = try completion.records.map { try Medley_V1_EventLogRecord(serializedBytes: $0) }
+        let records = try completion.records.records.map { try Medley_V1_EventLogRecord(serializedBytes: $0) }
         #expect(records.map(\.sequence) == positions.map(\.sequence))
         #expect(records.map(\.event) == makeEvents(0..<3))
         #expect(records.allSatisfy { $0.receivedAtMs == 42 })

@@ -34,7 +34,7 @@ import Testing
         var written: [[UInt8]] = []
         for index in 0..<20 {
             let batch = EventLogBatch(events: [makeEvent(index), makeEvent(index + 100)], receivedAtMs: 10_000 + Int64(index))
-            written += try writer.appendGroupKeepingRecords([batch])[0].get().records
+            written += try writer.appendGroupKeepingRecords([batch])[0].get().records.records
         }
         try writer.close()
         let entries = try readAll(directory.log, from: 1)

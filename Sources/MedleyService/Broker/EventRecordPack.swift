@@ -37,6 +37,11 @@ public struct EventRecordPack: Equatable, Sendable {
 
     /// Appends a record after the others.
     public mutating func append(_ record: [UInt8]) {
+        append(record[...])
+    }
+
+    /// Appends a record after the others.
+    public mutating func append(_ record: ArraySlice<UInt8>) {
         WireFormatWriter.appendVarint(UInt64(record.count), to: &bytes)
         bytes.append(contentsOf: record)
         count += 1

@@ -19,8 +19,12 @@ struct IngestPipeline {
     struct LoggedRecord {
         let userID: String
         let sequence: UInt64
+        /// The records of its ingest as the log wrote them, and which of them it is.
+        let written: WrittenRecords
+        let index: Int
+
         /// The `EventLogRecord` protobuf.
-        let bytes: [UInt8]
+        var bytes: ArraySlice<UInt8> { written[index] }
     }
 
     /// What the broker does with the outcome of a completion, in order.
@@ -215,10 +219,10 @@ struct IngestPipeline {
 
     /// The ingest's events as the records the log wrote, in log order: the log's own bytes,
     /// not an encoding of their own.
-    private func appendRecords(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition], written: [[UInt8]],
+    private func appendRecords(of ingest: PendingIngest, at positions: [Medley_V1_LogPosition], written: WrittenRecords,
                                to records: inout [LoggedRecord]) {
-        for ((event, position), bytes) in zip(zip(ingest.events, positions), written) {
-            records.append(LoggedRecord(userID: event.userID, sequence: position.sequence, bytes: bytes))
+        for (index, (event, position)) in zip(ingest.events, positions).enumerated() where index < written.count {
+            records.append(LoggedRecord(userID: event.userID, sequence: position.sequence, written: written, index: index))
         }
     }
 }
