@@ -3,9 +3,19 @@ import MedleyProtocol
 
 extension EventType {
     /// The model's event type for a wire event type; nil for unspecified or unknown values.
+    /// A switch rather than a lookup by name: this runs for every event a worker applies.
     public init?(_ type: Medley_V1_EventType) {
-        guard let name = type.name else { return nil }
-        self.init(rawValue: name)
+        switch type {
+        case .view: self = .view
+        case .click: self = .click
+        case .play: self = .play
+        case .complete: self = .complete
+        case .like: self = .like
+        case .share: self = .share
+        case .skip: self = .skip
+        case .dislike: self = .dislike
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
     }
 }
 

@@ -219,5 +219,6 @@ struct EventTypeAgreementTests {
             #expect(SessionEvent(event)?.type.rawValue == name)
         }
         #expect(SessionEvent(Medley_V1_SessionEvent.with { $0.itemID = "i"; $0.domain = "news"; $0.type = .unspecified }) == nil)
+        #expect(SessionEvent(Medley_V1_SessionEvent.with { $0.itemID = "i"; $0.domain = "news"; $0.type = .UNRECOGNIZED(42) }) == nil)
     }
 }
