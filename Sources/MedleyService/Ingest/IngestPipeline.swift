@@ -139,13 +139,14 @@ struct IngestPipeline {
             }
             return Medley_V1_Reply(requestID: requestID, body: .ingest(ack))
         }
-        let events = accepted.map { ingest.events[$0] }
+        // Every event accepted (the usual case): the request's array itself, not a copy.
+        let events = rejections.isEmpty ? ingest.events : accepted.map { ingest.events[$0] }
         let token = nextToken
         nextToken += 1
         pending[token] = PendingIngest(
             client: client, events: events, rejections: rejections, receivedAtMs: nowMs, idempotency: idempotency
         )
-        ordering.ingestStarted(userIDs: events.map(\.userID), ingest: token)
+        ordering.ingestStarted(userIDs: events.lazy.map(\.userID), ingest: token)
         let receipt = idempotency.map { idempotency in
             Medley_V1_IngestReceipt.with {
                 $0.idempotencyKey = idempotency.key

@@ -34,7 +34,7 @@ struct UserOrdering<Held> {
 
     /// Notes an ingest in flight; `ingest` numbers ingests from 1 in the order they start,
     /// which is the order they finish.
-    mutating func ingestStarted(userIDs: [String], ingest: UInt64) {
+    mutating func ingestStarted(userIDs: some Sequence<String>, ingest: UInt64) {
         precondition(ingest > lastStarted, "ingests are numbered in the order they start")
         for userID in userIDs { latestIngest[Self.bucket(of: userID)] = ingest }
         lastStarted = ingest
