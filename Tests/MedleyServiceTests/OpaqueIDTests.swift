@@ -20,6 +20,23 @@ struct OpaqueIDTests {
         }
     }
 
+    @Test func theSameBytesAreTheSameIDHoweverTheStringWasMade() {
+        // Ids inside the key (up to 15 bytes) and on the heap, made from literals, bytes and slices.
+        for id in ["", "u", "load-user-12345", "load-user-123456", String(repeating: "\u{E9}x", count: 30)] {
+            let fromBytes = String(decoding: Array(id.utf8), as: UTF8.self)
+            let fromSlice = String(("<" + id + ">").dropFirst().dropLast())
+            for other in [fromBytes, fromSlice] {
+                #expect(OpaqueID(id) == OpaqueID(other))
+                #expect(OpaqueID(id).hashValue == OpaqueID(other).hashValue)
+                #expect(Set([OpaqueID(id), OpaqueID(other)]).count == 1)
+            }
+            #expect(OpaqueID(id).bytes == Array(id.utf8))
+            #expect(OpaqueID(id) != OpaqueID(id + "x"))
+        }
+        // Same length, one byte apart.
+        #expect(OpaqueID("load-user-12345") != OpaqueID("load-user-12346"))
+    }
+
     @Test func aWorkerKeepsTheirSessionsApart() {
         let store = SessionStore()
         for (index, (a, b)) in Self.pairs.enumerated() {
