@@ -230,6 +230,7 @@ public final class EventLogWriter {
 
     private func encode(_ batch: EventLogBatch, firstSequence: UInt64) throws(EventLogError) -> WrittenRecords {
         var payloads = WrittenRecords()
+        // About a record's size with short ids; the buffer grows past it when needed.
         payloads.reserveCapacity(records: batch.events.count, bytes: batch.events.count * 96)
         for (index, event) in batch.events.enumerated() {
             let size: Int
