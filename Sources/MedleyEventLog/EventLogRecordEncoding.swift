@@ -8,15 +8,7 @@ import SwiftProtobuf
 /// the log thread half of its time. The receipt, written once per batch, goes through the
 /// general encoder.
 enum EventLogRecordEncoding {
-    static func encode(sequence: UInt64, receivedAtMs: Int64, event: Medley_V1_SessionEvent,
-                       receipt: Medley_V1_IngestReceipt?) throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(event.encodedSize + 32)
-        try append(sequence: sequence, receivedAtMs: receivedAtMs, event: event, receipt: receipt, to: &out)
-        return out
-    }
-
-    /// ``encode(sequence:receivedAtMs:event:receipt:)`` appended to `out`.
+    /// Appends the record's bytes to `out` (the batch's buffer, ``WrittenRecords``).
     static func append(sequence: UInt64, receivedAtMs: Int64, event: Medley_V1_SessionEvent,
                        receipt: Medley_V1_IngestReceipt?, to out: inout [UInt8]) throws {
         let receiptBytes: [UInt8]? = try receipt.map { try $0.serializedBytes() }

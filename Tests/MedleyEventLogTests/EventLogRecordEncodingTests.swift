@@ -39,11 +39,14 @@ import Testing
                 $0.event = event
                 if let receipt { $0.receipt = receipt }
             }.serializedBytes()
-            let framed = try EventLogRecordEncoding.encode(sequence: sequence, receivedAtMs: receivedAtMs, event: event, receipt: receipt)
-            #expect(framed == expected, "record \(i)")
+            // Appended after what the buffer already holds, which stays as it was.
+            var framed: [UInt8] = [0xAB]
+            try EventLogRecordEncoding.append(sequence: sequence, receivedAtMs: receivedAtMs, event: event, receipt: receipt, to: &framed)
+            #expect(framed == [0xAB] + expected, "record \(i)")
         }
         // An empty event is still written as a present (empty) field 3.
-        let empty = try EventLogRecordEncoding.encode(sequence: 0, receivedAtMs: 0, event: Medley_V1_SessionEvent(), receipt: nil)
+        var empty: [UInt8] = []
+        try EventLogRecordEncoding.append(sequence: 0, receivedAtMs: 0, event: Medley_V1_SessionEvent(), receipt: nil, to: &empty)
         #expect(empty == [0x1A, 0x00])
     }
 }
