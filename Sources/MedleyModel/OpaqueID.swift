@@ -40,7 +40,7 @@ extension String {
 
     /// Calls `body` with the string's UTF-8 bytes in contiguous memory (a copy only for a
     /// string that is not stored as UTF-8, such as a bridged one).
-    func withUTF8Bytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    public func withUTF8Bytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if let result = try utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) { return result }
         var copy = self
         copy.makeContiguousUTF8()

@@ -1,3 +1,5 @@
+import MedleyModel
+
 /// The hash of user ids that places users: on workers (``WorkerRegistry``'s rendezvous scores)
 /// and in the broker's ordering buckets (``UserOrdering``). FNV-1a over the bytes, then a
 /// SplitMix64 finaliser to spread FNV's weak low bits; stable across processes, unlike `Hasher`.
@@ -14,11 +16,11 @@ enum StableUserHash {
         return hash
     }
 
-    /// FNV-1a over a user id's UTF-8 bytes, read in place when the string is native (the view's
-    /// iterator checks each step). Ids that are the same only under Unicode equivalence are
-    /// different users, and hash as such.
+    /// FNV-1a over a user id's UTF-8 bytes, read in place (the view's iterator checks each
+    /// step). Ids that are the same only under Unicode equivalence are different users, and
+    /// hash as such.
     static func mix(_ userID: String, into hash: UInt64 = seed) -> UInt64 {
-        userID.utf8.withContiguousStorageIfAvailable { mix($0, into: hash) } ?? mix(userID.utf8, into: hash)
+        userID.withUTF8Bytes { mix($0, into: hash) }
     }
 
     static func finalized(_ hash: UInt64) -> UInt64 {
