@@ -146,6 +146,58 @@ import Testing
         #expect(Set(result.summary.epochs[0].trainingLosses.keys) == [.domain(1)])
     }
 
+    /// A single-task domain head's epochs go through its domain's examples only (the others
+    /// carry none of its loss), in batches as full as a multitask model's; with and without
+    /// the session attention's chunks.
+    @Test(arguments: [false, true])
+    func aSingleTaskDomainHeadsBatchesHoldItsDomainsExamples(attention: Bool) throws {
+        final class Batches: @unchecked Sendable {
+            let lock = NSLock()
+            var counts: Set<Int> = []
+            func add(_ count: Int) { lock.withLock { _ = counts.insert(count) } }
+        }
+        func batchesPerEpoch(_ configuration: TrainingConfiguration) throws -> Set<Int> {
+            var configuration = configuration
+            configuration.progressIntervalSeconds = 1e-9
+            if attention {
+                configuration.model.sessionEncoder = SessionEncoderShape(length: 4, blocks: 1, heads: 1, input: .session)
+            }
+            let batches = Batches()
+            _ = try Trainer(configuration: configuration).train(events: cycleStream(), modelVersion: 1) { progress in
+                if case .batches(let b) = progress { batches.add(b.batches) }
+            }
+            return batches.counts
+        }
+        // 24 users × 12 events, alternating video and music: 264 targets, 144 of them music.
+        let configuration = F.configuration(epochs: 1)
+        #expect(try batchesPerEpoch(configuration) == [5])  // ⌈264 / 64⌉
+        #expect(try batchesPerEpoch(configuration.singleTask(.session)) == [5])
+        #expect(try batchesPerEpoch(configuration.singleTask(.domain(1))) == [3])  // ⌈144 / 64⌉
+        #expect(try batchesPerEpoch(configuration.singleTask(.domain(0))) == [2])  // ⌈120 / 64⌉
+    }
+
+    /// The examples an epoch goes through: all of them for a model that trains the session
+    /// head, a domain's for its single-task head, the chunks keeping their examples together.
+    @Test func lossBearingExamplesKeepTheChunksOfTheirDomain() throws {
+        var configuration = F.configuration(epochs: 1)
+        configuration.model.sessionEncoder = SessionEncoderShape(length: 4, blocks: 1, heads: 1, input: .session)
+        let data = try TrainingData(events: cycleStream(), configuration: configuration)
+        let chunks = try #require(data.sequenceChunks)
+        let every = LossBearingExamples(data, trains: configuration.taskWeighting.trains)
+        #expect(every.indices == Array(data.trainingExamples.indices))
+        #expect(every.chunks == chunks.ranges.map(Array.init))
+        let music = LossBearingExamples(data, trains: configuration.singleTask(.domain(1)).taskWeighting.trains)
+        let expected = data.trainingExamples.indices.filter { data.target(data.trainingExamples[$0]).domain == 1 }
+        #expect(music.indices == expected)
+        let musicChunks = try #require(music.chunks)
+        #expect(musicChunks.flatMap { $0 } == expected)
+        #expect(musicChunks.allSatisfy { !$0.isEmpty })
+        for chunk in musicChunks {
+            let starts = Set(chunk.map { chunks.chunkStart(data.trainingExamples[$0], table: data.table) })
+            #expect(starts.count == 1)
+        }
+    }
+
     @Test func writesAModelFileThatLoadsAndScores() throws {
         var configuration = F.configuration(epochs: 2)
         configuration.model.architecture = .mmoe(experts: 2)

@@ -85,18 +85,19 @@ public struct Trainer: Sendable {
         var best: (epoch: Int, metric: Double, parameters: ModelParameters)?
         var epochsWithoutImprovement = 0
         var stopReason = TrainingSummary.StopReason.completedEpochs
-        var order = Array(data.trainingExamples.indices)
+        let epochExamples = LossBearingExamples(data, trains: c.taskWeighting.trains)
+        var order = epochExamples.indices
         let batchCount = (order.count + c.batchSize - 1) / c.batchSize
 
         for epoch in 1...c.epochs {
             let epochStart = clock.now
             let epochLearningRate = optimizer.learningRate
             weights.startEpoch()
-            if let chunks = data.sequenceChunks {
+            if let chunks = epochExamples.chunks {
                 // Chunks in random order, each chunk's examples together (whole-sequence training).
-                var chunkOrder = Array(chunks.ranges.indices)
+                var chunkOrder = Array(chunks.indices)
                 Self.shuffle(&chunkOrder, seed: Self.mix(c.seed, UInt64(epoch)))
-                order = chunkOrder.flatMap { chunks.ranges[$0] }
+                order = chunkOrder.flatMap { chunks[$0] }
             } else {
                 Self.shuffle(&order, seed: Self.mix(c.seed, UInt64(epoch)))
             }
