@@ -208,7 +208,8 @@ let package = Package(
             name: "MedleyModelTests",
             dependencies: ["MedleyModel", "MedleySystem", "MedleyTestSupport"]
         ),
-        // The trainer calls OpenBLAS directly for the batched softmax's three matrix products.
+        // The trainer calls OpenBLAS directly for the batched softmax's three matrix products,
+        // and CScoringKernels for its exponentials with AVX2.
         .target(
             name: "MedleyTraining",
             dependencies: [
@@ -217,6 +218,7 @@ let package = Package(
                 "MedleyEventConversion",
                 "MedleySystem",
                 "COpenBLAS",
+                "CScoringKernels",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],

@@ -80,6 +80,38 @@ import Testing
         #expect(abs(total - plainTotal) < 1e-5 * plainTotal)
     }
 
+    /// The AVX2 kernels give the portable loops' bits: the maximum, every exponential and the
+    /// total, for rows of every length modulo 8, values far below the maximum (under the −87
+    /// floor), ties, infinities and NaNs. (Skipped on a CPU without AVX2.)
+    @Test(arguments: [1, 7, 8, 9, 16, 23, 64, 1001, 3664])
+    func vectorKernelsGiveThePortableLoopsBits(length: Int) throws {
+        try #require(SoftmaxRow.hasVectorKernels, "this CPU has no AVX2")
+        var rng = SplitMix64(seed: UInt64(length))
+        for trial in 0..<20 {
+            var row: [Float] = (0..<length).map { _ in Float(Int(rng.next() % 20_001) - 10_000) / 97 }
+            if trial % 4 == 1 { row[Int(rng.next() % UInt64(length))] = 200 }  // most of the row under the floor
+            if trial % 4 == 2 { for j in row.indices where j % 3 == 0 { row[j] = row[0] } }
+            if trial == 3 { row[length / 2] = .nan }
+            if trial == 7 { row[length - 1] = -.infinity }
+            var portable = row, vector = row
+            let expected = portable.withUnsafeMutableBufferPointer { SoftmaxRow.exponentiate($0, vector: false) }
+            let got = vector.withUnsafeMutableBufferPointer { SoftmaxRow.exponentiate($0, vector: true) }
+            #expect(got.maximum.bitPattern == expected.maximum.bitPattern, "length \(length), trial \(trial)")
+            #expect(got.total.bitPattern == expected.total.bitPattern, "length \(length), trial \(trial)")
+            #expect(vector.map(\.bitPattern) == portable.map(\.bitPattern), "length \(length), trial \(trial)")
+        }
+    }
+
+    /// Adding the bias row: every element, the tail past the last eight included.
+    @Test(arguments: [0, 5, 8, 19])
+    func theBiasIsAddedToEveryLogit(length: Int) {
+        var row: [Float] = (0..<length).map { Float($0) * 0.5 }
+        let bias: [Float] = (0..<length).map { Float($0 * $0) - 3 }
+        let expected = zip(row, bias).map { $0 + $1 }
+        row.withUnsafeMutableBufferPointer { r in bias.withUnsafeBufferPointer { SoftmaxRow.add($0, to: r) } }
+        #expect(row == expected)
+    }
+
     private func close(_ a: [Float], _ b: [Float]) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 + 1e-4 * max(abs($0), abs($1)) }
     }

@@ -54,4 +54,15 @@ void medley_int8_score_quad_blocks_avx512_vnni(const uint8_t *blocks, const floa
 size_t medley_first_score_at_least(medley_vector_level level, const float *scores, const float *biases,
                                    size_t from, size_t count, float threshold);
 
+/// The softmax of a row of logits, its first count − count % 8 elements in lanes of eight
+/// (MedleyTraining's SoftmaxRow; the caller does the rest): lanes[l] = the largest of the
+/// elements at l, l + 8, l + 16, … (−∞ when none; a NaN never counts). With AVX2; `level` must
+/// be one that medley_best_vector_level() allows and not MEDLEY_VECTOR_PORTABLE.
+void medley_softmax_lane_maxima(medley_vector_level level, const float *row, size_t count, float lanes[8]);
+
+/// Replaces each of those elements x by e^(x − shift) (SoftmaxRow.exp's polynomial, no fused
+/// multiply-add, so the same bits), and sets lanes[l] to the running sum of the results at l,
+/// l + 8, …, added in that order. `level` as above.
+void medley_softmax_exp_shifted(medley_vector_level level, float *row, size_t count, float shift, float lanes[8]);
+
 #endif

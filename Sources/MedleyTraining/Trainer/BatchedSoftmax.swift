@@ -120,9 +120,8 @@ struct BatchedSoftmax {
                 }
             }
             bias.withUnsafeBufferPointer { b in
-                for i in 0..<n {
-                    for j in 0..<m { s[i * m + j] += b[rows.lowerBound + j] }
-                }
+                let block = UnsafeBufferPointer(rebasing: b[rows])
+                for i in 0..<n { SoftmaxRow.add(block, to: UnsafeMutableBufferPointer(rebasing: s[(i * m)..<((i + 1) * m)])) }
             }
         }
     }
