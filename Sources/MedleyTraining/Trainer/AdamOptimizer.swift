@@ -65,13 +65,36 @@ struct AdamOptimizer: Sendable {
                     firstMoments.tensors[name]!.scalars.withUnsafeMutableBufferPointer { m in
                         secondMoments.tensors[name]!.scalars.withUnsafeMutableBufferPointer { v in
                             func updateRange(_ range: Range<Int>) {
-                                for i in range {
+                                var i = range.lowerBound
+                                // Eight at a time, each lane the operations of the scalar tail
+                                // below in its order (the same bits): the compiler kept the loop
+                                // scalar, as it cannot rule out that the four buffers overlap.
+                                let (gr, pr, mr, vr) = (UnsafeRawPointer(g.baseAddress!), UnsafeMutableRawPointer(p.baseAddress!),
+                                                        UnsafeMutableRawPointer(m.baseAddress!), UnsafeMutableRawPointer(v.baseAddress!))
+                                while i + 8 <= range.upperBound {
+                                    let offset = i * MemoryLayout<Float>.stride
+                                    let gi = gr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                    let mi = SIMD8(repeating: b1) * mr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                        + SIMD8(repeating: 1 - b1) * gi
+                                    let vi = SIMD8(repeating: b2) * vr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                        + SIMD8(repeating: 1 - b2) * gi * gi
+                                    mr.storeBytes(of: mi, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    vr.storeBytes(of: vi, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    let mHat = mi / SIMD8(repeating: correction1)
+                                    let vHat = vi / SIMD8(repeating: correction2)
+                                    let pi = pr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * SIMD8(repeating: decay)
+                                        - SIMD8(repeating: lr) * mHat / (vHat.squareRoot() + SIMD8(repeating: eps))
+                                    pr.storeBytes(of: pi, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    i += 8
+                                }
+                                while i < range.upperBound {
                                     let gi = g[i]
                                     m[i] = b1 * m[i] + (1 - b1) * gi
                                     v[i] = b2 * v[i] + (1 - b2) * gi * gi
                                     let mHat = m[i] / correction1
                                     let vHat = v[i] / correction2
                                     p[i] = p[i] * decay - lr * mHat / (vHat.squareRoot() + eps)
+                                    i += 1
                                 }
                             }
                             guard let width = rowWidth else {
