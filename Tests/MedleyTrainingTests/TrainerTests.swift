@@ -156,24 +156,24 @@ import Testing
             var counts: Set<Int> = []
             func add(_ count: Int) { lock.withLock { _ = counts.insert(count) } }
         }
-        func batchesPerEpoch(_ configuration: TrainingConfiguration) throws -> Set<Int> {
+        func batchesPerEpoch(_ configuration: TrainingConfiguration) throws -> (batches: Set<Int>, examples: Int) {
             var configuration = configuration
             configuration.progressIntervalSeconds = 1e-9
             if attention {
                 configuration.model.sessionEncoder = SessionEncoderShape(length: 4, blocks: 1, heads: 1, input: .session)
             }
             let batches = Batches()
-            _ = try Trainer(configuration: configuration).train(events: cycleStream(), modelVersion: 1) { progress in
+            let result = try Trainer(configuration: configuration).train(events: cycleStream(), modelVersion: 1) { progress in
                 if case .batches(let b) = progress { batches.add(b.batches) }
             }
-            return batches.counts
+            return (batches.counts, result.summary.examplesPerEpoch)
         }
         // 24 users × 12 events, alternating video and music: 264 targets, 144 of them music.
         let configuration = F.configuration(epochs: 1)
-        #expect(try batchesPerEpoch(configuration) == [5])  // ⌈264 / 64⌉
-        #expect(try batchesPerEpoch(configuration.singleTask(.session)) == [5])
-        #expect(try batchesPerEpoch(configuration.singleTask(.domain(1))) == [3])  // ⌈144 / 64⌉
-        #expect(try batchesPerEpoch(configuration.singleTask(.domain(0))) == [2])  // ⌈120 / 64⌉
+        #expect(try batchesPerEpoch(configuration) == ([5], 264))  // ⌈264 / 64⌉ batches
+        #expect(try batchesPerEpoch(configuration.singleTask(.session)) == ([5], 264))
+        #expect(try batchesPerEpoch(configuration.singleTask(.domain(1))) == ([3], 144))  // ⌈144 / 64⌉
+        #expect(try batchesPerEpoch(configuration.singleTask(.domain(0))) == ([2], 120))  // ⌈120 / 64⌉
     }
 
     /// The examples an epoch goes through: all of them for a model that trains the session

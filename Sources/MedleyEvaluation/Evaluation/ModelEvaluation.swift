@@ -283,7 +283,7 @@ public enum ModelEvaluation {
             let mean = epochs.isEmpty ? 0 : epochs.reduce(0) { $0 + $1.seconds } / Double(epochs.count)
             let rate = epochs.isEmpty ? 0 : epochs.reduce(0) { $0 + $1.examplesPerSecond } / Double(epochs.count)
             return "\(epochs.count) epochs (kept \(summary.keptEpoch)), one epoch \(String(format: "%.1f", mean)) s "
-                + "(\(Int(rate)) examples/s, \(summary.statistics.trainingExamples) examples), run \(String(format: "%.1f", summary.seconds)) s"
+                + "(\(Int(rate)) examples/s, \(summary.examplesPerEpoch) examples), run \(String(format: "%.1f", summary.seconds)) s"
         }
         if let summary = models.multitaskSummary {
             conditions["multitask training"] = describe(summary)

@@ -261,7 +261,7 @@ public struct Trainer: Sendable {
             sampledDomainHeads: plan.domainSamplers.map { $0 != nil }, sampledSessionHead: plan.sessionSampler != nil,
             epochs: reports, keptEpoch: kept.epoch, stopReason: stopReason,
             seconds: seconds(clock.now - runStart),
-            examplesPerSecond: Double(trainedExamples) / max(1e-9, trainingSeconds), threads: c.threads,
+            examplesPerSecond: Double(trainedExamples) / max(1e-9, trainingSeconds), examplesPerEpoch: order.count, threads: c.threads,
             sequentialRules: rulesFit, domainListShare: shareFit)
         return TrainingResult(model: model, summary: summary)
     }

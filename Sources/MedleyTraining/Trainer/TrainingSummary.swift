@@ -29,6 +29,9 @@ public struct TrainingSummary: Sendable {
     /// (validation excluded).
     public var seconds: Double
     public var examplesPerSecond: Double
+    /// The training examples each epoch went through: those carrying a trained head's loss
+    /// (all of them unless a single-task domain head is trained, ``LossBearingExamples``).
+    public var examplesPerEpoch: Int
     public var threads: Int
     /// The sequential rules' fit on the validation examples; nil when none were trained.
     public var sequentialRules: RulesFit? = nil
@@ -78,7 +81,8 @@ extension TrainingSummary: CustomStringConvertible {
             + "\(s.trainingExamples) training and \(s.validationExamples) validation examples")
         let sampled = zip(domains, sampledDomainHeads).filter(\.1).map(\.0) + (sampledSessionHead ? ["session"] : [])
         lines.append("softmax: " + (sampled.isEmpty ? "full for every head" : "sampled for \(sampled.joined(separator: ", ")), full for the rest"))
-        lines.append(String(format: "time: %.1f s, %.0f examples/s on %d threads", seconds, examplesPerSecond, threads))
+        lines.append(String(format: "time: %.1f s, %.0f examples/s on %d threads", seconds, examplesPerSecond, threads)
+            + (examplesPerEpoch == s.trainingExamples ? "" : ", \(examplesPerEpoch) examples an epoch (those with the trained head's loss)"))
         for report in epochs {
             let tasks = orderedTasks.filter { report.trainingLosses[$0] != nil }
             var line = "epoch \(report.epoch)" + (report.isBest ? "*" : "") + ":"
