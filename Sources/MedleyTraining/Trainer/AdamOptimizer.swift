@@ -64,38 +64,37 @@ struct AdamOptimizer: Sendable {
                 parameters.tensors[name]!.scalars.withUnsafeMutableBufferPointer { p in
                     firstMoments.tensors[name]!.scalars.withUnsafeMutableBufferPointer { m in
                         secondMoments.tensors[name]!.scalars.withUnsafeMutableBufferPointer { v in
+                            // The update of eight elements, one per lane (the same operations as
+                            // element by element): written for lanes since the compiler kept the
+                            // element loop scalar, as it cannot rule out that the buffers overlap.
+                            func step(_ g: SIMD8<Float>, _ m: inout SIMD8<Float>, _ v: inout SIMD8<Float>, _ p: inout SIMD8<Float>) {
+                                m = SIMD8(repeating: b1) * m + SIMD8(repeating: 1 - b1) * g
+                                v = SIMD8(repeating: b2) * v + SIMD8(repeating: 1 - b2) * g * g
+                                let mHat = m / SIMD8(repeating: correction1)
+                                let vHat = v / SIMD8(repeating: correction2)
+                                p = p * SIMD8(repeating: decay) - SIMD8(repeating: lr) * mHat / (vHat.squareRoot() + SIMD8(repeating: eps))
+                            }
                             func updateRange(_ range: Range<Int>) {
-                                var i = range.lowerBound
-                                // Eight at a time, each lane the operations of the scalar tail
-                                // below in its order (the same bits): the compiler kept the loop
-                                // scalar, as it cannot rule out that the four buffers overlap.
                                 let (gr, pr, mr, vr) = (UnsafeRawPointer(g.baseAddress!), UnsafeMutableRawPointer(p.baseAddress!),
                                                         UnsafeMutableRawPointer(m.baseAddress!), UnsafeMutableRawPointer(v.baseAddress!))
+                                var i = range.lowerBound
                                 while i + 8 <= range.upperBound {
                                     let offset = i * MemoryLayout<Float>.stride
-                                    let gi = gr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                                    let mi = SIMD8(repeating: b1) * mr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                                        + SIMD8(repeating: 1 - b1) * gi
-                                    let vi = SIMD8(repeating: b2) * vr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                                        + SIMD8(repeating: 1 - b2) * gi * gi
+                                    var mi = mr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                    var vi = vr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                    var pi = pr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                    step(gr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), &mi, &vi, &pi)
                                     mr.storeBytes(of: mi, toByteOffset: offset, as: SIMD8<Float>.self)
                                     vr.storeBytes(of: vi, toByteOffset: offset, as: SIMD8<Float>.self)
-                                    let mHat = mi / SIMD8(repeating: correction1)
-                                    let vHat = vi / SIMD8(repeating: correction2)
-                                    let pi = pr.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * SIMD8(repeating: decay)
-                                        - SIMD8(repeating: lr) * mHat / (vHat.squareRoot() + SIMD8(repeating: eps))
                                     pr.storeBytes(of: pi, toByteOffset: offset, as: SIMD8<Float>.self)
                                     i += 8
                                 }
-                                while i < range.upperBound {
-                                    let gi = g[i]
-                                    m[i] = b1 * m[i] + (1 - b1) * gi
-                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                    let mHat = m[i] / correction1
-                                    let vHat = v[i] / correction2
-                                    p[i] = p[i] * decay - lr * mHat / (vHat.squareRoot() + eps)
-                                    i += 1
-                                }
+                                guard i < range.upperBound else { return }
+                                // The last few elements in the first lanes, the others zero.
+                                var (gi, mi, vi, pi) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                                for k in i..<range.upperBound { (gi[k - i], mi[k - i], vi[k - i], pi[k - i]) = (g[k], m[k], v[k], p[k]) }
+                                step(gi, &mi, &vi, &pi)
+                                for k in i..<range.upperBound { (m[k], v[k], p[k]) = (mi[k - i], vi[k - i], pi[k - i]) }
                             }
                             guard let width = rowWidth else {
                                 if g.contains(where: { $0 != 0 }) { updateRange(0..<g.count) }

@@ -32,28 +32,26 @@ enum SoftmaxRow {
         var maximum = maxima.max()
         for i in whole..<n { maximum = max(maximum, base[i]) }
         var totals = SIMD8<Float>()
+        let shift = SIMD8<Float>(repeating: maximum)
         if vector {
             withUnsafeMutableBytes(of: &totals) { lanes in
                 medley_softmax_exp_shifted(vectorLevel, base, whole, maximum, lanes.baseAddress!.assumingMemoryBound(to: Float.self))
             }
         } else {
-            let shift = SIMD8<Float>(repeating: maximum)
             for i in stride(from: 0, to: whole, by: 8) {
                 let e = exp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shift)
                 raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
                 totals += e
             }
         }
-        let shift = SIMD8<Float>(repeating: maximum)
-        let i = whole
         var total = totals.sum()
-        if i < n {
+        if whole < n {
             var tail = SIMD8<Float>(repeating: -.infinity)
-            for k in i..<n { tail[k - i] = base[k] }
+            for k in whole..<n { tail[k - whole] = base[k] }
             let e = exp(tail - shift)
-            for k in i..<n {
-                base[k] = e[k - i]
-                total += e[k - i]
+            for k in whole..<n {
+                base[k] = e[k - whole]
+                total += e[k - whole]
             }
         }
         return (maximum, total)
