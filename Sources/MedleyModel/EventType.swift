@@ -1,6 +1,20 @@
 /// The kinds of session event, as stored in model files (`event_weights` metadata).
 public enum EventType: String, Sendable, CaseIterable, Codable {
     case view, click, play, complete, like, share, skip, dislike
+
+    /// The type's position in `allCases`, for tables indexed by type.
+    var position: Int {
+        switch self {
+        case .view: 0
+        case .click: 1
+        case .play: 2
+        case .complete: 3
+        case .like: 4
+        case .share: 5
+        case .skip: 6
+        case .dislike: 7
+        }
+    }
 }
 
 /// How much each event type counts in the session vector. Negative weights (skip, dislike)
@@ -8,6 +22,9 @@ public enum EventType: String, Sendable, CaseIterable, Codable {
 public struct EventWeights: Sendable, Equatable {
     /// The weight per event type; every type has one.
     public private(set) var weights: [EventType: Float]
+    /// The same weights by the type's position: read for every event a session holds, where
+    /// hashing the type would cost more than the arithmetic.
+    private let weightsByPosition: [Float]
 
     /// The defaults written into new model files (documented in models/README.md).
     public static let defaults = EventWeights(uncheckedWeights: [
@@ -25,14 +42,15 @@ public struct EventWeights: Sendable, Equatable {
                 throw .invalidMetadata(key: "event_weights", reason: "weight for \"\(type.rawValue)\" is not finite")
             }
         }
-        self.weights = weights
+        self.init(uncheckedWeights: weights)
     }
 
     private init(uncheckedWeights: [EventType: Float]) {
         self.weights = uncheckedWeights
+        self.weightsByPosition = EventType.allCases.map { uncheckedWeights[$0] ?? 0 }
     }
 
     public subscript(type: EventType) -> Float {
-        weights[type] ?? 0
+        weightsByPosition[type.position]
     }
 }

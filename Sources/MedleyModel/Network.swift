@@ -285,23 +285,30 @@ public struct Network: Sendable {
     /// Spreads the input gradient over the user and item rows the input vector was built from.
     func backwardInput(_ input: EncodedInput, dx: ArraySlice<Float>, into gradients: inout ModelParameters) {
         let d = configuration.embeddingDimension
-        let start = dx.startIndex
-        func addRow(_ name: String, _ row: Int, scaledBy w: Float, from offset: Int) {
-            gradients.tensors[name]!.scalars.withUnsafeMutableBufferPointer { g in
-                for k in 0..<d { g[row * d + k] += w * dx[start + offset + k] }
+        // Each table is looked up once per example: the rows below are a session's worth.
+        dx.withUnsafeBufferPointer { dx in
+            func addRow(_ row: Int, scaledBy w: Float, from offset: Int, into g: UnsafeMutableBufferPointer<Float>) {
+                for k in 0..<d { g[row * d + k] += w * dx[offset + k] }
             }
-        }
-        if let user = input.userRow {
-            addRow(ParameterLayout.userEmbedding, user, scaledBy: 1, from: 0)
-        } else if !input.foldInRows.isEmpty {
-            let w = 1 / Float(input.foldInRows.count)
-            for row in input.foldInRows { addRow(ParameterLayout.itemEmbedding, row, scaledBy: w, from: 0) }
-        }
-        for (row, w) in zip(input.sessionRows, input.sessionWeights) {
-            addRow(ParameterLayout.itemEmbedding, row, scaledBy: w, from: d)
-        }
-        for (slot, row) in input.lastItemRows.enumerated() {
-            if let row { addRow(ParameterLayout.itemEmbedding, row, scaledBy: 1, from: d * (2 + slot)) }
+            if let user = input.userRow {
+                gradients.tensors[ParameterLayout.userEmbedding]!.scalars.withUnsafeMutableBufferPointer { g in
+                    addRow(user, scaledBy: 1, from: 0, into: g)
+                }
+            }
+            let foldsIn = input.userRow == nil && !input.foldInRows.isEmpty
+            guard foldsIn || !input.sessionRows.isEmpty || input.lastItemRows.contains(where: { $0 != nil }) else { return }
+            gradients.tensors[ParameterLayout.itemEmbedding]!.scalars.withUnsafeMutableBufferPointer { g in
+                if foldsIn {
+                    let w = 1 / Float(input.foldInRows.count)
+                    for row in input.foldInRows { addRow(row, scaledBy: w, from: 0, into: g) }
+                }
+                for (row, w) in zip(input.sessionRows, input.sessionWeights) {
+                    addRow(row, scaledBy: w, from: d, into: g)
+                }
+                for (slot, row) in input.lastItemRows.enumerated() {
+                    if let row { addRow(row, scaledBy: 1, from: d * (2 + slot), into: g) }
+                }
+            }
         }
     }
 }
