@@ -17,12 +17,17 @@ public struct OpaqueID: Hashable, Sendable {
     /// The id's UTF-8 bytes.
     public var bytes: [UInt8] { Array(id.utf8) }
 
+    // Inlinable here and below: called across modules for every ingested event, where an
+    // unspecialised generic `withUTF8Bytes` costs more in metadata lookups and reference
+    // counting than the bytes' work.
+    @inlinable
     public static func == (a: OpaqueID, b: OpaqueID) -> Bool {
         a.id.isSameID(as: b.id)
     }
 
     /// The bytes hashed as one block: the synthesised hash fed them to the hasher one at a time,
     /// a tenth of a worker's time under heavy ingest.
+    @inlinable
     public func hash(into hasher: inout Hasher) {
         id.withUTF8Bytes { bytes in
             hasher.combine(bytes.count)
@@ -33,6 +38,7 @@ public struct OpaqueID: Hashable, Sendable {
 
 extension String {
     /// Whether two ids are the same id: byte equality, not canonical equivalence.
+    @inlinable
     public func isSameID(as other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
         return withUTF8Bytes { a in other.withUTF8Bytes { b in a.elementsEqual(b) } }
@@ -40,6 +46,7 @@ extension String {
 
     /// Calls `body` with the string's UTF-8 bytes in contiguous memory (a copy only for a
     /// string that is not stored as UTF-8, such as a bridged one).
+    @inlinable
     public func withUTF8Bytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if let result = try utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) { return result }
         var copy = self
