@@ -265,17 +265,7 @@ final class GradientShard: @unchecked Sendable {
 
     /// Adds ⟨z_s, z_t⟩ to G[s·T + t] for every pair of tasks with a gradient (nil: none).
     private func addToGram(_ z: [[Float]?]) {
-        let taskCount = z.count
-        for s in 0..<taskCount {
-            guard let a = z[s] else { continue }
-            for t in s..<taskCount {
-                guard let b = z[t] else { continue }
-                var dot = 0.0
-                for k in a.indices { dot += Double(a[k]) * Double(b[k]) }
-                gram[s * taskCount + t] += dot
-                if t != s { gram[t * taskCount + s] += dot }
-            }
-        }
+        TaskGram.add(z, to: &gram)
     }
 
     /// The second half of a step: scales each task's head and item-table gradients and its
