@@ -10,17 +10,28 @@ import Testing
 @Suite struct AdamOptimizerTests {
     /// A model whose tensors have lengths that are not multiples of eight (tails), and an item
     /// table with rows the batches leave out.
-    private func model() throws -> ModelFileContents {
-        let configuration = ModelConfiguration(domains: ["news", "music"], embeddingDimension: 5, hiddenDimensions: [7])
-        let catalog = try ItemCatalog(ids: (0..<9).map { "i\($0)" }, domainOfItem: [0, 0, 0, 0, 1, 1, 1, 1, 1], domainCount: 2)
+    /// `large`: tables and an encoder layer past ``ParallelRanges/minimumElements``, whose
+    /// updates are split over two threads.
+    private func model(large: Bool) throws -> ModelFileContents {
+        let (itemCount, dimension, hidden) = large ? (420, 40, [140]) : (9, 5, [7])
+        let configuration = ModelConfiguration(domains: ["news", "music"], embeddingDimension: dimension, hiddenDimensions: hidden)
+        let catalog = try ItemCatalog(ids: (0..<itemCount).map { "i\($0)" }, domainOfItem: (0..<itemCount).map { $0 < 4 ? 0 : 1 },
+                                      domainCount: 2)
+        let users = large ? (0..<410).map { "u\($0)" } : ["u", "v", "w"]
         return try ModelFileContents.initialized(configuration: configuration, catalog: catalog,
-                                                 users: UserVocabulary(ids: ["u", "v", "w"]), seed: 3)
+                                                 users: UserVocabulary(ids: users), seed: 3)
     }
 
-    @Test func everyElementMovesAsTheFormulaSays() throws {
-        let contents = try model()
+    @Test(arguments: [false, true])
+    func everyElementMovesAsTheFormulaSays(large: Bool) throws {
+        let contents = try model(large: large)
         var configuration = TrainingConfiguration(model: contents.configuration)
         configuration.weightDecay = 0.01
+        configuration.threads = 2
+        if large {
+            let splitTensors = contents.parameters.tensors.values.filter { $0.scalars.count >= ParallelRanges.minimumElements }
+            #expect(splitTensors.count >= 3, "the tables and an encoder layer are split")
+        }
         var optimizer = AdamOptimizer(layout: contents.layout, configuration: configuration)
         var parameters = contents.parameters
         var expected = contents.parameters
@@ -45,7 +56,8 @@ import Testing
                 let decay: Float = isTable || (name.hasSuffix(".weight") && name != ParameterLayout.itemBias) ? 1 - lr * 0.01 : 1
                 var p = expected[name].scalars, mm = m[name].scalars, vv = v[name].scalars
                 let width = isTable ? expected[name].shape[1] : (name == ParameterLayout.itemBias ? 1 : g.count)
-                for k in g.indices where (k / width * width..<(k / width * width + width)).contains(where: { g[$0] != 0 }) {
+                let rowTouched = stride(from: 0, to: g.count, by: width).map { start in g[start..<(start + width)].contains { $0 != 0 } }
+                for k in g.indices where rowTouched[k / width] {
                     mm[k] = b1 * mm[k] + (1 - b1) * g[k]
                     vv[k] = b2 * vv[k] + (1 - b2) * g[k] * g[k]
                     p[k] = p[k] * decay - lr * (mm[k] / c1) / ((vv[k] / c2).squareRoot() + eps)

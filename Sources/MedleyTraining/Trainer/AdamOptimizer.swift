@@ -19,6 +19,8 @@ struct AdamOptimizer: Sendable {
     let beta2: Float
     let epsilon: Float
     let weightDecay: Float
+    /// Large tensors' updates are split over this many threads (element-wise: the same bits).
+    let threads: Int
     private var firstMoments: ModelParameters
     private var secondMoments: ModelParameters
     private(set) var step = 0
@@ -31,6 +33,7 @@ struct AdamOptimizer: Sendable {
         beta2 = c.adamBeta2
         epsilon = c.adamEpsilon
         weightDecay = c.weightDecay
+        threads = c.threads
         firstMoments = ModelParameters(zerosFor: layout)
         secondMoments = ModelParameters(zerosFor: layout)
         schedule = layout.entries.map { entry in
@@ -67,14 +70,16 @@ struct AdamOptimizer: Sendable {
                             // The update of eight elements, one per lane (the same operations as
                             // element by element): written for lanes since the compiler kept the
                             // element loop scalar, as it cannot rule out that the buffers overlap.
-                            func step(_ g: SIMD8<Float>, _ m: inout SIMD8<Float>, _ v: inout SIMD8<Float>, _ p: inout SIMD8<Float>) {
+                            @Sendable func step(_ g: SIMD8<Float>, _ m: inout SIMD8<Float>, _ v: inout SIMD8<Float>, _ p: inout SIMD8<Float>) {
                                 m = SIMD8(repeating: b1) * m + SIMD8(repeating: 1 - b1) * g
                                 v = SIMD8(repeating: b2) * v + SIMD8(repeating: 1 - b2) * g * g
                                 let mHat = m / SIMD8(repeating: correction1)
                                 let vHat = v / SIMD8(repeating: correction2)
                                 p = p * SIMD8(repeating: decay) - SIMD8(repeating: lr) * mHat / (vHat.squareRoot() + SIMD8(repeating: eps))
                             }
-                            func updateRange(_ range: Range<Int>) {
+                            let buffers = SharedBuffers((g: g, p: p, m: m, v: v))
+                            @Sendable func updateRange(_ range: Range<Int>) {
+                                let (g, p, m, v) = buffers.value
                                 let (gr, pr, mr, vr) = (UnsafeRawPointer(g.baseAddress!), UnsafeMutableRawPointer(p.baseAddress!),
                                                         UnsafeMutableRawPointer(m.baseAddress!), UnsafeMutableRawPointer(v.baseAddress!))
                                 var i = range.lowerBound
@@ -96,15 +101,17 @@ struct AdamOptimizer: Sendable {
                                 step(gi, &mi, &vi, &pi)
                                 for k in i..<range.upperBound { (m[k], v[k], p[k]) = (mi[k - i], vi[k - i], pi[k - i]) }
                             }
+                            let threads = ParallelRanges.threads(forElements: g.count, available: threads)
                             guard let width = rowWidth else {
-                                if g.contains(where: { $0 != 0 }) { updateRange(0..<g.count) }
+                                if g.contains(where: { $0 != 0 }) { ParallelRanges.forEach(g.count, threads: threads, updateRange) }
                                 return
                             }
-                            var start = 0
-                            while start < g.count {
-                                let row = start..<(start + width)
-                                if row.contains(where: { g[$0] != 0 }) { updateRange(row) }
-                                start += width
+                            ParallelRanges.forEach(g.count / width, threads: threads, alignment: 1) { rows in
+                                let g = buffers.value.g
+                                for r in rows {
+                                    let row = (r * width)..<((r + 1) * width)
+                                    if row.contains(where: { g[$0] != 0 }) { updateRange(row) }
+                                }
                             }
                         }
                     }

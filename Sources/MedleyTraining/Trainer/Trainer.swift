@@ -152,7 +152,7 @@ public struct Trainer: Sendable {
                         if measureGram { addGrams() }
                     }
                 }
-                for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients) }
+                for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients, threads: c.threads) }
                 let gradientNorms = tasks.indices.map { t in
                     coefficients[t] > 0 ? Float(gram[t * tasks.count + t].squareRoot()) : nil
                 }
