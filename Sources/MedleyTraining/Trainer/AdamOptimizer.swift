@@ -101,12 +101,12 @@ struct AdamOptimizer: Sendable {
                                 step(gi, &mi, &vi, &pi)
                                 for k in i..<range.upperBound { (m[k], v[k], p[k]) = (mi[k - i], vi[k - i], pi[k - i]) }
                             }
-                            let threads = ParallelRanges.threads(forElements: g.count, available: threads)
+                            let splitThreads = ParallelRanges.threads(forElements: g.count, available: threads)
                             guard let width = rowWidth else {
-                                if g.contains(where: { $0 != 0 }) { ParallelRanges.forEach(g.count, threads: threads, updateRange) }
+                                if g.contains(where: { $0 != 0 }) { ParallelRanges.forEach(g.count, threads: splitThreads, updateRange) }
                                 return
                             }
-                            ParallelRanges.forEach(g.count / width, threads: threads, alignment: 1) { rows in
+                            ParallelRanges.forEach(g.count / width, threads: splitThreads, alignment: 1) { rows in
                                 let g = buffers.value.g
                                 for r in rows {
                                     let row = (r * width)..<((r + 1) * width)

@@ -1,10 +1,9 @@
 import Dispatch
-import MedleyModel
 
 /// Element-wise passes over large tensors (the optimiser's step, summing the shards'
 /// gradients) split across the trainer's threads. Each element's result does not depend on
 /// the split, so the bits are those of one pass; the split only keeps the second core busy
-/// during what was the step's serial part (a tenth of a multitask epoch's time).
+/// during what was the step's serial part (a sixth of a multitask epoch's time).
 enum ParallelRanges {
     /// Below this many elements a pass runs on the calling thread: waking another costs more.
     static let minimumElements = 1 << 14
@@ -31,37 +30,4 @@ enum ParallelRanges {
 struct SharedBuffers<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-extension ModelParameters {
-    /// `self += other`, tensor by tensor, as ``add(_:scaledBy:)`` with a scale of 1 (the same
-    /// bits), eight elements at a time and large tensors split over `threads`.
-    mutating func add(_ other: ModelParameters, threads: Int) {
-        for (name, tensor) in other.tensors {
-            precondition(tensors[name]?.shape == tensor.shape, "shape mismatch for \(name)")
-            tensors[name]!.scalars.withUnsafeMutableBufferPointer { dst in
-                tensor.scalars.withUnsafeBufferPointer { src in
-                    let count = src.count
-                    let buffers = SharedBuffers((dst: dst, src: src))
-                    ParallelRanges.forEach(count, threads: ParallelRanges.threads(forElements: count, available: threads)) { range in
-                        let (dst, src) = buffers.value
-                        guard !range.isEmpty else { return }
-                        let (d, s) = (UnsafeMutableRawPointer(dst.baseAddress!), UnsafeRawPointer(src.baseAddress!))
-                        var i = range.lowerBound
-                        while i + 8 <= range.upperBound {
-                            let offset = i * MemoryLayout<Float>.stride
-                            let sum = d.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                                + s.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                            d.storeBytes(of: sum, toByteOffset: offset, as: SIMD8<Float>.self)
-                            i += 8
-                        }
-                        while i < range.upperBound {
-                            dst[i] += src[i]
-                            i += 1
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
