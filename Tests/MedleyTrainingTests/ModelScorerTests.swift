@@ -94,16 +94,24 @@ import Testing
     }
 
     /// A single-task scorer reads each domain from its own model, and −infinity for a domain
-    /// without one.
+    /// without one; a query goes through its target's domain's model alone, the other domains
+    /// left at −infinity (a domain-heads scorer ranks a target among its own domain's items).
     @Test func singleTaskScorerReadsEachDomainsModel() throws {
         let (model, dataset, rules) = try fixture()
         let video = try #require(dataset.domains.firstIndex(of: "video"))
         let music = try #require(dataset.domains.firstIndex(of: "music"))
         let scorer = ModelScorer(name: "single", domainModels: ["video": model], dataset: dataset, rules: rules)
         let reference = ModelScorer(name: "multi", model: model, head: .domains, dataset: dataset, rules: rules)
-        let query = ScoringQuery(user: 0, history: [], targetPosition: dataset.sequences[0].count - 1)
-        let scores = scorer.scores(for: [query])[0], expected = reference.scores(for: [query])[0]
-        #expect(dataset.domainRanges[video].allSatisfy { scores[$0] == expected[$0] })
-        #expect(dataset.domainRanges[music].allSatisfy { scores[$0] == -.infinity })
+        func query(targetDomain: Int) throws -> ScoringQuery {
+            let (user, position) = try #require(dataset.sequences.indices.lazy.compactMap { u in
+                dataset.sequences[u].indices.dropFirst().last { dataset.itemDomain[dataset.sequences[u][$0]] == targetDomain }.map { (u, $0) }
+            }.first)
+            return ScoringQuery(user: user, history: [], targetPosition: position)
+        }
+        let (videoTarget, musicTarget) = (try query(targetDomain: video), try query(targetDomain: music))
+        let scores = scorer.scores(for: [videoTarget, musicTarget]), expected = reference.scores(for: [videoTarget])[0]
+        #expect(dataset.domainRanges[video].allSatisfy { scores[0][$0] == expected[$0] })
+        #expect(dataset.domainRanges[music].allSatisfy { scores[0][$0] == -.infinity })
+        #expect(scores[1].allSatisfy { $0 == -.infinity }, "a music target: no music model, and the video model is not run")
     }
 }
