@@ -78,16 +78,4 @@ public struct ModelParameters: Sendable, Equatable {
             }
         }
     }
-
-    /// `self += scale * other`, tensor by tensor (an optimiser step or gradient accumulation).
-    public mutating func add(_ other: ModelParameters, scaledBy scale: Float = 1) {
-        for (name, tensor) in other.tensors {
-            precondition(tensors[name]?.shape == tensor.shape, "shape mismatch for \(name)")
-            tensors[name]!.scalars.withUnsafeMutableBufferPointer { dst in
-                tensor.scalars.withUnsafeBufferPointer { src in
-                    for i in 0..<src.count { dst[i] += scale * src[i] }
-                }
-            }
-        }
-    }
 }

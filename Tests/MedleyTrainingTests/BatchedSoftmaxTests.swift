@@ -108,7 +108,7 @@ import Testing
         var row: [Float] = (0..<length).map { Float($0) * 0.5 }
         let bias: [Float] = (0..<length).map { Float($0 * $0) - 3 }
         let expected = zip(row, bias).map { $0 + $1 }
-        row.withUnsafeMutableBufferPointer { r in bias.withUnsafeBufferPointer { SoftmaxRow.add($0, to: r) } }
+        row.withUnsafeMutableBufferPointer { r in bias.withUnsafeBufferPointer { ElementwiseAdd.add($0, to: r) } }
         #expect(row == expected)
     }
 

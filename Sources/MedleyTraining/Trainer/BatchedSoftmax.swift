@@ -121,7 +121,7 @@ struct BatchedSoftmax {
             }
             bias.withUnsafeBufferPointer { b in
                 let block = UnsafeBufferPointer(rebasing: b[rows])
-                for i in 0..<n { SoftmaxRow.add(block, to: UnsafeMutableBufferPointer(rebasing: s[(i * m)..<((i + 1) * m)])) }
+                for i in 0..<n { ElementwiseAdd.add(block, to: UnsafeMutableBufferPointer(rebasing: s[(i * m)..<((i + 1) * m)])) }
             }
         }
     }

@@ -57,27 +57,6 @@ enum SoftmaxRow {
         return (maximum, total)
     }
 
-    /// `row[j] += addend[j]` for every j: the bias of each logit. Eight at a time: the scalar
-    /// loop the compiler made of it (it cannot rule out that the two overlap) took about 7 % of a
-    /// multitask epoch.
-    static func add(_ addend: UnsafeBufferPointer<Float>, to row: UnsafeMutableBufferPointer<Float>) {
-        precondition(addend.count == row.count, "the row and its addend differ in length")
-        guard let base = row.baseAddress, let source = addend.baseAddress else { return }
-        let n = row.count
-        let target = UnsafeMutableRawPointer(base), from = UnsafeRawPointer(source)
-        var j = 0
-        while j + 8 <= n {
-            let sum = target.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                + from.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            target.storeBytes(of: sum, toByteOffset: j * 4, as: SIMD8<Float>.self)
-            j += 8
-        }
-        while j < n {
-            base[j] += source[j]
-            j += 1
-        }
-    }
-
     /// e^x for x ≤ 0 (as after subtracting the maximum), to about 2 ulp: x = n ln 2 + r with
     /// |r| ≤ ln 2 / 2, e^r by the Cephes polynomial, 2^n from the exponent bits. Below −87
     /// (where e^x is under the smallest normal float) the result is about 1e-38, negligible
