@@ -40,8 +40,11 @@ struct DomainListShareFitTests {
         trained.sequentialRules = rules
         let fit = DomainListShareFit(shares: [0, 0.25, 1])
         let examples = data.validationExamples + data.trainingExamples.prefix(40)
-        let ndcg = fit.fit(model: try MultitaskModel(trained), data: data, examples: examples, domains: [0, 1], threads: 2)
+        let ndcg = fit.fit(model: try MultitaskModel(trained), data: data, examples: examples, domains: [0, 1], threads: 2, cores: 2)
         #expect(ndcg.count == 3)
+        // The two shares in turn on one core: the same sums to the bit.
+        let oneCore = try MultitaskModel(trained)
+        #expect(fit.fit(model: oneCore, data: data, examples: examples, domains: [0, 1], threads: 2, cores: 1) == ndcg)
         for (share, fitted) in ndcg {
             var contents = trained
             contents.domainListSessionShare = share
@@ -69,7 +72,7 @@ struct DomainListShareFitTests {
         let data = try TrainingData(events: events, configuration: c)
         let fit = DomainListShareFit()
         func ndcg(_ contents: ModelFileContents) throws -> [Float: Double] {
-            fit.fit(model: try MultitaskModel(contents), data: data, examples: data.validationExamples, domains: [0, 1], threads: 2)
+            fit.fit(model: try MultitaskModel(contents), data: data, examples: data.validationExamples, domains: [0, 1], threads: 2, cores: 2)
         }
         let chanceDomains = try ndcg(scrambled(scrambled(trained, .domain(0)), .domain(1)))
         let towardsSession = try #require(DomainListShareFit.best(chanceDomains))

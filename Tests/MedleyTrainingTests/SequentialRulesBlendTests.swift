@@ -176,8 +176,10 @@ struct SequentialRulesBlendTests {
         let network = Network(configuration: result.model.configuration)
         let parameters = result.model.parameters
         let examples = data.validationExamples + data.trainingExamples.prefix(40)
-        let ndcg = blend.fit(table, data: data, network: network, parameters: parameters, examples: examples, threads: 2)
+        let ndcg = blend.fit(table, data: data, network: network, parameters: parameters, examples: examples, threads: 2, cores: 2)
         #expect(ndcg.count == 2 * 3 * 3)
+        // The two shares in turn on one core: the same sums to the bit.
+        #expect(blend.fit(table, data: data, network: network, parameters: parameters, examples: examples, threads: 2, cores: 1) == ndcg)
         let e = parameters[ParameterLayout.itemEmbedding].scalars, b = parameters[ParameterLayout.itemBias].scalars
         let d = result.model.configuration.embeddingDimension, n = data.catalog.count
         for (choice, fitted) in ndcg {

@@ -40,6 +40,31 @@ import Testing
         #expect(bits(first.model.parameters) != bits(other.model.parameters))
     }
 
+    /// The core limit runs the shards (and the validation's and the fits' shares) in turn
+    /// instead of at once: the same model to the bit, the same fitted rules and share.
+    @Test(arguments: [1, 2])
+    func theCoreLimitChangesTheSpeedNotTheModel(cores: Int) throws {
+        var configuration = F.configuration(epochs: 3)
+        configuration.threads = 3
+        configuration.validation = .lastEventsPerUser(1)
+        configuration.earlyStopping = EarlyStopping(metric: .hitRate(.session, at: 5), patience: 5)
+        let events = cycleStream()
+        let unlimited = try Trainer(configuration: configuration).train(events: events, modelVersion: 4)
+        configuration.cores = cores
+        let limited = try Trainer(configuration: configuration).train(events: events, modelVersion: 4)
+        #expect(bits(limited.model.parameters) == bits(unlimited.model.parameters))
+        #expect(limited.model.sequentialRules == unlimited.model.sequentialRules)
+        #expect(limited.model.domainListSessionShare == unlimited.model.domainListSessionShare)
+        #expect(limited.summary.epochs.map(\.validation) == unlimited.summary.epochs.map(\.validation))
+        #expect(unlimited.summary.sequentialRules != nil && unlimited.summary.domainListShare != nil)
+    }
+
+    @Test func refusesACoreLimitBelowOne() {
+        var configuration = F.configuration()
+        configuration.cores = 0
+        #expect(throws: TrainingError.self) { try configuration.validate() }
+    }
+
     @Test func lossDecreasesOnATinyStream() throws {
         let result = try Trainer(configuration: F.configuration(epochs: 10)).train(events: cycleStream(), modelVersion: 1)
         let first = try #require(result.summary.epochs.first), last = try #require(result.summary.epochs.last)

@@ -33,7 +33,7 @@ struct AdamOptimizer: Sendable {
         beta2 = c.adamBeta2
         epsilon = c.adamEpsilon
         weightDecay = c.weightDecay
-        threads = c.threads
+        threads = c.concurrentThreads
         firstMoments = ModelParameters(zerosFor: layout)
         secondMoments = ModelParameters(zerosFor: layout)
         schedule = layout.entries.map { entry in

@@ -33,7 +33,7 @@ public struct DomainListShareFit: Sendable, Equatable {
     /// each share; ranks count the items scored above the target plus half those tied, as the
     /// validation figures do.
     func fit(model: MultitaskModel, data: TrainingData, examples all: [TrainingExample], domains: Set<Int>,
-             threads: Int) -> [Float: Double] {
+             threads: Int, cores: Int) -> [Float: Double] {
         let candidates = all.filter { domains.contains(data.target($0).domain) }
         let examples = ExampleSums.evenlySpread(candidates, atMost: maxFitExamples)
         guard !examples.isEmpty else { return [:] }
@@ -42,7 +42,7 @@ public struct DomainListShareFit: Sendable, Equatable {
         let biases = model.parameters[ParameterLayout.itemBias].scalars
         let rules = model.contents.sequentialRules
         let blends = shares.map { DomainListBlend(share: $0, rules: rules) }
-        let sums = ExampleSums.sums(over: examples, count: shares.count, threads: threads) { share, sums in
+        let sums = ExampleSums.sums(over: examples, count: shares.count, threads: threads, cores: cores) { share, sums in
             for example in share {
                 let input = data.encodedInput(example)
                 let pass = model.forward(input)

@@ -86,7 +86,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
     /// scores sorted once per example: the items above the target's blended score among all
     /// model scores (two binary searches), corrected for the changed items' old and new scores.
     func fit(_ table: SequentialRulesTable, data: TrainingData, network: Network, parameters: ModelParameters,
-             examples all: [TrainingExample], threads: Int) -> [RulesChoice: Double] {
+             examples all: [TrainingExample], threads: Int, cores: Int) -> [RulesChoice: Double] {
         let pairs = weights.flatMap { weight in repeatBiases.map { (weight: weight, repeatBias: $0) } }
         let examples = ExampleSums.evenlySpread(all, atMost: maxFitExamples)
         guard !examples.isEmpty else { return [:] }
@@ -95,7 +95,7 @@ public struct SequentialRulesBlend: Sendable, Equatable {
         let embeddings = parameters[ParameterLayout.itemEmbedding].scalars
         let biases = parameters[ParameterLayout.itemBias].scalars
         let k = Double(cutoff)
-        let sums = ExampleSums.sums(over: examples, count: depths.count * pairs.count, threads: threads) { share, sums in
+        let sums = ExampleSums.sums(over: examples, count: depths.count * pairs.count, threads: threads, cores: cores) { share, sums in
             var scores = [Float](repeating: 0, count: n)
             for example in share {
                 let input = data.encodedInput(example)

@@ -7,13 +7,14 @@ import MedleySystem
 ///
 /// Each epoch shuffles the training examples (seeded), and for each mini-batch: splits it into
 /// ``TrainingConfiguration/threads`` equal shards, computes each shard's gradient on its own
-/// thread into its own buffers (forward pass, the heads' losses, backward pass), adds the
+/// thread (at most ``TrainingConfiguration/cores`` at a time) into its own buffers (forward pass, the heads' losses, backward pass), adds the
 /// shards up in shard order, and takes one Adam step. After each epoch it measures the trained
 /// heads on the validation examples and stops early when the chosen metric stops improving,
 /// keeping the best epoch's parameters.
 ///
 /// Deterministic: the same events, configuration (seed and thread count included) and model
-/// version give a bit-identical model, however the threads are scheduled.
+/// version give a bit-identical model, however the threads are scheduled and whatever the
+/// core limit.
 ///
 /// While it runs, OpenBLAS is set to one thread per call (process-wide), since the trainer's
 /// own threads already use every core; the previous setting is restored at the end.
@@ -70,11 +71,13 @@ public struct Trainer: Sendable {
         var optimizer = AdamOptimizer(layout: layout, configuration: c)
         var weights = TaskWeightState(tasks: tasks, weighting: c.taskWeighting)
         let shards = (0..<c.threads).map { _ in GradientShard(layout: layout, taskCount: tasks.count) }
-        let validator = Validator(data: data, network: network, cutoff: stoppingCutoff, threads: c.threads)
+        let validator = Validator(data: data, network: network, cutoff: stoppingCutoff, threads: c.threads, cores: c.concurrentThreads)
 
+        // Left alone when already 1: models trained side by side would otherwise set and
+        // restore it under each other.
         let previousBLASThreads = BLASThreads.count
-        BLASThreads.set(1)
-        defer { BLASThreads.set(previousBLASThreads) }
+        if previousBLASThreads != 1 { BLASThreads.set(1) }
+        defer { if previousBLASThreads != 1 { BLASThreads.set(previousBLASThreads) } }
 
         progress?(.started(data.statistics, parameterCount: parameterCount))
         let clock = ContinuousClock()
@@ -132,19 +135,19 @@ public struct Trainer: Sendable {
                     // parameters in place (otherwise every tensor would be copied each step).
                     let current = parameters
                     if weights.combinesWithinStep {
-                        DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                        CoreLimitedWork.perform(shards.count, cores: c.concurrentThreads) { s in
                             shards[s].computeHeads(examples[ranges[s]], sampleSeeds: seeds[ranges[s]], data: data, network: network,
                                                    parameters: current, plan: plan, taskCoefficients: coefficients,
                                                    dropoutRate: c.dropout, separateItemGradients: true, measureGram: true)
                         }
                         addGrams()
                         let scales = weights.combine(gram: gram, present: coefficients.map { $0 > 0 })
-                        DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                        CoreLimitedWork.perform(shards.count, cores: c.concurrentThreads) { s in
                             shards[s].finish(network: network, parameters: current, taskScales: scales)
                         }
                     } else {
                         let measureGram = weights.needsGradientNorms
-                        DispatchQueue.concurrentPerform(iterations: shards.count) { s in
+                        CoreLimitedWork.perform(shards.count, cores: c.concurrentThreads) { s in
                             shards[s].compute(examples[ranges[s]], sampleSeeds: seeds[ranges[s]], data: data, network: network,
                                               parameters: current, plan: plan, taskCoefficients: coefficients,
                                               dropoutRate: c.dropout, measureGram: measureGram)
@@ -152,7 +155,7 @@ public struct Trainer: Sendable {
                         if measureGram { addGrams() }
                     }
                 }
-                for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients, threads: c.threads) }
+                for s in 1..<shards.count { shards[0].gradients.add(shards[s].gradients, threads: c.concurrentThreads) }
                 let gradientNorms = tasks.indices.map { t in
                     coefficients[t] > 0 ? Float(gram[t * tasks.count + t].squareRoot()) : nil
                 }
@@ -234,7 +237,7 @@ public struct Trainer: Sendable {
         if let blend = c.sequentialRules, trainedTasks.contains(.session), !data.validationExamples.isEmpty {
             var table = blend.rules(data)
             let ndcg = blend.fit(table, data: data, network: network, parameters: kept.parameters,
-                                 examples: data.validationExamples, threads: c.threads)
+                                 examples: data.validationExamples, threads: c.threads, cores: c.concurrentThreads)
             let chosen = SequentialRulesBlend.best(ndcg) ?? RulesChoice(depth: 1, weight: 0)
             table.weight = chosen.weight
             table.depth = chosen.depth
@@ -247,7 +250,7 @@ public struct Trainer: Sendable {
         if let fit = c.domainListShare, trainedTasks.contains(.session), !trainedDomains.isEmpty, !data.validationExamples.isEmpty {
             do {
                 let ndcg = fit.fit(model: try MultitaskModel(model), data: data, examples: data.validationExamples,
-                                   domains: trainedDomains, threads: c.threads)
+                                   domains: trainedDomains, threads: c.threads, cores: c.concurrentThreads)
                 let share = DomainListShareFit.best(ndcg) ?? 0
                 model.domainListSessionShare = share
                 shareFit = DomainListShareChoice(share: share, ndcg: ndcg, cutoff: fit.cutoff)

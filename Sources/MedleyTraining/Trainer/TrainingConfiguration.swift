@@ -65,6 +65,12 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Threads computing gradients; each takes an equal, fixed share of every batch. Results
     /// are identical for the same seed *and* thread count. Default 2 (this project's machines).
     public var threads: Int
+    /// The most cores the training occupies at once: the `threads` shares of a batch (and of
+    /// the fits after training) run at most this many at a time, the rest in turn. It changes
+    /// the speed only, never the model. nil: `threads`. An evaluation that trains several
+    /// models sets 1 to train two of them side by side on two cores, which gets more out of
+    /// this machine than one model on both (docs/training.md, "Speed").
+    public var cores: Int? = nil
 
     /// A gap between two events of a user longer than this starts a new session. Default 30
     /// minutes, as the service cuts sessions.
@@ -135,6 +141,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
         self.progressIntervalSeconds = progressIntervalSeconds
     }
 
+    /// How many of the `threads` shares run at the same time.
+    public var concurrentThreads: Int { min(threads, max(1, cores ?? threads)) }
+
     /// The window stride used with a session encoder of `shape`.
     public func attentionWindowStride(for shape: SessionEncoderShape) -> Int {
         attentionWindowStride ?? (shape.length + 1) / 2
@@ -184,6 +193,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             throw bad("negativeSamplingExponent", "must not be negative")
         }
         guard threads >= 1, threads <= 256 else { throw bad("threads", "must be between 1 and 256") }
+        if let cores, cores < 1 { throw bad("cores", "must be at least 1") }
         guard sessionGapMilliseconds > 0 else { throw bad("sessionGapMilliseconds", "must be positive") }
         guard maxSessionLength >= 1 else { throw bad("maxSessionLength", "must be at least 1") }
         guard progressIntervalSeconds.isFinite, progressIntervalSeconds > 0 else {

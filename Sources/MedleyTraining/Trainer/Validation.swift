@@ -31,7 +31,9 @@ struct Validator: Sendable {
     let data: TrainingData
     let network: Network
     let cutoff: Int
+    /// The chunks' count (the sums depend on it), and how many run at once.
     let threads: Int
+    let cores: Int
 
     func measure(_ examples: [TrainingExample], parameters: ModelParameters, tasks: [Task]) -> ValidationMetrics {
         let c = network.configuration
@@ -49,7 +51,7 @@ struct Validator: Sendable {
         // Scored in groups small enough that the logits stay a few megabytes.
         let group = max(1, min(256, 4_000_000 / max(1, data.catalog.count)))
         let k = Double(cutoff)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        CoreLimitedWork.perform(chunks, cores: cores) { chunk in
             let partial = partials[chunk]
             var softmax = BatchedSoftmax()
             let slice = examples[min(examples.count, chunk * per)..<min(examples.count, (chunk + 1) * per)]
