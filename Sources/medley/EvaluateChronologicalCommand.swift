@@ -91,7 +91,7 @@ struct EvaluateChronologicalCommand: ParsableCommand {
         let logger = Logger(label: "medley.eval")
         let source: ModelEvaluation.Source = try model.map { .given(try loadServingModel($0)) }
             ?? .train(ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: singleTask,
-                                                    variants: try variants()))
+                                                    variants: try variants(), modelsAtOnce: options.modelsAtOnce))
         let splitCut: ChronologicalCut = cut == .perUser ? .perUser(testFraction: testFraction) : .global(testFraction: testFraction)
         let configuration = ChronologicalEvaluation.Configuration(maxTargetsPerUser: maxTargetsPerUser)
         let coldProtocol = coldTargetsPerDomain > 0

@@ -52,7 +52,7 @@ struct EvaluatePublishedCommand: ParsableCommand {
             ?? .train(ModelEvaluation.Configuration(
                 training: try options.trainingConfiguration(defaultTasks: .session, defaultDimension: Self.defaultDimension,
                                                            defaultHidden: Self.defaultHidden),
-                singleTaskHeads: .none))
+                singleTaskHeads: .none, modelsAtOnce: options.modelsAtOnce))
         let location = movieLensLocation(data)
         let report = try PublishedProtocolEvaluation.run(
             dataDirectory: location.directory, datasetName: location.name, models: source,

@@ -48,7 +48,8 @@ struct EvaluateSyntheticCommand: ParsableCommand {
             data: .init(seed: dataSeed, users: users, itemsPerDomain: itemsPerDomain, clustersPerDomain: clusters,
                          dimension: latentDimension, intentStrength: intentStrength),
             testFraction: testFraction, coldUserFraction: coldFraction,
-            models: ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: singleTask))
+            models: ModelEvaluation.Configuration(training: try options.trainingConfiguration, singleTaskHeads: singleTask,
+                                                  modelsAtOnce: options.modelsAtOnce))
         try options.output(SyntheticEvaluation.run(configuration: configuration, logger: Logger(label: "medley.eval")))
     }
 }

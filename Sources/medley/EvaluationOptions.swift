@@ -52,6 +52,9 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Training threads.")
     var threads: Int = TrainingConfiguration().threads
 
+    @Option(help: "Models trained at the same time, the cores shared among them (the models do not depend on it). Default: one per core.")
+    var modelsAtOnce: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @OptionGroup var sessionEncoder: SessionEncoderOptions
 
     @Option(help: "The losses trained: all (every head, weighted by --task-weighting) or session (the session head alone). Default: session for `eval published`, which evaluates only the session head; all otherwise.")
@@ -68,6 +71,7 @@ struct EvaluationOptions: ParsableArguments {
         guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard modelsAtOnce >= 1 else { throw ValidationError("--models-at-once must be at least 1") }
         _ = try MultitaskOptionParsing.architecture(architecture)
         _ = try MultitaskOptionParsing.taskWeighting(taskWeighting)
         if let json {

@@ -27,6 +27,12 @@ public enum ModelEvaluation {
         /// Further multitask models trained on the same data, each with its own encoder and
         /// task weighting (the rest as `training`), for comparisons. Default none.
         public var variants: [Variant]
+        /// How many models train at the same time, the machine's cores shared among them (each
+        /// with ``TrainingConfiguration/cores`` set to its part). The models are the same
+        /// whatever the number; only the time changes. Default: one per core. Two side by side
+        /// on one core each finish sooner on this project's 2-core machines than one after the
+        /// other on both (docs/training.md, "Speed").
+        public var modelsAtOnce: Int
 
         /// A multitask model's encoder and task weighting.
         public struct Variant: Sendable, Equatable {
@@ -55,10 +61,11 @@ public enum ModelEvaluation {
         }
 
         public init(training: TrainingConfiguration = TrainingConfiguration(), singleTaskHeads: SingleTaskHeads = .all,
-                    variants: [Variant] = []) {
+                    variants: [Variant] = [], modelsAtOnce: Int = ProcessInfo.processInfo.activeProcessorCount) {
             self.training = training
             self.singleTaskHeads = singleTaskHeads
             self.variants = variants
+            self.modelsAtOnce = modelsAtOnce
         }
     }
 
@@ -91,6 +98,9 @@ public enum ModelEvaluation {
         public var trainingSeconds: Double
         /// The further multitask models of a comparison, by variant.
         public var variants: [(variant: Configuration.Variant, trained: TrainedModel)] = []
+        /// How many models trained at the same time, and the cores each had (nil when trained
+        /// elsewhere).
+        public var schedule: (modelsAtOnce: Int, coresEach: Int)? = nil
     }
 
     /// An encoder as the command line spells it: `mlp`, `mmoe:E`, `ple:S:P:V`.
@@ -159,7 +169,7 @@ public enum ModelEvaluation {
             "events": "\(data.statistics.eventsRead)", "examples": "\(data.statistics.trainingExamples)",
             "validation": "\(data.statistics.validationExamples)", "items": "\(data.catalog.count)", "users": "\(data.users.count)",
         ])
-        func trainOne(_ name: String, _ c: TrainingConfiguration) throws(TrainingError) -> TrainedModel {
+        @Sendable func trainOne(_ name: String, _ c: TrainingConfiguration) throws(TrainingError) -> TrainedModel {
             logger.info("training \(name)", metadata: ["epochs": "\(c.epochs)"])
             let result = try Trainer(configuration: c).train(data, modelVersion: 1) { progress in
                 switch progress {
@@ -184,29 +194,65 @@ public enum ModelEvaluation {
                 throw .model(error)
             }
         }
-        let multitask = try trainOne("multitask", training)
-        var heads: [Task] = []
-        switch configuration.singleTaskHeads {
-        case .all: heads = dataset.domains.indices.map { Task.domain($0) } + [.session]
-        case .domains: heads = dataset.domains.indices.map { Task.domain($0) }
-        case .session: heads = [.session]
-        case .none: break
-        }
-        var singles: [Task: TrainedModel] = [:]
-        for head in heads {
-            singles[head] = try trainOne("single-task \(ParameterLayout.taskName(head, domains: dataset.domains))", training.singleTask(head))
-        }
-        var variants: [(variant: Configuration.Variant, trained: TrainedModel)] = []
+        // Longest first, so that the lanes finish close together: the multitask models, then
+        // the single-task session head (every example), then the domain heads, the domain with
+        // the most training events first (each trains on its domain's examples).
+        var jobs: [(name: String, configuration: TrainingConfiguration)] = [("multitask", training)]
         for variant in configuration.variants {
             var c = training
             c.model.architecture = variant.architecture
             c.taskWeighting = variant.taskWeighting
-            variants.append((variant, try trainOne("multitask \(variant.label)", c)))
+            jobs.append(("multitask \(variant.label)", c))
         }
+        let domainHeads = domainsByTrainingEvents(dataset: dataset, trainingLength: trainingLength).map { Task.domain($0) }
+        var heads: [Task] = []
+        switch configuration.singleTaskHeads {
+        case .all: heads = [.session] + domainHeads
+        case .domains: heads = domainHeads
+        case .session: heads = [.session]
+        case .none: break
+        }
+        for head in heads {
+            jobs.append(("single-task \(ParameterLayout.taskName(head, domains: dataset.domains))", training.singleTask(head)))
+        }
+        let lanes = max(1, min(configuration.modelsAtOnce, jobs.count))
+        let coresEach = max(1, ProcessInfo.processInfo.activeProcessorCount / lanes)
+        if lanes > 1 {
+            for j in jobs.indices { jobs[j].configuration.cores = coresEach }
+            logger.info("training \(jobs.count) models, \(lanes) at a time on \(coresEach) core\(coresEach == 1 ? "" : "s") each")
+        }
+        let scheduled = jobs
+        let finished = withOneBLASThread {
+            Parallel.inLanes(scheduled.count, lanes: lanes) { j in
+                Result { () throws(TrainingError) in try trainOne(scheduled[j].name, scheduled[j].configuration) }
+            }
+        }
+        var trained: [TrainedModel] = []
+        for result in finished {
+            switch result {
+            case .success(let model): trained.append(model)
+            case .failure(let error): throw error
+            case nil: continue
+            }
+        }
+        let multitask = trained[0]
+        let variants = configuration.variants.enumerated().map { (variant: $1, trained: trained[1 + $0]) }
+        var singles: [Task: TrainedModel] = [:]
+        for (h, head) in heads.enumerated() { singles[head] = trained[1 + configuration.variants.count + h] }
         var models = Models(multitask: multitask.model, multitaskSummary: multitask.summary, singleTask: singles,
                             rules: SessionRules(configuration: training), trainingSeconds: RankingRun.seconds(since: start))
+        models.schedule = (lanes, lanes > 1 ? coresEach : training.concurrentThreads)
         models.variants = variants
         return models
+    }
+
+    /// The domains' indices, the one with the most training events first (ties in index order).
+    static func domainsByTrainingEvents(dataset: SequenceDataset, trainingLength: [Int]) -> [Int] {
+        var events = [Int](repeating: 0, count: dataset.domains.count)
+        for u in 0..<dataset.userCount {
+            for item in dataset.sequences[u].prefix(trainingLength[u]) { events[dataset.itemDomain[item]] += 1 }
+        }
+        return events.indices.sorted { (events[$0], $1) > (events[$1], $0) }
     }
 
     /// The scorers of a set of models for `dataset`: the multitask model's domain heads and
@@ -309,6 +355,10 @@ public enum ModelEvaluation {
         }
         if models.multitaskSummary != nil {
             conditions["training seconds (all models)"] = String(format: "%.1f", models.trainingSeconds)
+        }
+        if let schedule = models.schedule {
+            conditions["models trained at once"] = "\(schedule.modelsAtOnce), on \(schedule.coresEach) core\(schedule.coresEach == 1 ? "" : "s") each"
+                + (schedule.modelsAtOnce > 1 ? " (each model's seconds are its own, beside the others)" : "")
         }
         return conditions
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs independent pieces of work on all cores and collects one result per piece.
 enum Parallel {
@@ -11,6 +12,28 @@ enum Parallel {
             slots.set(i, body(i))
         }
         return slots.values()
+    }
+
+    /// `job(i)` for every `i` in `0..<count` on `lanes` threads of their own, each lane
+    /// starting the next job not yet started (in index order) whenever it is free: long jobs
+    /// (the models of an evaluation) side by side. Once a job fails no lane starts another;
+    /// the results are in index order, nil for the jobs never started.
+    static func inLanes<T: Sendable, E: Error>(_ count: Int, lanes: Int,
+                                               _ job: @escaping @Sendable (Int) -> Result<T, E>) -> [Result<T, E>?] {
+        let queue = JobQueue<T, E>(count: count)
+        let finished = DispatchGroup()
+        for _ in 0..<max(1, min(lanes, count)) {
+            finished.enter()
+            let lane = Thread {
+                while let index = queue.take() { queue.finish(index, job(index)) }
+                finished.leave()
+            }
+            // A lane runs whole trainings (on one core, every shard of them): a main thread's stack.
+            lane.stackSize = 8 << 20
+            lane.start()
+        }
+        finished.wait()
+        return queue.results
     }
 
     /// A reasonable number of chunks for `n` items of work: several per core, so that uneven
@@ -45,4 +68,33 @@ private final class Slots<T>: @unchecked Sendable {
     func values() -> [T] {
         storage.map { $0! }
     }
+}
+
+/// The jobs of ``Parallel/inLanes(_:lanes:_:)``: which to start next, and their results.
+private final class JobQueue<T: Sendable, E: Error>: Sendable {
+    private let state: Mutex<(next: Int, failed: Bool, results: [Result<T, E>?])>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        state = Mutex((next: 0, failed: false, results: Array(repeating: nil, count: count)))
+    }
+
+    /// The next job to start, or nil when all have started or one has failed.
+    func take() -> Int? {
+        state.withLock { s in
+            guard !s.failed, s.next < count else { return nil }
+            defer { s.next += 1 }
+            return s.next
+        }
+    }
+
+    func finish(_ index: Int, _ result: Result<T, E>) {
+        state.withLock { s in
+            s.results[index] = result
+            if case .failure = result { s.failed = true }
+        }
+    }
+
+    var results: [Result<T, E>?] { state.withLock { $0.results } }
 }
