@@ -232,7 +232,8 @@ public enum ModelEvaluation {
             switch result {
             case .success(let model): trained.append(model)
             case .failure(let error): throw error
-            case nil: continue
+            // Jobs start in index order and stop only after a failure, which comes first.
+            case nil: preconditionFailure("a model not trained without an earlier failure")
             }
         }
         let multitask = trained[0]

@@ -7,8 +7,9 @@ import MedleySystem
 ///
 /// Each epoch shuffles the training examples (seeded), and for each mini-batch: splits it into
 /// ``TrainingConfiguration/threads`` equal shards, computes each shard's gradient on its own
-/// thread (at most ``TrainingConfiguration/cores`` at a time) into its own buffers (forward pass, the heads' losses, backward pass), adds the
-/// shards up in shard order, and takes one Adam step. After each epoch it measures the trained
+/// thread (at most ``TrainingConfiguration/cores`` at a time) into its own buffers (forward
+/// pass, the heads' losses, backward pass), adds the shards up in shard order, and takes one
+/// Adam step. After each epoch it measures the trained
 /// heads on the validation examples and stops early when the chosen metric stops improving,
 /// keeping the best epoch's parameters.
 ///
