@@ -52,22 +52,4 @@ import Testing
         #expect(report.sent > 0 && report.completed == report.sent && report.errors.isEmpty)
         #expect(report.eventsPerSecond == Double(report.completed * 10) / configuration.seconds)
     }
-
-    /// The load generator writes ingest requests by hand; they must be the bytes SwiftProtobuf
-    /// writes for the same request.
-    @Test func handWrittenIngestRequestsAreSwiftProtobufsBytes() throws {
-        for requestID in [UInt64(0), 1, 300, .max] {
-            for count in [0, 1, 10, 200] {
-                let events = (0..<count).map { index in
-                    ServiceFixtures.event(user: "load-user-\(index)", item: String(repeating: "i", count: index), domain: "news", at: 1_700_000_000_000 + Int64(index))
-                }
-                var request = Medley_V1_Request()
-                request.protocolVersion = ProtocolVersion.current
-                request.requestID = requestID
-                request.body = .ingest(.with { $0.events = events })
-                let expected: [UInt8] = try request.serializedBytes()
-                #expect(LoadClient.ingestRequest(requestID: requestID, events: events) == expected, "request \(requestID), \(count) events")
-            }
-        }
-    }
 }

@@ -14,6 +14,9 @@ struct LoadClient {
     private var nextRequestID: UInt64 = 1
     private var random: SplitMix64
     private var receiveTimestampMs: Int64
+    /// Ingest runs: writes the requests; `draws` holds one request's (user, item) draws.
+    private let ingestWriter: IngestRequestWriter
+    private var draws: [(user: UInt64, item: Int)] = []
 
     init(index: Int, configuration: LoadConfiguration, window: LoadWindow) {
         self.index = index
@@ -21,6 +24,9 @@ struct LoadClient {
         self.window = window
         random = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9)
         receiveTimestampMs = wallClockMilliseconds()
+        let ingests = configuration.ingestEventsPerRequest > 0
+        ingestWriter = IngestRequestWriter(items: ingests ? configuration.items : [], timestampMs: receiveTimestampMs)
+        draws.reserveCapacity(configuration.ingestEventsPerRequest)
     }
 
     mutating func run(context: Context) throws {
@@ -67,8 +73,13 @@ struct LoadClient {
     private mutating func send(on socket: Socket, due: ContinuousClock.Instant) throws {
         let bytes: [UInt8]
         if configuration.ingestEventsPerRequest > 0 {
-            let events = (0..<configuration.ingestEventsPerRequest).map { _ in nextEvent(user: nextUserID(), minutesAgo: 0) }
-            bytes = Self.ingestRequest(requestID: nextRequestID, events: events)
+            // Per event the user, then the item, as for a recommend request's context.
+            draws.removeAll(keepingCapacity: true)
+            for _ in 0..<configuration.ingestEventsPerRequest {
+                let user = nextUserNumber()
+                draws.append((user, Int(random.next() % UInt64(ingestWriter.itemCount))))
+            }
+            bytes = ingestWriter.request(requestID: nextRequestID, events: draws)
         } else {
             var request = Medley_V1_Request()
             request.protocolVersion = ProtocolVersion.current
@@ -83,59 +94,53 @@ struct LoadClient {
         try socket.send(multipart: [[], bytes])
     }
 
-    /// An ingest request of `events`, written by hand: the bytes `Medley_V1_Request`'s
-    /// `serializedBytes()` makes, without the general encoder, which sized every event three
-    /// times (once per level of nesting) and took most of a client thread, on the cores the
-    /// server under test shares.
-    static func ingestRequest(requestID: UInt64, events: [Medley_V1_SessionEvent]) -> [UInt8] {
-        var body: [UInt8] = []
-        body.reserveCapacity(events.count * 64)
-        for event in events {
-            body.append(0x0A)  // IngestRequest.events, field 1
-            WireFormatWriter.appendVarint(UInt64(event.encodedSize), to: &body)
-            event.appendEncoding(to: &body)
-        }
-        var request: [UInt8] = []
-        request.reserveCapacity(body.count + 24)
-        request.append(0x08)  // protocol_version, field 1
-        WireFormatWriter.appendVarint(UInt64(ProtocolVersion.current), to: &request)
-        if requestID != 0 {
-            request.append(0x10)  // request_id, field 2
-            WireFormatWriter.appendVarint(requestID, to: &request)
-        }
-        request += [0x82, 0x01]  // body.ingest, field 16, length-delimited
-        WireFormatWriter.appendVarint(UInt64(body.count), to: &request)
-        request += body
-        return request
-    }
-
     /// Takes every reply waiting; returns how many outstanding requests they answered.
     private mutating func receiveReplies(from socket: Socket) throws -> Int {
         var answered = 0
         let clock = ContinuousClock()
         while let frames = try socket.tryReceiveMultipart() {
             let now = clock.now
-            guard frames.count == 2, frames[0].isEmpty,
-                  let reply = try? Medley_V1_Reply(serializedBytes: frames[1]),
-                  let entry = outstanding.removeValue(forKey: reply.requestID) else { continue }
+            guard frames.count == 2, frames[0].isEmpty, let (requestID, outcome) = Self.outcome(of: frames[1]),
+                  let entry = outstanding.removeValue(forKey: requestID) else { continue }
             answered += 1
             guard entry.measured else { continue }
-            switch reply.body {
-            case .recommend:
+            switch outcome {
+            case .recommended:
                 tally.completed += 1
                 tally.histogram.record(entry.start.duration(to: now))
-            case .ingest(let ack):
+            case .ingested(let accepted, let rejected):
                 tally.completed += 1
-                tally.eventsAccepted += UInt64(ack.accepted)
+                tally.eventsAccepted += UInt64(accepted)
                 tally.histogram.record(entry.start.duration(to: now))
-                if !ack.rejections.isEmpty { tally.errors["rejected events", default: 0] += UInt64(ack.rejections.count) }
-            case .error(let error):
-                tally.errors["\(error.code)", default: 0] += 1
-            default:
+                if rejected > 0 { tally.errors["rejected events", default: 0] += UInt64(rejected) }
+            case .failed(let code):
+                tally.errors[code, default: 0] += 1
+            case .unexpected:
                 tally.errors["unexpected reply", default: 0] += 1
             }
         }
         return answered
+    }
+
+    enum ReplyOutcome: Equatable {
+        case recommended
+        case ingested(accepted: UInt32, rejected: Int)
+        /// An error reply, by its code's name.
+        case failed(String)
+        case unexpected
+    }
+
+    /// A reply's request id and what it says, or nil when it cannot be read. A plain ingest
+    /// acknowledgement, nearly every reply of an ingest run, is read by hand (``IngestAckReader``).
+    static func outcome(of bytes: [UInt8]) -> (requestID: UInt64, outcome: ReplyOutcome)? {
+        if let ack = IngestAckReader.read(bytes) { return (ack.requestID, .ingested(accepted: ack.accepted, rejected: 0)) }
+        guard let reply = try? Medley_V1_Reply(serializedBytes: bytes) else { return nil }
+        switch reply.body {
+        case .recommend: return (reply.requestID, .recommended)
+        case .ingest(let ack): return (reply.requestID, .ingested(accepted: ack.accepted, rejected: ack.rejections.count))
+        case .error(let error): return (reply.requestID, .failed("\(error.code)"))
+        default: return (reply.requestID, .unexpected)
+        }
     }
 
     private mutating func nextRecommendRequest() -> Medley_V1_RecommendRequest {
@@ -149,7 +154,11 @@ struct LoadClient {
     }
 
     private mutating func nextUserID() -> String {
-        "load-user-\(random.next() % UInt64(max(1, configuration.users)))"
+        "load-user-\(nextUserNumber())"
+    }
+
+    private mutating func nextUserNumber() -> UInt64 {
+        random.next() % UInt64(max(1, configuration.users))
     }
 
     /// A play of a random item of the configured catalogue.
