@@ -94,7 +94,10 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "MedleyEventLogTests", dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem"]),
+        .testTarget(
+            name: "MedleyEventLogTests",
+            dependencies: ["MedleyEventLog", "MedleyProtocol", "MedleySystem", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // The one conversion from the protocol's session event to the model's.
         .target(
             name: "MedleyEventConversion",

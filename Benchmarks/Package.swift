@@ -8,6 +8,7 @@ import PackageDescription
 //   swift run -c release --scratch-path .build-bench ServiceBenchmark
 //   swift run -c release --scratch-path .build-bench HotReloadBenchmark
 //   swift run -c release --scratch-path .build-bench DecodingBenchmark
+//   swift run -c release --scratch-path .build-bench EventLogBenchmark
 let service: [Target.Dependency] = [
     .product(name: "MedleyModel", package: "Medley"),
     .product(name: "MedleyProtocol", package: "Medley"),
@@ -47,6 +48,13 @@ let package = Package(
         .executableTarget(
             name: "DecodingBenchmark",
             dependencies: [.product(name: "MedleyProtocol", package: "Medley")]
+        ),
+        .executableTarget(
+            name: "EventLogBenchmark",
+            dependencies: [
+                .product(name: "MedleyEventLog", package: "Medley"),
+                .product(name: "MedleyProtocol", package: "Medley"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

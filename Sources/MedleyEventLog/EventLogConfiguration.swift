@@ -35,6 +35,12 @@ public struct EventLogConfiguration: Sendable, Equatable {
     /// Which old segments the writer deletes (when it opens the log and each time it seals a
     /// segment); default: none, the log keeps everything.
     public var retention = LogRetention()
+    /// Zeros the writer writes ahead of the last record, so that a sync overwrites blocks the
+    /// file already has: `fdatasync` then flushes the data alone, where a file that grows
+    /// must also commit its new size to the file system's journal (on ext4 here, 0.19 against
+    /// 0.44–0.57 ms a sync). Default 4 MiB; 0 writes none. The zeros are cut when a segment is
+    /// sealed or the log closed, and recovery trims them (`protocol/event-log.md`).
+    public var preallocationBytes = 4 << 20
 
     public init(
         syncPolicy: SyncPolicy = .always,
@@ -58,6 +64,9 @@ public struct EventLogConfiguration: Sendable, Equatable {
         }
         if verifiedSealedSegments < 0 {
             throw .invalidConfiguration("verifiedSealedSegments must not be negative")
+        }
+        if preallocationBytes < 0 {
+            throw .invalidConfiguration("preallocationBytes must not be negative")
         }
         if let age = retention.maxAgeMilliseconds, age <= 0 {
             throw .invalidConfiguration("retention age \(age) ms must be positive")

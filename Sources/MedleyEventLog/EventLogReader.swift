@@ -123,7 +123,9 @@ public final class EventLogReader {
                 // seals it. The writer completes a segment's records before it creates the
                 // next, so once a later one is seen, look once more: records written in
                 // between are read, a clean end moves on, and anything else is a damaged
-                // record in the middle of the log.
+                // record in the middle of the log. Either way the file is read again: what
+                // the window holds past the last record may have changed since.
+                scanner!.forgetReadAhead()
                 guard try laterSegmentExists() else { return nil }
                 switch try scanner!.step(at: offset, expectedSequence: expectedSequence) {
                 case .record: continue

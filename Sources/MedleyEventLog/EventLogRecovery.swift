@@ -110,6 +110,17 @@ enum EventLogRecovery {
             segmentCount: segments.count, lastSegment: last.path, recordsKept: sequence - last.firstSequence,
             bytesCut: 0, cutOffset: nil, cutReason: nil, removedFiles: removed, nextSequence: sequence
         )
+        // Zeros to the end of the file after the last record are the writer's space written
+        // ahead: trimmed, not a torn tail.
+        if size > offset, defect == .zeroLength, try isZero(scanner.file, from: offset, to: size) {
+            try scanner.file.truncate(to: offset)
+            try scanner.file.syncAll()
+            report.zeroBytesTrimmed = size - offset
+            logger.debug("trimmed the zeros written ahead of the event log's last record", metadata: [
+                "segment": "\(last.path)", "offset": "\(offset)", "bytes": "\(size - offset)",
+            ])
+            return Outcome(lastSegment: last, endOffset: offset, report: report)
+        }
         if size > offset, let following = try validRecord(after: offset, before: size, scanner: &scanner,
                                                           maxRecordBytes: configuration.maxRecordBytes) {
             let aside = "\(last.path).damaged-\(offset)"
@@ -156,6 +167,21 @@ enum EventLogRecovery {
             }
         }
         return nil
+    }
+
+    /// Whether `file`'s bytes `begin..<end` are all zero.
+    private static func isZero(_ file: LogFile, from begin: UInt64, to end: UInt64) throws(EventLogError) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var position = begin
+        while position < end {
+            let wanted = Int(min(UInt64(buffer.count), end - position))
+            let read = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(EventLogError) in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]), at: position) }
+            }.get()
+            guard read > 0, buffer[0..<read].allSatisfy({ $0 == 0 }) else { return false }
+            position += UInt64(read)
+        }
+        return true
     }
 
     /// Copies `file`'s bytes `begin..<end` into a new file at `path`, synced.

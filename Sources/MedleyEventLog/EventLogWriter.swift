@@ -63,6 +63,13 @@ public final class EventLogWriter {
     private var file: LogFile?
     /// End of the data written to the current segment.
     private var offset: UInt64
+    /// The segment file's size: `offset`, plus the zeros written ahead of it.
+    private var fileEnd: UInt64
+    /// Set when writing zeros failed in the current segment.
+    private var preallocationFailed = false
+    /// Tests: writing zeros fails with this, as on a full disk.
+    var preallocationFault: EventLogError?
+    private static let zeros = [UInt8](repeating: 0, count: 256 << 10)
     /// What a failure rolls back to: the end of what may have been acknowledged.
     private var acknowledgedOffset: UInt64
     private var acknowledgedNextSequence: UInt64
@@ -109,6 +116,8 @@ public final class EventLogWriter {
             offset = UInt64(SegmentFormat.headerSize)
             file = nil
         }
+        // Recovery cut the segment at its last record.
+        fileEnd = offset
         acknowledgedOffset = offset
         acknowledgedNextSequence = nextSequence
         lastSyncedSequence = nextSequence - 1
@@ -223,7 +232,10 @@ public final class EventLogWriter {
             file = nil
             lockFile = nil
         }
-        if !needsRepair { try sync() }
+        if !needsRepair {
+            try sync()
+            try trimPreallocation()
+        }
     }
 
     // MARK: - Internals
@@ -255,6 +267,20 @@ public final class EventLogWriter {
         guard !buffer.isEmpty, let file else { return }
         try file.write(buffer, at: offset)
         offset += UInt64(buffer.count)
+        if offset > fileEnd { fileEnd = offset }
+        if fileEnd - offset < UInt64(configuration.preallocationBytes) / 2, !preallocationFailed {
+            do {
+                try preallocate(file)
+            } catch {
+                // Zeros are an optimisation: a disk too full for them may still take records.
+                // The segment goes on without them; a new one tries again.
+                try file.truncate(to: offset)
+                fileEnd = offset
+                preallocationFailed = true
+                logger.warning("event log could not write zeros ahead of its records; syncs cost more until the next segment",
+                               metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+            }
+        }
         statistics.writes += 1
         statistics.bytesWritten += UInt64(buffer.count)
         hasUnsyncedData = true
@@ -270,6 +296,8 @@ public final class EventLogWriter {
     /// Seals the current segment (synced, whatever the policy, so that only the last segment
     /// can ever have a torn tail) and continues in a new one.
     private func roll() throws(EventLogError) {
+        // A sealed segment ends at its last record: readers take anything after it as damage.
+        try trimPreallocation()
         if hasUnsyncedData {
             try file?.syncData()
             statistics.syncs += 1
@@ -318,10 +346,40 @@ public final class EventLogWriter {
         file = opened
         segment = SegmentDirectory.Segment(firstSequence: firstSequence, path: path)
         offset = UInt64(SegmentFormat.headerSize)
+        fileEnd = offset
+        preallocationFailed = false
         acknowledgedOffset = offset
         acknowledgedNextSequence = nextSequence
         statistics.segmentsCreated += 1
         logger.debug("created event log segment", metadata: ["segment": "\(path)"])
+    }
+
+    /// Writes `preallocationBytes` of zeros after the last record, at most to the segment's
+    /// size limit. They reach the disk with the group's sync (which then commits the file's
+    /// new size once), and the syncs after it overwrite blocks the file has.
+    private func preallocate(_ file: LogFile) throws(EventLogError) {
+        if let preallocationFault { throw preallocationFault }
+        let limit = max(UInt64(configuration.maxSegmentBytes), offset)
+        let target = min(offset + UInt64(configuration.preallocationBytes), limit)
+        guard target > fileEnd else { return }
+        let chunk = Self.zeros.count
+        while fileEnd < target {
+            let count = Int(min(UInt64(chunk), target - fileEnd))
+            let at = fileEnd
+            try Self.zeros.withUnsafeBytes { zeros in
+                Result { () throws(EventLogError) in try file.write(UnsafeRawBufferPointer(rebasing: zeros[0..<count]), at: at) }
+            }.get()
+            fileEnd += UInt64(count)
+        }
+        hasUnsyncedData = true
+    }
+
+    /// Cuts the zeros written ahead of the last record, and syncs the file's new size.
+    private func trimPreallocation() throws(EventLogError) {
+        guard let file, fileEnd > offset else { return }
+        try file.truncate(to: offset)
+        try file.syncAll()
+        fileEnd = offset
     }
 
     /// Records a failed write or sync and tries to undo it at once.
@@ -351,6 +409,7 @@ public final class EventLogWriter {
         try reopened.syncAll()
         file = reopened
         offset = acknowledgedOffset
+        fileEnd = acknowledgedOffset
         nextSequence = acknowledgedNextSequence
         hasUnsyncedData = false
         needsRepair = false

@@ -9,6 +9,9 @@ public struct RecoveryReport: Sendable, Equatable {
     public var recordsKept: UInt64
     /// Bytes cut from the end of the last segment (a torn or corrupt tail); 0 if none.
     public var bytesCut: UInt64
+    /// Zero bytes trimmed after the last segment's last record: the space the writer writes
+    /// ahead (``EventLogConfiguration/preallocationBytes``) and had not used, not damage.
+    public var zeroBytesTrimmed: UInt64 = 0
     /// The offset the last segment was cut at, if it was.
     public var cutOffset: UInt64?
     /// Why the tail was cut: the first invalid record's defect.

@@ -90,6 +90,13 @@ struct SegmentScanner {
         return .record(record, size: size, payload: payload)
     }
 
+    /// Drops the read-ahead, so the next step reads the file again: bytes past the last record
+    /// may change under a reader (the writer writes zeros ahead of its records, then writes
+    /// records over them, and cuts what is left when it seals the segment).
+    mutating func forgetReadAhead() {
+        windowCount = 0
+    }
+
     /// Makes the window hold `[offset, offset + count)` as far as the file has it; returns
     /// how many of those bytes it holds. Re-reads whenever the window falls short, so a file
     /// that grows is seen growing.

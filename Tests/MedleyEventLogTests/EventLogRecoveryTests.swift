@@ -93,12 +93,30 @@ import Testing
         try expectRecovered(directory, keptRecords: 3, cut: 37)
     }
 
-    @Test func zeroFilledTailIsCut() throws {
+    /// Zeros to the end of the file are the space the writer writes ahead of its records: trimmed,
+    /// not reported as a torn tail.
+    @Test func zeroFilledTailIsTrimmedNotCut() throws {
         let directory = try TemporaryDirectory()
         _ = try threeRecordLog(directory)
-        try appendToFile(directory.segmentPath(1), [UInt8](repeating: 0, count: 4096))
+        let length = try fileBytes(directory.segmentPath(1)).count
+        try appendToFile(directory.segmentPath(1), [UInt8](repeating: 0, count: 300_000))
+        let writer = try EventLogWriter(directory: directory.log)
+        #expect(writer.recoveryReport.zeroBytesTrimmed == 300_000)
+        #expect(writer.recoveryReport.bytesCut == 0 && writer.recoveryReport.cutReason == nil)
+        #expect(!writer.recoveryReport.repairedAnything)
+        try writer.close()
+        #expect(try fileBytes(directory.segmentPath(1)).count == length)
+        try expectRecovered(directory, keptRecords: 3, cut: 0)
+    }
+
+    /// Zeros followed by anything else are damage, as before.
+    @Test func zerosBeforeOtherBytesAreCut() throws {
+        let directory = try TemporaryDirectory()
+        _ = try threeRecordLog(directory)
+        try appendToFile(directory.segmentPath(1), [UInt8](repeating: 0, count: 4096) + [0xAB])
         let writer = try EventLogWriter(directory: directory.log)
         #expect(writer.recoveryReport.cutReason == .zeroLength)
+        #expect(writer.recoveryReport.bytesCut == 4097 && writer.recoveryReport.zeroBytesTrimmed == 0)
         try writer.close()
         try expectRecovered(directory, keptRecords: 3, cut: 0)
     }
