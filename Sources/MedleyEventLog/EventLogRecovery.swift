@@ -171,22 +171,30 @@ enum EventLogRecovery {
 
     /// Whether `file`'s bytes `begin..<end` are all zero.
     private static func isZero(_ file: LogFile, from begin: UInt64, to end: UInt64) throws(EventLogError) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var position = begin
-        while position < end {
-            let wanted = Int(min(UInt64(buffer.count), end - position))
-            let read = try buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(EventLogError) in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]), at: position) }
-            }.get()
-            guard read > 0, buffer[0..<read].allSatisfy({ $0 == 0 }) else { return false }
-            position += UInt64(read)
+        var zero = true
+        let complete = try readChunks(of: file, from: begin, to: end) { chunk, _ throws(EventLogError) in
+            zero = chunk.allSatisfy { $0 == 0 }
+            return zero
         }
-        return true
+        return complete && zero
     }
 
     /// Copies `file`'s bytes `begin..<end` into a new file at `path`, synced.
     private static func copy(_ file: LogFile, from begin: UInt64, to end: UInt64, into path: String) throws(EventLogError) {
         let target = try LogFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        _ = try readChunks(of: file, from: begin, to: end) { chunk, position throws(EventLogError) in
+            try target.write(Array(chunk), at: position - begin)
+            return true
+        }
+        try target.syncAll()
+    }
+
+    /// Reads `file`'s bytes `begin..<end` in chunks, handing each to `body` with its offset
+    /// until `body` returns false; returns whether every byte was read.
+    private static func readChunks(
+        of file: LogFile, from begin: UInt64, to end: UInt64,
+        _ body: (ArraySlice<UInt8>, UInt64) throws(EventLogError) -> Bool
+    ) throws(EventLogError) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var position = begin
         while position < end {
@@ -194,11 +202,11 @@ enum EventLogRecovery {
             let read = try buffer.withUnsafeMutableBytes { raw in
                 Result { () throws(EventLogError) in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]), at: position) }
             }.get()
-            guard read > 0 else { break }
-            try target.write(Array(buffer[0..<read]), at: position - begin)
+            guard read > 0 else { return false }
+            guard try body(buffer[0..<read], position) else { return false }
             position += UInt64(read)
         }
-        try target.syncAll()
+        return true
     }
 
     /// Reads a sealed segment through; returns the sequence after its last record.
