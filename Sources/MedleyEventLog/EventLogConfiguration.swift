@@ -37,8 +37,9 @@ public struct EventLogConfiguration: Sendable, Equatable {
     public var retention = LogRetention()
     /// Zeros the writer writes ahead of the last record, so that a sync overwrites blocks the
     /// file already has: `fdatasync` then flushes the data alone, where a file that grows
-    /// must also commit its new size to the file system's journal (on ext4 here, 0.19 against
-    /// 0.44–0.57 ms a sync). Default 4 MiB; 0 writes none. The zeros are cut when a segment is
+    /// must also commit its new size to the file system's journal (on ext4 here, 0.11–0.16
+    /// against 0.19–0.22 ms a sync of 10 events; BENCHMARKS.md). Default 4 MiB; 0 writes none.
+    /// Writing them may fail (a full disk) without failing the records. They are cut when a segment is
     /// sealed or the log closed, and recovery trims them (`protocol/event-log.md`).
     public var preallocationBytes = 4 << 20
 
