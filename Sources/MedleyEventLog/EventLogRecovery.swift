@@ -171,12 +171,7 @@ enum EventLogRecovery {
 
     /// Whether `file`'s bytes `begin..<end` are all zero.
     private static func isZero(_ file: LogFile, from begin: UInt64, to end: UInt64) throws(EventLogError) -> Bool {
-        var zero = true
-        let complete = try readChunks(of: file, from: begin, to: end) { chunk, _ throws(EventLogError) in
-            zero = chunk.allSatisfy { $0 == 0 }
-            return zero
-        }
-        return complete && zero
+        try readChunks(of: file, from: begin, to: end) { chunk, _ throws(EventLogError) in chunk.allSatisfy { $0 == 0 } }
     }
 
     /// Copies `file`'s bytes `begin..<end` into a new file at `path`, synced.

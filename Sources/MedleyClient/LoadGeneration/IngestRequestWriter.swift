@@ -3,7 +3,7 @@ import MedleyProtocol
 /// Writes a load run's ingest requests straight into their bytes: plays of `load-user-N` on
 /// catalogue items at one time, the bytes `Medley_V1_Request.serializedBytes()` makes for
 /// the same events. The fields an item's play always has (its id, domain and type) and the
-/// time are encoded once; a request is sized, then written in one pass: per event a copy of
+/// time are encoded once; a request is sized, then written into memory reserved once: per event a copy of
 /// those and a user id's digits, where a `SessionEvent` built and its user id formatted per
 /// event cost the load generator CPU on the cores the server under test shares.
 struct IngestRequestWriter {
@@ -56,32 +56,41 @@ struct IngestRequestWriter {
         let headerSize = 1 + WireFormatWriter.varintSize(UInt64(ProtocolVersion.current))
             + (requestID == 0 ? 0 : 1 + WireFormatWriter.varintSize(requestID))
             + 2 + WireFormatWriter.varintSize(UInt64(bodySize))
-        return [UInt8](unsafeUninitializedCapacity: headerSize + bodySize) { buffer, count in
-            var out = ByteCursor(base: buffer.baseAddress!)
-            out.byte(0x08)  // Request.protocol_version, field 1
-            out.varint(UInt64(ProtocolVersion.current))
-            if requestID != 0 {
-                out.byte(0x10)  // Request.request_id, field 2
-                out.varint(requestID)
-            }
-            out.byte(0x82)  // Request.body.ingest, field 16, length-delimited
-            out.byte(0x01)
-            out.varint(UInt64(bodySize))
-            itemFields.withUnsafeBufferPointer { items in
-                for event in events {
-                    out.byte(0x0A)  // IngestRequest.events, field 1
-                    out.varint(UInt64(eventSize(event)))
-                    out.byte(0x0A)  // SessionEvent.user_id, field 1
-                    out.varint(UInt64(userIDLength(event.user)))
-                    out.bytes(prefix)
-                    out.decimal(event.user)
-                    out.bytes(UnsafeBufferPointer(rebasing: items[itemStarts[event.item]..<itemStarts[event.item + 1]]))
-                    out.bytes(timeField)
-                }
-            }
-            count = out.written
-            precondition(count == headerSize + bodySize, "an ingest request written to another size than counted")
+        var out: [UInt8] = []
+        out.reserveCapacity(headerSize + bodySize)
+        out.append(0x08)  // Request.protocol_version, field 1
+        WireFormatWriter.appendVarint(UInt64(ProtocolVersion.current), to: &out)
+        if requestID != 0 {
+            out.append(0x10)  // Request.request_id, field 2
+            WireFormatWriter.appendVarint(requestID, to: &out)
         }
+        out += [0x82, 0x01]  // Request.body.ingest, field 16, length-delimited
+        WireFormatWriter.appendVarint(UInt64(bodySize), to: &out)
+        itemFields.withUnsafeBufferPointer { items in
+            for event in events {
+                out.append(0x0A)  // IngestRequest.events, field 1
+                WireFormatWriter.appendVarint(UInt64(eventSize(event)), to: &out)
+                out.append(0x0A)  // SessionEvent.user_id, field 1
+                WireFormatWriter.appendVarint(UInt64(userIDLength(event.user)), to: &out)
+                out += prefix
+                Self.appendDecimal(event.user, to: &out)
+                out += items[itemStarts[event.item]..<itemStarts[event.item + 1]]
+                out += timeField
+            }
+        }
+        precondition(out.count == headerSize + bodySize, "an ingest request written to another size than counted")
+        return out
+    }
+
+    /// `value` in decimal, as `"\(value)"` spells it.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        let start = out.count
+        var rest = value
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        out[start...].reverse()
     }
 
     static func decimalDigits(_ value: UInt64) -> Int {
@@ -92,46 +101,5 @@ struct IngestRequestWriter {
             rest /= 10
         }
         return count
-    }
-}
-
-/// Writes forward from a pointer into memory sized beforehand.
-private struct ByteCursor {
-    let base: UnsafeMutablePointer<UInt8>
-    var written = 0
-
-    mutating func byte(_ value: UInt8) {
-        base[written] = value
-        written += 1
-    }
-
-    mutating func varint(_ value: UInt64) {
-        var rest = value
-        while rest >= 0x80 {
-            byte(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        byte(UInt8(rest))
-    }
-
-    mutating func bytes(_ source: some Collection<UInt8>) {
-        for value in source { byte(value) }
-    }
-
-    mutating func bytes(_ source: UnsafeBufferPointer<UInt8>) {
-        guard let start = source.baseAddress else { return }
-        (base + written).update(from: start, count: source.count)
-        written += source.count
-    }
-
-    /// `value` in decimal, as `"\(value)"` spells it.
-    mutating func decimal(_ value: UInt64) {
-        let digits = IngestRequestWriter.decimalDigits(value)
-        var rest = value
-        for position in stride(from: written + digits - 1, through: written, by: -1) {
-            base[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        written += digits
     }
 }
