@@ -51,7 +51,8 @@ extension ItemScorer {
             case .bfloat16(let table):
                 var expanded = [Float](repeating: 0, count: min(Self.reducedTileRows, rows.count) * dimension)
                 expanded.withUnsafeMutableBufferPointer { buffer in
-                    scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: Self.reducedTileRows,
+                    scoreTiles(queryCount: queryCount, biases: biases, rows: rows,
+                               tileRows: Self.float32TileRows(queryCount: queryCount, tileSize: Self.reducedTileRows),
                                into: &candidates, excluding: excluded) { start, n, out in
                         table.expand(rows: start, count: n, into: buffer)
                         ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
@@ -61,7 +62,8 @@ extension ItemScorer {
                 }
             case .int8(let table):
                 let quantized = table.quantize(queries: q, queryCount: queryCount)
-                scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: tileSize,
+                scoreTiles(queryCount: queryCount, biases: biases, rows: rows,
+                           tileRows: Self.int8TileRows(queryCount: queryCount, tileSize: tileSize),
                            alignment: table.layout.blockRows, into: &candidates, excluding: excluded) { start, n, out in
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }

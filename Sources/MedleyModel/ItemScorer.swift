@@ -57,8 +57,8 @@ public struct ItemScorer: Sendable {
         guard queryCount > 0, !rows.isEmpty, accumulators.contains(where: { $0.capacity > 0 }) else { return }
         queries.withUnsafeBufferPointer { q in
             embeddings.withUnsafeBufferPointer { e in
-                scoreTiles(queryCount: queryCount, biases: biases, rows: rows, tileSize: tileSize,
-                           into: &accumulators, excluding: excluded) { start, n, out in
+                scoreTiles(queryCount: queryCount, biases: biases, rows: rows,
+                           tileRows: Self.float32TileRows(queryCount: queryCount, tileSize: tileSize), into: &accumulators, excluding: excluded) { start, n, out in
                     ScoringKernels.scores(backend: backend, queries: q, queryCount: queryCount,
                                           items: UnsafeBufferPointer(rebasing: e[(start * dimension)..<((start + n) * dimension)]),
                                           itemCount: n, dimension: dimension, into: out)
@@ -72,22 +72,40 @@ extension ItemScorer {
     /// The scores of one tile, at most: 256 KiB of float32.
     static let scoreScratchFloats = 65_536
 
-    /// The tiled pass every table shares: for each tile of `rows`, `score(start, n, out)` writes
-    /// every query's scores of rows `start..<start + n` (`out[b × n + i]`), and each query's row
-    /// of scores goes to its accumulator while still in cache, the biases added as it is read.
-    /// Tiles after the first start at a multiple of `alignment` (a table's block of rows, which
-    /// a kernel reads whole), unless the tiles are smaller than two blocks.
+    /// The same for a pass over an int8 copy: 1 MiB. Its kernel writes four queries' scores
+    /// at a time and is bound by its multiply-adds, not by where the scores land, while a
+    /// larger tile gives a list that is not yet full a floor over more of its items
+    /// (``TopKAccumulator``), so fewer sifts: at 3 × 5k and 3 × 50k items, batches of 32,
+    /// 15–19 % more queries per second than with 256 KiB; float32 passes through sgemm lost
+    /// 5–7 % at 3 × 50k with it (BENCHMARKS.md).
+    static let int8ScoreScratchFloats = 262_144
+
+    /// Rows per tile of a float32 pass (and of the bfloat16 pass, which expands rows to
+    /// float32): a few queries go through sgemv one at a time (ScoringKernels.gemvQueryLimit),
+    /// and a 1,024-row tile (256 KiB at d = 64) stays in L2 from the first query's pass to the
+    /// last; a batch's tile is sized so that its scores (queries × rows) stay in L2 too, for the
+    /// accumulators' read after the product.
+    static func float32TileRows(queryCount: Int, tileSize: Int) -> Int {
+        min(tileSize, queryCount <= ScoringKernels.gemvQueryLimit ? 1024 : max(256, scoreScratchFloats / queryCount))
+    }
+
+    /// Rows per tile of a pass over an int8 copy (``int8ScoreScratchFloats``).
+    static func int8TileRows(queryCount: Int, tileSize: Int) -> Int {
+        min(tileSize, max(256, int8ScoreScratchFloats / queryCount))
+    }
+
+    /// The tiled pass every table shares: for each tile of `rows` (at most `tileRows` rows),
+    /// `score(start, n, out)` writes every query's scores of rows `start..<start + n`
+    /// (`out[b × n + i]`), and each query's row of scores goes to its accumulator while still
+    /// in cache, the biases added as it is read. Tiles after the first start at a multiple of
+    /// `alignment` (a table's block of rows, which a kernel reads whole), unless the tiles are
+    /// smaller than two blocks.
     func scoreTiles(
-        queryCount: Int, biases: [Float], rows: Range<Int>, tileSize: Int, alignment: Int = 1,
+        queryCount: Int, biases: [Float], rows: Range<Int>, tileRows: Int, alignment: Int = 1,
         into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>],
         score: (_ start: Int, _ count: Int, _ out: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
-        // A few queries go through sgemv one at a time (ScoringKernels.gemvQueryLimit): a
-        // 1,024-row tile (256 KiB at d = 64) stays in L2 from the first query's pass to the last.
-        // A batch's tile is sized so that its scores (queries × rows) stay in L2 too, for the
-        // accumulators' read after the product.
-        let batchTile = max(256, Self.scoreScratchFloats / queryCount)
-        let tile = min(tileSize, queryCount <= ScoringKernels.gemvQueryLimit ? 1024 : batchTile, rows.count)
+        let tile = min(tileRows, rows.count)
         var scratch = [Float](repeating: 0, count: queryCount * tile)
         let noExclusions = Set<Int>()
         let filters = excluded.isEmpty ? [ExclusionFilter(noExclusions)] : excluded.map(ExclusionFilter.init)

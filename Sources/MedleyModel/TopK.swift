@@ -113,13 +113,16 @@ public struct TopKAccumulator: Sendable {
                                filter: ExclusionFilter? = nil, kernel: VectorKernel = .best) {
         guard let s = scores.baseAddress else { return }
         let filter = filter ?? ExclusionFilter(excluded)
+        let floor = entryFloor(count: scores.count, firstIndex: firstIndex, excluding: excluded) { rank in
+            Self.floor(scores: s, biases: nil, count: scores.count, rank: rank, kernel: kernel)
+        }
         if let level = kernel.level {
-            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, one: { s[$0] }) { from, threshold in
+            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, floor: floor, one: { s[$0] }) { from, threshold in
                 medley_first_score_at_least(level, s, nil, from, scores.count, threshold)
             }
             return
         }
-        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter,
+        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, floor: floor,
              eight: { UnsafeRawPointer(s + $0).loadUnaligned(as: SIMD8<Float>.self) },
              one: { s[$0] })
     }
@@ -133,13 +136,16 @@ public struct TopKAccumulator: Sendable {
         precondition(biases.count == scores.count, "one bias per score")
         guard let s = scores.baseAddress, let b = biases.baseAddress else { return }
         let filter = filter ?? ExclusionFilter(excluded)
+        let floor = entryFloor(count: scores.count, firstIndex: firstIndex, excluding: excluded) { rank in
+            Self.floor(scores: s, biases: b, count: scores.count, rank: rank, kernel: kernel)
+        }
         if let level = kernel.level {
-            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, one: { s[$0] + b[$0] }) { from, threshold in
+            scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, floor: floor, one: { s[$0] + b[$0] }) { from, threshold in
                 medley_first_score_at_least(level, s, b, from, scores.count, threshold)
             }
             return
         }
-        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter,
+        scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, floor: floor,
              eight: {
                  UnsafeRawPointer(s + $0).loadUnaligned(as: SIMD8<Float>.self)
                      + UnsafeRawPointer(b + $0).loadUnaligned(as: SIMD8<Float>.self)
@@ -154,9 +160,9 @@ public struct TopKAccumulator: Sendable {
     /// memory, several times slower than testing each score.)
     @inline(__always)
     private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, filter: ExclusionFilter,
-                               eight: (Int) -> SIMD8<Float>, one: (Int) -> Float) {
+                               floor: Float, eight: (Int) -> SIMD8<Float>, one: (Int) -> Float) {
         guard capacity > 0 else { return }
-        var threshold = currentThreshold
+        var threshold = Swift.max(floor, currentThreshold)
         var j = 0
         while j + 16 <= n {
             let bound = SIMD8(repeating: threshold)
@@ -165,7 +171,7 @@ public struct TopKAccumulator: Sendable {
                     let score = one(l)
                     if score >= threshold {
                         offer(index: firstIndex &+ l, score: score, excluding: excluded, filter: filter)
-                        threshold = currentThreshold
+                        threshold = Swift.max(floor, currentThreshold)
                     }
                 }
             }
@@ -175,7 +181,7 @@ public struct TopKAccumulator: Sendable {
             let score = one(j)
             if score >= threshold {
                 offer(index: firstIndex &+ j, score: score, excluding: excluded, filter: filter)
-                threshold = currentThreshold
+                threshold = Swift.max(floor, currentThreshold)
             }
             j += 1
         }
@@ -186,13 +192,83 @@ public struct TopKAccumulator: Sendable {
     /// order, and the search goes on after it with the heap's new threshold.
     @inline(__always)
     private mutating func scan(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, filter: ExclusionFilter,
-                               one: (Int) -> Float, next: (_ from: Int, _ threshold: Float) -> Int) {
+                               floor: Float, one: (Int) -> Float, next: (_ from: Int, _ threshold: Float) -> Int) {
         guard capacity > 0 else { return }
-        var j = next(0, currentThreshold)
+        var j = next(0, Swift.max(floor, currentThreshold))
         while j < n {
             offer(index: firstIndex &+ j, score: one(j), excluding: excluded, filter: filter)
-            j = next(j + 1, currentThreshold)
+            j = next(j + 1, Swift.max(floor, currentThreshold))
         }
+    }
+
+    /// Lanes a tile's scores are grouped into for the floor (``entryFloor(count:firstIndex:excluding:floor:)``).
+    static let floorLanes = Int(MEDLEY_SCORE_LANES)
+
+    /// Excluded rows counted at most per tile: past this the floor is not taken.
+    static let floorExclusionLimit = 1_024
+
+    /// A score below which no item of a tile can be among the best `capacity` items, or −∞.
+    ///
+    /// A list that is not yet full would take every score of the tile into its heap until it
+    /// fills, and then most of the scores that beat its slowly rising worst: about
+    /// capacity × (1 + ln(n / capacity)) sifts for n random scores. Grouped into 128 disjoint
+    /// lanes (score j in lane j mod 128), the `capacity`-th largest lane maximum is reached by
+    /// at least `capacity` items of different lanes, so no item below it can be kept; an
+    /// excluded row can be one lane's maximum, so the floor goes one lane lower for each
+    /// excluded row of the tile. Only scores at or above it are offered (about `capacity`
+    /// items on random scores once a tile is several times the lanes), and the lists stay
+    /// exact. A full list's own worst is nearly always higher, so it is not taken then.
+    /// `floor(rank)` is ``floor(scores:biases:count:rank:kernel:)`` of the tile.
+    @inline(__always)
+    private func entryFloor(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, floor: (Int) -> Float) -> Float {
+        guard capacity > 0, heap.count < capacity, n >= Self.floorLanes else { return -.infinity }
+        var rank = capacity
+        if !excluded.isEmpty {
+            guard excluded.count <= Self.floorExclusionLimit else { return -.infinity }
+            let tile = firstIndex..<(firstIndex + n)
+            for row in excluded where tile.contains(row) { rank += 1 }
+        }
+        return rank <= Self.floorLanes ? floor(rank) : -.infinity
+    }
+
+    /// The `rank`-th largest (1…``floorLanes``) of the lanes' maxima of `scores[j] + biases[j]`
+    /// (or `scores[j]`), lane j mod ``floorLanes``: −∞ for a lane with no score; NaN never counts.
+    static func floor(scores s: UnsafePointer<Float>, biases b: UnsafePointer<Float>?, count n: Int, rank: Int,
+                      kernel: VectorKernel) -> Float {
+        precondition(rank >= 1 && rank <= floorLanes, "rank \(rank) of \(floorLanes) lanes")
+        if let level = kernel.level { return medley_score_floor(level, s, b, n, rank) }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: floorLanes) { lanes in
+            lanes.initialize(repeating: -.infinity)
+            for j in 0..<n {
+                let x = b.map { s[j] + $0[j] } ?? s[j]
+                if x > lanes[j % floorLanes] { lanes[j % floorLanes] = x }
+            }
+            return largest(rank, of: lanes)
+        }
+    }
+
+    /// The `rank`-th largest of `values` (1 is the largest; no NaN), reordering them: Wirth's
+    /// selection, partitions around a pivot until the position `count − rank` is settled.
+    static func largest(_ rank: Int, of values: UnsafeMutableBufferPointer<Float>) -> Float {
+        precondition(rank >= 1 && rank <= values.count, "rank \(rank) of \(values.count) values")
+        let k = values.count - rank
+        var low = 0, high = values.count - 1
+        while low < high {
+            let pivot = values[k]
+            var i = low, j = high
+            repeat {
+                while values[i] < pivot { i += 1 }
+                while pivot < values[j] { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            } while i <= j
+            if j < k { low = i }
+            if k < i { high = j }
+        }
+        return values[k]
     }
 
     /// The lowest score that can still enter: -infinity until the heap is full.

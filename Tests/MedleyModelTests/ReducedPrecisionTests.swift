@@ -108,7 +108,7 @@ import Testing
         let rows = 5..<5_000
         var accumulators = [TopKAccumulator(capacity: 1)]
         var tiles: [Range<Int>] = []
-        scorer.scoreTiles(queryCount: 1, biases: [Float](repeating: 0, count: rows.upperBound), rows: rows, tileSize: 1_024,
+        scorer.scoreTiles(queryCount: 1, biases: [Float](repeating: 0, count: rows.upperBound), rows: rows, tileRows: 1_024,
                           alignment: 16, into: &accumulators, excluding: []) { start, n, out in
             tiles.append(start..<(start + n))
             for i in 0..<n { out[i] = 0 }

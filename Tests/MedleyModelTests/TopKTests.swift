@@ -99,6 +99,129 @@ import Testing
         }
     }
 
+    /// Tiles of at least the floor's 128 lanes, where a list not yet full offers only the
+    /// scores at or above its floor: the lists are the brute-force ones whatever the exclusions
+    /// do to the lanes' maxima (the excluded rows are the best ones, spread over the lanes, or
+    /// outside the tile), with ties, NaNs, infinities and lists of up to 128 items.
+    @Test(arguments: VectorKernel.available)
+    func listsThatStartOnALargeTileStayExact(kernel: VectorKernel) {
+        var rng = SplitMix64(seed: 21)
+        for trial in 0..<60 {
+            let n = 128 + Int(rng.next() % 3_000)
+            let coarse = trial % 3 == 0
+            let scores: [Float] = (0..<n).map { _ in
+                switch rng.next() % 200 {
+                case 0: .nan
+                case 1: .infinity
+                case 2: -.infinity
+                default: coarse ? Float(Int(rng.next() % 5)) : rng.nextFloat(in: -1...1)
+                }
+            }
+            let biases = (0..<n).map { _ in coarse ? Float(Int(rng.next() % 2)) : rng.nextFloat(in: 0...1) }
+            let sums = zip(scores, biases).map { $0 + $1 }
+            let best = sums.indices.filter { !sums[$0].isNaN }.sorted { sums[$0] > sums[$1] }
+            let firstIndex = 1_000
+            let exclusions: [Set<Int>] = [
+                [],
+                Set(best.prefix(Int(rng.next() % 90)).map { $0 + firstIndex }),
+                Set((0..<40).map { _ in Int(rng.next() % UInt64(n)) + firstIndex }),
+                Set((0..<200).map { _ in Int(rng.next() % 10_000) }),
+            ]
+            for excluded in exclusions {
+                for k in [1, 10, 42, 100, 128, 129] {
+                    var plain = TopKAccumulator(capacity: k), withBiases = TopKAccumulator(capacity: k)
+                    scores.withUnsafeBufferPointer { s in
+                        plain.offer(scores: s, firstIndex: firstIndex, excluding: excluded, kernel: kernel)
+                        biases.withUnsafeBufferPointer { b in
+                            withBiases.offer(scores: s, adding: b, firstIndex: firstIndex, excluding: excluded, kernel: kernel)
+                        }
+                    }
+                    #expect(plain.sorted() == bruteForceTopK(scores: scores, firstIndex: firstIndex, k: k, excluding: excluded),
+                            "trial \(trial), n \(n), k \(k), \(excluded.count) excluded")
+                    #expect(withBiases.sorted() == bruteForceTopK(scores: sums, firstIndex: firstIndex, k: k, excluding: excluded),
+                            "trial \(trial), n \(n), k \(k), \(excluded.count) excluded, with biases")
+                }
+            }
+        }
+    }
+
+    /// A list filled over several tiles keeps what the first tile gave it (the floor is taken
+    /// on a tile only while the list is not full, and only scores of that tile are weighed).
+    @Test(arguments: VectorKernel.available)
+    func aListFilledAcrossTilesStaysExact(kernel: VectorKernel) {
+        var rng = SplitMix64(seed: 22)
+        for trial in 0..<30 {
+            let n = 600 + Int(rng.next() % 4_000)
+            let scores = (0..<n).map { _ in rng.nextFloat(in: 0...1) }
+            let excluded = Set((0..<30).map { _ in Int(rng.next() % UInt64(n)) })
+            for tile in [128, 200, 1_024] {
+                var accumulator = TopKAccumulator(capacity: 42)
+                scores.withUnsafeBufferPointer { s in
+                    for start in stride(from: 0, to: n, by: tile) {
+                        accumulator.offer(scores: UnsafeBufferPointer(rebasing: s[start..<min(n, start + tile)]),
+                                          firstIndex: start, excluding: excluded, kernel: kernel)
+                    }
+                }
+                #expect(accumulator.sorted() == bruteForceTopK(scores: scores, k: 42, excluding: excluded),
+                        "trial \(trial), n \(n), tile \(tile)")
+            }
+        }
+    }
+
+    /// The floor every kernel computes: the rank-th largest of the lanes' maxima (per lane
+    /// j mod 128 the largest sum, NaN never counted, −∞ for a lane with no score).
+    @Test(arguments: VectorKernel.available)
+    func floorIsTheRankthLargestLaneMaximum(kernel: VectorKernel) {
+        var rng = SplitMix64(seed: 23)
+        for n in [1, 127, 128, 129, 255, 256, 1_000, 4_099] {
+            let scores = (0..<n).map { _ -> Float in
+                switch rng.next() % 20 {
+                case 0: .nan
+                case 1: -0.0
+                case 2: 0
+                case 3: -.infinity
+                case 4: .infinity
+                default: rng.nextFloat(in: -5...5)
+                }
+            }
+            let biases = (0..<n).map { _ in rng.next() % 4 == 0 ? 0 : rng.nextFloat(in: -1...1) }
+            for withBiases in [false, true] {
+                let sums: [Float] = scores.indices.map { withBiases ? scores[$0] + biases[$0] : scores[$0] }
+                var maxima = [Float](repeating: -.infinity, count: TopKAccumulator.floorLanes)
+                for (j, sum) in sums.enumerated() where sum > maxima[j % maxima.count] { maxima[j % maxima.count] = sum }
+                maxima.sort(by: >)
+                for rank in [1, 2, 10, 42, 64, 127, 128] {
+                    let floor = scores.withUnsafeBufferPointer { s in
+                        biases.withUnsafeBufferPointer { b in
+                            TopKAccumulator.floor(scores: s.baseAddress!, biases: withBiases ? b.baseAddress : nil,
+                                                  count: n, rank: rank, kernel: kernel)
+                        }
+                    }
+                    #expect(floor == maxima[rank - 1], "n \(n), rank \(rank), biases \(withBiases)")
+                }
+            }
+        }
+    }
+
+    /// The selection the floor uses: the rank-th largest, with repeats and infinities.
+    @Test func selectionFindsTheRankthLargest() {
+        var rng = SplitMix64(seed: 24)
+        for trial in 0..<200 {
+            let count = 1 + Int(rng.next() % 160)
+            var values = (0..<count).map { _ -> Float in
+                switch rng.next() % 10 {
+                case 0: -.infinity
+                case 1: .infinity
+                default: Float(Int(rng.next() % 20))
+                }
+            }
+            let descending = values.sorted(by: >)
+            let rank = 1 + Int(rng.next() % UInt64(count))
+            let found = values.withUnsafeMutableBufferPointer { TopKAccumulator.largest(rank, of: $0) }
+            #expect(found == descending[rank - 1], "trial \(trial), rank \(rank) of \(count)")
+        }
+    }
+
     @Test(arguments: VectorKernel.available)
     func aCandidateAmongNaNsInItsChunkIsKept(kernel: VectorKernel) {
         // The first chunk fills the heap with 1s; the second holds NaNs and one 2.

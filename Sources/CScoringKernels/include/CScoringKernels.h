@@ -54,6 +54,16 @@ void medley_int8_score_quad_blocks_avx512_vnni(const uint8_t *blocks, const floa
 size_t medley_first_score_at_least(medley_vector_level level, const float *scores, const float *biases,
                                    size_t from, size_t count, float threshold);
 
+/// The lanes medley_score_floor groups scores into.
+#define MEDLEY_SCORE_LANES 128
+
+/// The rank-th largest (1 ≤ rank ≤ MEDLEY_SCORE_LANES) of the lanes' maxima, where lane l's
+/// maximum is the largest of scores[j] + biases[j] (scores[j] alone when biases is NULL) over
+/// the j < count with j mod MEDLEY_SCORE_LANES = l: −∞ when there is none, and a NaN never
+/// counts. The sums are the float32 ones medley_first_score_at_least compares. `level` as there.
+float medley_score_floor(medley_vector_level level, const float *scores, const float *biases, size_t count,
+                         size_t rank);
+
 /// The softmax of a row of logits, its first count − count % 8 elements in lanes of eight
 /// (MedleyTraining's SoftmaxRow; the caller does the rest): lanes[l] = the largest of the
 /// elements at l, l + 8, l + 16, … (−∞ when none; a NaN never counts). With AVX2; `level` must
