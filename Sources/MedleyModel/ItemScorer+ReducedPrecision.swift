@@ -71,7 +71,7 @@ extension ItemScorer {
             embeddings.withUnsafeBufferPointer { e in
                 for b in 0..<queryCount {
                     let query = q.baseAddress! + b * dimension
-                    for candidate in candidates[b].sorted() {
+                    candidates[b].forEachUnordered { candidate in
                         let exact = ScoringKernels.dot(query, e.baseAddress! + candidate.index * dimension, dimension) + biases[candidate.index]
                         accumulators[b].offer(index: candidate.index, score: exact)
                     }

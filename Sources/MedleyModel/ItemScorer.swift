@@ -106,7 +106,9 @@ extension ItemScorer {
         score: (_ start: Int, _ count: Int, _ out: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
         let tile = min(tileRows, rows.count)
-        var scratch = [Float](repeating: 0, count: queryCount * tile)
+        // Every score is written by `score` before it is read: not zeroed first (a batch's
+        // int8 tile is 1 MiB).
+        var scratch = [Float](unsafeUninitializedCapacity: queryCount * tile) { _, count in count = queryCount * tile }
         let noExclusions = Set<Int>()
         let filters = excluded.isEmpty ? [ExclusionFilter(noExclusions)] : excluded.map(ExclusionFilter.init)
         biases.withUnsafeBufferPointer { bias in

@@ -36,7 +36,7 @@ enum SplitScoring {
         }
         for partial in results.withLock({ $0 }) {
             for (q, accumulator) in partial.enumerated() {
-                for item in accumulator.sorted() { accumulators[q].offer(index: item.index, score: item.score) }
+                accumulator.forEachUnordered { accumulators[q].offer(index: $0.index, score: $0.score) }
             }
         }
     }

@@ -276,6 +276,13 @@ public struct TopKAccumulator: Sendable {
         heap.count < capacity ? -.infinity : Self.item(rankingKey: heap[0]).score
     }
 
+    /// Calls `body` with each item kept, in no particular order: for a caller that ranks them
+    /// again (re-scoring candidates, merging lists), which a sort would only slow down.
+    @inline(__always)
+    public func forEachUnordered(_ body: (ScoredItem) -> Void) {
+        for key in heap { body(Self.item(rankingKey: key)) }
+    }
+
     /// The items kept, best first (see ``ScoredItem/ranksBefore(_:_:)``).
     public func sorted() -> [ScoredItem] {
         // Ascending without a closure (the specialised comparison of integers), read backwards:

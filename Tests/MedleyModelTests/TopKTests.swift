@@ -203,6 +203,18 @@ import Testing
         }
     }
 
+    /// The unordered walk gives the same items as the sorted list, each once.
+    @Test func unorderedItemsAreTheSortedOnes() {
+        var rng = SplitMix64(seed: 25)
+        for capacity in [0, 1, 7, 42] {
+            var accumulator = TopKAccumulator(capacity: capacity)
+            for row in 0..<300 { accumulator.offer(index: row, score: Float(Int(rng.next() % 50))) }
+            var walked: [ScoredItem] = []
+            accumulator.forEachUnordered { walked.append($0) }
+            #expect(walked.sorted(by: ScoredItem.ranksBefore) == accumulator.sorted(), "capacity \(capacity)")
+        }
+    }
+
     /// The selection the floor uses: the rank-th largest, with repeats and infinities.
     @Test func selectionFindsTheRankthLargest() {
         var rng = SplitMix64(seed: 24)
