@@ -76,6 +76,15 @@ public struct PlainWireReader {
         return String(validating: text, as: UTF8.self)
     }
 
+    /// Whether a length-delimited field's bytes are UTF-8, moving past them; nil when they
+    /// are not (or run past the end). For a reader that checks a string without keeping it.
+    public mutating func skipString() -> Void? {
+        guard let range = delimited() else { return nil }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
+        if text.allSatisfy({ $0 < 0x80 }) { return () }
+        return String(validating: text, as: UTF8.self) == nil ? nil : ()
+    }
+
     /// Four little-endian bytes.
     public mutating func fixed32() -> UInt32? {
         guard end - position >= 4 else { return nil }

@@ -4,8 +4,8 @@ import Testing
 
 @testable import MedleyClient
 
-/// The load generator writes its ingest requests and reads their acknowledgements by hand;
-/// both must agree with SwiftProtobuf byte for byte and field for field.
+/// The load generator writes its ingest requests and reads their acknowledgements and
+/// recommend replies by hand; all must agree with SwiftProtobuf byte for byte and field for field.
 @Suite struct LoadWireTests {
     static let items: [(domain: String, id: String)] = [
         ("news", "n1"), ("video", String(repeating: "v", count: 200)), ("music", "mü-ß"), ("news", "a b/c"),
@@ -126,6 +126,85 @@ import Testing
             #expect(reply?.ingest.accepted == ack.accepted, "\(bytes)")
             #expect(reply?.ingest.rejections.isEmpty == true, "\(bytes)")
             if case .ingest? = reply?.body {} else { Issue.record("not an acknowledgement for SwiftProtobuf: \(bytes)") }
+        }
+        #expect(readByHand > 1_000)
+    }
+
+    /// A recommend reply as the service writes it: lists per domain, the session list, the
+    /// next-domain probabilities, the blended list, strings with 2-byte lengths and non-ASCII.
+    static func recommendReply(requestID: UInt64, itemsPerList: Int) -> Medley_V1_Reply {
+        var reply = Medley_V1_Reply()
+        reply.protocolVersion = ProtocolVersion.current
+        reply.requestID = requestID
+        reply.modelVersion = 3
+        let ranked = (0..<itemsPerList).map { i -> Medley_V1_RankedItem in
+            .with {
+                $0.itemID = i % 3 == 0 ? String(repeating: "é", count: 100) : "item-\(i)"
+                $0.domain = Self.items[i % Self.items.count].domain
+                if i % 4 != 1 { $0.score = Float(i) * -0.5 }
+            }
+        }
+        reply.body = .recommend(.with { body in
+            body.domains = ["news", "video", "music"].map { domain in .with { $0.domain = domain; $0.items = ranked } }
+            body.sessionNext = ranked
+            body.nextDomainProbability = ["news": 0.2, "video": 0.5, "music": 0.3]
+            body.blended = Array(ranked.reversed())
+            body.modelVersion = 3
+            body.sessionID = "s-1"
+            body.requestTimeMs = 1_700_000_000_000
+        })
+        return reply
+    }
+
+    @Test func plainRecommendRepliesAreReadAsSwiftProtobufReadsThem() throws {
+        for requestID in [UInt64(0), 1, 1 << 35, .max] {
+            for itemsPerList in [0, 1, 10, 50] {
+                var reply = Self.recommendReply(requestID: requestID, itemsPerList: itemsPerList)
+                for bare in [false, true] {
+                    if bare { reply.recommend = .init() }
+                    let bytes: [UInt8] = try reply.serializedBytes()
+                    #expect(RecommendReplyReader.requestID(of: bytes) == requestID, "\(itemsPerList) items, bare \(bare)")
+                    #expect(LoadClient.outcome(of: bytes)?.outcome == .recommended)
+                }
+            }
+        }
+        // Outside the plain form, left to SwiftProtobuf, which still counts them.
+        var unknown = Self.recommendReply(requestID: 5, itemsPerList: 3)
+        unknown.recommend.blended[0].unknownFields = try Medley_V1_RankedItem(serializedBytes: [0xF8, 0x3E, 0x01]).unknownFields
+        var twice: [UInt8] = try Self.recommendReply(requestID: 6, itemsPerList: 2).serializedBytes()
+        twice += [0x10, 0x07]
+        for (bytes, requestID) in [(try unknown.serializedBytes(), UInt64(5)), (twice, 7)] as [([UInt8], UInt64)] {
+            #expect(RecommendReplyReader.requestID(of: bytes) == nil)
+            #expect(LoadClient.outcome(of: bytes)?.requestID == requestID)
+            #expect(LoadClient.outcome(of: bytes)?.outcome == .recommended)
+        }
+        // Not recommend replies.
+        let error: [UInt8] = try Medley_V1_Reply.error(.invalidArgument, message: "bad", requestID: 8).serializedBytes()
+        let ack: [UInt8] = try Self.acknowledgement(requestID: 9, accepted: 1, modelVersion: 0, position: nil).serializedBytes()
+        #expect(RecommendReplyReader.requestID(of: error) == nil && RecommendReplyReader.requestID(of: ack) == nil)
+    }
+
+    /// Whatever the hand reader reads from damaged bytes, SwiftProtobuf reads alike: a
+    /// recommend reply with that request id.
+    @Test func damagedRecommendRepliesAreReadAlikeOrLeft() throws {
+        var random = SplitMix64(seed: 12)
+        let seeds: [[UInt8]] = try [
+            Self.recommendReply(requestID: 300, itemsPerList: 4).serializedBytes(),
+            Self.recommendReply(requestID: .max, itemsPerList: 1).serializedBytes(),
+        ]
+        var readByHand = 0
+        for trial in 0..<20_000 {
+            var bytes = seeds[trial % seeds.count]
+            switch random.next() % 3 {
+            case 0: bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+            case 1: bytes.removeLast(Int(random.next() % UInt64(bytes.count)))
+            default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(bytes.count + 1)))
+            }
+            guard let requestID = RecommendReplyReader.requestID(of: bytes) else { continue }
+            readByHand += 1
+            let reply = try? Medley_V1_Reply(serializedBytes: bytes)
+            #expect(reply?.requestID == requestID, "\(bytes)")
+            if case .recommend? = reply?.body {} else { Issue.record("not a recommend reply for SwiftProtobuf: \(bytes)") }
         }
         #expect(readByHand > 1_000)
     }

@@ -131,9 +131,11 @@ struct LoadClient {
     }
 
     /// A reply's request id and what it says, or nil when it cannot be read. A plain ingest
-    /// acknowledgement, nearly every reply of an ingest run, is read by hand (``IngestAckReader``).
+    /// acknowledgement or recommend reply, nearly every reply of a run, is read by hand
+    /// (``IngestAckReader``, ``RecommendReplyReader``).
     static func outcome(of bytes: [UInt8]) -> (requestID: UInt64, outcome: ReplyOutcome)? {
         if let ack = IngestAckReader.read(bytes) { return (ack.requestID, .ingested(accepted: ack.accepted, rejected: 0)) }
+        if let requestID = RecommendReplyReader.requestID(of: bytes) { return (requestID, .recommended) }
         guard let reply = try? Medley_V1_Reply(serializedBytes: bytes) else { return nil }
         switch reply.body {
         case .recommend: return (reply.requestID, .recommended)
