@@ -1,3 +1,5 @@
+import CScoringKernels
+
 /// Scoring from a reduced-precision copy of the item table, then exact float32 re-scoring.
 ///
 /// The reduced pass reads half (bfloat16) or a quarter (int8) of the float32 table's bytes; it
@@ -68,15 +70,42 @@ extension ItemScorer {
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }
             }
+            let most = candidates.map(\.count).max() ?? 0
             embeddings.withUnsafeBufferPointer { e in
-                for b in 0..<queryCount {
-                    let query = q.baseAddress! + b * dimension
-                    candidates[b].forEachUnordered { candidate in
-                        let exact = ScoringKernels.dot(query, e.baseAddress! + candidate.index * dimension, dimension) + biases[candidate.index]
-                        accumulators[b].offer(index: candidate.index, score: exact)
+                biases.withUnsafeBufferPointer { bias in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: most) { rows in
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: most) { exact in
+                            for b in 0..<queryCount {
+                                var n = 0
+                                candidates[b].forEachUnordered { rows[n] = $0.index; n += 1 }
+                                Self.candidateScores(query: q.baseAddress! + b * dimension, embeddings: e.baseAddress!,
+                                                     dimension: dimension, rows: rows.baseAddress!, count: n,
+                                                     biases: bias.baseAddress!, into: exact.baseAddress!)
+                                for i in 0..<n { accumulators[b].offer(index: rows[i], score: exact[i]) }
+                            }
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// The exact float32 scores (``ScoringKernels/dot(_:_:_:)`` plus bias, to the bit) of
+    /// `count` candidate rows: the C kernel where the CPU has AVX2 (eight lanes where the
+    /// baseline build's dot product has four, and the rows of the next candidates fetched while
+    /// one is summed, as they are scattered over a table larger than the caches), the portable
+    /// dot product otherwise.
+    static func candidateScores(query: UnsafePointer<Float>, embeddings: UnsafePointer<Float>, dimension: Int,
+                                rows: UnsafePointer<Int>, count: Int, biases: UnsafePointer<Float>,
+                                into out: UnsafeMutablePointer<Float>, kernel: VectorKernel = .best) {
+        if let level = kernel.level {
+            rows.withMemoryRebound(to: Int64.self, capacity: count) {
+                medley_candidate_dots(level, ScoringKernels.fusesMultiplyAdds ? 1 : 0, query, embeddings, dimension, $0, count, biases, out)
+            }
+            return
+        }
+        for i in 0..<count {
+            out[i] = ScoringKernels.dot(query, embeddings + rows[i] * dimension, dimension) + biases[rows[i]]
         }
     }
 }

@@ -200,6 +200,15 @@ public enum ScoringKernels {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
+    /// Whether ``dot(_:_:_:)`` fuses its multiply-adds (a build for a CPU with FMA).
+    static var fusesMultiplyAdds: Bool {
+        #if MEDLEY_FMA
+        true
+        #else
+        false
+        #endif
+    }
+
     /// Multiply-add. Fused only when the build targets a CPU with FMA (`MEDLEY_FMA`, set by
     /// Package.swift from `MEDLEY_TARGET_CPU`): on baseline x86-64 a fused multiply-add is a
     /// library call per lane, far slower than a separate multiply and add.

@@ -1,3 +1,4 @@
+import MedleySystem
 import Testing
 @testable import MedleyModel
 
@@ -116,5 +117,39 @@ import Testing
         #expect(tiles.first?.lowerBound == rows.lowerBound && tiles.last?.upperBound == rows.upperBound)
         #expect(zip(tiles, tiles.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && $1.lowerBound % 16 == 0 })
         #expect(tiles.allSatisfy { $0.count <= 1_024 })
+    }
+
+    /// The candidates' exact scores from every kernel this machine runs are the portable dot
+    /// product plus bias to the bit, at dimensions on both sides of the vector widths.
+    @Test(arguments: VectorKernel.available)
+    func candidateScoresAreDotProductsPlusBias(kernel: VectorKernel) {
+        var rng = SplitMix64(seed: 31)
+        for dimension in [1, 7, 8, 15, 16, 17, 31, 32, 33, 64, 100, 130] {
+            let rows = 300
+            let table = (0..<(rows * dimension)).map { _ in rng.nextFloat(in: -1...1) }
+            let biases = (0..<rows).map { _ in rng.nextFloat(in: -2...2) }
+            let query = (0..<dimension).map { _ in rng.nextFloat(in: -1...1) }
+            let candidates = (0..<50).map { _ in Int(rng.next() % UInt64(rows)) }
+            var scores = [Float](repeating: .nan, count: candidates.count)
+            table.withUnsafeBufferPointer { t in
+                biases.withUnsafeBufferPointer { b in
+                    query.withUnsafeBufferPointer { q in
+                        candidates.withUnsafeBufferPointer { c in
+                            scores.withUnsafeMutableBufferPointer { out in
+                                ItemScorer.candidateScores(query: q.baseAddress!, embeddings: t.baseAddress!, dimension: dimension,
+                                                           rows: c.baseAddress!, count: c.count, biases: b.baseAddress!,
+                                                           into: out.baseAddress!, kernel: kernel)
+                            }
+                        }
+                    }
+                }
+            }
+            for (i, row) in candidates.enumerated() {
+                let expected = table.withUnsafeBufferPointer { t in
+                    query.withUnsafeBufferPointer { ScoringKernels.dot($0.baseAddress!, t.baseAddress! + row * dimension, dimension) }
+                } + biases[row]
+                #expect(scores[i].bitPattern == expected.bitPattern, "d \(dimension), candidate \(i): \(scores[i]) against \(expected)")
+            }
+        }
     }
 }

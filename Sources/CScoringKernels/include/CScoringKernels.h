@@ -64,6 +64,13 @@ size_t medley_first_score_at_least(medley_vector_level level, const float *score
 float medley_score_floor(medley_vector_level level, const float *scores, const float *biases, size_t count,
                          size_t rank);
 
+/// out[i] = Σ_l query[l] × table[rows[i] × dimension + l] + biases[rows[i]] for i < count: the
+/// float32 scores of a list's candidates, summed in MedleyModel's portable dot product's order
+/// (ScoringKernels.dot), with fused multiply-adds when `fused` (a build for a CPU with FMA,
+/// where that dot product fuses them too), so the same bits. With AVX2; `level` as above.
+void medley_candidate_dots(medley_vector_level level, int fused, const float *query, const float *table,
+                           size_t dimension, const int64_t *rows, size_t count, const float *biases, float *out);
+
 /// The softmax of a row of logits, its first count − count % 8 elements in lanes of eight
 /// (MedleyTraining's SoftmaxRow; the caller does the rest): lanes[l] = the largest of the
 /// elements at l, l + 8, l + 16, … (−∞ when none; a NaN never counts). With AVX2; `level` must
