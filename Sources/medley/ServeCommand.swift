@@ -53,6 +53,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Delete the oldest event-log segments while the log is larger than this many MiB (default: no limit).")
     var logRetentionMib: Int?
 
+    @Option(help: "MiB of zeros the event log keeps written ahead of its last record, so that a sync overwrites blocks the file has (protocol/event-log.md); 0 writes none.")
+    var logPreallocationMib: Int = EventLogConfiguration().preallocationBytes >> 20
+
     @Option(help: "Minutes of inactivity that end a session.")
     var sessionGapMinutes: Int = 30
 
@@ -81,6 +84,9 @@ struct ServeCommand: ParsableCommand {
         guard sessionGapMinutes > 0 else { throw ValidationError("--session-gap-minutes must be positive") }
         guard (logRetentionHours ?? 1) > 0, (logRetentionMib ?? 1) > 0 else {
             throw ValidationError("--log-retention-hours and --log-retention-mib must be positive")
+        }
+        guard logPreallocationMib >= 0, logPreallocationMib <= 1024 else {
+            throw ValidationError("--log-preallocation-mib must be between 0 and 1024")
         }
         guard maxUsersPerWorker > 0, maxBatch > 0, batchDelayMicroseconds >= 0 else {
             throw ValidationError("--max-users-per-worker and --max-batch must be positive, --batch-delay-microseconds not negative")
@@ -115,6 +121,7 @@ struct ServeCommand: ParsableCommand {
         configuration.eventLog.retention = LogRetention(
             maxAgeMilliseconds: logRetentionHours.map { Int64($0) * 3_600_000 },
             maxBytes: logRetentionMib.map { UInt64($0) << 20 })
+        configuration.eventLog.preallocationBytes = logPreallocationMib << 20
         configuration.worker.sessions.sessionGapMilliseconds = Int64(sessionGapMinutes) * 60_000
         configuration.worker.sessions.maxUsers = maxUsersPerWorker
         configuration.worker.maxBatchSize = maxBatch

@@ -85,6 +85,40 @@ struct ServeProcessTests {
         #expect(server.wait(timeoutSeconds: 30) == 0, "\(server.standardError)")
     }
 
+    /// `--log-preallocation-mib`: the open segment holds that many MiB of zeros past its
+    /// records while the service runs (none with 0), and none once it stops.
+    @Test func theLogsZerosWrittenAheadAreAnOption() throws {
+        func openSegmentBytes(_ preallocation: String?) throws -> (running: Int, stopped: Int) {
+            let directory = try CLIFixtures.temporaryDirectory()
+            let model = try CLIFixtures.writeModel(in: directory)
+            let logDirectory = directory.appendingPathComponent("log")
+            let (server, endpoint) = try startServer(model: model, logDirectory: logDirectory.path,
+                                                     extra: preallocation.map { ["--log-preallocation-mib", $0] } ?? [])
+            defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
+            let sent = try MedleyExecutable.run(["send", "--endpoint", endpoint, "--user", "ana", "--item", "m3", "--domain", "music", "--type", "play"])
+            #expect(sent.status == 0, "\(sent.stderr)")
+            func segmentBytes() throws -> Int {
+                let files = try FileManager.default.contentsOfDirectory(at: logDirectory, includingPropertiesForKeys: [.fileSizeKey])
+                return try files.map { try $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0 }.reduce(0, +)
+            }
+            let running = try segmentBytes()
+            server.signal(SIGTERM)
+            #expect(server.wait(timeoutSeconds: 30) == 0, "\(server.standardError)")
+            return (running, try segmentBytes())
+        }
+        let byDefault = try openSegmentBytes(nil)
+        let two = try openSegmentBytes("2")
+        let none = try openSegmentBytes("0")
+        #expect(byDefault.running >= 4 << 20 && byDefault.running < 5 << 20, "\(byDefault)")
+        #expect(two.running >= 2 << 20 && two.running < 3 << 20, "\(two)")
+        #expect(none.running < 64 << 10, "\(none)")
+        #expect(byDefault.stopped == none.running && two.stopped == none.running && none.stopped == none.running,
+                "the records alone once stopped: \(byDefault), \(two), \(none)")
+        let refused = try MedleyExecutable.run(["serve", "--model", "unused", "--log-preallocation-mib=-1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--log-preallocation-mib must be between 0 and 1024"), "\(refused.stderr)")
+    }
+
     @Test func aWorkerProcessServesUsers() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         let model = try CLIFixtures.writeModel(in: directory)
