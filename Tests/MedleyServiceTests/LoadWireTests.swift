@@ -104,6 +104,17 @@ import Testing
         #expect(LoadClient.outcome(of: twice)?.requestID == 9)
     }
 
+    /// `bytes` with one byte changed, a tail cut or one byte inserted.
+    static func damaged(_ bytes: [UInt8], random: inout SplitMix64) -> [UInt8] {
+        var bytes = bytes
+        switch random.next() % 3 {
+        case 0: bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+        case 1: bytes.removeLast(Int(random.next() % UInt64(bytes.count)))
+        default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(bytes.count + 1)))
+        }
+        return bytes
+    }
+
     /// Whatever the hand reader reads from damaged bytes, SwiftProtobuf reads alike.
     @Test func damagedAcknowledgementsAreReadAlikeOrLeft() throws {
         var random = SplitMix64(seed: 11)
@@ -113,12 +124,7 @@ import Testing
         ]
         var readByHand = 0
         for trial in 0..<20_000 {
-            var bytes = seeds[trial % seeds.count]
-            switch random.next() % 3 {
-            case 0: bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
-            case 1: bytes.removeLast(Int(random.next() % UInt64(bytes.count)))
-            default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(bytes.count + 1)))
-            }
+            let bytes = Self.damaged(seeds[trial % seeds.count], random: &random)
             guard let ack = IngestAckReader.read(bytes) else { continue }
             readByHand += 1
             let reply = try? Medley_V1_Reply(serializedBytes: bytes)
@@ -194,12 +200,7 @@ import Testing
         ]
         var readByHand = 0
         for trial in 0..<20_000 {
-            var bytes = seeds[trial % seeds.count]
-            switch random.next() % 3 {
-            case 0: bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
-            case 1: bytes.removeLast(Int(random.next() % UInt64(bytes.count)))
-            default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(bytes.count + 1)))
-            }
+            let bytes = Self.damaged(seeds[trial % seeds.count], random: &random)
             guard let requestID = RecommendReplyReader.requestID(of: bytes) else { continue }
             readByHand += 1
             let reply = try? Medley_V1_Reply(serializedBytes: bytes)

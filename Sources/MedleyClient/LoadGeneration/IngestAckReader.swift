@@ -15,33 +15,8 @@ enum IngestAckReader {
     }
 
     static func read(_ bytes: [UInt8]) -> Acknowledgement? {
-        bytes.withUnsafeBytes { raw in
-            var reply = PlainWireReader(bytes: raw, range: 0..<raw.count)
-            var requestID: UInt64 = 0
-            var accepted: UInt32?
-            var seen: UInt32 = 0
-            while !reply.isAtEnd {
-                guard let (field, wire) = reply.tag(), field < 32, seen & (1 << field) == 0 else { return nil }
-                seen |= 1 << field
-                switch (field, wire) {
-                case (1, .varint):  // protocol_version, uint32
-                    guard let value = reply.varint(), UInt32(exactly: value) != nil else { return nil }
-                case (2, .varint):  // request_id
-                    guard let value = reply.varint() else { return nil }
-                    requestID = value
-                case (3, .varint):  // model_version
-                    guard reply.varint() != nil else { return nil }
-                case (16, .lengthDelimited):  // body.ingest
-                    guard let range = reply.delimited() else { return nil }
-                    var ack = reply.message(in: range)
-                    guard let count = acceptedCount(&ack) else { return nil }
-                    accepted = count
-                default:
-                    return nil
-                }
-            }
-            return accepted.map { Acknowledgement(requestID: requestID, accepted: $0) }
-        }
+        PlainReplyEnvelope.read(bytes, bodyField: 16, body: acceptedCount)  // body.ingest
+            .map { Acknowledgement(requestID: $0.requestID, accepted: $0.body) }
     }
 
     /// An `IngestAck`'s `accepted` (0 when absent), or nil outside the plain form or with rejections.

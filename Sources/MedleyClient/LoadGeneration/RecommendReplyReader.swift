@@ -13,33 +13,7 @@ import MedleyProtocol
 enum RecommendReplyReader {
     /// The request id of a recommend reply in the plain form; nil for anything else.
     static func requestID(of bytes: [UInt8]) -> UInt64? {
-        bytes.withUnsafeBytes { raw in
-            var reply = PlainWireReader(bytes: raw, range: 0..<raw.count)
-            var requestID: UInt64 = 0
-            var isRecommend = false
-            var seen: UInt32 = 0
-            while !reply.isAtEnd {
-                guard let (field, wire) = reply.tag(), field < 32, seen & (1 << field) == 0 else { return nil }
-                seen |= 1 << field
-                switch (field, wire) {
-                case (1, .varint):  // protocol_version, uint32
-                    guard let value = reply.varint(), UInt32(exactly: value) != nil else { return nil }
-                case (2, .varint):  // request_id
-                    guard let value = reply.varint() else { return nil }
-                    requestID = value
-                case (3, .varint):  // model_version
-                    guard reply.varint() != nil else { return nil }
-                case (17, .lengthDelimited):  // body.recommend
-                    guard let range = reply.delimited() else { return nil }
-                    var body = reply.message(in: range)
-                    guard recommendReply(&body) != nil else { return nil }
-                    isRecommend = true
-                default:
-                    return nil
-                }
-            }
-            return isRecommend ? requestID : nil
-        }
+        PlainReplyEnvelope.read(bytes, bodyField: 17, body: recommendReply)?.requestID  // body.recommend
     }
 
     /// A `RecommendReply` walked to its end, or nil outside the plain form.
@@ -92,35 +66,36 @@ enum RecommendReplyReader {
 
     /// A `RankedItem`: item_id and domain (strings), score (a float), each at most once.
     private static func rankedItem(_ item: inout PlainWireReader) -> Void? {
-        var seen: UInt8 = 0
-        while !item.isAtEnd {
-            guard let (field, wire) = item.tag(), field < 8, seen & (1 << field) == 0 else { return nil }
-            seen |= 1 << field
+        singularFields(&item) { field, wire in
             switch (field, wire) {
-            case (1, .lengthDelimited), (2, .lengthDelimited):
-                guard item.skipString() != nil else { return nil }
-            case (3, .fixed32):
-                guard item.fixed32() != nil else { return nil }
-            default:
-                return nil
+            case (1, .lengthDelimited), (2, .lengthDelimited), (3, .fixed32): true
+            default: false
             }
         }
-        return ()
     }
 
     /// A map entry: key (a string) and value (a float), each at most once.
     private static func mapEntry(_ entry: inout PlainWireReader) -> Void? {
-        var seen: UInt8 = 0
-        while !entry.isAtEnd {
-            guard let (field, wire) = entry.tag(), field < 8, seen & (1 << field) == 0 else { return nil }
-            seen |= 1 << field
+        singularFields(&entry) { field, wire in
             switch (field, wire) {
-            case (1, .lengthDelimited):
-                guard entry.skipString() != nil else { return nil }
-            case (2, .fixed32):
-                guard entry.fixed32() != nil else { return nil }
-            default:
-                return nil
+            case (1, .lengthDelimited), (2, .fixed32): true
+            default: false
+            }
+        }
+    }
+
+    /// A message of strings and fixed32 scalars, each field at most once and one that
+    /// `expected` allows with its wire type.
+    private static func singularFields(_ message: inout PlainWireReader,
+                                       expected: (Int, PlainWireReader.WireType) -> Bool) -> Void? {
+        var seen: UInt8 = 0
+        while !message.isAtEnd {
+            guard let (field, wire) = message.tag(), field < 8, seen & (1 << field) == 0, expected(field, wire) else { return nil }
+            seen |= 1 << field
+            switch wire {
+            case .lengthDelimited: guard message.skipString() != nil else { return nil }
+            case .fixed32: guard message.fixed32() != nil else { return nil }
+            case .varint: guard message.varint() != nil else { return nil }
             }
         }
         return ()
