@@ -75,9 +75,9 @@ extension ItemScorer {
     /// The same for a pass over an int8 copy: 1 MiB. Its kernel writes four queries' scores
     /// at a time and is bound by its multiply-adds, not by where the scores land, while a
     /// larger tile gives a list that is not yet full a floor over more of its items
-    /// (``TopKAccumulator``), so fewer sifts: at 3 × 5k and 3 × 50k items, batches of 32,
-    /// 15–19 % more queries per second than with 256 KiB; float32 passes through sgemm lost
-    /// 5–7 % at 3 × 50k with it (BENCHMARKS.md).
+    /// (``TopKAccumulator``), so fewer sifts: batches of 32 made 18–19 % more queries per
+    /// second at 3 × 5k items and 10–14 % at 3 × 50k than with 256 KiB; float32 passes through
+    /// sgemm lost 5–7 % at 3 × 50k with it (BENCHMARKS.md).
     static let int8ScoreScratchFloats = 262_144
 
     /// Rows per tile of a float32 pass (and of the bfloat16 pass, which expands rows to
