@@ -68,6 +68,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Under load only: microseconds a batch may wait for more requests (a request reaching an idle worker never waits).")
     var batchDelayMicroseconds: Int = 0
 
+    @Option(help: "Microseconds a worker keeps polling for the next request, without sleeping, after it answered a batch: lower latency for a core per worker (0: sleep at once; BENCHMARKS.md).")
+    var busyPollMicroseconds: Int = 0
+
     @Flag(inversion: .prefixedNo, help: "A worker scoring a request on a large catalogue splits it over the cores of idle workers (for machines whose cores are Medley's alone).")
     var splitRequests: Bool = false
 
@@ -87,6 +90,9 @@ struct ServeCommand: ParsableCommand {
         }
         guard logPreallocationMib >= 0, logPreallocationMib <= 1024 else {
             throw ValidationError("--log-preallocation-mib must be between 0 and 1024")
+        }
+        guard (0...1_000_000).contains(busyPollMicroseconds) else {
+            throw ValidationError("--busy-poll-microseconds must be between 0 and 1000000")
         }
         guard maxUsersPerWorker > 0, maxBatch > 0, batchDelayMicroseconds >= 0 else {
             throw ValidationError("--max-users-per-worker and --max-batch must be positive, --batch-delay-microseconds not negative")
@@ -126,6 +132,7 @@ struct ServeCommand: ParsableCommand {
         configuration.worker.sessions.maxUsers = maxUsersPerWorker
         configuration.worker.maxBatchSize = maxBatch
         configuration.worker.maxBatchDelayMicroseconds = batchDelayMicroseconds
+        configuration.worker.busyPollMicroseconds = busyPollMicroseconds
         configuration.modelUpdates = try updates.configuration()
         configuration.metricsAddress = metrics
         configuration.broker.curve = try security.serverSecurity()

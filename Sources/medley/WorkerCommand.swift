@@ -39,6 +39,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Most recommend requests scored in one batch.")
     var maxBatch: Int = 32
 
+    @Option(help: "Microseconds the worker keeps polling for the next request, without sleeping, after it answered a batch (0: sleep at once; BENCHMARKS.md).")
+    var busyPollMicroseconds: Int = 0
+
     @Option(help: "Milliseconds between heartbeats; must match the server's.")
     var heartbeatMilliseconds: Int = 1000
 
@@ -56,6 +59,9 @@ struct WorkerCommand: ParsableCommand {
         guard maxBatch > 0, heartbeatMilliseconds > 0, maxModelBytes > 0 else {
             throw ValidationError("--max-batch, --heartbeat-milliseconds and --max-model-bytes must be positive")
         }
+        guard (0...1_000_000).contains(busyPollMicroseconds) else {
+            throw ValidationError("--busy-poll-microseconds must be between 0 and 1000000")
+        }
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model file at \(model)") }
     }
 
@@ -67,6 +73,7 @@ struct WorkerCommand: ParsableCommand {
         let context = try Context()
         var settings = WorkerConfiguration(brokerEndpoint: connect, name: name)
         settings.maxBatchSize = maxBatch
+        settings.busyPollMicroseconds = busyPollMicroseconds
         settings.heartbeatIntervalMilliseconds = heartbeatMilliseconds
         settings.curve = try curve.role()
         settings.protocolLimits = protocolLimits.limits

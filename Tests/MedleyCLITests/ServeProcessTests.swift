@@ -119,6 +119,37 @@ struct ServeProcessTests {
         #expect(refused.stderr.contains("--log-preallocation-mib must be between 0 and 1024"), "\(refused.stderr)")
     }
 
+    /// `--busy-poll-microseconds`: requests are answered with it, and an idle server stops
+    /// polling once the window after its last batch closes (its CPU time over a quiet second
+    /// stays far below the second a worker polling without end would spend).
+    @Test func busyPollingAnswersAndEndsWhenIdle() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        let model = try CLIFixtures.writeModel(in: directory)
+        let (server, endpoint) = try startServer(model: model, logDirectory: directory.appendingPathComponent("log").path,
+                                                 extra: ["--busy-poll-microseconds", "20000"])
+        defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
+        for user in ["ana", "ben", "cy"] {
+            let answered = try MedleyExecutable.run(["recommend", "--endpoint", endpoint, "--user", user, "--json"])
+            #expect(answered.status == 0, "\(answered.stderr)")
+        }
+        func cpuSeconds() throws -> Double {
+            let stat = try String(contentsOfFile: "/proc/\(server.process.processIdentifier)/stat", encoding: .utf8)
+            // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+            let fields = stat[stat.range(of: ")", options: .backwards)!.upperBound...].split(separator: " ")
+            return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        let before = try cpuSeconds()
+        Thread.sleep(forTimeInterval: 1.5)
+        let idle = try cpuSeconds() - before
+        #expect(idle < 0.5, "an idle server spent \(idle) s of CPU in 1.5 s")
+        let refused = try MedleyExecutable.run(["serve", "--model", model, "--busy-poll-microseconds=-1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--busy-poll-microseconds must be between 0 and 1000000"), "\(refused.stderr)")
+        server.signal(SIGTERM)
+        #expect(server.wait(timeoutSeconds: 30) == 0, "\(server.standardError)")
+    }
+
     @Test func aWorkerProcessServesUsers() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         let model = try CLIFixtures.writeModel(in: directory)

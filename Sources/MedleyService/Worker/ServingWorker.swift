@@ -92,6 +92,8 @@ public struct ServingWorker: Sendable {
         let responder = RecommendationResponder(configuration: configuration)
         var batch: [PendingRecommendation] = []
         var batching = AdaptiveBatching(maxDelayMicroseconds: configuration.maxBatchDelayMicroseconds)
+        let busyPoll = Duration.microseconds(configuration.busyPollMicroseconds)
+        var lastAnswered: ContinuousClock.Instant?
 
         func flush() throws {
             guard !batch.isEmpty else { return }
@@ -110,6 +112,7 @@ public struct ServingWorker: Sendable {
             metrics?.batchScored(size: batch.count)
             batching.flushed(size: batch.count, at: clock.now)
             batch.removeAll(keepingCapacity: true)
+            lastAnswered = clock.now
         }
 
         while true {
@@ -117,6 +120,12 @@ public struct ServingWorker: Sendable {
             // (not at all unless the worker is under load: AdaptiveBatching).
             let batchDeadline = batch.isEmpty ? nil : state.batchOpenedAt.map(batching.deadline(forBatchOpenedAt:))
             let wake = batchDeadline.map { min($0, nextHeartbeat) } ?? nextHeartbeat
+            if batch.isEmpty, let lastAnswered, busyPoll > .zero {
+                // Polls without sleeping until a message (or the stop) is waiting, or the
+                // window after the last batch closes; the poll below then returns at once.
+                let until = min(lastAnswered.advanced(by: busyPoll), wake)
+                while clock.now < until, try poller.poll(timeout: .zero) == 0 {}
+            }
             let ready = try poller.poll(timeout: max(.zero, clock.now.duration(to: wake)))
             if let stopIndex, poller.isReadable(stopIndex) {
                 do {

@@ -21,6 +21,12 @@ public struct WorkerConfiguration: Sendable {
     /// once whatever this says, and the requests that arrive while a batch is scored form the
     /// next batch without any delay, so 0 is the right value unless measurements say otherwise.
     public var maxBatchDelayMicroseconds: Int = 0
+    /// Microseconds a worker keeps asking its socket for the next message, without sleeping,
+    /// after it answered a batch; 0 (the default) sleeps at once. A sleeping thread is woken by
+    /// the kernel when a request arrives, which on a virtual machine costs about 0.1 ms of a
+    /// lone request's latency (BENCHMARKS.md); polling instead spends a core for up to this
+    /// long after each batch, so it is for machines with a core per worker beside the broker's.
+    public var busyPollMicroseconds: Int = 0
     /// The list length when a request says 0.
     public var defaultListLength: Int = 10
     /// The longest list a request may ask for.
