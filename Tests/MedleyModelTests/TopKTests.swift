@@ -102,7 +102,8 @@ import Testing
     /// Tiles of at least the floor's 128 lanes, where a list not yet full offers only the
     /// scores at or above its floor: the lists are the brute-force ones whatever the exclusions
     /// do to the lanes' maxima (the excluded rows are the best ones, spread over the lanes, or
-    /// outside the tile), with ties, NaNs, infinities and lists of up to 128 items.
+    /// outside the tile), with ties, NaNs, infinities and lists of 1–129 items (129, more than
+    /// the lanes, takes no floor).
     @Test(arguments: VectorKernel.available)
     func listsThatStartOnALargeTileStayExact(kernel: VectorKernel) {
         var rng = SplitMix64(seed: 21)
