@@ -66,23 +66,26 @@ public struct PlainWireReader {
         return range
     }
 
-    /// A length-delimited field's bytes as a string, or nil when they are not UTF-8.
-    public mutating func string() -> String? {
+    /// A length-delimited field's bytes, moving past them, and whether they are ASCII: the
+    /// usual id, valid UTF-8 as it is, so that the standard library's generic check (a runtime
+    /// type lookup per call) is left to the rest.
+    private mutating func text() -> (bytes: UnsafeBufferPointer<UInt8>, isASCII: Bool)? {
         guard let range = delimited() else { return nil }
         let text = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
-        // ASCII, the usual id, is valid UTF-8 as it is; the standard library's generic check
-        // (a runtime type lookup per call) is left to the rest.
-        if text.allSatisfy({ $0 < 0x80 }) { return String(decoding: text, as: UTF8.self) }
-        return String(validating: text, as: UTF8.self)
+        return (text, text.allSatisfy { $0 < 0x80 })
+    }
+
+    /// A length-delimited field's bytes as a string, or nil when they are not UTF-8.
+    public mutating func string() -> String? {
+        guard let (text, isASCII) = text() else { return nil }
+        return isASCII ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
     }
 
     /// Whether a length-delimited field's bytes are UTF-8, moving past them; nil when they
     /// are not (or run past the end). For a reader that checks a string without keeping it.
     public mutating func skipString() -> Void? {
-        guard let range = delimited() else { return nil }
-        let text = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
-        if text.allSatisfy({ $0 < 0x80 }) { return () }
-        return String(validating: text, as: UTF8.self) == nil ? nil : ()
+        guard let (text, isASCII) = text() else { return nil }
+        return isASCII || String(validating: text, as: UTF8.self) != nil ? () : nil
     }
 
     /// Four little-endian bytes.

@@ -23,17 +23,11 @@ enum RecommendReplyReader {
             guard let (field, wire) = body.tag() else { return nil }
             switch (field, wire) {
             case (1, .lengthDelimited):  // domains, repeated DomainRanking
-                guard let range = body.delimited() else { return nil }
-                var ranking = body.message(in: range)
-                guard domainRanking(&ranking) != nil else { return nil }
+                guard nested(&body, domainRanking) != nil else { return nil }
             case (2, .lengthDelimited), (4, .lengthDelimited):  // session_next, blended
-                guard let range = body.delimited() else { return nil }
-                var item = body.message(in: range)
-                guard rankedItem(&item) != nil else { return nil }
+                guard nested(&body, rankedItem) != nil else { return nil }
             case (3, .lengthDelimited):  // next_domain_probability, map<string, float> entries
-                guard let range = body.delimited() else { return nil }
-                var entry = body.message(in: range)
-                guard mapEntry(&entry) != nil else { return nil }
+                guard nested(&body, mapEntry) != nil else { return nil }
             case (5, .varint), (6, .lengthDelimited), (7, .varint):  // model_version, session_id, request_time_ms
                 guard seen & (1 << field) == 0 else { return nil }
                 seen |= 1 << field
@@ -54,14 +48,19 @@ enum RecommendReplyReader {
                 guard !domainSeen, ranking.skipString() != nil else { return nil }
                 domainSeen = true
             case (2, .lengthDelimited):  // items
-                guard let range = ranking.delimited() else { return nil }
-                var item = ranking.message(in: range)
-                guard rankedItem(&item) != nil else { return nil }
+                guard nested(&ranking, rankedItem) != nil else { return nil }
             default:
                 return nil
             }
         }
         return ()
+    }
+
+    /// The message a length-delimited field holds, walked by `walk`; nil when either fails.
+    private static func nested(_ reader: inout PlainWireReader, _ walk: (inout PlainWireReader) -> Void?) -> Void? {
+        guard let range = reader.delimited() else { return nil }
+        var message = reader.message(in: range)
+        return walk(&message)
     }
 
     /// A `RankedItem`: item_id and domain (strings), score (a float), each at most once.
