@@ -11,7 +11,8 @@ import CScoringKernels
 /// about half a quantisation step (the row's largest magnitude / 254) times the query's L1 norm
 /// of the float32 product, plus the query's own rounding (half its step times the stored row's
 /// L1 norm), which is why lists are re-scored in float32 (``ItemScorer``) before they are
-/// returned.
+/// returned, and why the scorer can check, with ``ErrorTerms``, that no item outside a list's
+/// candidates could have entered it.
 public struct Int8Table: Sendable {
     /// How the rows are laid out, for the instructions that read them.
     public enum Layout: Sendable, CaseIterable {
@@ -48,6 +49,10 @@ public struct Int8Table: Sendable {
     public let dimension: Int
     /// Dimension groups per row (the last one padded with zeros).
     let groups: Int
+    /// Per chunk of ``errorChunkRows`` rows, the largest row scale and the largest stored row's
+    /// L1 norm (scale × Σ |value|): the rows' terms of ``errorBound(query:queryScale:rows:)``.
+    private let chunkLargestScales: [Float]
+    private let chunkLargestL1Norms: [Float]
 
     /// The largest dimension a ``Layout/rowQuads`` table takes: a row's unsigned sum, at most
     /// 255 × 127 per dimension, must stay below Int32.max.
@@ -63,17 +68,34 @@ public struct Int8Table: Sendable {
         let stored: (Int) -> Int8 = layout == .rowPairs ? { Int8($0) } : { Int8(bitPattern: UInt8($0 + 128)) }
         var blocks = [Int8](repeating: stored(0), count: blockCount * groups * layout.groupWidth * blockRows)
         var scales = [Float](repeating: 0, count: blockCount * blockRows)
+        let chunks = (rows + Self.errorChunkRows - 1) / Self.errorChunkRows
+        var chunkLargestScales = [Float](repeating: 0, count: chunks)
+        var chunkLargestL1Norms = [Float](repeating: 0, count: chunks)
         for r in 0..<rows {
             let row = table[(r * dimension)..<((r + 1) * dimension)]
+            let chunk = r / Self.errorChunkRows
+            // A row with a non-finite value has no step; it is stored as zeros and makes its
+            // chunk's bound infinite, so the lists that could hold it are scored in float32
+            // (``ItemScorer``).
+            guard row.allSatisfy(\.isFinite) else {
+                chunkLargestScales[chunk] = .infinity
+                continue
+            }
             let largest = row.reduce(Float(0)) { max($0, abs($1)) }
             guard largest > 0 else { continue }
             let scale = largest / 127
             scales[r] = scale
+            var magnitudes = 0
             for (j, x) in row.enumerated() {
                 let value = min(127, max(-127, Int((x / scale).rounded())))
                 blocks[Self.position(row: r, dimension: j, groups: groups, layout: layout)] = stored(value)
+                magnitudes += abs(value)
             }
+            chunkLargestScales[chunk] = max(chunkLargestScales[chunk], scale)
+            chunkLargestL1Norms[chunk] = max(chunkLargestL1Norms[chunk], scale * Float(magnitudes))
         }
+        self.chunkLargestScales = chunkLargestScales
+        self.chunkLargestL1Norms = chunkLargestL1Norms
         self.layout = layout
         self.blocks = blocks
         self.scales = scales
@@ -168,6 +190,56 @@ public struct Int8Table: Sendable {
             }
             return QuantizedQueries(pairs: [], quads: quads, offsets: offsets, scales: scales)
         }
+    }
+
+    /// Rows per chunk of the error bound's row terms (``errorTerms(rows:)``).
+    static let errorChunkRows = 256
+
+    /// The rows' terms of the approximate scores' error bound over a range of rows.
+    public struct ErrorTerms: Sendable, Equatable {
+        /// The largest row scale (half of it is the most a stored value is off).
+        public let largestScale: Float
+        /// The largest stored row's L1 norm (scale × Σ |value|), which the query's own rounding
+        /// multiplies.
+        public let largestL1Norm: Float
+
+        /// The most that `dot(query, row) + bias` (float32, in any order of summation) and the
+        /// approximate score `+ bias` of any row of the range can differ by, for a query of
+        /// `queryScale` (``QuantizedQueries``): half a row step times the query's L1 norm,
+        /// plus half the query's step times the stored row's L1 norm (the two roundings), plus
+        /// the float32 roundings of both scores. `+∞` when the query or a row is not finite.
+        public func bound(query: UnsafeBufferPointer<Float>, queryScale: Float) -> Double {
+            var l1 = 0.0, largest = 0.0
+            for x in query {
+                let magnitude = Double(abs(x))
+                l1 += magnitude
+                largest = max(largest, magnitude)
+            }
+            let (scale, norm, d) = (Double(largestScale), Double(largestL1Norm), Double(query.count))
+            // Each rounding to a step is within half a step and the divisions that find the
+            // steps' multiples: 2⁻¹⁰ of slack covers those.
+            let quantisation = (0.5 * scale * l1 + 0.5 * Double(queryScale) * norm) * (1 + 0x1p-10)
+            // Both scores are at most (stored L1 + d × half a step) × the largest |query value|
+            // in magnitude; a d-term float32 sum is within d × 2⁻²⁴ of that, the approximate
+            // score's two products within 2⁻²³; (d + 8) × 2⁻²² is four times both.
+            let rounding = (d + 8) * 0x1p-22 * (norm + d * scale) * largest
+            let total = quantisation + rounding
+            return total.isFinite ? total : .infinity
+        }
+    }
+
+    /// The error bound's row terms over `rows` (``ErrorTerms/bound(query:queryScale:)``): the
+    /// largest of the chunks the range touches, an upper bound of its rows' own.
+    public func errorTerms(rows: Range<Int>) -> ErrorTerms {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows, "rows outside the table")
+        var scale: Float = 0, norm: Float = 0
+        if !rows.isEmpty {
+            for c in (rows.lowerBound / Self.errorChunkRows)...((rows.upperBound - 1) / Self.errorChunkRows) {
+                scale = max(scale, chunkLargestScales[c])
+                norm = max(norm, chunkLargestL1Norms[c])
+            }
+        }
+        return ErrorTerms(largestScale: scale, largestL1Norm: norm)
     }
 
     /// Approximate scores of rows `start..<start + count` for every query:

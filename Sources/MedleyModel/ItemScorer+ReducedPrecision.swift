@@ -3,15 +3,21 @@ import CScoringKernels
 /// Scoring from a reduced-precision copy of the item table, then exact float32 re-scoring.
 ///
 /// The reduced pass reads half (bfloat16) or a quarter (int8) of the float32 table's bytes; it
-/// keeps, per list, the best ``candidateCount(forListLength:)`` items by their approximate
-/// scores, and those candidates are scored again exactly (the float32 dot product plus bias)
-/// before they are offered to the list. The returned scores are exact; a list differs from the
-/// float32 list only when one of its items ranked below the candidate cut in the reduced pass
-/// (BENCHMARKS.md measures how often).
+/// keeps, per list, the best few items by their approximate scores, and those candidates are
+/// scored again exactly (the float32 dot product plus bias) before they are offered to the
+/// list. The returned scores are exact.
+///
+/// With int8, the lists are the float32 lists: no item outside a list's candidates scores
+/// above its approximate score plus the table's error bound (``Int8Table/ErrorTerms``), so
+/// when the list holds that many items scoring above that, no other item could enter it;
+/// otherwise the query is scored in float32 over every row of the block instead (rare;
+/// ``ReducedScoringCounts`` counts how rare). With bfloat16, the candidates' margin makes a
+/// difference from the float32 list rare, not impossible (BENCHMARKS.md measures how often).
 extension ItemScorer {
-    /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error, or
-    /// int8's half step of 1/127 of a row's largest magnitude (and, in row quads, of the
-    /// query's), moves an item of the exact top `k` out of the candidates very rarely.
+    /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error moves
+    /// an item of the exact top `k` out of the candidates very rarely, and that int8's lists
+    /// clear their check (``candidatesHoldList(_:exact:bound:list:)``) nearly always (fewer
+    /// candidates send more lists to the float32 pass; measured in BENCHMARKS.md).
     public static func candidateCount(forListLength k: Int) -> Int {
         k <= 0 ? 0 : max(4 * k, k + 32)
     }
@@ -48,6 +54,8 @@ extension ItemScorer {
             return
         }
         var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
+        // With int8, the block's terms of the error bound and each query's scale.
+        var int8Bound: (terms: Int8Table.ErrorTerms, queryScales: [Float])?
         queries.withUnsafeBufferPointer { q in
             switch reduced {
             case .bfloat16(let table):
@@ -69,22 +77,79 @@ extension ItemScorer {
                            alignment: table.layout.blockRows, into: &candidates, excluding: excluded) { start, n, out in
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }
+                int8Bound = (table.errorTerms(rows: rows), quantized.scales)
             }
             let most = candidates.map(\.count).max() ?? 0
+            var listsChecked = 0, listsScoredInFull = 0
             embeddings.withUnsafeBufferPointer { e in
                 biases.withUnsafeBufferPointer { bias in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: most) { rows in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: most) { candidateRows in
                         withUnsafeTemporaryAllocation(of: Float.self, capacity: most) { exact in
                             for b in 0..<queryCount {
                                 var n = 0
-                                candidates[b].forEachUnordered { rows[n] = $0.index; n += 1 }
-                                Self.candidateScores(query: q.baseAddress! + b * dimension, embeddings: e.baseAddress!,
-                                                     dimension: dimension, rows: rows.baseAddress!, count: n,
+                                candidates[b].forEachUnordered { candidateRows[n] = $0.index; n += 1 }
+                                let query = q.baseAddress! + b * dimension
+                                Self.candidateScores(query: query, embeddings: e.baseAddress!,
+                                                     dimension: dimension, rows: candidateRows.baseAddress!, count: n,
                                                      biases: bias.baseAddress!, into: exact.baseAddress!)
-                                for i in 0..<n { accumulators[b].offer(index: rows[i], score: exact[i]) }
+                                if let (terms, queryScales) = int8Bound {
+                                    listsChecked += 1
+                                    let bound = terms.bound(query: UnsafeBufferPointer(start: query, count: dimension),
+                                                            queryScale: queryScales[b])
+                                    if !Self.candidatesHoldList(candidates[b], exact: UnsafeBufferPointer(rebasing: exact[0..<n]),
+                                                                bound: bound, list: accumulators[b]) {
+                                        Self.offerEveryRow(query: query, embeddings: e.baseAddress!, dimension: dimension,
+                                                           biases: bias.baseAddress!, rows: rows, into: &accumulators[b],
+                                                           excluding: excluded.isEmpty ? [] : excluded[b])
+                                        listsScoredInFull += 1
+                                        continue
+                                    }
+                                }
+                                for i in 0..<n { accumulators[b].offer(index: candidateRows[i], score: exact[i]) }
                             }
                         }
                     }
+                }
+            }
+            reducedCounts.record(checked: listsChecked, scoredInFull: listsScoredInFull)
+        }
+    }
+
+    /// Whether `list`, offered the candidates' `exact` scores, is the float32 list of the block:
+    /// true when every row that could score entered the candidates (they did not fill up), or
+    /// when the list would hold its capacity of items scoring above the worst candidate's
+    /// approximate score plus `bound` (and the roundings of adding the bias to both scores),
+    /// above which no row outside the candidates can score.
+    static func candidatesHoldList(_ candidates: TopKAccumulator, exact: UnsafeBufferPointer<Float>, bound: Double,
+                                   list: TopKAccumulator) -> Bool {
+        guard bound.isFinite else { return false }
+        guard list.capacity > 0, candidates.count == candidates.capacity, let worst = candidates.lowestKeptScore else {
+            return true
+        }
+        let lowest = Double(worst)
+        let limit = lowest + bound + 0x1p-20 * (abs(lowest) + bound)
+        var above = 0
+        list.forEachUnordered { if Double($0.score) > limit { above += 1 } }
+        for score in exact where Double(score) > limit { above += 1 }
+        return above >= list.capacity
+    }
+
+    /// Offers every row of `rows` but the excluded ones, scored exactly as the candidates are.
+    static func offerEveryRow(query: UnsafePointer<Float>, embeddings: UnsafePointer<Float>, dimension: Int,
+                              biases: UnsafePointer<Float>, rows: Range<Int>, into list: inout TopKAccumulator,
+                              excluding excluded: Set<Int>) {
+        let chunk = 256
+        let filter = ExclusionFilter(excluded)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: chunk) { indices in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { scores in
+                var start = rows.lowerBound
+                while start < rows.upperBound {
+                    let n = min(chunk, rows.upperBound - start)
+                    for i in 0..<n { indices[i] = start + i }
+                    candidateScores(query: query, embeddings: embeddings, dimension: dimension, rows: indices.baseAddress!,
+                                    count: n, biases: biases, into: scores.baseAddress!)
+                    for i in 0..<n { list.offer(index: start + i, score: scores[i], excluding: excluded, filter: filter) }
+                    start += n
                 }
             }
         }

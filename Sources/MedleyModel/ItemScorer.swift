@@ -9,6 +9,8 @@ public struct ItemScorer: Sendable {
     public var backend: ScoringBackend
     /// Items per tile; the scratch buffer is `queryCount × tileSize` floats.
     public var tileSize: Int
+    /// How the candidates of int8 scoring fared, across every copy of this scorer.
+    public let reducedCounts = ReducedScoringCounts()
 
     public init(backend: ScoringBackend = .automatic, tileSize: Int = 4096) {
         precondition(tileSize > 0, "tile size must be positive")

@@ -5,7 +5,7 @@ import MedleyModelDistribution
 /// How a serving model scores its items: the item table's precision and the index, shared by
 /// `medley serve` and `medley bench model`.
 struct ScoringOptions: ParsableArguments {
-    @Option(help: "The item table scoring reads: float32 (exact), bfloat16 (half the memory traffic) or int8 (a quarter); with either, each list's candidates are re-scored in float32 (see BENCHMARKS.md).")
+    @Option(help: "The item table scoring reads: float32 (exact), bfloat16 (half the memory traffic) or int8 (a quarter); with either, each list's candidates are re-scored in float32, and int8's lists are checked against its error bound, so they are the float32 lists (see BENCHMARKS.md).")
     var itemPrecision: ItemPrecision = .float32
 
     @Option(help: "exact (every item scored), or ivf: an inverted-file index, built at load, on domains of at least --index-minimum-items items (approximate lists; see BENCHMARKS.md).")

@@ -1,3 +1,4 @@
+import MedleySystem
 import Testing
 @testable import MedleyModel
 
@@ -124,5 +125,66 @@ import Testing
         var out: [Float] = [0]
         out.withUnsafeMutableBufferPointer { table.approximateScores(quantized, rows: 0, count: 1, into: $0) }
         #expect(abs(out[0] - 6_144) <= 6_144 * 1e-4)
+    }
+
+    /// The error bound holds for every row of a range and every kernel-independent score: the
+    /// float32 dot product plus bias and the approximate score plus bias differ by no more
+    /// than it, on rows of very different magnitudes; it is not vacuous (well below the
+    /// scores' spread); and a range's terms cover its rows' own.
+    @Test(arguments: Int8Table.Layout.allCases, [5, 16, 64])
+    func theErrorBoundHoldsForEveryRow(layout: Int8Table.Layout, dimension d: Int) {
+        var rng = SplitMix64(seed: UInt64(d))
+        let rows = 700
+        let values = (0..<(rows * d)).map { i in rng.nextFloat(in: -1...1) * Float(1 + (i / d) % 9) }
+        let biases = (0..<rows).map { _ in rng.nextFloat(in: -3...3) }
+        let table = Int8Table(values, dimension: d, layout: layout)
+        for range in [0..<rows, 3..<517, 256..<512, 600..<601] {
+            let terms = table.errorTerms(rows: range)
+            for r in range {
+                #expect(table.scales[r] <= terms.largestScale)
+                let l1 = (0..<d).reduce(Float(0)) { $0 + abs(table.value(row: r, dimension: $1)) }
+                #expect(l1 <= terms.largestL1Norm * 1.0001)
+            }
+            for _ in 0..<8 {
+                let query = (0..<d).map { _ in rng.nextFloat(in: -2...2) }
+                let quantized = query.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: 1) }
+                var approximate = [Float](repeating: .nan, count: range.count)
+                approximate.withUnsafeMutableBufferPointer {
+                    table.approximateScores(quantized, rows: range.lowerBound, count: range.count, into: $0)
+                }
+                let bound = query.withUnsafeBufferPointer { terms.bound(query: $0, queryScale: quantized.scales[0]) }
+                var largestError = 0.0, spread = (Float.infinity, -Float.infinity)
+                for (i, r) in range.enumerated() {
+                    let exact = values.withUnsafeBufferPointer { v in
+                        query.withUnsafeBufferPointer { ScoringKernels.dot($0.baseAddress!, v.baseAddress! + r * d, d) }
+                    } + biases[r]
+                    let error = abs(Double(exact) - Double(approximate[i] + biases[r]))
+                    #expect(error <= bound, "row \(r): \(error) against \(bound)")
+                    largestError = max(largestError, error)
+                    spread = (min(spread.0, exact), max(spread.1, exact))
+                }
+                #expect(bound >= largestError && bound < 0.25 * Double(spread.1 - spread.0) || range.count == 1)
+            }
+        }
+    }
+
+    /// A row with a non-finite value is stored as zeros, and its chunk's bound is infinite, so
+    /// no list that could hold it trusts its approximate score.
+    @Test func aNonFiniteRowMakesItsChunksBoundInfinite() {
+        let d = 4
+        var values = [Float](repeating: 0.5, count: 600 * d)
+        values[300 * d + 1] = .infinity
+        values[301 * d + 2] = .nan
+        let table = Int8Table(values, dimension: d)
+        #expect((0..<d).allSatisfy { table.value(row: 300, dimension: $0) == 0 && table.value(row: 301, dimension: $0) == 0 })
+        let query: [Float] = [1, 1, 1, 1]
+        let bound = { (rows: Range<Int>) in
+            query.withUnsafeBufferPointer { table.errorTerms(rows: rows).bound(query: $0, queryScale: 1.0 / 127) }
+        }
+        #expect(bound(256..<512) == .infinity)
+        #expect(bound(0..<600) == .infinity)
+        #expect(bound(0..<256).isFinite && bound(512..<600).isFinite)
+        let nonFiniteQuery: [Float] = [1, .nan, 1, 1]
+        #expect(nonFiniteQuery.withUnsafeBufferPointer { table.errorTerms(rows: 0..<256).bound(query: $0, queryScale: 1.0 / 127) } == .infinity)
     }
 }

@@ -152,4 +152,71 @@ import Testing
             }
         }
     }
+
+    /// Items whose int8 copies are all alike but whose float32 scores differ: the approximate
+    /// pass ranks them by rounding noise, so the best items by float32 lie outside the
+    /// candidates, and only the check against the error bound (which sends the list to the
+    /// float32 pass) returns the exact lists. The ties of the float32 scores are kept apart.
+    @Test func int8ListsAreExactWhereTheCandidatesMissTheBestItems() {
+        let (rows, d, k) = (400, 16, 10)
+        var rng = SplitMix64(seed: 5)
+        let base = (0..<d).map { _ in rng.nextFloat(in: 0.5...1) }
+        // Each row is the base plus a perturbation far below a quantisation step (1/254 of 1).
+        let embeddings = (0..<(rows * d)).map { base[$0 % d] + Float(($0 * 7_919) % 997) * 1e-7 }
+        let biases = [Float](repeating: 0, count: rows)
+        let reduced = ReducedItemTable.int8(Int8Table(embeddings, dimension: d))
+        let scorer = ItemScorer()
+        let queries = (0..<(3 * d)).map { _ in rng.nextFloat(in: -1...1) }
+        let exclusions: [Set<Int>] = [[], [7, 100, 399], Set(0..<50)]
+        var lists = (0..<3).map { _ in TopKAccumulator(capacity: k) }
+        scorer.offer(queries: queries, queryCount: 3, dimension: d, reduced: reduced, embeddings: embeddings,
+                     biases: biases, rows: 0..<rows, into: &lists, excluding: exclusions)
+        for b in 0..<3 {
+            let expected = Self.dotTopK(queries, query: b, embeddings: embeddings, biases: biases, dimension: d,
+                                        rows: 0..<rows, k: k, excluding: exclusions[b])
+            #expect(lists[b].sorted() == expected, "query \(b)")
+        }
+        #expect(scorer.reducedCounts.listsChecked == 3)
+        #expect(scorer.reducedCounts.listsScoredInFull == 3)
+    }
+
+    /// On random tables of several dimensions and magnitudes, with biases, exclusions, lists of
+    /// 1 to 60 items and ranges that cut blocks, every int8 list equals the float32 top k by the
+    /// candidates' dot product, scores to the bit, whichever way its check went; and a list
+    /// holding items from an earlier block keeps them.
+    @Test(arguments: [3, 16, 64])
+    func int8ListsEqualTheFloat32TopK(dimension d: Int) {
+        var rng = SplitMix64(seed: UInt64(40 + d))
+        let rows = 3_000
+        let embeddings = (0..<(rows * d)).map { i in rng.nextFloat(in: -1...1) * Float(1 + (i / d) % 5) }
+        let biases = (0..<rows).map { _ in rng.nextFloat(in: -1...1) }
+        let reduced = ReducedItemTable.int8(Int8Table(embeddings, dimension: d))
+        let scorer = ItemScorer()
+        let ks = [1, 10, 25, 60]
+        let queryCount = 8
+        let queries = (0..<(queryCount * d)).map { _ in rng.nextFloat(in: -1...1) }
+        let exclusions = (0..<queryCount).map { b in Set((0..<(b * 5)).map { _ in Int(rng.next() % UInt64(rows)) }) }
+        var lists = (0..<queryCount).map { TopKAccumulator(capacity: ks[$0 % ks.count]) }
+        for block in [0..<1_203, 1_203..<rows] {
+            scorer.offer(queries: queries, queryCount: queryCount, dimension: d, reduced: reduced, embeddings: embeddings,
+                         biases: biases, rows: block, into: &lists, excluding: exclusions)
+        }
+        for b in 0..<queryCount {
+            let expected = Self.dotTopK(queries, query: b, embeddings: embeddings, biases: biases, dimension: d,
+                                        rows: 0..<rows, k: ks[b % ks.count], excluding: exclusions[b])
+            #expect(lists[b].sorted() == expected, "query \(b), k \(ks[b % ks.count])")
+        }
+        #expect(scorer.reducedCounts.listsChecked == 2 * queryCount)
+    }
+
+    /// The best `k` of `rows` for query `b` by ``ScoringKernels/dot(_:_:_:)`` plus bias.
+    static func dotTopK(_ queries: [Float], query b: Int, embeddings: [Float], biases: [Float], dimension d: Int,
+                        rows: Range<Int>, k: Int, excluding excluded: Set<Int>) -> [ScoredItem] {
+        let scores = rows.map { r in
+            embeddings.withUnsafeBufferPointer { e in
+                queries.withUnsafeBufferPointer { ScoringKernels.dot($0.baseAddress! + b * d, e.baseAddress! + r * d, d) }
+            } + biases[r]
+        }
+        return bruteForceTopK(scores: scores, firstIndex: rows.lowerBound, k: k, excluding: excluded)
+    }
 }

@@ -1,0 +1,23 @@
+import Synchronization
+
+/// How the candidates of reduced-precision scoring fared (``ItemScorer``), counted across every
+/// thread that scores with one model: lists whose candidates were checked against the int8
+/// table's error bound, and those the check could not clear, which were scored in float32 over
+/// every row instead. The second over the first is what the bound costs on a model's catalogue.
+public final class ReducedScoringCounts: Sendable {
+    private let checked = Atomic<Int>(0)
+    private let scoredInFull = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Lists (one query over one block of rows) whose candidates were checked.
+    public var listsChecked: Int { checked.load(ordering: .relaxed) }
+    /// Of those, lists scored in float32 over every row of the block.
+    public var listsScoredInFull: Int { scoredInFull.load(ordering: .relaxed) }
+
+    func record(checked lists: Int, scoredInFull full: Int) {
+        guard lists > 0 else { return }
+        checked.add(lists, ordering: .relaxed)
+        if full > 0 { scoredInFull.add(full, ordering: .relaxed) }
+    }
+}
