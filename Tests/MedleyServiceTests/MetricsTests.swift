@@ -1,4 +1,5 @@
 import Foundation
+import MedleyModel
 import MedleyProtocol
 import Testing
 import ZeroMQ
@@ -87,10 +88,31 @@ struct MetricsTests {
         #expect(sample(page, #"medley_reply_duration_seconds_bucket{le="+Inf"}"#) == sample(page, "medley_reply_duration_seconds_count"))
         #expect(page.contains("# TYPE medley_requests_total counter"))
         #expect(sample(page, "medley_models_rejected_total") == 0)
+        #expect(!page.contains("medley_int8_lists"), "a float32 model has no int8 lists")
 
         #expect(try httpExchange(address, request: "GET /other HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 404"))
         #expect(try httpExchange(address, request: "POST /metrics HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 405"))
         #expect(try httpExchange(address, request: "nonsense\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+    }
+
+    /// With an int8 table, the page counts the lists checked against its error bound (one per
+    /// query and domain: two queries a request over three domains) for the serving model.
+    @Test func anInt8ModelsListsAreCounted() throws {
+        let fixture = try ServiceFixtures.model(version: 4)
+        let model = try MultitaskModel(fixture.contents, itemPrecision: .int8)
+        let server = try RunningServer(model: model, logDirectory: try ServiceFixtures.temporaryDirectory(), workers: 1) {
+            $0.metricsAddress = "127.0.0.1:0"
+        }
+        defer { try? server.shutDown() }
+        let context = try Context()
+        let client = try ServiceClient(context: context, endpoint: server.clientEndpoint)
+        try server.waitUntilServing(client: client, workers: 1)
+        let address = try #require(server.server.boundMetricsAddress)
+        for user in ["ana", "bo"] { _ = try client.recommend(HotReloadFixtures.recommendRequest(user: user)) }
+        let page = try httpExchange(address, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(sample(page, #"medley_int8_lists_checked_total{model_version="4"}"#) == 12)
+        #expect(sample(page, #"medley_int8_lists_scored_in_float32_total{model_version="4"}"#) == 0)
+        #expect(page.contains("# TYPE medley_int8_lists_checked_total counter"))
     }
 
     @Test func theTextFormatEscapesLabelsAndCumulatesBuckets() {

@@ -1,4 +1,5 @@
 import MedleyEventLog
+import MedleyModel
 import MedleyModelDistribution
 import MedleyProtocol
 
@@ -8,7 +9,7 @@ import MedleyProtocol
 public enum MetricsExposition {
     public static func render(
         _ metrics: ServiceMetrics, log: EventLogWriter.Statistics, updates: ModelUpdateStatus,
-        modelVersion: UInt64, uptime: Duration
+        modelVersion: UInt64, int8Lists: (modelVersion: UInt64, counts: ReducedScoringCounts)? = nil, uptime: Duration
     ) -> String {
         let snapshot = metrics.snapshot
         var page = PrometheusText()
@@ -20,6 +21,14 @@ public enum MetricsExposition {
                      snapshot.errorsByCode.sorted { $0.key < $1.key }.map { ([("code", $0.key)], Double($0.value)) })
         page.histogram("medley_reply_duration_seconds", "Time from a request's arrival to its reply leaving the broker.", snapshot.replyLatency)
         page.histogram("medley_batch_size", "Recommend requests scored together by an in-process worker.", snapshot.batchSizes)
+        if let int8Lists {
+            // Counted per model: a swapped-in model starts a series of its own.
+            let labels = [("model_version", "\(int8Lists.modelVersion)")]
+            page.counter("medley_int8_lists_checked_total", "Lists in-process workers scored from the int8 table and checked against its error bound.",
+                         [(labels, Double(int8Lists.counts.listsChecked))])
+            page.counter("medley_int8_lists_scored_in_float32_total", "Of those, lists the check could not clear, scored in float32 over their domain.",
+                         [(labels, Double(int8Lists.counts.listsScoredInFull))])
+        }
 
         let workers = snapshot.workers.sorted { $0.key < $1.key }
         func perWorker(_ value: (Medley_V1_WorkerStats) -> UInt64) -> [(labels: [(String, String)], value: Double)] {

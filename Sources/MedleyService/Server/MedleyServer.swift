@@ -94,8 +94,10 @@ public final class MedleyServer: Sendable {
         var metricsServer: MetricsHTTPServer?
         if let metrics, let address = configuration.metricsAddress {
             let server = try MetricsHTTPServer(address: address, stopDescriptor: stop.fileDescriptor) { [models, installer] in
-                MetricsExposition.render(metrics, log: log.statistics, updates: installer.status, modelVersion: models.version,
-                                         uptime: startedAt.duration(to: .now))
+                let model = models.model
+                return MetricsExposition.render(metrics, log: log.statistics, updates: installer.status, modelVersion: models.version,
+                                                int8Lists: model.flatMap { $0.itemPrecision == .int8 ? ($0.configuration.modelVersion, $0.scorer.reducedCounts) : nil },
+                                                uptime: startedAt.duration(to: .now))
             }
             services.add("metrics endpoint", ServiceHandle(stop: { stop.trigger() }, join: { server.join() }))
             metricsServer = server
