@@ -9,6 +9,16 @@ import Testing
 struct RecommendationResponderTests {
     private let responder = RecommendationResponder(configuration: WorkerConfiguration(brokerEndpoint: "inproc://unused", name: "test"))
 
+    /// The responder's reply frames, decoded; each frame's error flag agrees with its body.
+    private func answer(_ batch: [PendingRecommendation], sessions: SessionStore, model: MultitaskModel?, nowMs: Int64) -> [Medley_V1_Reply] {
+        responder.answer(batch, sessions: sessions, model: model, nowMs: nowMs).map { answered in
+            let reply = (try? Medley_V1_Reply(serializedBytes: answered.frame)) ?? Medley_V1_Reply()
+            let isError = if case .error = reply.body { true } else { false }
+            #expect(answered.isError == isError && reply.body != nil, "\(reply)")
+            return reply
+        }
+    }
+
     private func pending(_ user: String, id: UInt64, k: UInt32 = 5, domains: [String] = []) -> PendingRecommendation {
         var request = Medley_V1_RecommendRequest()
         request.userID = user
@@ -28,10 +38,10 @@ struct RecommendationResponderTests {
         sessions.append(SessionEvent(item: ItemReference(domain: "news", id: "n4"), type: .view, timestampMilliseconds: now), userID: "known-user", nowMs: now)
 
         let batch = [pending("ana", id: 1), pending("bob", id: 2, domains: ["podcasts"]), pending("known-user", id: 3, k: 2)]
-        let together = responder.answer(batch, sessions: sessions, model: model, nowMs: now)
+        let together = answer(batch, sessions: sessions, model: model, nowMs: now)
         #expect(together.map(\.requestID) == [1, 2, 3])
         #expect(together[1].error.code == .unknownDomain)
-        let alone = [batch[0], batch[2]].map { responder.answer([$0], sessions: sessions, model: model, nowMs: now)[0] }
+        let alone = [batch[0], batch[2]].map { answer([$0], sessions: sessions, model: model, nowMs: now)[0] }
         for (batched, single) in zip([together[0], together[2]], alone) {
             #expect(batched.recommend.domains.map { $0.items.map(\.itemID) } == single.recommend.domains.map { $0.items.map(\.itemID) })
             for (a, b) in zip(batched.recommend.domains.flatMap(\.items), single.recommend.domains.flatMap(\.items)) {
@@ -47,11 +57,11 @@ struct RecommendationResponderTests {
         let model = try ServiceFixtures.model()
         let sessions = SessionStore()
         let now = ServiceFixtures.nowMs
-        let empty = responder.answer([pending("ana", id: 1)], sessions: sessions, model: model, nowMs: now)[0]
+        let empty = answer([pending("ana", id: 1)], sessions: sessions, model: model, nowMs: now)[0]
         for index in 0..<5 {
             sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m\(index)"), type: .complete, timestampMilliseconds: now + Int64(index)), userID: "ana", nowMs: now)
         }
-        let withSession = responder.answer([pending("ana", id: 1)], sessions: sessions, model: model, nowMs: now)[0]
+        let withSession = answer([pending("ana", id: 1)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(empty.recommend.nextDomainProbability != withSession.recommend.nextDomainProbability)
         let music = withSession.recommend.domains.first { $0.domain == "music" }!.items.map(\.itemID)
         #expect(Set(music).isDisjoint(with: (0..<5).map { "m\($0)" }))
@@ -63,7 +73,7 @@ struct RecommendationResponderTests {
         contents.parameters.tensors["encoder.layers.0.bias"]!.scalars = contents.parameters["encoder.layers.0.bias"].scalars.map { _ in 3e38 }
         let model = try MultitaskModel(contents)
         #expect(throws: ModelServabilityProblem.self) { try ModelServability.check(model) }
-        let reply = responder.answer([pending("ana", id: 5)], sessions: SessionStore(), model: model, nowMs: ServiceFixtures.nowMs)[0]
+        let reply = answer([pending("ana", id: 5)], sessions: SessionStore(), model: model, nowMs: ServiceFixtures.nowMs)[0]
         #expect(reply.error.code == .internal)
         #expect(reply.error.message.contains("cannot answer"))
     }
@@ -75,7 +85,7 @@ struct RecommendationResponderTests {
         for index in 0..<3 {
             sessions.append(SessionEvent(item: ItemReference(domain: "music", id: "m\(index)"), type: .play, timestampMilliseconds: now + Int64(index)), userID: "ana", nowMs: now)
         }
-        let reply = responder.answer([pending("ana", id: 6, k: 3)], sessions: sessions, model: model, nowMs: now)[0]
+        let reply = answer([pending("ana", id: 6, k: 3)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(reply.recommend.domains.map(\.items.count) == [3, 3, 1])
         #expect(reply.recommend.sessionNext.count == 3)
         #expect(reply.recommend.blended.count == 3)
@@ -96,7 +106,7 @@ struct RecommendationResponderTests {
             event.weight = index == 0 ? 50 : 0
             sessions.append(SessionEvent(event)!, userID: "weighted", nowMs: now)
         }
-        let replies = responder.answer([pending("typed", id: 1), pending("weighted", id: 2)], sessions: sessions, model: model, nowMs: now)
+        let replies = answer([pending("typed", id: 1), pending("weighted", id: 2)], sessions: sessions, model: model, nowMs: now)
         #expect(replies[0].recommend.nextDomainProbability != replies[1].recommend.nextDomainProbability)
         // The same weights given as the types' own give the typed answer back.
         var input = try model.encode(ModelInput(events: events.compactMap { SessionEvent($0) }, context: ContextFeatures.encode(timestampMilliseconds: now)))
@@ -121,7 +131,7 @@ struct RecommendationResponderTests {
         func ask(_ user: String, session: String) -> Medley_V1_Reply {
             var request = pending(user, id: 7)
             request = PendingRecommendation(ticket: 7, requestID: 7, request: { var r = request.request; r.sessionID = session; return r }())
-            return responder.answer([request], sessions: sessions, model: model, nowMs: now)[0]
+            return answer([request], sessions: sessions, model: model, nowMs: now)[0]
         }
         for (user, session) in [("ana", "no-such-session"), ("ana", earlier), ("nobody", current)] {
             let reply = ask(user, session: session)
@@ -140,7 +150,7 @@ struct RecommendationResponderTests {
         sessionRequest.sessionID = String(repeating: "s", count: 100_000)
         var contextRequest = pending("ana", id: 9).request
         contextRequest.context = [ServiceFixtures.event(user: "ana", item: long, domain: "music", at: now)]
-        let replies = responder.answer([pending(long, id: 7),
+        let replies = answer([pending(long, id: 7),
                                         PendingRecommendation(ticket: 8, requestID: 8, request: sessionRequest),
                                         PendingRecommendation(ticket: 9, requestID: 9, request: contextRequest),
                                         pending(String(repeating: "u", count: 256), id: 10)],
@@ -160,21 +170,21 @@ struct RecommendationResponderTests {
         var request = pending("ana", id: 3).request
         request.requestTimeMs = now - 5 * 3_600_000
         let asked = PendingRecommendation(ticket: 3, requestID: 3, request: request)
-        let first = responder.answer([asked], sessions: sessions, model: model, nowMs: now)[0]
-        let later = responder.answer([asked], sessions: sessions, model: model, nowMs: now + 11 * 3_600_000)[0]
+        let first = answer([asked], sessions: sessions, model: model, nowMs: now)[0]
+        let later = answer([asked], sessions: sessions, model: model, nowMs: now + 11 * 3_600_000)[0]
         #expect(first.recommend.requestTimeMs == request.requestTimeMs)
         #expect(first.recommend == later.recommend)
         // Without one, the reply says which time the service used; it changes the context.
-        let unset = responder.answer([pending("ana", id: 3)], sessions: sessions, model: model, nowMs: now)[0]
+        let unset = answer([pending("ana", id: 3)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(unset.recommend.requestTimeMs == now)
         #expect(unset.recommend.nextDomainProbability != first.recommend.nextDomainProbability)
         request.requestTimeMs = -1
-        let refused = responder.answer([PendingRecommendation(ticket: 3, requestID: 3, request: request)], sessions: sessions, model: model, nowMs: now)[0]
+        let refused = answer([PendingRecommendation(ticket: 3, requestID: 3, request: request)], sessions: sessions, model: model, nowMs: now)[0]
         #expect(refused.error.code == .invalidArgument)
     }
 
     @Test func withoutAModelEveryRequestIsToldToRetry() {
-        let replies = responder.answer([pending("ana", id: 4)], sessions: SessionStore(), model: nil, nowMs: 0)
+        let replies = answer([pending("ana", id: 4)], sessions: SessionStore(), model: nil, nowMs: 0)
         #expect(replies[0].error.code == .unavailable)
         #expect(replies[0].error.retryAfterMs > 0)
     }
@@ -194,7 +204,7 @@ struct RecommendationResponderTests {
             r.context = [bad]
             return r
         }())
-        let refused = responder.answer([request], sessions: sessions, model: model, nowMs: ServiceFixtures.nowMs)[0]
+        let refused = answer([request], sessions: sessions, model: model, nowMs: ServiceFixtures.nowMs)[0]
         #expect(refused.error.code == .invalidArgument)
         #expect(refused.error.message.contains("context event 0"))
 
@@ -204,7 +214,7 @@ struct RecommendationResponderTests {
             r.context = [bad]
             return r
         }())
-        let answered = responder.answer([good], sessions: sessions, model: model, nowMs: ServiceFixtures.nowMs)[0]
+        let answered = answer([good], sessions: sessions, model: model, nowMs: ServiceFixtures.nowMs)[0]
         #expect(answered.recommend.domains.first { $0.domain == "music" }!.items.allSatisfy { $0.itemID != "m1" })
         #expect(sessions.session(for: "ana") == nil)
     }

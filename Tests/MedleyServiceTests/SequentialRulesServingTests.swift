@@ -29,9 +29,9 @@ struct SequentialRulesServingTests {
         var request = Medley_V1_RecommendRequest()
         request.userID = "ana"
         request.k = 3
-        let reply = responder.answer([PendingRecommendation(ticket: 1, requestID: 1, request: request)],
-                                     sessions: sessions, model: model, nowMs: nowMs)[0]
-        return reply.recommend.sessionNext.map(\.itemID)
+        let answered = responder.answer([PendingRecommendation(ticket: 1, requestID: 1, request: request)],
+                                        sessions: sessions, model: model, nowMs: nowMs)[0]
+        return ((try? Medley_V1_Reply(serializedBytes: answered.frame))?.recommend.sessionNext ?? []).map(\.itemID)
     }
 
     /// ana played m3, then, after a gap, an item the model does not know: the current session

@@ -9,7 +9,25 @@ struct PendingRecommendation {
     let request: Medley_V1_RecommendRequest
 }
 
-/// Turns a batch of recommend requests into replies with one model call: each request is
+/// A reply frame a worker sends back for one request.
+struct AnsweredRecommendation {
+    /// The `Medley_V1_Reply`'s bytes.
+    let frame: [UInt8]
+    let isError: Bool
+
+    init(frame: [UInt8]) {
+        self.frame = frame
+        isError = false
+    }
+
+    init(error reply: Medley_V1_Reply) {
+        // Only a reply over protobuf's 2 GiB limit fails to serialize; an error reply is small.
+        frame = (try? reply.serializedFrame()) ?? []
+        isError = true
+    }
+}
+
+/// Turns a batch of recommend requests into reply frames with one model call: each request is
 /// checked and encoded on its own (a bad one gets its own error), and the valid ones are
 /// scored together.
 struct RecommendationResponder {
@@ -18,15 +36,15 @@ struct RecommendationResponder {
     /// `threads`: how many threads the batch's scoring may use (``IdleWorkerCores``).
     func answer(
         _ batch: [PendingRecommendation], sessions: SessionStore, model: MultitaskModel?, nowMs: Int64, threads: Int = 1
-    ) -> [Medley_V1_Reply] {
+    ) -> [AnsweredRecommendation] {
         guard let model else {
             return batch.map {
                 var reply = Medley_V1_Reply.error(.unavailable, message: "no model is loaded yet; retry shortly", requestID: $0.requestID)
                 reply.error.retryAfterMs = 1000
-                return reply
+                return AnsweredRecommendation(error: reply)
             }
         }
-        var replies = [Medley_V1_Reply?](repeating: nil, count: batch.count)
+        var replies = [AnsweredRecommendation?](repeating: nil, count: batch.count)
         // Context events are checked like ingested ones, against the batch's model.
         let validator = IngestValidator(domains: Set(model.configuration.domains), maxIDBytes: configuration.protocolLimits.maxIDBytes)
         var encoded: [(index: Int, input: EncodedInput, domains: [Int], length: Int, sessionID: String, requestTimeMs: Int64)] = []
@@ -35,7 +53,7 @@ struct RecommendationResponder {
             case .success(let prepared):
                 encoded.append((index, prepared.input, prepared.domains, prepared.length, prepared.sessionID, prepared.requestTimeMs))
             case .failure(let failure):
-                replies[index] = .error(failure.code, message: failure.message, requestID: pending.requestID)
+                replies[index] = AnsweredRecommendation(error: .error(failure.code, message: failure.message, requestID: pending.requestID))
             }
         }
         if !encoded.isEmpty {
@@ -45,17 +63,15 @@ struct RecommendationResponder {
             for (entry, result) in zip(encoded, results) {
                 let pending = batch[entry.index]
                 if let problem = RecommendationCompleteness.problem(with: result, input: entry.input, catalog: model.catalog, length: entry.length) {
-                    replies[entry.index] = .error(.internal, message: "model \(model.configuration.modelVersion) cannot answer this request: \(problem)", requestID: pending.requestID)
+                    replies[entry.index] = AnsweredRecommendation(error: .error(
+                        .internal, message: "model \(model.configuration.modelVersion) cannot answer this request: \(problem)", requestID: pending.requestID))
                     continue
                 }
-                let body = Self.reply(
-                    result, domains: entry.domains, length: entry.length,
-                    includeScores: pending.request.includeScores, sessionID: entry.sessionID,
-                    modelVersion: model.configuration.modelVersion, requestTimeMs: entry.requestTimeMs
-                )
-                replies[entry.index] = Medley_V1_Reply(
-                    requestID: pending.requestID, modelVersion: model.configuration.modelVersion, body: .recommend(body)
-                )
+                let frame = RecommendReplyFrame(
+                    requestID: pending.requestID, modelVersion: model.configuration.modelVersion, domains: entry.domains,
+                    length: entry.length, includeScores: pending.request.includeScores, sessionID: entry.sessionID,
+                    requestTimeMs: entry.requestTimeMs)
+                replies[entry.index] = AnsweredRecommendation(frame: frame.bytes(for: result))
             }
         }
         return replies.map { $0! }
@@ -145,36 +161,5 @@ struct RecommendationResponder {
         } catch {
             return .failure(Failure(code: .internal, message: "the model could not read this input: \(error)"))
         }
-    }
-
-    static func reply(
-        _ result: Recommendations, domains: [Int], length: Int, includeScores: Bool, sessionID: String, modelVersion: UInt64,
-        requestTimeMs: Int64
-    ) -> Medley_V1_RecommendReply {
-        func ranked(_ list: [Recommendation]) -> [Medley_V1_RankedItem] {
-            list.prefix(length).map { recommendation in
-                var item = Medley_V1_RankedItem()
-                item.itemID = recommendation.item.id
-                item.domain = recommendation.item.domain
-                if includeScores { item.score = recommendation.score }
-                return item
-            }
-        }
-        var reply = Medley_V1_RecommendReply()
-        reply.domains = domains.map { index in
-            var ranking = Medley_V1_DomainRanking()
-            ranking.domain = result.domains[index]
-            ranking.items = ranked(result.perDomain[index])
-            return ranking
-        }
-        reply.sessionNext = ranked(result.session)
-        for (name, probability) in zip(result.domains, result.nextDomainProbabilities) {
-            reply.nextDomainProbability[name] = probability
-        }
-        reply.blended = ranked(result.blended)
-        reply.modelVersion = modelVersion
-        reply.sessionID = sessionID
-        reply.requestTimeMs = requestTimeMs
-        return reply
     }
 }

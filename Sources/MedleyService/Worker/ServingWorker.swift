@@ -104,9 +104,8 @@ public struct ServingWorker: Sendable {
                 cores.scoring { threads in responder.answer(batch, sessions: state.sessions, model: model, nowMs: nowMs, threads: threads) }
             } ?? responder.answer(batch, sessions: state.sessions, model: model, nowMs: nowMs)
             for (pending, reply) in zip(batch, replies) {
-                if case .error = reply.body { state.errors += 1 }
-                let body = (try? reply.serializedFrame()) ?? []
-                try send(.reply(ticket: pending.ticket, body: body), on: socket)
+                if reply.isError { state.errors += 1 }
+                try send(.reply(ticket: pending.ticket, body: reply.frame), on: socket)
             }
             state.requests += UInt64(batch.count)
             metrics?.batchScored(size: batch.count)
