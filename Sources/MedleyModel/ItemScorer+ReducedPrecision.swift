@@ -72,12 +72,22 @@ extension ItemScorer {
                 }
             case .int8(let table):
                 let quantized = table.quantize(queries: q, queryCount: queryCount)
+                let terms = table.errorTerms(rows: rows)
+                // A full list (a session list after its first domain block) already holds its
+                // capacity at or above its worst score: an item of this block whose approximate
+                // score is more than the bound below that cannot enter, so it is not a candidate.
+                for b in 0..<queryCount {
+                    guard let worst = accumulators[b].lowestKeptScore, accumulators[b].count == accumulators[b].capacity else { continue }
+                    let bound = terms.bound(query: UnsafeBufferPointer(rebasing: q[(b * dimension)..<((b + 1) * dimension)]),
+                                            queryScale: quantized.scales[b])
+                    candidates[b].passFloor = Self.passFloor(belowListsWorst: worst, bound: bound)
+                }
                 scoreTiles(queryCount: queryCount, biases: biases, rows: rows,
                            tileRows: Self.int8TileRows(queryCount: queryCount, tileSize: tileSize),
                            alignment: table.layout.blockRows, into: &candidates, excluding: excluded) { start, n, out in
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }
-                int8Bound = (table.errorTerms(rows: rows), quantized.scales)
+                int8Bound = (terms, quantized.scales)
             }
             let most = candidates.map(\.count).max() ?? 0
             var listsChecked = 0, listsScoredInFull = 0
@@ -132,6 +142,16 @@ extension ItemScorer {
         list.forEachUnordered { if Double($0.score) > limit { above += 1 } }
         for score in exact where Double(score) > limit { above += 1 }
         return above >= list.capacity
+    }
+
+    /// The largest float32 `f` with `f + bound` (and the roundings of adding the bias to both
+    /// scores) below `worst`: an item whose approximate score is below it scores below `worst`
+    /// exactly, so a full list whose worst is `worst` cannot take it (not even on a tie).
+    static func passFloor(belowListsWorst worst: Float, bound: Double) -> Float {
+        let exact = Double(worst) - bound - 0x1p-20 * (abs(Double(worst)) + bound)
+        guard exact.isFinite else { return -.infinity }
+        let floor = Float(exact)
+        return Double(floor) > exact ? floor.nextDown : floor
     }
 
     /// Offers every row of `rows` but the excluded ones, scored exactly as the candidates are.

@@ -30,6 +30,11 @@ public struct TopKAccumulator: Sendable {
     /// The number of items kept at most.
     public let capacity: Int
     private var heap: [UInt64] = []
+    /// Scores below this are not offered by the passes over scores
+    /// (``offer(scores:firstIndex:excluding:filter:kernel:)`` and its biased form): for a
+    /// caller that knows no such item could matter (``ItemScorer``'s int8 candidates). Items
+    /// offered one at a time are not held to it.
+    var passFloor: Float = -.infinity
 
     public init(capacity: Int) {
         precondition(capacity >= 0, "negative top-K capacity")
@@ -113,9 +118,9 @@ public struct TopKAccumulator: Sendable {
                                filter: ExclusionFilter? = nil, kernel: VectorKernel = .best) {
         guard let s = scores.baseAddress else { return }
         let filter = filter ?? ExclusionFilter(excluded)
-        let floor = entryFloor(count: scores.count, firstIndex: firstIndex, excluding: excluded) { rank in
+        let floor = Swift.max(passFloor, entryFloor(count: scores.count, firstIndex: firstIndex, excluding: excluded) { rank in
             Self.floor(scores: s, biases: nil, count: scores.count, rank: rank, kernel: kernel)
-        }
+        })
         if let level = kernel.level {
             scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, floor: floor, one: { s[$0] }) { from, threshold in
                 medley_first_score_at_least(level, s, nil, from, scores.count, threshold)
@@ -136,9 +141,9 @@ public struct TopKAccumulator: Sendable {
         precondition(biases.count == scores.count, "one bias per score")
         guard let s = scores.baseAddress, let b = biases.baseAddress else { return }
         let filter = filter ?? ExclusionFilter(excluded)
-        let floor = entryFloor(count: scores.count, firstIndex: firstIndex, excluding: excluded) { rank in
+        let floor = Swift.max(passFloor, entryFloor(count: scores.count, firstIndex: firstIndex, excluding: excluded) { rank in
             Self.floor(scores: s, biases: b, count: scores.count, rank: rank, kernel: kernel)
-        }
+        })
         if let level = kernel.level {
             scan(count: scores.count, firstIndex: firstIndex, excluding: excluded, filter: filter, floor: floor, one: { s[$0] + b[$0] }) { from, threshold in
                 medley_first_score_at_least(level, s, b, from, scores.count, threshold)

@@ -209,6 +209,36 @@ import Testing
         #expect(scorer.reducedCounts.listsChecked == 2 * queryCount)
     }
 
+    /// A list filled by one block takes an item of the next whose int8 score is below the
+    /// list's worst but whose float32 score is above it: the next block's candidates are cut
+    /// the error bound below the worst, not at it. Row 1's first value, 1.003, is stored as
+    /// 63 steps of 2.01 / 127 (0.99709), under row 0's 1.0.
+    @Test func aFullListTakesAnItemWhoseApproximateScoreIsBelowItsWorst() {
+        let embeddings: [Float] = [1, 0, 1.003, 2.01]
+        let table = Int8Table(embeddings, dimension: 2)
+        #expect(table.value(row: 1, dimension: 0) < 1)
+        let scorer = ItemScorer()
+        var lists = [TopKAccumulator(capacity: 1)]
+        for block in [0..<1, 1..<2] {
+            scorer.offer(queries: [1, 0], queryCount: 1, dimension: 2, reduced: .int8(table), embeddings: embeddings,
+                         biases: [0, 0], rows: block, into: &lists)
+        }
+        #expect(lists[0].sorted() == [ScoredItem(index: 1, score: 1.003)])
+    }
+
+    /// A full list's floor for the next block's candidates lies below its worst by more than
+    /// the bound, and is the largest float that does (one step up does not).
+    @Test func aFullListsFloorLiesTheBoundBelowItsWorst() {
+        for (worst, bound) in [(Float(1.5), 0.01), (-3.25, 0.2), (0, 1e-3), (1e30, 1e20), (0.1, 0)] {
+            let floor = ItemScorer.passFloor(belowListsWorst: worst, bound: bound)
+            let limit = Double(worst) - bound - 0x1p-20 * (abs(Double(worst)) + bound)
+            #expect(Double(floor) <= limit, "\(worst), \(bound)")
+            #expect(Double(floor.nextUp) > limit, "\(worst), \(bound)")
+        }
+        #expect(ItemScorer.passFloor(belowListsWorst: 1, bound: .infinity) == -.infinity)
+        #expect(ItemScorer.passFloor(belowListsWorst: .infinity, bound: 1) == -.infinity)
+    }
+
     /// The best `k` of `rows` for query `b` by ``ScoringKernels/dot(_:_:_:)`` plus bias.
     static func dotTopK(_ queries: [Float], query b: Int, embeddings: [Float], biases: [Float], dimension d: Int,
                         rows: Range<Int>, k: Int, excluding excluded: Set<Int>) -> [ScoredItem] {
