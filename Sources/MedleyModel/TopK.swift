@@ -223,10 +223,12 @@ public struct TopKAccumulator: Sendable {
     /// excluded row of the tile. Only scores at or above it are offered (about `capacity`
     /// items on random scores once a tile is several times the lanes), and the lists stay
     /// exact. A full list's own worst is nearly always higher, so it is not taken then.
-    /// `floor(rank)` is ``floor(scores:biases:count:rank:kernel:)`` of the tile.
+    /// `floor(rank)` is ``floor(scores:biases:count:rank:kernel:)`` of the tile. Not taken
+    /// under a ``passFloor`` either: a list cut by one seldom fills, so the lanes' floor would be
+    /// work for nothing.
     @inline(__always)
     private func entryFloor(count n: Int, firstIndex: Int, excluding excluded: Set<Int>, floor: (Int) -> Float) -> Float {
-        guard capacity > 0, heap.count < capacity, n >= Self.floorLanes else { return -.infinity }
+        guard capacity > 0, heap.count < capacity, n >= Self.floorLanes, passFloor == -.infinity else { return -.infinity }
         var rank = capacity
         if !excluded.isEmpty {
             guard excluded.count <= Self.floorExclusionLimit else { return -.infinity }
