@@ -137,18 +137,24 @@ extension ItemScorer {
             return true
         }
         let lowest = Double(worst)
-        let limit = lowest + bound + 0x1p-20 * (abs(lowest) + bound)
+        let limit = lowest + bound + biasRoundingSlack(lowest, bound: bound)
         var above = 0
         list.forEachUnordered { if Double($0.score) > limit { above += 1 } }
         for score in exact where Double(score) > limit { above += 1 }
         return above >= list.capacity
     }
 
+    /// What adding the bias can round away from a score near `score` (float32, within 2⁻²⁴ of the
+    /// sum, once for the approximate score and once for the exact one), with room to spare.
+    private static func biasRoundingSlack(_ score: Double, bound: Double) -> Double {
+        0x1p-20 * (abs(score) + bound)
+    }
+
     /// The largest float32 `f` with `f + bound` (and the roundings of adding the bias to both
     /// scores) below `worst`: an item whose approximate score is below it scores below `worst`
     /// exactly, so a full list whose worst is `worst` cannot take it (not even on a tie).
     static func passFloor(belowListsWorst worst: Float, bound: Double) -> Float {
-        let exact = Double(worst) - bound - 0x1p-20 * (abs(Double(worst)) + bound)
+        let exact = Double(worst) - bound - biasRoundingSlack(Double(worst), bound: bound)
         guard exact.isFinite else { return -.infinity }
         let floor = Float(exact)
         return Double(floor) > exact ? floor.nextDown : floor

@@ -34,10 +34,12 @@ struct ServiceStatusTests {
         var workers = WorkerRegistry()
         for (id, sessions) in [([UInt8(1)], UInt64(3)), ([2], 4)] {
             _ = workers.add(routingID: id, name: "w\(id[0])", now: .now)
-            workers[id]?.stats.sessions = sessions
-            workers[id]?.stats.errors = 1
+            workers.update(id) {
+                $0.stats.sessions = sessions
+                $0.stats.errors = 1
+            }
         }
-        workers[[2]]?.inFlight = [7, 8]
+        workers.update([2]) { $0.inFlight = [7, 8] }
         status.received()
         status.received()
         status.repliedError(.invalidArgument)

@@ -33,4 +33,17 @@ import Testing
         }
         #expect(WorkerRegistry.ownerIndex(of: "anyone", among: []) == nil)
     }
+
+    /// A worker's entry changes in place, and only a known worker's: an update of one the
+    /// registry does not hold adds nothing.
+    @Test func updatesChangeKnownWorkersOnly() {
+        var registry = WorkerRegistry()
+        _ = registry.add(routingID: [1], name: "w1", now: .now)
+        registry.update([1]) { $0.inFlight.insert(5) }
+        registry.update([1]) { $0.inFlight.insert(6) }
+        registry.update([1]) { $0.inFlight.remove(5) }
+        registry.update([9]) { $0.inFlight.insert(7) }
+        #expect(registry[[1]]?.inFlight == [6])
+        #expect(registry[[9]] == nil && registry.count == 1)
+    }
 }

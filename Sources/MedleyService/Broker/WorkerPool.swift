@@ -91,7 +91,7 @@ final class WorkerPool {
         let ticket = nextTicket
         nextTicket += 1
         inFlight[ticket] = InFlightRequest(worker: worker, client: request.client)
-        registry[worker]?.inFlight.insert(ticket)
+        registry.update(worker) { $0.inFlight.insert(ticket) }
         send(.request(ticket: ticket, requestID: request.client.requestID, recommendation: request.recommendation), to: worker)
     }
 
@@ -137,7 +137,7 @@ final class WorkerPool {
                 rebalance(from: before, reset: nil)
             } else {
                 // A worker that registers again has dropped its sessions: rebuild them.
-                registry[worker]?.lastHeard = now
+                registry.update(worker) { $0.lastHeard = now }
                 rebalance(from: before, reset: worker)
             }
             return
@@ -149,17 +149,17 @@ final class WorkerPool {
             }
             return
         }
-        registry[worker]?.lastHeard = now
+        registry.update(worker) { $0.lastHeard = now }
         switch message {
         case .heartbeat(let bytes):
             if let stats = try? Medley_V1_WorkerStats(serializedBytes: bytes), let entry = registry[worker] {
-                registry[worker]?.stats = stats
+                registry.update(worker) { $0.stats = stats }
                 modelSync.reported(worker, modelVersion: stats.modelVersion)
                 metrics?.workerReported(index: entry.index, name: entry.name, stats: stats)
             }
         case .reply(let ticket, let body):
             guard let request = inFlight.removeValue(forKey: ticket) else { return }
-            registry[worker]?.inFlight.remove(ticket)
+            registry.update(worker) { $0.inFlight.remove(ticket) }
             replies.append(.answered(body: body, to: request.client))
         case .disconnect:
             remove(worker, reason: "disconnected")
@@ -266,7 +266,7 @@ final class WorkerPool {
     func stopReplay() {
         for (_, message) in rebalancer.stop() {
             guard case .request(let ticket, _, _) = message, let request = inFlight.removeValue(forKey: ticket) else { continue }
-            registry[request.worker]?.inFlight.remove(ticket)
+            registry.update(request.worker) { $0.inFlight.remove(ticket) }
             var reply = Medley_V1_Reply.error(.unavailable, message: "the service is shutting down; retry on another instance or after it restarts", requestID: request.client.requestID)
             reply.error.retryAfterMs = 1000
             replies.append(.made(reply, to: request.client))

@@ -22,9 +22,13 @@ struct WorkerRegistry {
     var count: Int { workers.count }
     var routingIDs: [[UInt8]] { workers.keys.sorted { $0.lexicographicallyPrecedes($1) } }
 
-    subscript(routingID: [UInt8]) -> Worker? {
-        get { workers[routingID] }
-        set { workers[routingID] = newValue }
+    subscript(routingID: [UInt8]) -> Worker? { workers[routingID] }
+
+    /// Changes a known worker's entry in place: a copy out and back would copy its tickets in
+    /// flight on every request and reply.
+    mutating func update(_ routingID: [UInt8], _ change: (inout Worker) -> Void) {
+        guard workers[routingID] != nil else { return }
+        change(&workers[routingID]!)
     }
 
     /// Adds a worker; returns false if it was already known.
