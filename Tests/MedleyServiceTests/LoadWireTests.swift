@@ -4,7 +4,7 @@ import Testing
 
 @testable import MedleyClient
 
-/// The load generator writes its ingest requests and reads their acknowledgements and
+/// The load generator writes its ingest and recommend requests and reads their acknowledgements and
 /// recommend replies by hand; all must agree with SwiftProtobuf byte for byte and field for field.
 @Suite struct LoadWireTests {
     static let items: [(domain: String, id: String)] = [
@@ -32,21 +32,53 @@ import Testing
 
     @Test(arguments: [Int64(0), 1_700_000_000_000, -5])
     func ingestRequestsAreSwiftProtobufsBytes(timestampMs: Int64) throws {
-        let writer = IngestRequestWriter(items: Self.items, timestampMs: timestampMs)
+        let writer = LoadRequestWriter(items: Self.items, timestampMs: timestampMs, encodeItemsAhead: true)
         let users: [UInt64] = [0, 9, 10, 99, 100, 12_345, 1 << 40, .max]
         for requestID in [UInt64(0), 1, 300, .max] {
             for count in [0, 1, 10, 200] {
                 let events = (0..<count).map { (user: users[$0 % users.count], item: ($0 * 7) % Self.items.count) }
-                let written = writer.request(requestID: requestID, events: events)
+                let written = writer.ingest(requestID: requestID, events: events)
                 #expect(written == (try Self.expected(requestID: requestID, events: events, timestampMs: timestampMs)),
                         "request \(requestID), \(count) events")
             }
         }
     }
 
+    /// Recommend requests, their context's items encoded ahead or as they are written, with
+    /// and without a context (its first event at the writer's time, each next a minute earlier).
+    @Test(arguments: [false, true], [Int64(0), 1_700_000_000_000])
+    func recommendRequestsAreSwiftProtobufsBytes(encodeItemsAhead: Bool, timestampMs: Int64) throws {
+        let writer = LoadRequestWriter(items: Self.items, timestampMs: timestampMs, contextEvents: 7, encodeItemsAhead: encodeItemsAhead)
+        for requestID in [UInt64(0), 1, .max] {
+            for (user, k) in [(UInt64(0), UInt32(10)), (12_345, 0), (.max, .max)] {
+                for count in [0, 1, 7] {
+                    let context = (0..<count).map { ($0 * 3) % Self.items.count }
+                    var request = Medley_V1_Request()
+                    request.protocolVersion = ProtocolVersion.current
+                    request.requestID = requestID
+                    request.body = .recommend(.with { recommend in
+                        recommend.userID = "load-user-\(user)"
+                        recommend.k = k
+                        recommend.context = context.enumerated().map { minutesAgo, item in
+                            .with {
+                                $0.userID = "load-user-\(user)"
+                                $0.itemID = Self.items[item].id
+                                $0.domain = Self.items[item].domain
+                                $0.type = .play
+                                $0.timestampMs = timestampMs - Int64(minutesAgo) * 60_000
+                            }
+                        }
+                    })
+                    #expect(writer.recommend(requestID: requestID, user: user, k: k, context: context) == (try request.serializedBytes()),
+                            "request \(requestID), user \(user), \(count) events")
+                }
+            }
+        }
+    }
+
     @Test func decimalDigitsCountAsTheStandardLibrarySpells() {
         for value in [UInt64(0), 1, 9, 10, 11, 99, 100, 999_999, 1_000_000, .max - 1, .max] {
-            #expect(IngestRequestWriter.decimalDigits(value) == "\(value)".count, "\(value)")
+            #expect(LoadRequestWriter.decimalDigits(value) == "\(value)".count, "\(value)")
         }
     }
 

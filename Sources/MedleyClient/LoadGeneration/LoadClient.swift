@@ -14,9 +14,11 @@ struct LoadClient {
     private var nextRequestID: UInt64 = 1
     private var random: SplitMix64
     private var receiveTimestampMs: Int64
-    /// Ingest runs: writes the requests; `draws` holds one request's (user, item) draws.
-    private let ingestWriter: IngestRequestWriter
+    /// Writes the requests; `draws` holds an ingest request's (user, item) draws, `contextDraws`
+    /// a recommend request's context items.
+    private let writer: LoadRequestWriter
     private var draws: [(user: UInt64, item: Int)] = []
+    private var contextDraws: [Int] = []
 
     init(index: Int, configuration: LoadConfiguration, window: LoadWindow) {
         self.index = index
@@ -24,9 +26,10 @@ struct LoadClient {
         self.window = window
         random = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9)
         receiveTimestampMs = wallClockMilliseconds()
-        let ingests = configuration.ingestEventsPerRequest > 0
-        ingestWriter = IngestRequestWriter(items: ingests ? configuration.items : [], timestampMs: receiveTimestampMs)
+        writer = LoadRequestWriter(items: configuration.items, timestampMs: receiveTimestampMs, contextEvents: configuration.contextEvents,
+                                   encodeItemsAhead: configuration.ingestEventsPerRequest > 0)
         draws.reserveCapacity(configuration.ingestEventsPerRequest)
+        contextDraws.reserveCapacity(configuration.contextEvents)
     }
 
     mutating func run(context: Context) throws {
@@ -77,15 +80,17 @@ struct LoadClient {
             draws.removeAll(keepingCapacity: true)
             for _ in 0..<configuration.ingestEventsPerRequest {
                 let user = nextUserNumber()
-                draws.append((user, Int(random.next() % UInt64(ingestWriter.itemCount))))
+                draws.append((user, Int(random.next() % UInt64(writer.itemCount))))
             }
-            bytes = ingestWriter.request(requestID: nextRequestID, events: draws)
+            bytes = writer.ingest(requestID: nextRequestID, events: draws)
         } else {
-            var request = Medley_V1_Request()
-            request.protocolVersion = ProtocolVersion.current
-            request.requestID = nextRequestID
-            request.body = .recommend(nextRecommendRequest())
-            bytes = try request.serializedBytes()
+            // The user, then each context event's item.
+            let user = nextUserNumber()
+            contextDraws.removeAll(keepingCapacity: true)
+            if !configuration.items.isEmpty {
+                for _ in 0..<configuration.contextEvents { contextDraws.append(Int(random.next() % UInt64(configuration.items.count))) }
+            }
+            bytes = writer.recommend(requestID: nextRequestID, user: user, k: configuration.k, context: contextDraws)
         }
         let measured = due >= window.measureFrom && due < window.stopSendingAt
         outstanding[nextRequestID] = (due, measured)
@@ -145,33 +150,7 @@ struct LoadClient {
         }
     }
 
-    private mutating func nextRecommendRequest() -> Medley_V1_RecommendRequest {
-        var request = Medley_V1_RecommendRequest()
-        request.userID = nextUserID()
-        request.k = configuration.k
-        if !configuration.items.isEmpty {
-            request.context = (0..<configuration.contextEvents).map { nextEvent(user: request.userID, minutesAgo: $0) }
-        }
-        return request
-    }
-
-    private mutating func nextUserID() -> String {
-        "load-user-\(nextUserNumber())"
-    }
-
     private mutating func nextUserNumber() -> UInt64 {
         random.next() % UInt64(max(1, configuration.users))
-    }
-
-    /// A play of a random item of the configured catalogue.
-    private mutating func nextEvent(user: String, minutesAgo: Int) -> Medley_V1_SessionEvent {
-        let item = configuration.items[Int(random.next() % UInt64(configuration.items.count))]
-        var event = Medley_V1_SessionEvent()
-        event.userID = user
-        event.itemID = item.id
-        event.domain = item.domain
-        event.type = .play
-        event.timestampMs = receiveTimestampMs - Int64(minutesAgo) * 60_000
-        return event
     }
 }
