@@ -52,7 +52,7 @@ struct RecommendReplyFrameTests {
             perDomain: [Self.list(12, domain: "video", seed: 1), Self.list(3, domain: "news", seed: 2), Self.list(0, domain: "müsic", seed: 3)],
             session: Self.list(12, domain: "news", idLength: 300, seed: 4),  // items over 127 bytes: two-byte lengths
             nextDomainProbabilities: [0.5, 0, 0.25],
-            blended: Self.list(10, domain: "video", seed: 5))
+            blended: Self.list(9, domain: "video", seed: 5) + [Recommendation(item: ItemReference(domain: "", id: ""), row: 9, score: 0)])
         let frames = [
             RecommendReplyFrame(requestID: 9, modelVersion: 3, domains: [0, 1, 2], length: 10, includeScores: includeScores,
                                 sessionID: "ana@1", requestTimeMs: 1_700_000_000_000),
@@ -70,14 +70,15 @@ struct RecommendReplyFrameTests {
         }
     }
 
-    /// A domain named twice in a result keeps its last probability in the map, as the message's does.
+    /// A domain named twice in a result keeps its last probability in the map, as the message's
+    /// does, and an empty name is still a key (the map entry holds it).
     @Test func aRepeatedDomainKeepsItsLastProbability() throws {
-        let result = Recommendations(domains: ["b", "a", "b"], perDomain: [[], [], []], session: [],
-                                     nextDomainProbabilities: [0.1, 0.2, 0.7], blended: [])
-        let frame = RecommendReplyFrame(requestID: 1, modelVersion: 1, domains: [0], length: 5, includeScores: false,
+        let result = Recommendations(domains: ["b", "a", "b", ""], perDomain: [[], [], [], []], session: [],
+                                     nextDomainProbabilities: [0.1, 0.2, 0.7, 0.05], blended: [])
+        let frame = RecommendReplyFrame(requestID: 1, modelVersion: 1, domains: [0, 3], length: 5, includeScores: false,
                                         sessionID: "", requestTimeMs: 0)
         let bytes = frame.bytes(for: result)
-        #expect(try Medley_V1_Reply(serializedBytes: bytes).recommend.nextDomainProbability == ["a": 0.2, "b": 0.7])
+        #expect(try Medley_V1_Reply(serializedBytes: bytes).recommend.nextDomainProbability == ["a": 0.2, "b": 0.7, "": 0.05])
         #expect(try Self.message(result, frame).serializedFrame() == bytes)
     }
 }

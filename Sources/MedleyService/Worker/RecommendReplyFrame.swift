@@ -56,19 +56,19 @@ struct RecommendReplyFrame {
             out.byte(0x0A)
             out.varint(UInt64(rankingSize(result, domain: t)))
             let name = result.domains[t]
-            if !name.isEmpty { out.string(0x0A, name) }
+            out.string(0x0A, name)
             writeList(result.perDomain[t], tag: 0x12, to: &out)
         }
         writeList(result.session, tag: 0x12, to: &out)  // field 2
         for entry in entries {  // field 3, a map entry: its key and value even when empty or zero
             out.byte(0x1A)
             out.varint(UInt64(Self.entrySize(entry.name)))
-            out.string(0x0A, entry.name)
+            out.string(0x0A, entry.name, evenIfEmpty: true)
             out.float(0x15, entry.probability)
         }
         writeList(result.blended, tag: 0x22, to: &out)  // field 4
         if modelVersion != 0 { out.varintField(0x28, modelVersion) }  // field 5
-        if !sessionID.isEmpty { out.string(0x32, sessionID) }  // field 6
+        out.string(0x32, sessionID)  // field 6
         if requestTimeMs != 0 { out.varintField(0x38, UInt64(bitPattern: requestTimeMs)) }  // field 7
     }
 
@@ -97,27 +97,31 @@ struct RecommendReplyFrame {
 
     // MARK: Ranked items (Medley_V1_RankedItem)
 
+    // The lists are read in place: a copy of each item would retain and release its strings.
+
     private func listSize(_ list: [Recommendation]) -> Int {
-        var size = 0
-        for recommendation in list.prefix(length) {
-            size += WireFormatWriter.lengthDelimitedSize(itemSize(recommendation))
+        list.withUnsafeBufferPointer { items in
+            var size = 0
+            for i in 0..<min(length, items.count) { size += WireFormatWriter.lengthDelimitedSize(itemSize(items, i)) }
+            return size
         }
-        return size
     }
 
-    private func itemSize(_ recommendation: Recommendation) -> Int {
-        let (id, domain) = (recommendation.item.id, recommendation.item.domain)
-        return (id.isEmpty ? 0 : WireFormatWriter.stringFieldSize(id)) + (domain.isEmpty ? 0 : WireFormatWriter.stringFieldSize(domain))
+    private func itemSize(_ items: UnsafeBufferPointer<Recommendation>, _ i: Int) -> Int {
+        let (id, domain) = (items[i].item.id.utf8.count, items[i].item.domain.utf8.count)
+        return (id == 0 ? 0 : WireFormatWriter.lengthDelimitedSize(id)) + (domain == 0 ? 0 : WireFormatWriter.lengthDelimitedSize(domain))
             + (includeScores ? 5 : 0)
     }
 
     private func writeList(_ list: [Recommendation], tag: UInt8, to out: inout ByteCursor) {
-        for recommendation in list.prefix(length) {
-            out.byte(tag)
-            out.varint(UInt64(itemSize(recommendation)))
-            if !recommendation.item.id.isEmpty { out.string(0x0A, recommendation.item.id) }  // field 1
-            if !recommendation.item.domain.isEmpty { out.string(0x12, recommendation.item.domain) }  // field 2
-            if includeScores { out.float(0x1D, recommendation.score) }  // field 3
+        list.withUnsafeBufferPointer { items in
+            for i in 0..<min(length, items.count) {
+                out.byte(tag)
+                out.varint(UInt64(itemSize(items, i)))
+                out.string(0x0A, items[i].item.id)  // field 1
+                out.string(0x12, items[i].item.domain)  // field 2
+                if includeScores { out.float(0x1D, items[i].score) }  // field 3
+            }
         }
     }
 }
@@ -152,16 +156,25 @@ private struct ByteCursor {
         varint(value)
     }
 
-    /// A string field: the tag, the UTF-8 length, the bytes.
-    mutating func string(_ tag: UInt8, _ value: String) {
+    /// A string field: the tag, the UTF-8 length, the bytes; nothing for an empty string (a
+    /// proto3 field at its default) unless `evenIfEmpty` (a map entry's key).
+    mutating func string(_ tag: UInt8, _ value: String, evenIfEmpty: Bool = false) {
+        guard evenIfEmpty || !value.isEmpty else { return }
         byte(tag)
-        var text = value
-        text.withUTF8 { bytes in
-            varint(UInt64(bytes.count))
-            guard let base = bytes.baseAddress else { return }
-            next.initialize(from: base, count: bytes.count)
-            next += bytes.count
+        let written: Void? = value.utf8.withContiguousStorageIfAvailable { append($0) }
+        if written == nil {
+            var text = value
+            text.withUTF8 { append($0) }
         }
+    }
+
+    /// A length and the bytes.
+    @inline(__always)
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        varint(UInt64(bytes.count))
+        guard let base = bytes.baseAddress else { return }
+        next.initialize(from: base, count: bytes.count)
+        next += bytes.count
     }
 
     /// A float field: the tag, then the bits, little-endian.
