@@ -209,6 +209,19 @@ import Testing
         #expect(disagreements == 0)
         #expect(accepted > 1_000)  // the draw reaches well-formed multi-byte sequences, not only ASCII
     }
+
+    /// An id matches only its own bytes: not a same-length id differing in its last byte, nor
+    /// a prefix; the empty id matches only empty bytes.
+    @Test func packedIDsCompareByTheirBytes() {
+        let ids: PackedIDs = ["news-12", "", "mü", "news-13"]
+        func matches(_ row: Int, _ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { ids.hasBytes(row, equalTo: $0) }
+        }
+        #expect(matches(0, "news-12") && !matches(0, "news-13") && !matches(0, "news-1") && !matches(0, ""))
+        #expect(matches(1, "") && !matches(1, "n"))
+        #expect(matches(2, "mü") && !matches(2, "mu"))
+        #expect(matches(3, "news-13") && !matches(3, "news-12"))
+    }
 }
 
 extension [UInt8] {
