@@ -10,14 +10,15 @@ import CScoringKernels
 /// With int8, the lists are the float32 lists: no item outside a list's candidates scores
 /// above its approximate score plus the table's error bound (``Int8Table/ErrorTerms``), so
 /// when the list holds that many items scoring above that, no other item could enter it;
-/// otherwise the query is scored in float32 over every row of the block instead (rare;
+/// otherwise the query is tried again with four times the candidates, and if that does not
+/// clear the check either, scored in float32 over every row of the block (both rare;
 /// ``ReducedScoringCounts`` counts how rare). With bfloat16, the candidates' margin makes a
 /// difference from the float32 list rare, not impossible (BENCHMARKS.md measures how often).
 extension ItemScorer {
     /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error moves
     /// an item of the exact top `k` out of the candidates very rarely, and that int8's lists
     /// clear their check (``candidatesHoldList(_:exact:bound:list:)``) nearly always (fewer
-    /// candidates send more lists to the float32 pass; measured in BENCHMARKS.md).
+    /// candidates send more lists to a retry and the float32 pass; measured in BENCHMARKS.md).
     public static func candidateCount(forListLength k: Int) -> Int {
         k <= 0 ? 0 : max(4 * k, k + 32)
     }
@@ -54,8 +55,8 @@ extension ItemScorer {
             return
         }
         var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
-        // With int8, the block's terms of the error bound and each query's scale.
-        var int8Bound: (terms: Int8Table.ErrorTerms, queryScales: [Float])?
+        // With int8, the table, the block's terms of the error bound and each query's scale.
+        var int8Bound: (table: Int8Table, terms: Int8Table.ErrorTerms, queryScales: [Float])?
         queries.withUnsafeBufferPointer { q in
             switch reduced {
             case .bfloat16(let table):
@@ -87,10 +88,10 @@ extension ItemScorer {
                            alignment: table.layout.blockRows, into: &candidates, excluding: excluded) { start, n, out in
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }
-                int8Bound = (terms, quantized.scales)
+                int8Bound = (table, terms, quantized.scales)
             }
             let most = candidates.map(\.count).max() ?? 0
-            var listsChecked = 0, listsScoredInFull = 0
+            var listsChecked = 0, listsRetried = 0, listsScoredInFull = 0
             embeddings.withUnsafeBufferPointer { e in
                 biases.withUnsafeBufferPointer { bias in
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: most) { candidateRows in
@@ -102,16 +103,22 @@ extension ItemScorer {
                                 Self.candidateScores(query: query, embeddings: e.baseAddress!,
                                                      dimension: dimension, rows: candidateRows.baseAddress!, count: n,
                                                      biases: bias.baseAddress!, into: exact.baseAddress!)
-                                if let (terms, queryScales) = int8Bound {
+                                if let (table, terms, queryScales) = int8Bound {
                                     listsChecked += 1
                                     let bound = terms.bound(query: UnsafeBufferPointer(start: query, count: dimension),
                                                             queryScale: queryScales[b])
                                     if !Self.candidatesHoldList(candidates[b], exact: UnsafeBufferPointer(rebasing: exact[0..<n]),
                                                                 bound: bound, list: accumulators[b]) {
-                                        Self.offerEveryRow(query: query, embeddings: e.baseAddress!, dimension: dimension,
-                                                           biases: bias.baseAddress!, rows: rows, into: &accumulators[b],
-                                                           excluding: excluded.isEmpty ? [] : excluded[b])
-                                        listsScoredInFull += 1
+                                        listsRetried += 1
+                                        let exclusions = excluded.isEmpty ? [] : excluded[b]
+                                        if !retry(query: UnsafeBufferPointer(start: query, count: dimension), table: table, bound: bound,
+                                                  embeddings: embeddings, biases: biases, rows: rows, into: &accumulators[b],
+                                                  excluding: exclusions) {
+                                            Self.offerEveryRow(query: query, embeddings: e.baseAddress!, dimension: dimension,
+                                                               biases: bias.baseAddress!, rows: rows, into: &accumulators[b],
+                                                               excluding: exclusions)
+                                            listsScoredInFull += 1
+                                        }
                                         continue
                                     }
                                 }
@@ -121,9 +128,46 @@ extension ItemScorer {
                     }
                 }
             }
-            reducedCounts.record(checked: listsChecked, scoredInFull: listsScoredInFull)
+            reducedCounts.record(checked: listsChecked, retried: listsRetried, scoredInFull: listsScoredInFull)
         }
     }
+
+    /// A list whose candidates did not clear the check, tried once more with
+    /// ``retryCandidateFactor`` times the candidates (its query alone through the int8 pass of
+    /// the block): offered them and true if they clear it; false, with `list` untouched, if not.
+    /// The int8 pass reads a quarter of the float32 table's bytes and sums in integers, so on a
+    /// large block the retry costs a fraction of the float32 pass it usually saves.
+    private func retry(query: UnsafeBufferPointer<Float>, table: Int8Table, bound: Double, embeddings: [Float], biases: [Float],
+                       rows: Range<Int>, into list: inout TopKAccumulator, excluding excluded: Set<Int>) -> Bool {
+        var candidates = [TopKAccumulator(capacity: Self.retryCandidateFactor * Self.candidateCount(forListLength: list.capacity))]
+        if let worst = list.lowestKeptScore, list.count == list.capacity {
+            candidates[0].passFloor = Self.passFloor(belowListsWorst: worst, bound: bound)
+        }
+        let quantized = table.quantize(queries: query, queryCount: 1)
+        scoreTiles(queryCount: 1, biases: biases, rows: rows, tileRows: Self.int8TileRows(queryCount: 1, tileSize: tileSize),
+                   alignment: table.layout.blockRows, into: &candidates, excluding: excluded.isEmpty ? [] : [excluded]) { start, n, out in
+            table.approximateScores(quantized, rows: start, count: n, into: out)
+        }
+        var candidateRows: [Int] = []
+        candidateRows.reserveCapacity(candidates[0].count)
+        candidates[0].forEachUnordered { candidateRows.append($0.index) }
+        var exact = [Float](repeating: 0, count: candidateRows.count)
+        embeddings.withUnsafeBufferPointer { e in
+            biases.withUnsafeBufferPointer { b in
+                exact.withUnsafeMutableBufferPointer { out in
+                    Self.candidateScores(query: query.baseAddress!, embeddings: e.baseAddress!, dimension: query.count,
+                                         rows: candidateRows, count: candidateRows.count, biases: b.baseAddress!, into: out.baseAddress!)
+                }
+            }
+        }
+        let cleared = exact.withUnsafeBufferPointer { Self.candidatesHoldList(candidates[0], exact: $0, bound: bound, list: list) }
+        guard cleared else { return false }
+        for (row, score) in zip(candidateRows, exact) { list.offer(index: row, score: score) }
+        return true
+    }
+
+    /// How many times the candidates a retried list takes (``retry(query:table:bound:embeddings:biases:rows:into:excluding:)``).
+    static let retryCandidateFactor = 4
 
     /// Whether `list`, offered the candidates' `exact` scores, is the float32 list of the block:
     /// true when every row that could score entered the candidates (they did not fill up), or

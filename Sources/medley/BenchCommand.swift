@@ -113,7 +113,7 @@ enum ListAgreement {
                         options: RecommendationOptions, batch: Int) -> String {
         var identical = 0, found = 0, wanted = 0
         let counts = reduced.scorer.reducedCounts
-        let (checkedBefore, fullBefore) = (counts.listsChecked, counts.listsScoredInFull)
+        let (checkedBefore, retriedBefore, fullBefore) = (counts.listsChecked, counts.listsRetried, counts.listsScoredInFull)
         for start in stride(from: 0, to: inputs.count, by: batch) {
             let slice = Array(inputs[start..<min(inputs.count, start + batch)])
             for (r, e) in zip(reduced.recommend(slice, options: options), exact.recommend(slice, options: options)) {
@@ -128,10 +128,11 @@ enum ListAgreement {
         let agreement = String(format: "%@, %@ lists against exact float32: %d of %d requests identical in every list (%.3f %%); recall@%d %.5f",
                       reduced.itemPrecision.rawValue, reduced.index.description, identical, inputs.count, 100 * Double(identical) / Double(max(1, inputs.count)),
                       options.perDomain, Double(found) / Double(max(1, wanted)))
-        let checked = counts.listsChecked - checkedBefore, full = counts.listsScoredInFull - fullBefore
+        let checked = counts.listsChecked - checkedBefore, retried = counts.listsRetried - retriedBefore
+        let full = counts.listsScoredInFull - fullBefore
         guard checked > 0 else { return agreement }
-        return agreement + String(format: "\nint8 candidates checked against the error bound: %d of %d lists scored in float32 over their block (%.3f %%)",
-                                  full, checked, 100 * Double(full) / Double(checked))
+        return agreement + String(format: "\nint8 candidates checked against the error bound: of %d lists, %d tried again with more candidates (%.3f %%), %d of those scored in float32 over their block (%.3f %%)",
+                                  checked, retried, 100 * Double(retried) / Double(checked), full, 100 * Double(full) / Double(checked))
     }
 }
 

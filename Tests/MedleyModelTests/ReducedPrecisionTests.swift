@@ -177,7 +177,34 @@ import Testing
             #expect(lists[b].sorted() == expected, "query \(b)")
         }
         #expect(scorer.reducedCounts.listsChecked == 3)
+        // 400 alike rows are more than a retry's 168 candidates: the float32 pass decides.
+        #expect(scorer.reducedCounts.listsRetried == 3)
         #expect(scorer.reducedCounts.listsScoredInFull == 3)
+    }
+
+    /// 60 rows alike in int8 but not in float32 over 340 rows scoring far below them: the 42
+    /// candidates of a list of 10 are all alike, so the check fails; the retry's 168 hold all 60
+    /// and some of the rest, which clears it without the float32 pass.
+    @Test func aListThatFailsItsCheckIsRetriedWithMoreCandidates() {
+        let (rows, d, k) = (400, 16, 10)
+        var rng = SplitMix64(seed: 8)
+        let base = (0..<d).map { _ in rng.nextFloat(in: 0.5...1) }
+        let embeddings = (0..<(rows * d)).map { i in
+            let row = i / d
+            return row < 340 ? base[i % d] * -1 : base[i % d] + Float((i * 7_919) % 997) * 1e-7
+        }
+        let biases = [Float](repeating: 0, count: rows)
+        let reduced = ReducedItemTable.int8(Int8Table(embeddings, dimension: d))
+        let scorer = ItemScorer()
+        let queries = base
+        var lists = [TopKAccumulator(capacity: k)]
+        scorer.offer(queries: queries, queryCount: 1, dimension: d, reduced: reduced, embeddings: embeddings,
+                     biases: biases, rows: 0..<rows, into: &lists)
+        #expect(lists[0].sorted() == Self.dotTopK(queries, query: 0, embeddings: embeddings, biases: biases, dimension: d,
+                                                  rows: 0..<rows, k: k, excluding: []))
+        #expect(lists[0].sorted().allSatisfy { $0.index >= 340 })
+        #expect(scorer.reducedCounts.listsRetried == 1)
+        #expect(scorer.reducedCounts.listsScoredInFull == 0)
     }
 
     /// On random tables of several dimensions and magnitudes, with biases, exclusions, lists of

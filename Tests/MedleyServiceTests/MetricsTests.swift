@@ -111,6 +111,7 @@ struct MetricsTests {
         for user in ["ana", "bo"] { _ = try client.recommend(HotReloadFixtures.recommendRequest(user: user)) }
         let page = try httpExchange(address, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(sample(page, #"medley_int8_lists_checked_total{model_version="4"}"#) == 12)
+        #expect(sample(page, #"medley_int8_lists_retried_total{model_version="4"}"#) == 0)
         #expect(sample(page, #"medley_int8_lists_scored_in_float32_total{model_version="4"}"#) == 0)
         #expect(page.contains("# TYPE medley_int8_lists_checked_total counter"))
     }

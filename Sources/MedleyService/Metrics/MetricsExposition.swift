@@ -26,7 +26,9 @@ public enum MetricsExposition {
             let labels = [("model_version", "\(int8Lists.modelVersion)")]
             page.counter("medley_int8_lists_checked_total", "Lists in-process workers scored from the int8 table and checked against its error bound.",
                          [(labels, Double(int8Lists.counts.listsChecked))])
-            page.counter("medley_int8_lists_scored_in_float32_total", "Of those, lists the check could not clear, scored in float32 over their domain.",
+            page.counter("medley_int8_lists_retried_total", "Of those, lists the check could not clear, tried again with more candidates.",
+                         [(labels, Double(int8Lists.counts.listsRetried))])
+            page.counter("medley_int8_lists_scored_in_float32_total", "Of those, lists the retry could not clear either, scored in float32 over their domain.",
                          [(labels, Double(int8Lists.counts.listsScoredInFull))])
         }
 
