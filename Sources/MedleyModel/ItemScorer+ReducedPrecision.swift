@@ -15,10 +15,10 @@ import CScoringKernels
 /// ``ReducedScoringCounts`` counts how rare). With bfloat16, the candidates' margin makes a
 /// difference from the float32 list rare, not impossible (BENCHMARKS.md measures how often).
 extension ItemScorer {
-    /// Items re-scored per list of `k`: enough margin that bfloat16's ~2⁻⁸ relative error moves
-    /// an item of the exact top `k` out of the candidates very rarely, and that int8's lists
-    /// clear their check (``candidatesHoldList(_:exact:bound:list:)``) nearly always (fewer
-    /// candidates send more lists to a retry and the float32 pass; measured in BENCHMARKS.md).
+    /// Items re-scored per list of `k` under the wide margin: enough that bfloat16's ~2⁻⁸
+    /// relative error moves an item of the exact top `k` out of the candidates very rarely, and
+    /// that int8's lists clear their check (``candidatesHoldList(_:exact:bound:list:)``) nearly
+    /// always on trained catalogues; int8 lists start narrower (``Int8CandidateMargin``).
     public static func candidateCount(forListLength k: Int) -> Int {
         k <= 0 ? 0 : max(4 * k, k + 32)
     }
@@ -54,7 +54,12 @@ extension ItemScorer {
                   biases: biases, rows: rows, into: &accumulators, excluding: excluded)
             return
         }
-        var candidates = accumulators.map { TopKAccumulator(capacity: Self.candidateCount(forListLength: $0.capacity)) }
+        // int8 lists keep the margin their catalogue has earned (``Int8CandidateMargin``);
+        // bfloat16's, with no check, the wide one.
+        let wide = if case .int8 = reduced { int8Margin.isWide } else { true }
+        var candidates = accumulators.map {
+            TopKAccumulator(capacity: Int8CandidateMargin.candidateCount(forListLength: $0.capacity, wide: wide))
+        }
         // With int8, the table, the block's terms of the error bound and each query's scale.
         var int8Bound: (table: Int8Table, terms: Int8Table.ErrorTerms, queryScales: [Float])?
         queries.withUnsafeBufferPointer { q in
@@ -129,6 +134,7 @@ extension ItemScorer {
                 }
             }
             reducedCounts.record(checked: listsChecked, retried: listsRetried, scoredInFull: listsScoredInFull)
+            if !wide { int8Margin.recordNarrow(checked: listsChecked, retried: listsRetried) }
         }
     }
 

@@ -11,6 +11,8 @@ public struct ItemScorer: Sendable {
     public var tileSize: Int
     /// How the candidates of int8 scoring fared, across every copy of this scorer.
     public let reducedCounts = ReducedScoringCounts()
+    /// How many candidates int8 lists keep, across every copy of this scorer.
+    public let int8Margin = Int8CandidateMargin()
 
     public init(backend: ScoringBackend = .automatic, tileSize: Int = 4096) {
         precondition(tileSize > 0, "tile size must be positive")

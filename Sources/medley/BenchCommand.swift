@@ -131,8 +131,9 @@ enum ListAgreement {
         let checked = counts.listsChecked - checkedBefore, retried = counts.listsRetried - retriedBefore
         let full = counts.listsScoredInFull - fullBefore
         guard checked > 0 else { return agreement }
-        return agreement + String(format: "\nint8 candidates checked against the error bound: of %d lists, %d tried again with more candidates (%.3f %%), %d of those scored in float32 over their block (%.3f %%)",
-                                  checked, retried, 100 * Double(retried) / Double(checked), full, 100 * Double(full) / Double(checked))
+        return agreement + String(format: "\nint8 candidates checked against the error bound: of %d lists, %d tried again with more candidates (%.3f %%), %d of those scored in float32 over their block (%.3f %%); candidates now %@",
+                                  checked, retried, 100 * Double(retried) / Double(checked), full, 100 * Double(full) / Double(checked),
+                                  reduced.scorer.int8Margin.isWide ? "4k (wide)" : "k + 16 (narrow)")
     }
 }
 

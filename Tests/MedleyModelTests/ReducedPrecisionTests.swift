@@ -94,7 +94,42 @@ import Testing
         }
     }
 
+    /// A catalogue whose int8 lists keep needing retries under the narrow margin (rows alike
+    /// in int8) has it widened after the sample; one whose lists clear their checks (random
+    /// rows) keeps it. The lists equal the float32 top k throughout.
+    @Test(arguments: [true, false])
+    func theMarginWidensOnlyWhereListsNeedRetries(alike: Bool) {
+        let (rows, d, k, queryCount) = (600, 8, 10, 200)
+        var rng = SplitMix64(seed: alike ? 3 : 4)
+        let base = (0..<d).map { _ in rng.nextFloat(in: 0.5...1) }
+        let embeddings = (0..<(rows * d)).map { i in
+            alike ? base[i % d] + Float((i * 7_919) % 997) * 1e-7 : rng.nextFloat(in: -1...1)
+        }
+        let biases = [Float](repeating: 0, count: rows)
+        let reduced = ReducedItemTable.int8(Int8Table(embeddings, dimension: d))
+        let scorer = ItemScorer()
+        #expect(!scorer.int8Margin.isWide)
+        for call in 0..<(Int8CandidateMargin.sampleLists / queryCount + 1) {
+            let queries = (0..<(queryCount * d)).map { _ in rng.nextFloat(in: -1...1) }
+            var lists = (0..<queryCount).map { _ in TopKAccumulator(capacity: k) }
+            scorer.offer(queries: queries, queryCount: queryCount, dimension: d, reduced: reduced, embeddings: embeddings,
+                         biases: biases, rows: 0..<rows, into: &lists)
+            if call % 5 == 0 {
+                for b in [0, queryCount - 1] {
+                    #expect(lists[b].sorted() == Self.dotTopK(queries, query: b, embeddings: embeddings, biases: biases,
+                                                              dimension: d, rows: 0..<rows, k: k, excluding: []))
+                }
+            }
+        }
+        #expect(scorer.int8Margin.isWide == alike)
+        let share = Double(scorer.reducedCounts.listsRetried) / Double(scorer.reducedCounts.listsChecked)
+        #expect(alike ? share > 0.5 : share < Int8CandidateMargin.wideningRetryShare, "\(share)")
+    }
+
     @Test func candidateCountsLeaveAMargin() {
+        #expect(Int8CandidateMargin.candidateCount(forListLength: 10, wide: false) == 26)
+        #expect(Int8CandidateMargin.candidateCount(forListLength: 10, wide: true) == 42)
+        #expect(Int8CandidateMargin.candidateCount(forListLength: 0, wide: false) == 0)
         #expect(ItemScorer.candidateCount(forListLength: 0) == 0)
         #expect(ItemScorer.candidateCount(forListLength: 1) == 33)
         #expect(ItemScorer.candidateCount(forListLength: 10) == 42)
