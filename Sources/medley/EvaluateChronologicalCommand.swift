@@ -114,7 +114,7 @@ struct EvaluateChronologicalCommand: ParsableCommand {
                                                                  title: "chronological split, event log", logger: logger)
             logReport.conditions["data set"] = "event log \(log) (\(events.count) events)"
             let elapsed = ContinuousClock.now - start
-            logReport.conditions["total seconds"] = String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            logReport.conditions["total seconds"] = String(format: "%.3f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             report = logReport
         } else {
             preconditionFailure("validate() requires --data or --log")

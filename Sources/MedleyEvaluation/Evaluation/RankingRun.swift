@@ -63,7 +63,7 @@ extension EvaluationReport {
         let start = ContinuousClock.now
         var (report, description) = try body()
         report.conditions["data set"] = description
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
+        report.conditions["total seconds"] = String(format: "%.3f", RankingRun.seconds(since: start))
         return report
     }
 }

@@ -98,7 +98,7 @@ public enum SyntheticEvaluation {
         report.conditions["cold users"] = "\(prepared.withheldDomain.count) users with one domain (rotating) withheld before the cut; "
             + "\(prepared.removedEvents) events removed"
         report.conditions["split"] = "global time cut: the last \(Int((configuration.testFraction * 100).rounded()))% of the generated events in time are test"
-        report.conditions["total seconds"] = String(format: "%.1f", RankingRun.seconds(since: start))
+        report.conditions["total seconds"] = String(format: "%.3f", RankingRun.seconds(since: start))
         return report
     }
 }
