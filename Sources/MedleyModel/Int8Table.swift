@@ -50,7 +50,7 @@ public struct Int8Table: Sendable {
     /// Dimension groups per row (the last one padded with zeros).
     let groups: Int
     /// Per chunk of ``errorChunkRows`` rows, the largest row scale and the largest stored row's
-    /// L1 norm (scale × Σ |value|): the rows' terms of ``errorBound(query:queryScale:rows:)``.
+    /// L1 norm (scale × Σ |value|): what ``errorTerms(rows:)`` reads.
     private let chunkLargestScales: [Float]
     private let chunkLargestL1Norms: [Float]
 

@@ -60,8 +60,8 @@ extension ItemScorer {
         var candidates = accumulators.map {
             TopKAccumulator(capacity: Int8CandidateMargin.candidateCount(forListLength: $0.capacity, wide: wide))
         }
-        // With int8, the table, the block's terms of the error bound and each query's scale.
-        var int8Bound: (table: Int8Table, terms: Int8Table.ErrorTerms, queryScales: [Float])?
+        // With int8, the table and each query's error bound over the block.
+        var int8Bound: (table: Int8Table, bounds: [Double])?
         queries.withUnsafeBufferPointer { q in
             switch reduced {
             case .bfloat16(let table):
@@ -79,60 +79,49 @@ extension ItemScorer {
             case .int8(let table):
                 let quantized = table.quantize(queries: q, queryCount: queryCount)
                 let terms = table.errorTerms(rows: rows)
-                // A full list (a session list after its first domain block) already holds its
-                // capacity at or above its worst score: an item of this block whose approximate
-                // score is more than the bound below that cannot enter, so it is not a candidate.
-                for b in 0..<queryCount {
-                    guard let worst = accumulators[b].lowestKeptScore, accumulators[b].count == accumulators[b].capacity else { continue }
-                    let bound = terms.bound(query: UnsafeBufferPointer(rebasing: q[(b * dimension)..<((b + 1) * dimension)]),
-                                            queryScale: quantized.scales[b])
-                    candidates[b].passFloor = Self.passFloor(belowListsWorst: worst, bound: bound)
+                let bounds = (0..<queryCount).map { b in
+                    terms.bound(query: UnsafeBufferPointer(rebasing: q[(b * dimension)..<((b + 1) * dimension)]),
+                                queryScale: quantized.scales[b])
                 }
+                for b in 0..<queryCount { candidates[b].passFloor = Self.passFloor(for: accumulators[b], bound: bounds[b]) }
                 scoreTiles(queryCount: queryCount, biases: biases, rows: rows,
                            tileRows: Self.int8TileRows(queryCount: queryCount, tileSize: tileSize),
                            alignment: table.layout.blockRows, into: &candidates, excluding: excluded) { start, n, out in
                     table.approximateScores(quantized, rows: start, count: n, into: out)
                 }
-                int8Bound = (table, terms, quantized.scales)
+                int8Bound = (table, bounds)
             }
             let most = candidates.map(\.count).max() ?? 0
-            var listsChecked = 0, listsRetried = 0, listsScoredInFull = 0
+            var listsRetried = 0, listsScoredInFull = 0
             embeddings.withUnsafeBufferPointer { e in
                 biases.withUnsafeBufferPointer { bias in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: most) { candidateRows in
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: most) { exact in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, most)) { candidateRows in
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, most)) { exact in
                             for b in 0..<queryCount {
-                                var n = 0
-                                candidates[b].forEachUnordered { candidateRows[n] = $0.index; n += 1 }
                                 let query = q.baseAddress! + b * dimension
-                                Self.candidateScores(query: query, embeddings: e.baseAddress!,
-                                                     dimension: dimension, rows: candidateRows.baseAddress!, count: n,
-                                                     biases: bias.baseAddress!, into: exact.baseAddress!)
-                                if let (table, terms, queryScales) = int8Bound {
-                                    listsChecked += 1
-                                    let bound = terms.bound(query: UnsafeBufferPointer(start: query, count: dimension),
-                                                            queryScale: queryScales[b])
-                                    if !Self.candidatesHoldList(candidates[b], exact: UnsafeBufferPointer(rebasing: exact[0..<n]),
-                                                                bound: bound, list: accumulators[b]) {
-                                        listsRetried += 1
-                                        let exclusions = excluded.isEmpty ? [] : excluded[b]
-                                        if !retry(query: UnsafeBufferPointer(start: query, count: dimension), table: table, bound: bound,
-                                                  embeddings: embeddings, biases: biases, rows: rows, into: &accumulators[b],
-                                                  excluding: exclusions) {
-                                            Self.offerEveryRow(query: query, embeddings: e.baseAddress!, dimension: dimension,
-                                                               biases: bias.baseAddress!, rows: rows, into: &accumulators[b],
-                                                               excluding: exclusions)
-                                            listsScoredInFull += 1
-                                        }
-                                        continue
-                                    }
+                                if Self.offerRescored(candidates[b], bound: int8Bound?.bounds[b], query: query, dimension: dimension,
+                                                      embeddings: e.baseAddress!, biases: bias.baseAddress!,
+                                                      rows: candidateRows.baseAddress!, exact: exact.baseAddress!, into: &accumulators[b]) {
+                                    continue
                                 }
-                                for i in 0..<n { accumulators[b].offer(index: candidateRows[i], score: exact[i]) }
+                                // Only a checked (int8) list can fail.
+                                guard let (table, bounds) = int8Bound else { preconditionFailure("an unchecked list was refused") }
+                                listsRetried += 1
+                                let exclusions = excluded.isEmpty ? [] : excluded[b]
+                                if !retry(query: UnsafeBufferPointer(start: query, count: dimension), table: table, bound: bounds[b],
+                                          embeddings: embeddings, biases: biases, rows: rows, into: &accumulators[b],
+                                          excluding: exclusions) {
+                                    Self.offerEveryRow(query: query, embeddings: e.baseAddress!, dimension: dimension,
+                                                       biases: bias.baseAddress!, rows: rows, into: &accumulators[b],
+                                                       excluding: exclusions)
+                                    listsScoredInFull += 1
+                                }
                             }
                         }
                     }
                 }
             }
+            let listsChecked = int8Bound == nil ? 0 : queryCount
             reducedCounts.record(checked: listsChecked, retried: listsRetried, scoredInFull: listsScoredInFull)
             if !wide { int8Margin.recordNarrow(checked: listsChecked, retried: listsRetried) }
         }
@@ -146,29 +135,39 @@ extension ItemScorer {
     private func retry(query: UnsafeBufferPointer<Float>, table: Int8Table, bound: Double, embeddings: [Float], biases: [Float],
                        rows: Range<Int>, into list: inout TopKAccumulator, excluding excluded: Set<Int>) -> Bool {
         var candidates = [TopKAccumulator(capacity: Self.retryCandidateFactor * Self.candidateCount(forListLength: list.capacity))]
-        if let worst = list.lowestKeptScore, list.count == list.capacity {
-            candidates[0].passFloor = Self.passFloor(belowListsWorst: worst, bound: bound)
-        }
+        candidates[0].passFloor = Self.passFloor(for: list, bound: bound)
         let quantized = table.quantize(queries: query, queryCount: 1)
         scoreTiles(queryCount: 1, biases: biases, rows: rows, tileRows: Self.int8TileRows(queryCount: 1, tileSize: tileSize),
                    alignment: table.layout.blockRows, into: &candidates, excluding: excluded.isEmpty ? [] : [excluded]) { start, n, out in
             table.approximateScores(quantized, rows: start, count: n, into: out)
         }
-        var candidateRows: [Int] = []
-        candidateRows.reserveCapacity(candidates[0].count)
-        candidates[0].forEachUnordered { candidateRows.append($0.index) }
-        var exact = [Float](repeating: 0, count: candidateRows.count)
-        embeddings.withUnsafeBufferPointer { e in
+        let count = max(1, candidates[0].count)
+        return embeddings.withUnsafeBufferPointer { e in
             biases.withUnsafeBufferPointer { b in
-                exact.withUnsafeMutableBufferPointer { out in
-                    Self.candidateScores(query: query.baseAddress!, embeddings: e.baseAddress!, dimension: query.count,
-                                         rows: candidateRows, count: candidateRows.count, biases: b.baseAddress!, into: out.baseAddress!)
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { candidateRows in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { exact in
+                        Self.offerRescored(candidates[0], bound: bound, query: query.baseAddress!, dimension: query.count,
+                                           embeddings: e.baseAddress!, biases: b.baseAddress!, rows: candidateRows.baseAddress!,
+                                           exact: exact.baseAddress!, into: &list)
+                    }
                 }
             }
         }
-        let cleared = exact.withUnsafeBufferPointer { Self.candidatesHoldList(candidates[0], exact: $0, bound: bound, list: list) }
-        guard cleared else { return false }
-        for (row, score) in zip(candidateRows, exact) { list.offer(index: row, score: score) }
+    }
+
+    /// Scores `candidates` exactly (their rows and scores written to `rows` and `exact`, each
+    /// room for all of them) and offers them to `list`; true. With a `bound`, only if they clear
+    /// the check (``candidatesHoldList(_:exact:bound:list:)``): false, and `list` untouched, if not.
+    static func offerRescored(_ candidates: TopKAccumulator, bound: Double?, query: UnsafePointer<Float>, dimension: Int,
+                              embeddings: UnsafePointer<Float>, biases: UnsafePointer<Float>, rows: UnsafeMutablePointer<Int>,
+                              exact: UnsafeMutablePointer<Float>, into list: inout TopKAccumulator) -> Bool {
+        var n = 0
+        candidates.forEachUnordered { rows[n] = $0.index; n += 1 }
+        candidateScores(query: query, embeddings: embeddings, dimension: dimension, rows: rows, count: n, biases: biases, into: exact)
+        if let bound, !candidatesHoldList(candidates, exact: UnsafeBufferPointer(start: exact, count: n), bound: bound, list: list) {
+            return false
+        }
+        for i in 0..<n { list.offer(index: rows[i], score: exact[i]) }
         return true
     }
 
@@ -198,6 +197,14 @@ extension ItemScorer {
     /// sum, once for the approximate score and once for the exact one), with room to spare.
     private static func biasRoundingSlack(_ score: Double, bound: Double) -> Double {
         0x1p-20 * (abs(score) + bound)
+    }
+
+    /// The floor of a block's candidates for `list`: −∞ while the list is not full; once it is
+    /// full, it holds its capacity at or above its worst score, and an item whose approximate
+    /// score is more than `bound` below that cannot enter (``passFloor(belowListsWorst:bound:)``).
+    static func passFloor(for list: TopKAccumulator, bound: Double) -> Float {
+        guard let worst = list.lowestKeptScore, list.count == list.capacity else { return -.infinity }
+        return passFloor(belowListsWorst: worst, bound: bound)
     }
 
     /// The largest float32 `f` with `f + bound` (and the roundings of adding the bias to both
