@@ -205,6 +205,7 @@ public final class ModelInstaller: Sendable {
         let now = ContinuousClock.now
         logger.notice("model swapped in", metadata: [
             "version": "\(swap.currentVersion)", "previous": "\(swap.previousVersion)", "source": "\(source)",
+            "itemTable": "\(model.itemPrecision)",
             "verify_ms": "\(milliseconds(startedAt.duration(to: verified)))", "warm_up_ms": "\(milliseconds(verified.duration(to: now)))",
         ])
         return swap

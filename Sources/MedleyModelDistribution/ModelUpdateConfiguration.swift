@@ -40,8 +40,9 @@ public struct ModelUpdateConfiguration: Sendable {
     /// Forward passes (each a batch of representative requests) a new model runs before it
     /// serves: they fault its pages in and check that its outputs are finite.
     public var warmUpPasses = 3
-    /// The item table new models score from (the serving process's `--item-precision`).
-    public var itemPrecision: ItemPrecision = .float32
+    /// How each new model's item table is chosen (the serving process's `--item-precision`):
+    /// by default int8 for catalogues where it is faster, float32 below (``ItemPrecisionChoice``).
+    public var itemPrecision: ItemPrecisionChoice = .automatic
     /// The index new models score with (the serving process's `--index`).
     public var itemIndex: ItemIndexKind = .exact
     /// Domains every model must serve, besides those of the model serving now (whose events

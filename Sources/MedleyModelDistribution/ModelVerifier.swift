@@ -11,7 +11,7 @@ struct ModelVerifier: Sendable {
     var maxModelBytes: Int
     var trainerKey: ModelVerificationKey?
     var requiredDomains: [String]
-    var itemPrecision: ItemPrecision
+    var itemPrecision: ItemPrecisionChoice
     var itemIndex: ItemIndexKind
 
     init(configuration: ModelUpdateConfiguration) {
@@ -74,7 +74,8 @@ struct ModelVerifier: Sendable {
     private func decode(_ bytes: [UInt8], expectedVersion: UInt64) throws(ModelRejection) -> MultitaskModel {
         let model: MultitaskModel
         do {
-            model = try MultitaskModel(ModelFile.decode(bytes), itemPrecision: itemPrecision, index: itemIndex)
+            let contents = try ModelFile.decode(bytes)
+            model = try MultitaskModel(contents, itemPrecision: itemPrecision.precision(for: contents), index: itemIndex)
         } catch {
             throw .invalidModel(error)
         }

@@ -6,16 +6,17 @@ import MedleyModelDistribution
 /// Loads the model a serving command starts with, held to the checks a published model
 /// passes (``ModelServability``); a refused file is reported as a usage error that names
 /// what is wrong with it.
-func loadServingModel(_ path: String, itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact) throws -> MultitaskModel {
+func loadServingModel(_ path: String, itemPrecision: ItemPrecisionChoice = .automatic, index: ItemIndexKind = .exact) throws -> MultitaskModel {
     try loadServingModelFile(path, itemPrecision: itemPrecision, index: index).model
 }
 
 /// ``loadServingModel(_:itemPrecision:index:)``, with the bytes the model was decoded from.
-func loadServingModelFile(_ path: String, itemPrecision: ItemPrecision = .float32,
+func loadServingModelFile(_ path: String, itemPrecision: ItemPrecisionChoice = .automatic,
                           index: ItemIndexKind = .exact) throws -> (model: MultitaskModel, bytes: [UInt8]) {
     do {
         let bytes = try ModelFile.readBytes(URL(fileURLWithPath: path))
-        let model = try MultitaskModel(ModelFile.decode(bytes), itemPrecision: itemPrecision, index: index)
+        let contents = try ModelFile.decode(bytes)
+        let model = try MultitaskModel(contents, itemPrecision: itemPrecision.precision(for: contents), index: index)
         try ModelServability.check(model)
         return (model, bytes)
     } catch {
@@ -34,4 +35,7 @@ func servingModelPublication(_ path: String, bytes: [UInt8], model: MultitaskMod
     }
 }
 
-extension ItemPrecision: ExpressibleByArgument {}
+extension ItemPrecisionChoice: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var allValueStrings: [String] { allNames }
+}

@@ -5,8 +5,8 @@ import MedleyModelDistribution
 /// How a serving model scores its items: the item table's precision and the index, shared by
 /// `medley serve` and `medley bench model`.
 struct ScoringOptions: ParsableArguments {
-    @Option(help: "The item table scoring reads: float32 (exact), bfloat16 (half the memory traffic) or int8 (a quarter); with either, each list's candidates are re-scored in float32, and int8's lists are checked against its error bound, so they are the float32 lists (see BENCHMARKS.md).")
-    var itemPrecision: ItemPrecision = .float32
+    @Option(help: "The item table scoring reads: float32 (exact), bfloat16 (half the memory traffic), int8 (a quarter), or auto: int8 for models whose float32 item table is at least 1 MiB (8 MiB without AVX2), float32 below. With bfloat16 or int8, each list's candidates are re-scored in float32, and int8's lists are checked against its error bound, so they are the float32 lists (see BENCHMARKS.md).")
+    var itemPrecision: ItemPrecisionChoice = .automatic
 
     @Option(help: "exact (every item scored), or ivf: an inverted-file index, built at load, on domains of at least --index-minimum-items items (approximate lists; see BENCHMARKS.md).")
     var index: IndexArgument = .exact

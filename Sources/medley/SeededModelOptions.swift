@@ -12,7 +12,7 @@ struct SeededModelOptions: ParsableArguments {
         guard items >= 3, dimension > 0 else { throw ValidationError("--items must be at least 3 and --dimension positive") }
     }
 
-    func model(itemPrecision: ItemPrecision = .float32, index: ItemIndexKind = .exact,
+    func model(itemPrecision: ItemPrecisionChoice = .automatic, index: ItemIndexKind = .exact,
                sessionEncoder: SessionEncoderShape? = nil) throws -> MultitaskModel {
         let domains = ["news", "video", "music"]
         let ids = (0..<items).map { "\(domains[$0 % 3])-\($0 / 3)" }
@@ -21,7 +21,7 @@ struct SeededModelOptions: ParsableArguments {
         let catalog = try ItemCatalog(ids: order.map { ids[$0] }, domainOfItem: order.map { domainOfItem[$0] }, domainCount: 3)
         let configuration = ModelConfiguration(domains: domains, embeddingDimension: dimension, hiddenDimensions: [2 * dimension],
                                                sessionEncoder: sessionEncoder)
-        return try MultitaskModel(ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1),
-                                  itemPrecision: itemPrecision, index: index)
+        let contents = try ModelFileContents.initialized(configuration: configuration, catalog: catalog, users: UserVocabulary(ids: []), seed: 1)
+        return try MultitaskModel(contents, itemPrecision: itemPrecision.precision(for: contents), index: index)
     }
 }

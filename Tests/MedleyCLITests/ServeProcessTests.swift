@@ -150,6 +150,24 @@ struct ServeProcessTests {
         #expect(server.wait(timeoutSeconds: 30) == 0, "\(server.standardError)")
     }
 
+    @Test func theItemTableIsChosenByTheCatalogueUnlessGiven() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        let small = try CLIFixtures.writeModel(in: directory)
+        // 3 × 11,000 items of d = 64: 8.4 MB of float32, int8 on any machine.
+        let large = directory.appendingPathComponent("large.safetensors").path
+        let written = try MedleyExecutable.run(["bench", "write-model", "--items", "33000", "--dimension", "64", "--out", large])
+        #expect(written.status == 0, "\(written.stderr)")
+        for (model, extra, table) in [(small, [String](), "float32"), (large, [], "int8"), (large, ["--item-precision", "float32"], "float32")] {
+            let (server, _) = try startServer(model: model, logDirectory: directory.appendingPathComponent("log-\(table)-\(extra.count)").path,
+                                              extra: extra)
+            defer { server.signal(SIGKILL); _ = server.wait(timeoutSeconds: 10) }
+            #expect(server.waitForLog("itemTable=([a-z0-9]+)[^\\n]*\\] serving") == table, "\(model) \(extra): \(server.standardError)")
+        }
+        let refused = try MedleyExecutable.run(["serve", "--model", small, "--item-precision", "int4"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("auto"), "\(refused.stderr)")
+    }
+
     @Test func aWorkerProcessServesUsers() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         let model = try CLIFixtures.writeModel(in: directory)

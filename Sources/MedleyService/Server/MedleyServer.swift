@@ -106,6 +106,7 @@ public final class MedleyServer: Sendable {
         logger.info("serving", metadata: [
             "clients": "\(configuration.broker.clientEndpoints.joined(separator: ","))",
             "workers": "\(workerCount)", "model": "\(models.version)",
+            "itemTable": "\(models.model.map { "\($0.itemPrecision)" } ?? "none")",
             "curve": "\(configuration.broker.curve == nil ? "off" : "on")",
             "metrics": "\(metricsServer.map { "http://\($0.boundAddress)/metrics" } ?? "off")",
         ])
