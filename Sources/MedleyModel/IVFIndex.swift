@@ -8,6 +8,11 @@ import MedleySystem
 /// probed list is one sequential read. A query ranks the lists by `query · centroid` plus the
 /// list's mean bias, scores every row of its `probes` best lists exactly (float32), and offers
 /// them to its accumulator. With `probes == listCount` every row is scored: the exact list.
+///
+/// With an int8 item table the lists' rows are also kept as int8 (``Int8Table``), and probing
+/// reads those (a quarter of the bytes): the best max(4k, k + 32) rows of the probed lists by
+/// their approximate scores are re-scored in float32, as ``ItemScorer`` does for a whole block
+/// (without its check: the index's lists are approximate anyway).
 public struct IVFIndex: Sendable {
     /// The table rows this index covers.
     public let rows: Range<Int>
@@ -19,12 +24,14 @@ public struct IVFIndex: Sendable {
     private let members: [Int]
     private let memberEmbeddings: [Float]
     private let memberBiases: [Float]
+    /// `memberEmbeddings` as int8, with an int8 item table.
+    private let memberInt8: Int8Table?
 
     /// Lists for a block of `count` rows: about √count, so that a list is about √count rows.
     public static func defaultListCount(forRows count: Int) -> Int { max(1, Int(Double(count).squareRoot().rounded())) }
 
     public init(embeddings: [Float], biases: [Float], rows: Range<Int>, dimension d: Int,
-                listCount requested: Int? = nil, iterations: Int = 6, seed: UInt64 = 1) {
+                listCount requested: Int? = nil, iterations: Int = 6, seed: UInt64 = 1, precision: ItemPrecision = .float32) {
         precondition(d > 0 && rows.lowerBound >= 0 && rows.upperBound * d <= embeddings.count && rows.upperBound <= biases.count,
                      "rows outside the item table")
         let n = rows.count
@@ -85,7 +92,11 @@ public struct IVFIndex: Sendable {
         self.members = members
         self.memberEmbeddings = memberEmbeddings
         self.memberBiases = memberBiases
+        memberInt8 = precision == .int8 ? Int8Table(memberEmbeddings, dimension: d) : nil
     }
+
+    /// The precision probing reads the lists' rows in: int8 or float32.
+    public var listPrecision: ItemPrecision { memberInt8 == nil ? .float32 : .int8 }
 
     /// The list of each row: the centroid nearest in Euclidean distance, i.e. the largest
     /// `row · c − |c|²/2`, computed a chunk of rows at a time as one matrix product.
@@ -130,7 +141,8 @@ public struct IVFIndex: Sendable {
         return result
     }
 
-    /// Offers each query the rows of its `probes` best lists, scored exactly.
+    /// Offers each query the rows of its `probes` best lists, scored exactly (with int8 lists,
+    /// the best of them by their approximate scores, re-scored exactly).
     public func offer(queries: [Float], queryCount: Int, probes: Int,
                       into accumulators: inout [TopKAccumulator], excluding excluded: [Set<Int>] = []) {
         let d = dimension
@@ -153,6 +165,13 @@ public struct IVFIndex: Sendable {
             var best = TopKAccumulator(capacity: probed)
             for l in 0..<listCount { best.offer(index: l, score: listScores[b * listCount + l] + listBias[l]) }
             let skip = excluded.isEmpty ? noExclusions : excluded[b]
+            if let memberInt8 {
+                queries.withUnsafeBufferPointer { q in
+                    offer(UnsafeBufferPointer(rebasing: q[(b * d)..<((b + 1) * d)]), lists: best.sorted(), from: memberInt8,
+                          scratch: &scratch, into: &accumulators[b], excluding: skip)
+                }
+                continue
+            }
             let skipFilter = ExclusionFilter(skip)
             for list in best.sorted() {
                 let first = listStart[list.index], n = listStart[list.index + 1] - first
@@ -171,6 +190,41 @@ public struct IVFIndex: Sendable {
                     accumulators[b].offer(index: row, score: score, excluding: skip, filter: skipFilter)
                 }
             }
+        }
+    }
+
+    /// Offers `query` the rows of `lists` through their int8 copy: their approximate scores
+    /// pick the candidates, which are re-scored in float32 before they are offered.
+    private func offer(_ query: UnsafeBufferPointer<Float>, lists: [ScoredItem], from table: Int8Table,
+                       scratch: inout [Float], into list: inout TopKAccumulator, excluding skip: Set<Int>) {
+        let quantized = table.quantize(queries: query, queryCount: 1)
+        // Excluded rows are dropped after re-scoring, so the candidates hold room for them.
+        var candidates = TopKAccumulator(capacity: ItemScorer.candidateCount(forListLength: list.capacity) + skip.count)
+        let none = Set<Int>(), noFilter = ExclusionFilter(none)
+        scratch.withUnsafeMutableBufferPointer { s in
+            memberBiases.withUnsafeBufferPointer { bias in
+                for probed in lists {
+                    let first = listStart[probed.index], n = listStart[probed.index + 1] - first
+                    guard n > 0 else { continue }
+                    table.approximateScores(quantized, rows: first, count: n, into: UnsafeMutableBufferPointer(rebasing: s[0..<n]))
+                    candidates.offer(scores: UnsafeBufferPointer(rebasing: s[0..<n]), adding: UnsafeBufferPointer(rebasing: bias[first..<(first + n)]),
+                                     firstIndex: first, excluding: none, filter: noFilter)
+                }
+            }
+        }
+        var positions: [Int] = []
+        positions.reserveCapacity(candidates.count)
+        candidates.forEachUnordered { positions.append($0.index) }
+        var exact = [Float](repeating: 0, count: positions.count)
+        memberEmbeddings.withUnsafeBufferPointer { e in
+            memberBiases.withUnsafeBufferPointer { bias in
+                ItemScorer.candidateScores(query: query.baseAddress!, embeddings: e.baseAddress!, dimension: dimension,
+                                           rows: positions, count: positions.count, biases: bias.baseAddress!, into: &exact)
+            }
+        }
+        let skipFilter = ExclusionFilter(skip)
+        for (position, score) in zip(positions, exact) {
+            list.offer(index: members[position], score: score, excluding: skip, filter: skipFilter)
         }
     }
 

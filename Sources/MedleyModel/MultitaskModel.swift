@@ -64,7 +64,7 @@ public final class MultitaskModel: Sendable {
         case .ivf(_, let minimumBlockRows):
             let (e, b, d) = (embeddings, biases, contents.configuration.embeddingDimension)
             domainIndexes = contents.catalog.domainRanges.map { rows in
-                rows.count >= minimumBlockRows ? IVFIndex(embeddings: e, biases: b, rows: rows, dimension: d) : nil
+                rows.count >= minimumBlockRows ? IVFIndex(embeddings: e, biases: b, rows: rows, dimension: d, precision: itemPrecision) : nil
             }
         }
     }

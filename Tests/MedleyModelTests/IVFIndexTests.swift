@@ -55,6 +55,52 @@ import Testing
         }
     }
 
+    /// int8 lists probed in full: the candidates their approximate scores pick, re-scored,
+    /// give the exact list with float32 scores; excluded rows stay out, the best rows too.
+    @Test func int8ListsProbedInFullGiveTheExactList() {
+        let d = 8
+        let t = Self.table(rows: 2_000, dimension: d)
+        let rows = 100..<1_900
+        let index = IVFIndex(embeddings: t.embeddings, biases: t.biases, rows: rows, dimension: d, listCount: 30, precision: .int8)
+        #expect(index.listPrecision == .int8)
+        #expect(IVFIndex(embeddings: t.embeddings, biases: t.biases, rows: rows, dimension: d, listCount: 30).listPrecision == .float32)
+        var rng = SplitMix64(seed: 8)
+        let queries = (0..<(3 * d)).map { _ in rng.nextFloat(in: -1...1) }
+        let best = Self.exact(Array(queries[d..<(2 * d)]), t, rows: rows, d: d, k: 2).map(\.index)
+        let excluded: [Set<Int>] = [[], Set(best), [150, 151]]
+        var accumulators = (0..<3).map { _ in TopKAccumulator(capacity: 10) }
+        index.offer(queries: queries, queryCount: 3, probes: 30, into: &accumulators, excluding: excluded)
+        for b in 0..<3 {
+            let query = Array(queries[(b * d)..<((b + 1) * d)])
+            let want = Array(Self.exact(query, t, rows: rows, d: d, k: 12).filter { !excluded[b].contains($0.index) }.prefix(10))
+            let got = accumulators[b].sorted().map { Recommendation(item: ItemReference(domain: "x", id: "\($0.index)"), row: $0.index, score: $0.score) }
+            #expect(matchesExactRanking(got, want), "query \(b)")
+            #expect(got.allSatisfy { !excluded[b].contains($0.row) })
+        }
+    }
+
+    @Test func clusteredItemsAreFoundProbingFewInt8Lists() {
+        let d = 16
+        let t = Self.table(rows: 8_000, dimension: d, clusters: 20)
+        let index = IVFIndex(embeddings: t.embeddings, biases: t.biases, rows: 0..<8_000, dimension: d, precision: .int8)
+        var rng = SplitMix64(seed: 4)
+        var found = 0, wanted = 0
+        for _ in 0..<50 {
+            let query = (0..<d).map { _ in rng.nextFloat(in: -1...1) }
+            var accumulator = [TopKAccumulator(capacity: 10)]
+            index.offer(queries: query, queryCount: 1, probes: 8, into: &accumulator)
+            let exact = Self.exact(query, t, rows: 0..<8_000, d: d, k: 10)
+            found += Set(exact.map(\.index)).intersection(accumulator[0].sorted().map(\.index)).count
+            wanted += exact.count
+            // What it returns carries the float32 score of its row.
+            for item in accumulator[0].sorted() {
+                let score = Self.exact(query, t, rows: item.index..<(item.index + 1), d: d, k: 1)[0].score
+                #expect(abs(item.score - score) <= 1e-5 * max(1, abs(score)))
+            }
+        }
+        #expect(Double(found) / Double(wanted) >= 0.9, "recall@10 \(Double(found) / Double(wanted))")
+    }
+
     @Test func clusteredItemsAreFoundProbingFewLists() {
         let d = 16
         let t = Self.table(rows: 8_000, dimension: d, clusters: 20)
@@ -75,9 +121,10 @@ import Testing
 
     /// Through the model: an indexed domain probed in full gives the exact lists; domains
     /// below the minimum size are scored exactly.
-    @Test func aModelWithTheIndexProbedInFullGivesTheExactLists() throws {
+    @Test(arguments: [ItemPrecision.float32, .int8])
+    func aModelWithTheIndexProbedInFullGivesTheExactLists(precision: ItemPrecision) throws {
         let exactModel = try Fixtures.catalogueModel(itemsPerDomain: [IVFIndex.minimumBlockRows, 900, 1_500], dimension: 8)
-        let indexed = try MultitaskModel(exactModel.contents, index: .ivf(probes: 100_000))
+        let indexed = try MultitaskModel(exactModel.contents, itemPrecision: precision, index: .ivf(probes: 100_000))
         let inputs = try Fixtures.randomInputs(4, model: exactModel, seed: 12)
         let options = RecommendationOptions(perDomain: 10, session: 10, blended: 10)
         for (input, (e, i)) in zip(inputs, zip(exactModel.recommend(inputs, options: options), indexed.recommend(inputs, options: options))) {
