@@ -72,3 +72,17 @@ public struct Recommendations: Sendable, Equatable {
         return result
     }
 }
+
+extension Recommendation {
+    /// Whether two ranked lists are the same list but for items whose scores lie within
+    /// float32 rounding of each other: the same length and, rank by rank, scores within
+    /// `relativeTolerance` (of the score, or of 1 for scores below it). Two scoring paths that
+    /// sum a dot product in different orders (sgemv against the candidates' re-scoring) give
+    /// such items in either order; a list that missed an item scoring clearly above its last
+    /// differs by more.
+    public static func listsMatchUpToRounding(_ a: [Recommendation], _ b: [Recommendation],
+                                              relativeTolerance: Float = 1e-5) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { abs($0.score - $1.score) <= relativeTolerance * max(1, abs($1.score)) }
+    }
+}
