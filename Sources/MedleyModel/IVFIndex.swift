@@ -167,8 +167,8 @@ public struct IVFIndex: Sendable {
             let skip = excluded.isEmpty ? noExclusions : excluded[b]
             if let memberInt8 {
                 queries.withUnsafeBufferPointer { q in
-                    offer(UnsafeBufferPointer(rebasing: q[(b * d)..<((b + 1) * d)]), lists: best.sorted(), from: memberInt8,
-                          scratch: &scratch, into: &accumulators[b], excluding: skip)
+                    offerThroughInt8(UnsafeBufferPointer(rebasing: q[(b * d)..<((b + 1) * d)]), lists: best.sorted(), table: memberInt8,
+                                     scratch: &scratch, into: &accumulators[b], excluding: skip)
                 }
                 continue
             }
@@ -195,7 +195,7 @@ public struct IVFIndex: Sendable {
 
     /// Offers `query` the rows of `lists` through their int8 copy: their approximate scores
     /// pick the candidates, which are re-scored in float32 before they are offered.
-    private func offer(_ query: UnsafeBufferPointer<Float>, lists: [ScoredItem], from table: Int8Table,
+    private func offerThroughInt8(_ query: UnsafeBufferPointer<Float>, lists: [ScoredItem], table: Int8Table,
                        scratch: inout [Float], into list: inout TopKAccumulator, excluding skip: Set<Int>) {
         let quantized = table.quantize(queries: query, queryCount: 1)
         // Excluded rows are dropped after re-scoring, so the candidates hold room for them.
