@@ -24,8 +24,12 @@ public struct IVFIndex: Sendable {
     private let members: [Int]
     private let memberEmbeddings: [Float]
     private let memberBiases: [Float]
-    /// `memberEmbeddings` as int8, with an int8 item table.
+    /// `memberEmbeddings` as int8, with an int8 item table: each list from a whole block of
+    /// the table's layout, its last block padded with zero rows, so that the C kernel reads
+    /// every row of a list (a block cut by the list's ends would go to the portable loop).
     private let memberInt8: Int8Table?
+    /// Where each list starts in `memberInt8`.
+    private let int8ListStart: [Int]
 
     /// Lists for a block of `count` rows: about √count, so that a list is about √count rows.
     public static func defaultListCount(forRows count: Int) -> Int { max(1, Int(Double(count).squareRoot().rounded())) }
@@ -92,7 +96,24 @@ public struct IVFIndex: Sendable {
         self.members = members
         self.memberEmbeddings = memberEmbeddings
         self.memberBiases = memberBiases
-        memberInt8 = precision == .int8 ? Int8Table(memberEmbeddings, dimension: d) : nil
+        if precision == .int8 {
+            let blockRows = Int8Table.Layout.preferred.blockRows
+            var starts = [Int](repeating: 0, count: lists + 1)
+            for l in 0..<lists {
+                let n = start[l + 1] - start[l]
+                starts[l + 1] = starts[l] + (n + blockRows - 1) / blockRows * blockRows
+            }
+            var padded = [Float](repeating: 0, count: starts[lists] * d)
+            for l in 0..<lists {
+                let n = start[l + 1] - start[l]
+                padded.replaceSubrange((starts[l] * d)..<((starts[l] + n) * d), with: memberEmbeddings[(start[l] * d)..<(start[l + 1] * d)])
+            }
+            memberInt8 = Int8Table(padded, dimension: d)
+            int8ListStart = starts
+        } else {
+            memberInt8 = nil
+            int8ListStart = []
+        }
     }
 
     /// The precision probing reads the lists' rows in: int8 or float32.
@@ -158,7 +179,9 @@ public struct IVFIndex: Sendable {
                 }
             }
         }
-        let longest = (0..<listCount).map { listStart[$0 + 1] - listStart[$0] }.max() ?? 0
+        // int8 lists are scored in whole blocks, padding included.
+        let starts = int8ListStart.isEmpty ? listStart : int8ListStart
+        let longest = (0..<listCount).map { starts[$0 + 1] - starts[$0] }.max() ?? 0
         var scratch = [Float](repeating: 0, count: max(1, longest))
         let noExclusions = Set<Int>()
         for b in 0..<queryCount where accumulators[b].capacity > 0 {
@@ -206,7 +229,10 @@ public struct IVFIndex: Sendable {
                 for probed in lists {
                     let first = listStart[probed.index], n = listStart[probed.index + 1] - first
                     guard n > 0 else { continue }
-                    table.approximateScores(quantized, rows: first, count: n, into: UnsafeMutableBufferPointer(rebasing: s[0..<n]))
+                    // The list's whole blocks, padding included; only its n rows are offered.
+                    let padded = int8ListStart[probed.index + 1] - int8ListStart[probed.index]
+                    table.approximateScores(quantized, rows: int8ListStart[probed.index], count: padded,
+                                            into: UnsafeMutableBufferPointer(rebasing: s[0..<padded]))
                     candidates.offer(scores: UnsafeBufferPointer(rebasing: s[0..<n]), adding: UnsafeBufferPointer(rebasing: bias[first..<(first + n)]),
                                      firstIndex: first, excluding: none, filter: noFilter)
                 }
