@@ -159,19 +159,23 @@ public struct Int8Table: Sendable {
         case .rowQuads: 127
         }
         let width = layout.groupWidth
-        var rounded = [Int](repeating: 0, count: queryCount * groups * width)
+        let padded = groups * width
+        var rounded = [Int32](repeating: 0, count: queryCount * padded)
         var scales = [Float](repeating: 0, count: queryCount)
-        for b in 0..<queryCount {
-            let query = UnsafeBufferPointer(rebasing: queries[(b * dimension)..<((b + 1) * dimension)])
-            let largest = query.reduce(Float(0)) { max($0, abs($1)) }
-            guard largest > 0, largest.isFinite else { continue }
-            let scale = largest / largestValue
-            scales[b] = scale
-            // A non-finite component (a forward pass that overflowed) scores as 0 here; the
-            // float32 re-scoring sees the real value.
-            for j in 0..<dimension {
-                let v = (query[j] / scale).rounded()
-                rounded[b * groups * width + j] = v.isNaN ? 0 : Int(max(-largestValue, min(largestValue, v)))
+        rounded.withUnsafeMutableBufferPointer { out in
+            for b in 0..<queryCount {
+                let query = UnsafeBufferPointer(rebasing: queries[(b * dimension)..<((b + 1) * dimension)])
+                var largest: Float = 0
+                for x in query { largest = max(largest, abs(x)) }
+                guard largest > 0, largest.isFinite else { continue }
+                let scale = largest / largestValue
+                scales[b] = scale
+                // A non-finite component (a forward pass that overflowed) scores as 0 here; the
+                // float32 re-scoring sees the real value.
+                for j in 0..<dimension {
+                    let v = query[j] / scale
+                    out[b * padded + j] = v.isNaN ? 0 : Int32(Self.roundedToNearest(max(-largestValue, min(largestValue, v))))
+                }
             }
         }
         switch layout {
@@ -182,14 +186,33 @@ public struct Int8Table: Sendable {
             }
             return QuantizedQueries(pairs: pairs, quads: [], offsets: [], scales: scales)
         case .rowQuads:
-            let quads = (0..<(queryCount * groups)).map { g in
-                (0..<4).reduce(Int32(0)) { $0 | Int32(UInt8(truncatingIfNeeded: rounded[4 * g + $1])) << (8 * $1) }
-            }
-            let offsets = (0..<queryCount).map { b in
-                Int32(-128 * rounded[(b * groups * width)..<((b + 1) * groups * width)].reduce(0, +))
+            var quads = [Int32](repeating: 0, count: queryCount * groups)
+            var offsets = [Int32](repeating: 0, count: queryCount)
+            for b in 0..<queryCount {
+                var sum: Int32 = 0
+                for g in 0..<groups {
+                    var quad: UInt32 = 0
+                    for k in 0..<4 {
+                        let value = rounded[b * padded + 4 * g + k]
+                        sum += value
+                        quad |= UInt32(UInt8(truncatingIfNeeded: value)) << (8 * k)
+                    }
+                    quads[b * groups + g] = Int32(bitPattern: quad)
+                }
+                offsets[b] = -128 * sum
             }
             return QuantizedQueries(pairs: [], quads: quads, offsets: offsets, scales: scales)
         }
+    }
+
+    /// `x` rounded to the nearest integer, ties to even, for |x| ≤ 2²²: adding and taking back
+    /// 1.5 × 2²³ leaves no fraction bits in float32's default rounding mode, without the libm
+    /// call `rounded()` makes on baseline x86-64. Within half a step either way, as the error
+    /// bound assumes.
+    @inline(__always)
+    static func roundedToNearest(_ x: Float) -> Float {
+        let shift: Float = 12_582_912
+        return (x + shift) - shift
     }
 
     /// Rows per chunk of the error bound's row terms (``errorTerms(rows:)``).

@@ -61,6 +61,29 @@ import Testing
         }
     }
 
+    /// Queries round to the nearest integer of their scaled values, ties to even, in both
+    /// layouts, and the quads' offsets take back the 128 added to each stored byte.
+    @Test(arguments: Int8Table.Layout.allCases)
+    func queriesRoundToTheNearestStep(layout: Int8Table.Layout) {
+        #expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.49, -2.51, 126.5, 0].map(Int8Table.roundedToNearest) == [0, 2, 2, -0, -2, 2, -3, 126, 0])
+        let d = 11
+        let table = Int8Table(Self.table(rows: 8, dimension: d), dimension: d, layout: layout)
+        var rng = SplitMix64(seed: 21)
+        let queries = (0..<(3 * d)).map { _ in rng.nextFloat(in: -3...3) }
+        let quantized = queries.withUnsafeBufferPointer { table.quantize(queries: $0, queryCount: 3) }
+        for b in 0..<3 {
+            let scale = quantized.scales[b]
+            for j in 0..<d {
+                let want = Int((queries[b * d + j] / scale).rounded(.toNearestOrEven))
+                #expect(quantized.value(query: b, dimension: j, groups: table.groups, layout: layout) == want, "query \(b), dimension \(j)")
+            }
+            if layout == .rowQuads {
+                let sum = (0..<d).reduce(0) { $0 + quantized.value(query: b, dimension: $1, groups: table.groups, layout: layout) }
+                #expect(Int(quantized.offsets[b]) == -128 * sum)
+            }
+        }
+    }
+
     /// Each C kernel this machine runs gives the portable loop's scores for its layout to the
     /// bit (the integer sums are exact and the two scale factors are applied in the same
     /// order), for ranges that cut blocks at either end or hold an odd number of whole blocks,
