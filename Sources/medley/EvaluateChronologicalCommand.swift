@@ -103,19 +103,17 @@ struct EvaluateChronologicalCommand: ParsableCommand {
                                                      configuration: configuration, models: source, coldProtocol: coldProtocol,
                                                      logger: logger)
         } else if let log {
-            let start = ContinuousClock.now
-            logger.info("reading the event log", metadata: ["directory": "\(log)"])
-            let reader = EventLogReader(directory: log)
-            var events: [Medley_V1_SessionEvent] = []
-            while let entry = try reader.next() { events.append(entry.record.event) }
-            var split = ChronologicalSplit(dataset: SequenceDataset(events: events), cut: splitCut)
-            if let coldProtocol { split = ColdDomainProtocol.apply(to: split, configuration: coldProtocol) }
-            var logReport = try ChronologicalEvaluation.evaluate(split: split, configuration: configuration, models: source,
-                                                                 title: "chronological split, event log", logger: logger)
-            logReport.conditions["data set"] = "event log \(log) (\(events.count) events)"
-            let elapsed = ContinuousClock.now - start
-            logReport.conditions["total seconds"] = String(format: "%.3f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            report = logReport
+            report = try EvaluationReport.timed {
+                logger.info("reading the event log", metadata: ["directory": "\(log)"])
+                let reader = EventLogReader(directory: log)
+                var events: [Medley_V1_SessionEvent] = []
+                while let entry = try reader.next() { events.append(entry.record.event) }
+                var split = ChronologicalSplit(dataset: SequenceDataset(events: events), cut: splitCut)
+                if let coldProtocol { split = ColdDomainProtocol.apply(to: split, configuration: coldProtocol) }
+                let logReport = try ChronologicalEvaluation.evaluate(split: split, configuration: configuration, models: source,
+                                                                     title: "chronological split, event log", logger: logger)
+                return (logReport, "event log \(log) (\(events.count) events)")
+            }
         } else {
             preconditionFailure("validate() requires --data or --log")
         }

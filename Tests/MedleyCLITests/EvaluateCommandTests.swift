@@ -107,6 +107,24 @@ struct EvaluateCommandTests {
         #expect(try modelCondition(["--dimension", "8"]).hasPrefix("d 8,"))
     }
 
+    /// `eval chronological --log` reports what it read from the event log and the whole run's
+    /// time, reading included, as the data-set evaluations do.
+    @Test func chronologicalFromAnEventLogReportsWhatItReadAndItsTime() throws {
+        let directory = try CLIFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("log").path
+        let json = directory.appendingPathComponent("report.json").path
+        let generated = try MedleyExecutable.run(["gen", "--out", log, "--users", "20", "--items-per-domain", "10", "--clusters", "2"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let run = try MedleyExecutable.run(["eval", "chronological", "--log", log, "--epochs", "1", "--hidden", "8", "--dimension", "8",
+                                            "--single-task", "none", "--json", json], timeoutSeconds: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let conditions = try #require(report["conditions"] as? [String: String])
+        #expect(conditions["data set"] == "event log \(log) (1048 events)", "\(generated.stdout)")
+        #expect((conditions["total seconds"].flatMap(Double.init) ?? -1) > 0)
+    }
+
     @Test func refusesBadArguments() throws {
         let directory = try CLIFixtures.temporaryDirectory()
         let neither = try MedleyExecutable.run(["eval", "chronological"])

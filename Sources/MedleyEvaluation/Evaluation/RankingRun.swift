@@ -57,7 +57,7 @@ extension EvaluationReport {
     /// An evaluation's entry point: `body` reads a data set and evaluates it, giving the report
     /// and a description of what was read; the report's conditions gain that description
     /// (`data set`) and the whole run's time, reading included (`total seconds`).
-    static func timed<Failure: Error>(
+    public static func timed<Failure: Error>(
         _ body: () throws(Failure) -> (report: EvaluationReport, dataDescription: String)
     ) throws(Failure) -> EvaluationReport {
         let start = ContinuousClock.now
